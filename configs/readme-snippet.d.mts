@@ -1,0 +1,1 @@
+export declare const readmeSnippet: (projectDir: string) => { readonly snippet: string; readonly example: string }

@@ -1,0 +1,375 @@
+/**
+ * `effect/Schema` models of every message of the Airbyte protocol v0.18.0.
+ *
+ * Every object in the protocol allows additional properties; decoding keeps them
+ * (`onExcessProperty: "preserve"`), so a message read and written again loses nothing.
+ * Free-form JSON (record data, state blobs, JSON schemas, configs) is checked to be an
+ * object and passed through by reference, never copied.
+ */
+import * as Schema from "effect/Schema"
+
+/** Parse options that keep fields this model does not name. */
+export const preserveUnknownFields = { onExcessProperty: "preserve" } as const
+
+/** A JSON object whose content the protocol leaves open; kept by reference. */
+export const JsonObject = Schema.declare(
+  (input: unknown): input is { readonly [key: string]: unknown } =>
+    typeof input === "object" && input !== null && !Array.isArray(input),
+  { identifier: "JsonObject", description: "a JSON object" }
+)
+export type JsonObject = typeof JsonObject.Type
+
+const open = <Fields extends Schema.Struct.Fields>(fields: Fields, identifier: string) =>
+  Schema.Struct(fields).annotations({ identifier, parseOptions: preserveUnknownFields })
+
+const Integer = Schema.Number.pipe(Schema.int())
+
+export const StreamDescriptor = open(
+  { name: Schema.String, namespace: Schema.optional(Schema.String) },
+  "StreamDescriptor"
+)
+export type StreamDescriptor = typeof StreamDescriptor.Type
+
+// ---------------------------------------------------------------------------------------
+// RECORD
+
+export const RecordChangeType = Schema.Literal("NULLED", "TRUNCATED")
+export const RecordChangeReason = Schema.Literal(
+  "SOURCE_RECORD_SIZE_LIMITATION",
+  "DESTINATION_RECORD_SIZE_LIMITATION",
+  "PLATFORM_RECORD_SIZE_LIMITATION",
+  "SOURCE_FIELD_SIZE_LIMITATION",
+  "DESTINATION_FIELD_SIZE_LIMITATION",
+  "PLATFORM_FIELD_SIZE_LIMITATION",
+  "SOURCE_SERIALIZATION_ERROR",
+  "DESTINATION_SERIALIZATION_ERROR",
+  "PLATFORM_SERIALIZATION_ERROR",
+  "SOURCE_RETRIEVAL_ERROR",
+  "DESTINATION_TYPECAST_ERROR"
+)
+
+export const RecordMetaChange = open(
+  { field: Schema.String, change: RecordChangeType, reason: RecordChangeReason },
+  "AirbyteRecordMessageMetaChange"
+)
+
+export const RecordMeta = open(
+  { changes: Schema.optional(Schema.Array(RecordMetaChange)) },
+  "AirbyteRecordMessageMeta"
+)
+
+export const RecordFileReference = open(
+  {
+    staging_file_url: Schema.optional(Schema.String),
+    source_file_relative_path: Schema.optional(Schema.String),
+    file_size_bytes: Schema.optional(Integer)
+  },
+  "AirbyteRecordMessageFileReference"
+)
+
+export const AirbyteRecord = open(
+  {
+    namespace: Schema.optional(Schema.String),
+    stream: Schema.String,
+    data: JsonObject,
+    emitted_at: Integer,
+    meta: Schema.optional(RecordMeta),
+    file_reference: Schema.optional(RecordFileReference)
+  },
+  "AirbyteRecordMessage"
+)
+export type AirbyteRecord = typeof AirbyteRecord.Type
+
+// ---------------------------------------------------------------------------------------
+// STATE
+
+export const StateType = Schema.Literal("GLOBAL", "STREAM", "LEGACY")
+export type StateType = typeof StateType.Type
+
+export const StreamState = open(
+  { stream_descriptor: StreamDescriptor, stream_state: Schema.optional(JsonObject) },
+  "AirbyteStreamState"
+)
+export type StreamState = typeof StreamState.Type
+
+export const GlobalState = open(
+  { shared_state: Schema.optional(JsonObject), stream_states: Schema.Array(StreamState) },
+  "AirbyteGlobalState"
+)
+
+export const StateStats = open(
+  { recordCount: Schema.optional(Schema.Number), rejectedRecordCount: Schema.optional(Schema.Number) },
+  "AirbyteStateStats"
+)
+export type StateStats = typeof StateStats.Type
+
+export const AirbyteState = open(
+  {
+    type: Schema.optional(StateType),
+    stream: Schema.optional(StreamState),
+    global: Schema.optional(GlobalState),
+    data: Schema.optional(JsonObject),
+    sourceStats: Schema.optional(StateStats),
+    destinationStats: Schema.optional(StateStats)
+  },
+  "AirbyteStateMessage"
+)
+export type AirbyteState = typeof AirbyteState.Type
+
+// ---------------------------------------------------------------------------------------
+// LOG
+
+export const LogLevel = Schema.Literal("FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE")
+export type LogLevel = typeof LogLevel.Type
+
+export const AirbyteLog = open(
+  { level: LogLevel, message: Schema.String, stack_trace: Schema.optional(Schema.String) },
+  "AirbyteLogMessage"
+)
+export type AirbyteLog = typeof AirbyteLog.Type
+
+// ---------------------------------------------------------------------------------------
+// TRACE
+
+export const FailureType = Schema.Literal("system_error", "config_error", "transient_error")
+export type FailureType = typeof FailureType.Type
+
+export const ErrorTrace = open(
+  {
+    message: Schema.String,
+    internal_message: Schema.optional(Schema.String),
+    stack_trace: Schema.optional(Schema.String),
+    failure_type: Schema.optional(FailureType),
+    stream_descriptor: Schema.optional(StreamDescriptor)
+  },
+  "AirbyteErrorTraceMessage"
+)
+
+export const EstimateTrace = open(
+  {
+    name: Schema.String,
+    type: Schema.Literal("STREAM", "SYNC"),
+    namespace: Schema.optional(Schema.String),
+    row_estimate: Schema.optional(Integer),
+    byte_estimate: Schema.optional(Integer)
+  },
+  "AirbyteEstimateTraceMessage"
+)
+
+export const StreamStatus = Schema.Literal("STARTED", "RUNNING", "COMPLETE", "INCOMPLETE")
+export type StreamStatus = typeof StreamStatus.Type
+
+export const StreamStatusReason = open(
+  {
+    type: Schema.Literal("RATE_LIMITED"),
+    rate_limited: Schema.optional(open({ quota_reset: Schema.optional(Integer) }, "AirbyteStreamStatusRateLimitedReason"))
+  },
+  "AirbyteStreamStatusReason"
+)
+
+export const StreamStatusTrace = open(
+  {
+    stream_descriptor: StreamDescriptor,
+    status: StreamStatus,
+    reasons: Schema.optional(Schema.Array(StreamStatusReason))
+  },
+  "AirbyteStreamStatusTraceMessage"
+)
+
+export const AnalyticsTrace = open(
+  { type: Schema.String, value: Schema.optional(Schema.String) },
+  "AirbyteAnalyticsTraceMessage"
+)
+
+export const TraceType = Schema.Literal("ERROR", "ESTIMATE", "STREAM_STATUS", "ANALYTICS")
+
+export const AirbyteTrace = open(
+  {
+    type: TraceType,
+    emitted_at: Schema.Number,
+    error: Schema.optional(ErrorTrace),
+    estimate: Schema.optional(EstimateTrace),
+    stream_status: Schema.optional(StreamStatusTrace),
+    analytics: Schema.optional(AnalyticsTrace)
+  },
+  "AirbyteTraceMessage"
+)
+export type AirbyteTrace = typeof AirbyteTrace.Type
+
+// ---------------------------------------------------------------------------------------
+// CONTROL, CONNECTION_STATUS
+
+export const AirbyteControl = open(
+  {
+    type: Schema.Literal("CONNECTOR_CONFIG"),
+    emitted_at: Schema.Number,
+    connectorConfig: Schema.optional(open({ config: JsonObject }, "AirbyteControlConnectorConfigMessage"))
+  },
+  "AirbyteControlMessage"
+)
+export type AirbyteControl = typeof AirbyteControl.Type
+
+export const ConnectionStatus = open(
+  { status: Schema.Literal("SUCCEEDED", "FAILED"), message: Schema.optional(Schema.String) },
+  "AirbyteConnectionStatus"
+)
+export type ConnectionStatus = typeof ConnectionStatus.Type
+
+// ---------------------------------------------------------------------------------------
+// CATALOG and the configured catalog
+
+export const SyncMode = Schema.Literal("full_refresh", "incremental")
+
+export const DestinationSyncMode = Schema.Literal("append", "overwrite", "append_dedup", "update", "soft_delete")
+export type DestinationSyncMode = typeof DestinationSyncMode.Type
+
+const FieldPaths = Schema.Array(Schema.Array(Schema.String))
+
+export const AirbyteStream = open(
+  {
+    name: Schema.String,
+    json_schema: JsonObject,
+    supported_sync_modes: Schema.NonEmptyArray(SyncMode),
+    source_defined_cursor: Schema.optional(Schema.Boolean),
+    default_cursor_field: Schema.optional(Schema.Array(Schema.String)),
+    source_defined_primary_key: Schema.optional(FieldPaths),
+    namespace: Schema.optional(Schema.String),
+    is_resumable: Schema.optional(Schema.Boolean),
+    is_file_based: Schema.optional(Schema.Boolean)
+  },
+  "AirbyteStream"
+)
+export type AirbyteStream = typeof AirbyteStream.Type
+
+export const AirbyteCatalog = open({ streams: Schema.Array(AirbyteStream) }, "AirbyteCatalog")
+
+export const ConfiguredAirbyteStream = open(
+  {
+    stream: AirbyteStream,
+    sync_mode: SyncMode,
+    cursor_field: Schema.optional(Schema.Array(Schema.String)),
+    destination_sync_mode: DestinationSyncMode,
+    destination_object_name: Schema.optional(Schema.String),
+    primary_key: Schema.optional(FieldPaths),
+    generation_id: Schema.optional(Integer),
+    minimum_generation_id: Schema.optional(Integer),
+    sync_id: Schema.optional(Integer),
+    include_files: Schema.optional(Schema.Boolean)
+  },
+  "ConfiguredAirbyteStream"
+)
+export type ConfiguredAirbyteStream = typeof ConfiguredAirbyteStream.Type
+
+export const ConfiguredAirbyteCatalog = open(
+  { streams: Schema.Array(ConfiguredAirbyteStream) },
+  "ConfiguredAirbyteCatalog"
+)
+export type ConfiguredAirbyteCatalog = typeof ConfiguredAirbyteCatalog.Type
+
+// ---------------------------------------------------------------------------------------
+// DESTINATION_CATALOG
+
+export const DestinationOperation = open(
+  {
+    object_name: Schema.String,
+    sync_mode: DestinationSyncMode,
+    json_schema: JsonObject,
+    matching_keys: Schema.optional(FieldPaths)
+  },
+  "DestinationOperation"
+)
+export type DestinationOperation = typeof DestinationOperation.Type
+
+export const DestinationCatalog = open({ operations: Schema.Array(DestinationOperation) }, "DestinationCatalog")
+export type DestinationCatalog = typeof DestinationCatalog.Type
+
+// ---------------------------------------------------------------------------------------
+// SPEC
+
+export const OAuthConfigSpecification = open(
+  {
+    oauth_user_input_from_connector_config_specification: Schema.optional(JsonObject),
+    oauth_connector_input_specification: Schema.optional(JsonObject),
+    complete_oauth_output_specification: Schema.optional(JsonObject),
+    complete_oauth_server_input_specification: Schema.optional(JsonObject),
+    complete_oauth_server_output_specification: Schema.optional(JsonObject)
+  },
+  "OAuthConfigSpecification"
+)
+
+export const AdvancedAuth = open(
+  {
+    auth_flow_type: Schema.optional(Schema.Literal("oauth2.0", "oauth1.0")),
+    predicate_key: Schema.optional(Schema.Array(Schema.String)),
+    predicate_value: Schema.optional(Schema.String),
+    oauth_config_specification: Schema.optional(OAuthConfigSpecification)
+  },
+  "AdvancedAuth"
+)
+
+export const ConnectorSpecification = open(
+  {
+    documentationUrl: Schema.optional(Schema.String),
+    changelogUrl: Schema.optional(Schema.String),
+    connectionSpecification: JsonObject,
+    supportsIncremental: Schema.optional(Schema.Boolean),
+    supportsNormalization: Schema.optional(Schema.Boolean),
+    supportsDBT: Schema.optional(Schema.Boolean),
+    supported_destination_sync_modes: Schema.optional(Schema.Array(DestinationSyncMode)),
+    authSpecification: Schema.optional(JsonObject),
+    advanced_auth: Schema.optional(AdvancedAuth),
+    protocol_version: Schema.optional(Schema.String)
+  },
+  "ConnectorSpecification"
+)
+export type ConnectorSpecification = typeof ConnectorSpecification.Type
+
+// ---------------------------------------------------------------------------------------
+// The message envelope
+
+const message = <Type extends string, Key extends string, Body extends Schema.Schema.Any>(
+  type: Type,
+  key: Key,
+  body: Body
+) =>
+  open({ type: Schema.Literal(type), [key]: body } as { type: Schema.Literal<[Type]> } & { [K in Key]: Body }, `${type} message`)
+
+export const RecordMessage = message("RECORD", "record", AirbyteRecord)
+export const StateMessage = message("STATE", "state", AirbyteState)
+export const LogMessage = message("LOG", "log", AirbyteLog)
+export const SpecMessage = message("SPEC", "spec", ConnectorSpecification)
+export const ConnectionStatusMessage = message("CONNECTION_STATUS", "connectionStatus", ConnectionStatus)
+export const CatalogMessage = message("CATALOG", "catalog", AirbyteCatalog)
+export const TraceMessage = message("TRACE", "trace", AirbyteTrace)
+export const ControlMessage = message("CONTROL", "control", AirbyteControl)
+export const DestinationCatalogMessage = message("DESTINATION_CATALOG", "destination_catalog", DestinationCatalog)
+
+export type RecordMessage = typeof RecordMessage.Type
+export type StateMessage = typeof StateMessage.Type
+export type LogMessage = typeof LogMessage.Type
+export type SpecMessage = typeof SpecMessage.Type
+export type ConnectionStatusMessage = typeof ConnectionStatusMessage.Type
+export type CatalogMessage = typeof CatalogMessage.Type
+export type TraceMessage = typeof TraceMessage.Type
+export type ControlMessage = typeof ControlMessage.Type
+export type DestinationCatalogMessage = typeof DestinationCatalogMessage.Type
+
+/** Any Airbyte message, told apart by `type`. */
+export const AirbyteMessage = Schema.Union(
+  RecordMessage,
+  StateMessage,
+  LogMessage,
+  SpecMessage,
+  ConnectionStatusMessage,
+  CatalogMessage,
+  TraceMessage,
+  ControlMessage,
+  DestinationCatalogMessage
+).annotations({ identifier: "AirbyteMessage", parseOptions: preserveUnknownFields })
+export type AirbyteMessage = typeof AirbyteMessage.Type
+
+/** Decodes any value into an `AirbyteMessage`, keeping unknown fields. */
+export const decodeMessage = Schema.decodeUnknownEither(AirbyteMessage)
+
+/** Decodes a configured catalog (the `--catalog` file of `write`). */
+export const decodeConfiguredCatalog = Schema.decodeUnknownEither(ConfiguredAirbyteCatalog)

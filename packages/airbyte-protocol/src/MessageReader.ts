@@ -1,0 +1,244 @@
+/**
+ * Bytes (a connector's stdin) to a `Stream` of Airbyte messages.
+ *
+ * Lines are split on raw bytes, so a chunk boundary anywhere — even inside a multi-byte
+ * UTF-8 character — is harmless. CRLF, blank lines and a last line without a newline are
+ * accepted. A RECORD's envelope is checked in place: its `data` object is never copied.
+ * A STATE keeps the exact text it came in, so echoing it preserves key order and numbers
+ * beyond 2^53.
+ */
+import * as Channel from "effect/Channel"
+import * as Chunk from "effect/Chunk"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as AirbyteMessage from "./AirbyteMessage.js"
+
+/** Lines longer than this many bytes are refused unless configured otherwise. */
+export const defaultMaxLineBytes = 100 * 1024 * 1024
+
+const excerptChars = 120
+
+/** A line of input that is not a valid Airbyte message. */
+export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
+  reason: Schema.Literal("MalformedJson", "InvalidMessage", "LineTooLong"),
+  lineNumber: Schema.Number,
+  detail: Schema.String,
+  excerpt: Schema.String
+}) {
+  override get message(): string {
+    const excerpt = this.excerpt === "" ? "" : ` near: ${this.excerpt}`
+    return `input line ${this.lineNumber}: ${this.detail}${excerpt}`
+  }
+}
+
+/** One message read from input, with where it was. */
+export interface InboundMessage {
+  readonly lineNumber: number
+  readonly message: AirbyteMessage.AirbyteMessage
+  /** The line as received; set for STATE messages only, so they can be echoed unchanged. */
+  readonly stateLine: string | undefined
+}
+
+export interface ReaderOptions {
+  /** Longest accepted line, in bytes (default 100 MiB). */
+  readonly maxLineBytes?: number
+}
+
+const excerptOf = (line: string): string =>
+  line.length <= excerptChars ? line : `${line.slice(0, excerptChars)}…`
+
+const variants: Record<string, (input: unknown) => Either.Either<AirbyteMessage.AirbyteMessage, ParseResult.ParseError>> = {
+  RECORD: Schema.decodeUnknownEither(AirbyteMessage.RecordMessage),
+  STATE: Schema.decodeUnknownEither(AirbyteMessage.StateMessage),
+  LOG: Schema.decodeUnknownEither(AirbyteMessage.LogMessage),
+  SPEC: Schema.decodeUnknownEither(AirbyteMessage.SpecMessage),
+  CONNECTION_STATUS: Schema.decodeUnknownEither(AirbyteMessage.ConnectionStatusMessage),
+  CATALOG: Schema.decodeUnknownEither(AirbyteMessage.CatalogMessage),
+  TRACE: Schema.decodeUnknownEither(AirbyteMessage.TraceMessage),
+  CONTROL: Schema.decodeUnknownEither(AirbyteMessage.ControlMessage),
+  DESTINATION_CATALOG: Schema.decodeUnknownEither(AirbyteMessage.DestinationCatalogMessage)
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * The common RECORD shape, checked without building anything: stream, data, emitted_at
+ * and an optional namespace. Anything else (meta, odd types) goes through the full Schema.
+ */
+const isPlainRecordMessage = (value: Record<string, unknown>): value is AirbyteMessage.RecordMessage => {
+  const record = value["record"]
+  if (!isObject(record)) return false
+  const emittedAt = record["emitted_at"]
+  const namespace = record["namespace"]
+  return (
+    typeof record["stream"] === "string" &&
+    isObject(record["data"]) &&
+    typeof emittedAt === "number" &&
+    Number.isInteger(emittedAt) &&
+    (namespace === undefined || typeof namespace === "string") &&
+    record["meta"] === undefined &&
+    record["file_reference"] === undefined
+  )
+}
+
+/** Decodes one line of text; `undefined` for a blank line. */
+export const decodeLine = (
+  line: string,
+  lineNumber: number
+): Either.Either<InboundMessage | undefined, ProtocolError> => {
+  if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return Either.right(undefined)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(line)
+  } catch (cause) {
+    const detail = cause instanceof SyntaxError ? cause.message : "not valid JSON"
+    return Either.left(
+      new ProtocolError({ reason: "MalformedJson", lineNumber, detail: `malformed JSON (${detail})`, excerpt: excerptOf(line) })
+    )
+  }
+  if (!isObject(parsed)) {
+    return Either.left(
+      new ProtocolError({ reason: "InvalidMessage", lineNumber, detail: "a message must be a JSON object", excerpt: excerptOf(line) })
+    )
+  }
+  const type = parsed["type"]
+  if (type === "RECORD" && isPlainRecordMessage(parsed)) {
+    return Either.right({ lineNumber, message: parsed, stateLine: undefined })
+  }
+  const decode = typeof type === "string" ? variants[type] : undefined
+  if (decode === undefined) {
+    const detail = type === undefined ? "message has no `type`" : `unknown message type ${JSON.stringify(type)}`
+    return Either.left(new ProtocolError({ reason: "InvalidMessage", lineNumber, detail, excerpt: excerptOf(line) }))
+  }
+  return Either.match(decode(parsed), {
+    onLeft: (error) =>
+      Either.left(
+        new ProtocolError({
+          reason: "InvalidMessage",
+          lineNumber,
+          detail: `invalid ${String(type)} message: ${ParseResult.TreeFormatter.formatErrorSync(error)}`,
+          excerpt: excerptOf(line)
+        })
+      ),
+    onRight: (message) => Either.right({ lineNumber, message, stateLine: type === "STATE" ? line : undefined })
+  })
+}
+
+/**
+ * Splits bytes into lines and decodes each; keeps the partial line between chunks.
+ * Each chunk is turned into text once, up to its last newline byte: a newline byte never
+ * occurs inside a multi-byte UTF-8 sequence, so that text is always whole.
+ */
+class LineDecoder {
+  private pending: Array<Buffer> = []
+  private pendingBytes = 0
+  private lineNumber = 0
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Decodes every complete line in `bytes` into `out`; the first bad line stops it. */
+  push(bytes: Uint8Array, out: Array<InboundMessage>): ProtocolError | undefined {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const lastNewline = buffer.lastIndexOf(10)
+    if (lastNewline === -1) return this.keep(buffer)
+    const text =
+      this.pendingBytes === 0
+        ? buffer.toString("utf8", 0, lastNewline)
+        : Buffer.concat([...this.pending, buffer.subarray(0, lastNewline)]).toString("utf8")
+    this.pending = []
+    this.pendingBytes = 0
+    const error = this.decodeText(text, out)
+    return error ?? this.keep(buffer.subarray(lastNewline + 1))
+  }
+
+  /** Decodes the last line, if the input did not end with a newline. */
+  end(out: Array<InboundMessage>): ProtocolError | undefined {
+    if (this.pendingBytes === 0) return undefined
+    const text = Buffer.concat(this.pending).toString("utf8")
+    this.pending = []
+    this.pendingBytes = 0
+    return this.decodeText(text, out)
+  }
+
+  private keep(rest: Buffer): ProtocolError | undefined {
+    if (rest.length === 0) return undefined
+    if (this.pendingBytes + rest.length > this.maxLineBytes) return this.tooLong(this.lineNumber + 1)
+    this.pending.push(rest)
+    this.pendingBytes += rest.length
+    return undefined
+  }
+
+  /** Decodes newline-separated lines; the text's last line needs no newline after it. */
+  private decodeText(text: string, out: Array<InboundMessage>): ProtocolError | undefined {
+    let start = 0
+    for (;;) {
+      const newline = text.indexOf("\n", start)
+      const end = newline === -1 ? text.length : newline
+      this.lineNumber++
+      const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end
+      const line = text.slice(start, lineEnd)
+      if (this.isTooLong(line)) return this.tooLong(this.lineNumber)
+      const decoded = decodeLine(line, this.lineNumber)
+      if (Either.isLeft(decoded)) return decoded.left
+      if (decoded.right !== undefined) out.push(decoded.right)
+      if (newline === -1) return undefined
+      start = newline + 1
+    }
+  }
+
+  /** A UTF-16 length never exceeds the UTF-8 byte length, which is at most three times it. */
+  private isTooLong(line: string): boolean {
+    if (line.length > this.maxLineBytes) return true
+    return line.length * 3 > this.maxLineBytes && Buffer.byteLength(line, "utf8") > this.maxLineBytes
+  }
+
+  private tooLong(lineNumber: number): ProtocolError {
+    return new ProtocolError({
+      reason: "LineTooLong",
+      lineNumber,
+      detail: `line longer than the ${this.maxLineBytes} byte limit`,
+      excerpt: ""
+    })
+  }
+}
+
+type DecodeChannel<E> = Channel.Channel<Chunk.Chunk<InboundMessage>, Chunk.Chunk<Uint8Array>, E | ProtocolError, E, void, unknown>
+
+/**
+ * Decodes one input buffer at a time and hands its messages on before decoding the next,
+ * so however the upstream groups its buffers, decoded records are never piled up.
+ */
+const decodeChannel = <E>(maxLineBytes: number): DecodeChannel<E> =>
+  Channel.suspend(() => {
+    const decoder = new LineDecoder(maxLineBytes)
+    const emit = (out: Array<InboundMessage>, next: DecodeChannel<E>): DecodeChannel<E> =>
+      out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next)
+    const decodeFrom = (input: Chunk.Chunk<Uint8Array>, index: number): DecodeChannel<E> => {
+      if (index >= input.length) return loop
+      const out: Array<InboundMessage> = []
+      const error = decoder.push(Chunk.unsafeGet(input, index), out)
+      return emit(out, error === undefined ? Channel.suspend(() => decodeFrom(input, index + 1)) : Channel.fail(error))
+    }
+    const loop: DecodeChannel<E> = Channel.readWithCause({
+      onInput: (input: Chunk.Chunk<Uint8Array>) => decodeFrom(input, 0),
+      onFailure: Channel.failCause,
+      onDone: () => {
+        const out: Array<InboundMessage> = []
+        const error = decoder.end(out)
+        return emit(out, error === undefined ? Channel.void : Channel.fail(error))
+      }
+    })
+    return loop
+  })
+
+/**
+ * Decodes a byte stream of newline-delimited Airbyte messages. Messages before a bad
+ * line are emitted before the stream fails with a `ProtocolError` naming that line.
+ */
+export const decodeMessages =
+  (options: ReaderOptions = {}) =>
+  <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<InboundMessage, E | ProtocolError, R> =>
+    Stream.pipeThroughChannelOrFail(bytes, decodeChannel<E>(options.maxLineBytes ?? defaultMaxLineBytes))

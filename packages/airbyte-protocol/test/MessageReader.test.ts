@@ -1,0 +1,154 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as Stream from "effect/Stream"
+import { MessageReader } from "../src/index.js"
+import { parseJson, readFixture } from "./officialSchema.js"
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+const read = (chunks: ReadonlyArray<Uint8Array>, options?: MessageReader.ReaderOptions) =>
+  Stream.fromIterable(chunks).pipe(MessageReader.decodeMessages(options), Stream.runCollect, Effect.map(Chunk.toArray))
+
+/** Everything emitted before the stream ended, and how it ended. */
+const readAll = (chunks: ReadonlyArray<Uint8Array>, options?: MessageReader.ReaderOptions) =>
+  Effect.gen(function* () {
+    const seen: Array<MessageReader.InboundMessage> = []
+    const outcome = yield* Stream.fromIterable(chunks).pipe(
+      MessageReader.decodeMessages(options),
+      Stream.runForEach((message) => Effect.sync(() => seen.push(message))),
+      Effect.either
+    )
+    return { seen, outcome }
+  })
+
+const splitAt = (data: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
+  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b)
+  const chunks: Array<Uint8Array> = []
+  let start = 0
+  for (const point of points) {
+    chunks.push(data.subarray(start, point))
+    start = point
+  }
+  chunks.push(data.subarray(start))
+  return chunks
+}
+
+const record = (stream: string, data: Record<string, unknown>) =>
+  JSON.stringify({ type: "RECORD", record: { stream, data, emitted_at: 1 } })
+
+describe("MessageReader", () => {
+  it.effect("reads every fixture message with its line number", () =>
+    Effect.gen(function* () {
+      const text = readFixture("messages.jsonl")
+      const messages = yield* read([bytes(text)])
+      const lines = text.split("\n").filter((line) => line !== "")
+      expect(messages.map((inbound) => inbound.message)).toEqual(lines.map((line) => parseJson(line)))
+      expect(messages.map((inbound) => inbound.lineNumber)).toEqual(lines.map((_, index) => index + 1))
+      const states = messages.filter((inbound) => inbound.message.type === "STATE")
+      expect(states.map((inbound) => inbound.stateLine)).toEqual(lines.filter((line) => line.includes('"type":"STATE"')))
+      expect(messages.filter((inbound) => inbound.message.type !== "STATE").every((inbound) => inbound.stateLine === undefined)).toBe(true)
+    }))
+
+  it.effect("accepts CRLF, blank lines and a last line without newline", () =>
+    Effect.gen(function* () {
+      const text = `\r\n${record("a", { n: 1 })}\r\n   \r\n\n${record("b", { n: 2 })}`
+      const messages = yield* read([bytes(text)])
+      expect(messages.map((inbound) => [inbound.lineNumber, inbound.message])).toEqual([
+        [2, parseJson(record("a", { n: 1 }))],
+        [5, parseJson(record("b", { n: 2 }))]
+      ])
+    }))
+
+  it.effect("names the line of malformed JSON, after emitting the lines before it", () =>
+    Effect.gen(function* () {
+      const text = `${record("a", {})}\n${record("a", {})}\n{"type":"RECORD","record":{"stream":\n${record("a", {})}\n`
+      const { seen, outcome } = yield* readAll([bytes(text)])
+      expect(seen.map((inbound) => inbound.lineNumber)).toEqual([1, 2])
+      const error = Either.flip(outcome).pipe(Either.getOrThrow)
+      expect(error).toBeInstanceOf(MessageReader.ProtocolError)
+      expect(error).toMatchObject({ reason: "MalformedJson", lineNumber: 3 })
+      expect(error.message).toContain("input line 3")
+      expect(error.message).toContain('{"type":"RECORD","record":{"stream":')
+    }))
+
+  it.effect("refuses messages that are not objects, untyped or invalid, naming the field", () =>
+    Effect.gen(function* () {
+      const cases: Array<[string, string]> = [
+        ["[1,2]", "must be a JSON object"],
+        ['"text"', "must be a JSON object"],
+        ['{"record":{}}', "no `type`"],
+        ['{"type":"GOSSIP"}', 'unknown message type "GOSSIP"'],
+        ['{"type":"RECORD","record":{"stream":"s","data":"x","emitted_at":1}}', "data"],
+        ['{"type":"RECORD","record":{"stream":"s","data":{}}}', "emitted_at"],
+        ['{"type":"LOG","log":{"level":"LOUD","message":"m"}}', "level"]
+      ]
+      for (const [line, expected] of cases) {
+        const { outcome } = yield* readAll([bytes(`${line}\n`)])
+        const error = Either.flip(outcome).pipe(Either.getOrThrow)
+        expect(error.reason).toBe("InvalidMessage")
+        expect(error.lineNumber).toBe(1)
+        expect(error.message).toContain(expected)
+      }
+    }))
+
+  it.effect("refuses a line past the configured maximum, in one chunk or many", () =>
+    Effect.gen(function* () {
+      const long = record("a", { text: "x".repeat(200) })
+      const text = `${record("a", {})}\n${long}\n`
+      for (const chunks of [[bytes(text)], splitAt(bytes(text), [10, 50, 90, 130])]) {
+        const { seen, outcome } = yield* readAll(chunks, { maxLineBytes: 100 })
+        expect(seen).toHaveLength(1)
+        expect(Either.flip(outcome).pipe(Either.getOrThrow)).toMatchObject({ reason: "LineTooLong", lineNumber: 2 })
+      }
+      const fits = yield* read([bytes(text)], { maxLineBytes: long.length })
+      expect(fits).toHaveLength(2)
+    }))
+
+  it.effect("passes upstream failures through", () =>
+    Effect.gen(function* () {
+      const outcome = yield* Stream.concat(Stream.make(bytes(`${record("a", {})}\n`)), Stream.fail("disk gone")).pipe(
+        MessageReader.decodeMessages(),
+        Stream.runCollect,
+        Effect.flip
+      )
+      expect(outcome).toBe("disk gone")
+    }))
+
+  const hostileText = FastCheck.string({ unit: "binary", maxLength: 12 })
+  const messageArbitrary = FastCheck.record({
+    stream: FastCheck.constantFrom("contacts", "accounts", "ünïcødé 😀"),
+    text: hostileText,
+    n: FastCheck.oneof(FastCheck.integer(), FastCheck.double({ noNaN: true, noDefaultInfinity: true }))
+  })
+
+  it.effect.prop(
+    "gives the same messages whatever the chunk boundaries",
+    {
+      messages: FastCheck.array(messageArbitrary, { minLength: 1, maxLength: 20 }),
+      separator: FastCheck.constantFrom("\n", "\r\n", "\n\n"),
+      trailingNewline: FastCheck.boolean(),
+      cuts: FastCheck.array(FastCheck.nat(), { maxLength: 30 })
+    },
+    ({ messages, separator, trailingNewline, cuts }) =>
+      Effect.gen(function* () {
+        const lines = messages.map(({ stream, text, n }) => record(stream, { text, n }))
+        const data = bytes(lines.join(separator) + (trailingNewline ? separator : ""))
+        const decoded = yield* read(splitAt(data, cuts))
+        expect(decoded.map((inbound) => inbound.message)).toEqual(lines.map((line) => parseJson(line)))
+      }),
+    { fastCheck: { numRuns: 200 } }
+  )
+
+  it.effect("splits inside a multi-byte character without damage", () =>
+    Effect.gen(function* () {
+      const line = record("s", { name: "Zoë 😀 עברית" })
+      const data = bytes(`${line}\n`)
+      for (let cut = 1; cut < data.length; cut++) {
+        const [message] = yield* read([data.subarray(0, cut), data.subarray(cut)])
+        expect(message?.message).toEqual(parseJson(line))
+      }
+    }))
+})

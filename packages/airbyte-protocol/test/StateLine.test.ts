@@ -1,0 +1,51 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { MessageReader, StateLine } from "../src/index.js"
+import { parseJson } from "./officialSchema.js"
+
+describe("StateLine", () => {
+  it.effect("echoes a state with big numbers and key order intact", () =>
+    Effect.gen(function* () {
+      const line =
+        '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"contacts"},' +
+        '"stream_state":{"cursor":12345678901234567890,"b":1,"a":2,"10":3,"2":4,"pi":3.14159265358979323846}}}}'
+      const [inbound] = yield* Stream.make(new TextEncoder().encode(`${line}\n`)).pipe(
+        MessageReader.decodeMessages(),
+        Stream.runCollect,
+        Effect.map(Chunk.toArray)
+      )
+      expect(inbound?.stateLine).toBe(line)
+      const echoed = StateLine.withDestinationStats(inbound?.stateLine ?? "", { recordCount: 2 })
+      expect(echoed).toBe(
+        '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"contacts"},' +
+          '"stream_state":{"cursor":12345678901234567890,"b":1,"a":2,"10":3,"2":4,"pi":3.14159265358979323846}},' +
+          '"destinationStats":{"recordCount":2}}}'
+      )
+      expect(echoed).toContain("12345678901234567890")
+    }))
+
+  it("replaces existing destination stats and keeps everything else", () => {
+    const line =
+      '{ "type" : "STATE", "state" : { "type":"GLOBAL", "destinationStats" : {"recordCount": 99}, ' +
+      '"global": {"shared_state": {"s": "}{\\"destinationStats\\""}, "stream_states": []}, "sourceStats": {"recordCount": 5.0} } }'
+    const echoed = StateLine.withDestinationStats(line, { recordCount: 4, rejectedRecordCount: 1 })
+    expect(parseJson(echoed)).toEqual({
+      type: "STATE",
+      state: {
+        type: "GLOBAL",
+        destinationStats: { recordCount: 4, rejectedRecordCount: 1 },
+        global: { shared_state: { s: '}{"destinationStats"' }, stream_states: [] },
+        sourceStats: { recordCount: 5 }
+      }
+    })
+    expect(echoed).toContain('"sourceStats": {"recordCount": 5.0}')
+  })
+
+  it("adds stats to an empty state object", () => {
+    expect(StateLine.withDestinationStats('{"type":"STATE","state":{}}', { recordCount: 0 })).toBe(
+      '{"type":"STATE","state":{"destinationStats":{"recordCount":0}}}'
+    )
+  })
+})
