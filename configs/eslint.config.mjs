@@ -1,5 +1,7 @@
 // Shared ESLint flat config: every project's eslint.config.mjs calls `projectConfig`.
 import js from "@eslint/js"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
 import tseslint from "typescript-eslint"
 
 /**
@@ -14,7 +16,7 @@ export const projectConfig = (projectDir) =>
     {
       languageOptions: {
         parserOptions: {
-          project: ["./tsconfig.lib.json", "./tsconfig.spec.json"],
+          project: ["./tsconfig.lib.json", "./tsconfig.app.json", "./tsconfig.spec.json"].filter((file) => existsSync(join(projectDir, file))),
           tsconfigRootDir: projectDir
         }
       },

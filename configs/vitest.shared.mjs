@@ -2,7 +2,7 @@
 import { defineConfig } from "vitest/config"
 
 /** Resolve workspace packages to their TypeScript sources, as tsconfig's customConditions do. */
-const conditions = ["@sfdc-activation/source", "node", "import", "module", "default"]
+const conditions = ["@sfdc-activation/source", "node", "import", "default"]
 
 /**
  * @param {{ testTimeout?: number, setupFiles?: string[] }} [options]

@@ -1,0 +1,384 @@
+/**
+ * Splits a stream of encoded CSV rows into Bulk API 2.0 upload bodies: at most `maxBatchBytes`
+ * (header included, exact UTF-8 bytes) and optionally `maxBatchRows` rows each, flushed early after
+ * `maxBatchAge` on slow streams. A batch past `spillThresholdBytes` is written to a temp file, so
+ * memory stays flat whatever the batch size. Every batch carries its lineage (ordinal range and
+ * the checkpoints it covers) so the caller can release state exactly.
+ *
+ * Temp files live in one directory per stream run. A batch's file is removed by `release` (or
+ * `use`), and whatever is left is removed when the stream ends, fails or is interrupted: consume
+ * batches inside the stream (`Stream.mapEffect`), not after it has been collected.
+ */
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import * as Take from "effect/Take"
+import type { FileHandle } from "node:fs/promises"
+import { mkdtemp, open, rm } from "node:fs/promises"
+import { createReadStream } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Readable } from "node:stream"
+
+/** One upload per job; 150 MB after base64, so 100 MiB raw. */
+export const defaultMaxBatchBytes = 100 * 1024 * 1024
+/** Batches above this many bytes go to a temp file; it is also the size of each file write. */
+export const defaultSpillThresholdBytes = 1024 * 1024
+/** Input chunks buffered ahead of the batcher (back-pressure beyond that). */
+const inputBufferChunks = 4
+
+/** An encoded row with its input position, or a checkpoint (a source state) in stream order. */
+export type BatchInput =
+  | { readonly _tag: "Row"; readonly ordinal: number; readonly line: string; readonly bytes: number }
+  | { readonly _tag: "Checkpoint"; readonly id: string }
+
+export const row = (ordinal: number, encoded: { readonly line: string; readonly bytes: number }): BatchInput => ({
+  _tag: "Row",
+  ordinal,
+  line: encoded.line,
+  bytes: encoded.bytes
+})
+
+export const checkpoint = (id: string): BatchInput => ({ _tag: "Checkpoint", id })
+
+/** The CSV bytes of a batch (header first). */
+export interface BatchBody {
+  /** Exact length in bytes. */
+  readonly bytes: number
+  /** The temp file holding the body, when it spilled to disk. */
+  readonly path: Option.Option<string>
+  /** The body as a byte stream, read from the temp file in chunks when it spilled. */
+  readonly stream: Stream.Stream<Uint8Array, BatcherError>
+  /** The body as a Node `Readable` (for an HTTP request body). */
+  readonly readable: Effect.Effect<Readable>
+}
+
+/** A CSV upload body and its lineage. */
+export interface Batch {
+  readonly _tag: "Batch"
+  readonly rowCount: number
+  /** Same as `body.bytes`: header plus rows. */
+  readonly bytes: number
+  readonly firstOrdinal: number
+  readonly lastOrdinal: number
+  /** Checkpoints seen after the previous item's last row and up to this batch's last row, in order. */
+  readonly checkpoints: ReadonlyArray<string>
+  readonly body: BatchBody
+  /** Removes the temp file now (idempotent); the stream removes it anyway when it ends. */
+  readonly release: Effect.Effect<void>
+}
+
+/** A row that cannot fit any batch (header + row > maxBatchBytes): reject it, it was not batched. */
+export interface OversizedRow {
+  readonly _tag: "OversizedRow"
+  readonly ordinal: number
+  readonly bytes: number
+  readonly reason: string
+  /** Checkpoints seen after the previous item's last row and up to this row. */
+  readonly checkpoints: ReadonlyArray<string>
+}
+
+/** Checkpoints after the last row emitted so far: released once every earlier item is done. */
+export interface Checkpoints {
+  readonly _tag: "Checkpoints"
+  readonly checkpoints: ReadonlyArray<string>
+}
+
+export type BatchOutput = Batch | OversizedRow | Checkpoints
+
+export class BatcherError extends Data.TaggedError("BatcherError")<{
+  readonly reason: "InvalidOptions" | "TempFileFailed" | "RowBytesMismatch"
+  readonly message: string
+  readonly cause?: unknown
+}> {}
+
+export interface Options {
+  /** The CSV header line, with its `\n`. */
+  readonly header: string
+  /** Default 100 MiB. */
+  readonly maxBatchBytes?: number
+  readonly maxBatchRows?: number
+  /** Flush a partial batch (and pending checkpoints) this long after its first item arrived. */
+  readonly maxBatchAge?: Duration.DurationInput
+  /** Default 1 MiB. */
+  readonly spillThresholdBytes?: number
+  /** Parent of the per-run temp directory; default `os.tmpdir()`. */
+  readonly tempDir?: string
+}
+
+/** Runs `f` on a batch and releases its temp file afterwards, whatever the outcome. */
+export const use = <A, E, R>(batch: Batch, f: (batch: Batch) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.ensuring(f(batch), batch.release)
+
+const tempFileFailed = (message: string) => (cause: unknown) =>
+  new BatcherError({ reason: "TempFileFailed", message, cause })
+
+const removeFile = (path: string): Effect.Effect<void> =>
+  Effect.ignore(Effect.tryPromise(() => rm(path, { force: true })))
+
+const memoryBody = (buffer: Buffer): BatchBody => ({
+  bytes: buffer.length,
+  path: Option.none(),
+  stream: Stream.succeed(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length)),
+  readable: Effect.sync(() => Readable.from([buffer]))
+})
+
+const fileBody = (path: string, bytes: number): BatchBody => ({
+  bytes,
+  path: Option.some(path),
+  stream: Stream.suspend(() =>
+    Stream.fromAsyncIterable<Uint8Array, BatcherError>(
+      createReadStream(path),
+      tempFileFailed(`cannot read batch file ${path}`)
+    )
+  ),
+  readable: Effect.sync(() => createReadStream(path))
+})
+
+interface OpenBatch {
+  rowCount: number
+  bytes: number
+  firstOrdinal: number
+  lastOrdinal: number
+  readonly checkpoints: Array<string>
+  /** Lines not yet written to the file (the header first, until the first write). */
+  pending: Array<string>
+  pendingBytes: number
+  file: { readonly path: string; readonly handle: FileHandle } | undefined
+}
+
+const validateOptions = (options: Options, headerBytes: number, maxBatchBytes: number): Option.Option<string> => {
+  if (!options.header.endsWith("\n")) return Option.some("the header must end with \\n")
+  if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes <= headerBytes) {
+    return Option.some(`maxBatchBytes (${maxBatchBytes}) must be an integer above the header's ${headerBytes} bytes`)
+  }
+  if (options.maxBatchRows !== undefined && (!Number.isSafeInteger(options.maxBatchRows) || options.maxBatchRows < 1)) {
+    return Option.some(`maxBatchRows (${options.maxBatchRows}) must be a positive integer`)
+  }
+  if (options.spillThresholdBytes !== undefined && !(options.spillThresholdBytes > 0)) {
+    return Option.some(`spillThresholdBytes (${options.spillThresholdBytes}) must be positive`)
+  }
+  return Option.none()
+}
+
+/** Rows and checkpoints in, batches (and oversized rows, trailing checkpoints) out. */
+export const batches =
+  (options: Options) =>
+  <E, R>(input: Stream.Stream<BatchInput, E, R>): Stream.Stream<BatchOutput, E | BatcherError, R> => {
+    const header = options.header
+    const headerBytes = Buffer.byteLength(header, "utf8")
+    const maxBatchBytes = options.maxBatchBytes ?? defaultMaxBatchBytes
+    const maxBatchRows = options.maxBatchRows ?? Number.POSITIVE_INFINITY
+    const maxAgeMillis =
+      options.maxBatchAge === undefined ? undefined : Duration.toMillis(Duration.decode(options.maxBatchAge))
+    const spillThresholdBytes = options.spillThresholdBytes ?? defaultSpillThresholdBytes
+    const invalid = validateOptions(options, headerBytes, maxBatchBytes)
+    if (Option.isSome(invalid)) {
+      return Stream.fail(new BatcherError({ reason: "InvalidOptions", message: invalid.value }))
+    }
+
+    return Stream.unwrapScoped(
+      Effect.gen(function* () {
+        let tempDirectory: string | undefined
+        let fileCount = 0
+        let current: OpenBatch | undefined
+        /** Checkpoints after the last row placed anywhere. */
+        let trailingCheckpoints: Array<string> = []
+        /** When the oldest unflushed item (row or checkpoint) arrived. */
+        let pendingSince: number | undefined
+        let ended = false
+
+        yield* Effect.addFinalizer(() =>
+          Effect.gen(function* () {
+            const open = current?.file
+            if (open !== undefined) yield* Effect.ignore(Effect.tryPromise(() => open.handle.close()))
+            const directory = tempDirectory
+            if (directory !== undefined) {
+              yield* Effect.ignore(Effect.tryPromise(() => rm(directory, { recursive: true, force: true })))
+            }
+          })
+        )
+
+        const directory = Effect.gen(function* () {
+          if (tempDirectory !== undefined) return tempDirectory
+          const created = yield* Effect.tryPromise({
+            try: () => mkdtemp(join(options.tempDir ?? tmpdir(), "sfdc-batcher-")),
+            catch: tempFileFailed("cannot create the temp directory")
+          })
+          tempDirectory = created
+          return created
+        })
+
+        const writePending = (batch: OpenBatch) =>
+          Effect.gen(function* () {
+            const buffer = Buffer.from(batch.pending.join(""), "utf8")
+            if (buffer.length !== batch.pendingBytes) {
+              return yield* new BatcherError({
+                reason: "RowBytesMismatch",
+                message: `rows declared ${batch.pendingBytes} bytes but encode to ${buffer.length}: a row's bytes is not its UTF-8 length`
+              })
+            }
+            batch.pending = []
+            batch.pendingBytes = 0
+            let file = batch.file
+            if (file === undefined) {
+              const path = join(yield* directory, `batch-${++fileCount}.csv`)
+              const handle = yield* Effect.tryPromise({
+                try: () => open(path, "wx"),
+                catch: tempFileFailed(`cannot create batch file ${path}`)
+              })
+              file = { path, handle }
+              batch.file = file
+            }
+            const handle = file.handle
+            yield* Effect.tryPromise({
+              try: () => handle.writeFile(buffer),
+              catch: tempFileFailed(`cannot write batch file ${file.path}`)
+            })
+          })
+
+        const close = (batch: OpenBatch) =>
+          Effect.gen(function* () {
+            current = undefined
+            let body: BatchBody
+            let release: Effect.Effect<void> = Effect.void
+            const file = batch.file
+            if (file === undefined) {
+              const buffer = Buffer.from(batch.pending.join(""), "utf8")
+              if (buffer.length !== batch.bytes) {
+                return yield* new BatcherError({
+                  reason: "RowBytesMismatch",
+                  message: `rows declared ${batch.bytes} bytes but encode to ${buffer.length}: a row's bytes is not its UTF-8 length`
+                })
+              }
+              body = memoryBody(buffer)
+            } else {
+              if (batch.pending.length > 0) yield* writePending(batch)
+              batch.file = undefined
+              yield* Effect.tryPromise({
+                try: () => file.handle.close(),
+                catch: tempFileFailed(`cannot close batch file ${file.path}`)
+              })
+              body = fileBody(file.path, batch.bytes)
+              release = removeFile(file.path)
+            }
+            const batchOut: Batch = {
+              _tag: "Batch",
+              rowCount: batch.rowCount,
+              bytes: batch.bytes,
+              firstOrdinal: batch.firstOrdinal,
+              lastOrdinal: batch.lastOrdinal,
+              checkpoints: batch.checkpoints,
+              body,
+              release
+            }
+            return batchOut
+          })
+
+        /** Emits the open batch and, when asked, the checkpoints after it. */
+        const flush = (out: Array<BatchOutput>, withTrailing: boolean) =>
+          Effect.gen(function* () {
+            if (current !== undefined) out.push(yield* close(current))
+            if (withTrailing && trailingCheckpoints.length > 0) {
+              out.push({ _tag: "Checkpoints", checkpoints: trailingCheckpoints })
+              trailingCheckpoints = []
+            }
+            pendingSince = trailingCheckpoints.length > 0 ? yield* Clock.currentTimeMillis : undefined
+          })
+
+        const processChunk = (chunk: Chunk.Chunk<BatchInput>, out: Array<BatchOutput>) =>
+          Effect.gen(function* () {
+            for (const item of chunk) {
+              if (pendingSince === undefined) pendingSince = yield* Clock.currentTimeMillis
+              if (item._tag === "Checkpoint") {
+                trailingCheckpoints.push(item.id)
+                continue
+              }
+              if (headerBytes + item.bytes > maxBatchBytes) {
+                yield* flush(out, false)
+                out.push({
+                  _tag: "OversizedRow",
+                  ordinal: item.ordinal,
+                  bytes: item.bytes,
+                  reason: `row ${item.ordinal} is ${item.bytes} bytes; with the ${headerBytes}-byte header it exceeds maxBatchBytes (${maxBatchBytes})`,
+                  checkpoints: trailingCheckpoints
+                })
+                trailingCheckpoints = []
+                continue
+              }
+              if (current !== undefined && current.bytes + item.bytes > maxBatchBytes) {
+                yield* flush(out, false)
+                if (pendingSince === undefined) pendingSince = yield* Clock.currentTimeMillis
+              }
+              let batch = current
+              if (batch === undefined) {
+                batch = {
+                  rowCount: 0,
+                  bytes: headerBytes,
+                  firstOrdinal: item.ordinal,
+                  lastOrdinal: item.ordinal,
+                  checkpoints: [],
+                  pending: [header],
+                  pendingBytes: headerBytes,
+                  file: undefined
+                }
+                current = batch
+              }
+              for (const id of trailingCheckpoints) batch.checkpoints.push(id)
+              trailingCheckpoints = []
+              batch.rowCount++
+              batch.bytes += item.bytes
+              batch.lastOrdinal = item.ordinal
+              batch.pending.push(item.line)
+              batch.pendingBytes += item.bytes
+              if (batch.pendingBytes >= spillThresholdBytes) yield* writePending(batch)
+              if (batch.rowCount >= maxBatchRows || batch.bytes === maxBatchBytes) yield* flush(out, false)
+            }
+          })
+
+        const queue = yield* Stream.toQueue(input, { capacity: inputBufferChunks })
+
+        const nextTake = Effect.gen(function* () {
+          if (maxAgeMillis === undefined || pendingSince === undefined) return Option.some(yield* Queue.take(queue))
+          const remaining = pendingSince + maxAgeMillis - (yield* Clock.currentTimeMillis)
+          if (remaining <= 0) return Option.none()
+          return yield* Effect.timeoutOption(Queue.take(queue), Duration.millis(remaining))
+        })
+
+        /** The next non-empty chunk of outputs, or none once the input has ended and all is flushed. */
+        const step: Effect.Effect<Option.Option<Chunk.Chunk<BatchOutput>>, E | BatcherError> = Effect.gen(function* () {
+          const out: Array<BatchOutput> = []
+          while (out.length === 0) {
+            if (ended) return Option.none()
+            const next = yield* nextTake
+            if (Option.isNone(next)) {
+              yield* flush(out, true)
+              continue
+            }
+            yield* Take.match(next.value, {
+              onEnd: () =>
+                Effect.gen(function* () {
+                  ended = true
+                  yield* flush(out, true)
+                }),
+              onFailure: (cause) => Effect.failCause(cause),
+              onSuccess: (chunk) => processChunk(chunk, out)
+            })
+          }
+          return Option.some(Chunk.unsafeFromArray(out))
+        })
+
+        const pull = step.pipe(
+          Effect.mapError(Option.some),
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed }))
+        )
+
+        return Stream.repeatEffectChunkOption(pull)
+      })
+    )
+  }

@@ -1,0 +1,500 @@
+/**
+ * A Bulk API 2.0 CSV encoder driven by describe metadata and a column mapping. `make` checks the
+ * mapping once (unknown fields, wrong operation, missing Id / external id…) and compiles one cell
+ * encoder per column; `encode` then turns a record into a CSV line, or into a `LocalReject` with a
+ * Salesforce status code, without any API call.
+ */
+import * as Data from "effect/Data"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as CsvValue from "./CsvValue.js"
+import type { FieldMetadata, ObjectMetadata } from "./FieldMetadata.js"
+import { isRequiredOnInsert } from "./FieldMetadata.js"
+
+/** A Bulk API 2.0 ingest operation. */
+export type Operation = "insert" | "update" | "upsert" | "delete" | "hardDelete"
+
+/** `clear`: a null value writes `#N/A` (the field is set to null); `leave`: an empty cell (unchanged). */
+export type NullPolicy = "clear" | "leave"
+
+/** Where a column's value comes from: a key of the input record, or a constant. */
+export type ColumnSource = { readonly key: string } | { readonly constant: unknown }
+
+/** One CSV column. */
+export interface Column {
+  /** The header: a field API name, or a relationship column (`Account.External_Id__c`, `Owner:User.Email`). */
+  readonly column: string
+  readonly source: ColumnSource
+  /** Overrides the encoder's null policy for this column. */
+  readonly nullPolicy?: NullPolicy
+}
+
+/** Status codes of local rejects, as Salesforce reports the same failures. */
+export type StatusCode =
+  | "REQUIRED_FIELD_MISSING"
+  | "STRING_TOO_LONG"
+  | "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+  | "INVALID_TYPE_ON_FIELD_IN_RECORD"
+  | "MALFORMED_ID"
+  | "MISSING_ARGUMENT"
+
+/** An encoded CSV line (with its `\n`) and its exact UTF-8 length. */
+export interface EncodedRow {
+  readonly _tag: "Row"
+  readonly line: string
+  readonly bytes: number
+}
+
+/** A record refused before any API call, in the shape of a Salesforce row error. */
+export interface LocalReject {
+  readonly _tag: "Rejected"
+  readonly statusCode: StatusCode
+  readonly message: string
+  readonly fields: ReadonlyArray<string>
+}
+
+/** `STATUS_CODE:message:fields --`, the `sf__Error` form of a failed result row. */
+export const formatError = (reject: LocalReject): string =>
+  `${reject.statusCode}:${reject.message}:${reject.fields.join(",")} --`
+
+/** Why a mapping cannot be encoded for this object and operation. */
+export class CsvEncoderConfigError extends Data.TaggedError("CsvEncoderConfigError")<{
+  readonly reason:
+    | "NoColumns"
+    | "DuplicateColumn"
+    | "UnknownField"
+    | "InvalidRelationship"
+    | "FieldNotCreateable"
+    | "FieldNotUpdateable"
+    | "IdColumnMissing"
+    | "DeleteTakesOnlyId"
+    | "ExternalIdMissing"
+    | "ExternalIdInvalid"
+    | "RequiredFieldNotMapped"
+    | "InvalidConstant"
+    | "HeaderTooLong"
+    | "TooManyColumns"
+  readonly column: string | undefined
+  readonly message: string
+}> {}
+
+export interface Options {
+  readonly object: ObjectMetadata
+  readonly operation: Operation
+  readonly columns: ReadonlyArray<Column>
+  /** Required for `upsert`: `Id` or a field with `externalId: true`, and it must be one of the columns. */
+  readonly externalIdFieldName?: string
+  /** Describe of parent objects, by name, to type and check relationship columns; absent parents mean text. */
+  readonly parents?: Readonly<Record<string, ObjectMetadata>>
+  /** Default `clear` for update / upsert, `leave` for insert. Missing keys always leave the field unchanged. */
+  readonly nullPolicy?: NullPolicy
+  /** Local validation (required, type, length, restricted picklist, id format). Default true. */
+  readonly validate?: boolean
+}
+
+export interface CsvEncoder {
+  /** The header line, with its `\n`. */
+  readonly header: string
+  /** UTF-8 length of `header`. */
+  readonly headerBytes: number
+  readonly columns: ReadonlyArray<string>
+  readonly encode: (record: Readonly<Record<string, unknown>>) => EncodedRow | LocalReject
+}
+
+/** Salesforce's header and column limits. */
+export const maxHeaderChars = 32_000
+export const maxColumns = 5_000
+
+/** How much of a bad value a reject message quotes. */
+const messageValueChars = 100
+
+type CellResult = string | LocalReject
+
+interface CompiledColumn {
+  readonly header: string
+  /** The record key, or undefined for a constant column. */
+  readonly key: string | undefined
+  readonly constantCell: string
+  /** Cell for an explicit null (or empty string), or a reject. */
+  readonly nullResult: CellResult
+  /** Cell for a missing key, or a reject. */
+  readonly missingResult: CellResult
+  readonly encode: (value: unknown) => CellResult
+}
+
+const reject = (statusCode: StatusCode, message: string, field: string): LocalReject => ({
+  _tag: "Rejected",
+  statusCode,
+  message,
+  fields: [field]
+})
+
+const describeValue = (value: unknown): string => {
+  const shown = CsvValue.text(value) ?? String(typeof value)
+  return shown.length > messageValueChars ? `${shown.slice(0, messageValueChars)}...` : shown
+}
+
+const requiredMissing = (field: string): LocalReject =>
+  reject("REQUIRED_FIELD_MISSING", `Required fields are missing: [${field}]`, field)
+
+/** The value type a cell is written as. */
+type Format = "text" | "picklist" | "multipicklist" | "id" | "boolean" | "integer" | "decimal" | "date" | "dateTime" | "time"
+
+const formatOf = (field: FieldMetadata): Format => {
+  switch (field.type) {
+    case "id":
+    case "reference":
+      return "id"
+    case "picklist":
+      return "picklist"
+    case "multipicklist":
+      return "multipicklist"
+    case "boolean":
+      return "boolean"
+    case "int":
+    case "long":
+      return "integer"
+    case "double":
+    case "currency":
+    case "percent":
+      return "decimal"
+    case "date":
+      return "date"
+    case "datetime":
+      return "dateTime"
+    case "time":
+      return "time"
+    case "string":
+    case "textarea":
+    case "email":
+    case "phone":
+    case "url":
+    case "combobox":
+    case "base64":
+    case "encryptedstring":
+    case "address":
+    case "location":
+    case "anyType":
+    case "complexvalue":
+    case "json":
+      return "text"
+  }
+}
+
+const typedFormatter = (format: Format): ((value: unknown) => string | undefined) => {
+  switch (format) {
+    case "boolean":
+      return CsvValue.boolean
+    case "integer":
+      return CsvValue.integer
+    case "decimal":
+      return CsvValue.decimal
+    case "date":
+      return CsvValue.date
+    case "dateTime":
+      return CsvValue.dateTime
+    case "time":
+      return CsvValue.time
+    case "multipicklist":
+      return CsvValue.multipicklist
+    case "text":
+    case "picklist":
+    case "id":
+      return CsvValue.text
+  }
+}
+
+/** Compiles the cell encoder of one column whose values are typed by `field` (`name` is used in messages). */
+const cellEncoder = (
+  field: FieldMetadata | undefined,
+  name: string,
+  validate: boolean
+): ((value: unknown) => CellResult) => {
+  const format: Format = field === undefined ? "text" : formatOf(field)
+  const formatter = typedFormatter(format)
+  const typeMismatch = (value: unknown): CellResult =>
+    validate
+      ? reject("INVALID_TYPE_ON_FIELD_IN_RECORD", `${name}: value not of required type: ${describeValue(value)}`, name)
+      : CsvValue.quote(CsvValue.text(value) ?? String(value))
+  if (format !== "text" && format !== "picklist" && format !== "multipicklist" && format !== "id") {
+    // numbers, booleans and dates never hold a character that needs quoting
+    return (value) => formatter(value) ?? typeMismatch(value)
+  }
+  const maxLength = validate && field !== undefined && field.length > 0 ? field.length : 0
+  const restricted =
+    validate && field !== undefined && field.restrictedPicklist && (format === "picklist" || format === "multipicklist")
+      ? new Set(field.picklistValues.filter((entry) => entry.active).map((entry) => entry.value))
+      : undefined
+  const checkId = validate && format === "id"
+  return (value) => {
+    const cellText = formatter(value)
+    if (cellText === undefined) return typeMismatch(value)
+    if (maxLength > 0 && cellText.length > maxLength) {
+      return reject(
+        "STRING_TOO_LONG",
+        `${name}: data value too large: ${describeValue(cellText)} (max length=${maxLength})`,
+        name
+      )
+    }
+    if (restricted !== undefined) {
+      const values = format === "multipicklist" ? cellText.split(CsvValue.multipicklistSeparator) : [cellText]
+      for (const item of values) {
+        if (!restricted.has(item)) {
+          return reject(
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            `${name}: bad value for restricted picklist field: ${describeValue(item)}`,
+            name
+          )
+        }
+      }
+    }
+    if (checkId && !CsvValue.isSalesforceId(cellText)) {
+      return reject("MALFORMED_ID", `${name}: id value of incorrect type: ${describeValue(cellText)}`, name)
+    }
+    return CsvValue.quote(cellText)
+  }
+}
+
+const configError = (
+  reason: CsvEncoderConfigError["reason"],
+  column: string | undefined,
+  message: string
+): Either.Either<never, CsvEncoderConfigError> => Either.left(new CsvEncoderConfigError({ reason, column, message }))
+
+/** A resolved header: the object field it writes, and the field that types its values. */
+interface ResolvedColumn {
+  readonly field: FieldMetadata
+  /** The parent field of a relationship column, when the parent's describe is known. */
+  readonly valueField: FieldMetadata | undefined
+  readonly relationship: boolean
+}
+
+const resolveRelationship = (
+  options: Options,
+  header: string,
+  fieldsByName: ReadonlyMap<string, FieldMetadata>
+): Either.Either<ResolvedColumn, CsvEncoderConfigError> => {
+  const dot = header.indexOf(".")
+  const path = header.slice(0, dot)
+  const parentFieldName = header.slice(dot + 1)
+  if (parentFieldName.length === 0 || parentFieldName.includes(".") || path.length === 0) {
+    return configError("InvalidRelationship", header, `${header}: a relationship column is Relationship.Field, one level only`)
+  }
+  const byRelationship = (name: string): FieldMetadata | undefined => {
+    for (const field of fieldsByName.values()) {
+      if (field.type === "reference" && Option.getOrUndefined(field.relationshipName) === name) return field
+    }
+    return undefined
+  }
+  let field: FieldMetadata | undefined
+  let parentObject: string | undefined
+  const colon = path.indexOf(":")
+  if (colon < 0) {
+    field = byRelationship(path)
+    if (field !== undefined && field.referenceTo.length > 1) {
+      return configError(
+        "InvalidRelationship",
+        header,
+        `${header}: ${path} is polymorphic (${field.referenceTo.join(", ")}); name the parent type, e.g. ${field.referenceTo[0] ?? "Type"}:${path}.${parentFieldName}`
+      )
+    }
+    parentObject = field?.referenceTo[0]
+  } else {
+    // The contract documents both `ObjectType:Relationship.Field` and `Owner:User.Email`; accept either order.
+    const first = path.slice(0, colon)
+    const second = path.slice(colon + 1)
+    const typeFirst = byRelationship(second)
+    if (typeFirst !== undefined && typeFirst.referenceTo.includes(first)) {
+      field = typeFirst
+      parentObject = first
+    } else {
+      const relationFirst = byRelationship(first)
+      if (relationFirst !== undefined && relationFirst.referenceTo.includes(second)) {
+        field = relationFirst
+        parentObject = second
+      }
+    }
+  }
+  if (field === undefined || parentObject === undefined) {
+    return configError("InvalidRelationship", header, `${header}: no relationship ${path} on ${options.object.name}`)
+  }
+  const parent = options.parents?.[parentObject]
+  if (parent === undefined) return Either.right({ field, valueField: undefined, relationship: true })
+  const valueField = parent.fields.find((candidate) => candidate.name === parentFieldName)
+  if (valueField === undefined) {
+    return configError("UnknownField", header, `${header}: no field ${parentFieldName} on ${parentObject}`)
+  }
+  if (!valueField.externalId && !valueField.idLookup) {
+    return configError(
+      "InvalidRelationship",
+      header,
+      `${header}: ${parentObject}.${parentFieldName} is neither an external id nor an idLookup field`
+    )
+  }
+  return Either.right({ field, valueField, relationship: true })
+}
+
+const resolveColumn = (
+  options: Options,
+  header: string,
+  fieldsByName: ReadonlyMap<string, FieldMetadata>
+): Either.Either<ResolvedColumn, CsvEncoderConfigError> => {
+  if (header.includes(".")) return resolveRelationship(options, header, fieldsByName)
+  const field = fieldsByName.get(header)
+  if (field === undefined) {
+    return configError("UnknownField", header, `INVALID_FIELD: No such column '${header}' on entity '${options.object.name}'`)
+  }
+  return Either.right({ field, valueField: field, relationship: false })
+}
+
+const checkWritable = (
+  operation: Operation,
+  header: string,
+  field: FieldMetadata,
+  externalIdFieldName: string | undefined
+): Either.Either<void, CsvEncoderConfigError> => {
+  const isKey = header === "Id" || (operation === "upsert" && header === externalIdFieldName)
+  switch (operation) {
+    case "insert":
+      return field.createable
+        ? Either.void
+        : configError("FieldNotCreateable", header, `${header} is not createable on insert`)
+    case "update":
+      return isKey || field.updateable
+        ? Either.void
+        : configError("FieldNotUpdateable", header, `${header} is not updateable`)
+    case "upsert":
+      return isKey || field.createable || field.updateable
+        ? Either.void
+        : configError("FieldNotUpdateable", header, `${header} is neither createable nor updateable`)
+    case "delete":
+    case "hardDelete":
+      return header === "Id" ? Either.void : configError("DeleteTakesOnlyId", header, `${operation} CSVs hold only Id`)
+  }
+}
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, "utf8")
+
+/** Checks the mapping against describe and compiles the encoder. */
+export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConfigError> => {
+  const { operation } = options
+  const validate = options.validate ?? true
+  const defaultNullPolicy: NullPolicy = options.nullPolicy ?? (operation === "insert" ? "leave" : "clear")
+  if (options.columns.length === 0) return configError("NoColumns", undefined, "the mapping has no columns")
+  if (options.columns.length > maxColumns) {
+    return configError("TooManyColumns", undefined, `${options.columns.length} columns; Salesforce takes at most ${maxColumns}`)
+  }
+  const fieldsByName = new Map(options.object.fields.map((field) => [field.name, field] as const))
+  const headers = options.columns.map((column) => column.column)
+  const seen = new Set<string>()
+  for (const header of headers) {
+    if (seen.has(header)) return configError("DuplicateColumn", header, `${header} is mapped twice`)
+    seen.add(header)
+  }
+  if ((operation === "update" || operation === "delete" || operation === "hardDelete") && !seen.has("Id")) {
+    return configError("IdColumnMissing", "Id", `${operation} needs an Id column`)
+  }
+  const externalIdFieldName = options.externalIdFieldName
+  if (operation === "upsert") {
+    if (externalIdFieldName === undefined) {
+      return configError("ExternalIdMissing", undefined, "upsert needs externalIdFieldName")
+    }
+    const externalField = fieldsByName.get(externalIdFieldName)
+    if (externalIdFieldName !== "Id" && (externalField === undefined || !externalField.externalId)) {
+      return configError(
+        "ExternalIdInvalid",
+        externalIdFieldName,
+        `${externalIdFieldName} is not an external id field of ${options.object.name}`
+      )
+    }
+    if (!seen.has(externalIdFieldName)) {
+      return configError("ExternalIdMissing", externalIdFieldName, `upsert needs a ${externalIdFieldName} column`)
+    }
+  }
+
+  const compiled: Array<CompiledColumn> = []
+  const mappedFields = new Set<string>()
+  for (const column of options.columns) {
+    const header = column.column
+    const resolved = resolveColumn(options, header, fieldsByName)
+    if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    const { field, relationship, valueField } = resolved.right
+    const writable = checkWritable(operation, header, field, externalIdFieldName)
+    if (Either.isLeft(writable)) return Either.left(writable.left)
+    mappedFields.add(field.name)
+
+    // `#N/A` through a relationship column is not a documented way to clear a lookup: only on request.
+    const nullPolicy = column.nullPolicy ?? (relationship ? "leave" : defaultNullPolicy)
+    const isKey = operation === "upsert" ? header === externalIdFieldName : operation !== "insert" && header === "Id"
+    const requiredHere = validate && operation === "insert" && isRequiredOnInsert(field)
+    const keyMissing = reject("MISSING_ARGUMENT", `${header} not specified`, header)
+    const emptyResult: CellResult = validate && isKey ? keyMissing : requiredHere ? requiredMissing(header) : ""
+    const nullResult: CellResult =
+      validate && isKey
+        ? keyMissing
+        : requiredHere || (validate && nullPolicy === "clear" && !field.nillable && !relationship)
+          ? requiredMissing(header)
+          : nullPolicy === "clear"
+            ? CsvValue.clearCell
+            : ""
+    const encode = cellEncoder(valueField, header, validate)
+    if ("constant" in column.source) {
+      const constant = column.source.constant
+      const constantResult =
+        constant === null || constant === undefined || constant === "" ? nullResult : encode(constant)
+      if (typeof constantResult !== "string") {
+        return configError("InvalidConstant", header, `${header}: ${constantResult.message}`)
+      }
+      compiled.push({
+        header,
+        key: undefined,
+        constantCell: constantResult,
+        nullResult,
+        missingResult: emptyResult,
+        encode
+      })
+    } else {
+      compiled.push({ header, key: column.source.key, constantCell: "", nullResult, missingResult: emptyResult, encode })
+    }
+  }
+  if (validate && operation === "insert") {
+    for (const field of options.object.fields) {
+      if (isRequiredOnInsert(field) && !mappedFields.has(field.name)) {
+        return configError("RequiredFieldNotMapped", field.name, `${field.name} is required on insert and not mapped`)
+      }
+    }
+  }
+  const headerText = headers.map(CsvValue.quote).join(",")
+  if (headerText.length > maxHeaderChars) {
+    return configError("HeaderTooLong", undefined, `the header has ${headerText.length} characters; at most ${maxHeaderChars}`)
+  }
+  const header = `${headerText}\n`
+  const columnCount = compiled.length
+
+  const encode = (record: Readonly<Record<string, unknown>>): EncodedRow | LocalReject => {
+    let line = ""
+    for (let index = 0; index < columnCount; index++) {
+      const column = compiled[index]
+      if (column === undefined) break
+      let cell: CellResult
+      if (column.key === undefined) {
+        cell = column.constantCell
+      } else {
+        const value = record[column.key]
+        cell =
+          value === undefined
+            ? column.missingResult
+            : value === null || value === ""
+              ? column.nullResult
+              : column.encode(value)
+        if (typeof cell !== "string") return cell
+      }
+      line = index === 0 ? cell : `${line},${cell}`
+    }
+    // a lone empty cell would be a blank line, which CSV readers skip: write it as ""
+    line = line.length === 0 ? '""\n' : `${line}\n`
+    return { _tag: "Row", line, bytes: utf8Bytes(line) }
+  }
+
+  return Either.right({ header, headerBytes: utf8Bytes(header), columns: headers, encode })
+}

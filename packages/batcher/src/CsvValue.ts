@@ -1,0 +1,213 @@
+/**
+ * Cell formatting as Salesforce reads a Bulk API 2.0 CSV: quoting, and one formatter per kind of
+ * field type. A formatter returns the cell text, or `undefined` when the value cannot be read as
+ * that type (the caller turns that into a local reject). Formatters are hot: no allocation beyond
+ * the returned string on the common path.
+ */
+
+const needsQuoting = /[",\r\n]/
+const quoteChar = /"/g
+
+/** Quotes a value holding `,`, `"`, CR or LF and doubles inner quotes; anything else is untouched. */
+export const quote = (text: string): string =>
+  needsQuoting.test(text) ? `"${text.replace(quoteChar, '""')}"` : text
+
+/** The cell that sets a field to null on update / upsert. */
+export const clearCell = "#N/A"
+
+/** Salesforce's multipicklist separator. */
+export const multipicklistSeparator = ";"
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
+
+const daysInMonth = (year: number, month: number): number => {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
+}
+
+const validYearMonthDay = (year: number, month: number, day: number): boolean =>
+  year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
+
+/** Earliest and latest instants whose ISO form has a four-digit year. */
+const minIsoMillis = Date.UTC(100, 0, 1)
+const maxIsoMillis = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+const isoFromMillis = (millis: number): string | undefined =>
+  Number.isFinite(millis) && millis >= minIsoMillis && millis <= maxIsoMillis
+    ? new Date(millis).toISOString()
+    : undefined
+
+const canonicalDateTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\d\dZ$/
+const dateTimePattern =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/
+
+const fractionMillis = (fraction: string | undefined): number =>
+  fraction === undefined ? 0 : Number(fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, "0"))
+
+/**
+ * Epoch millis of an ISO-8601 date or date-time string (offset `Z`, `±HH:mm`, `±HHmm`, `±HH`; a
+ * time without an offset is read as UTC — chosen because warehouses store naive UTC timestamps).
+ */
+const parseDateTime = (text: string): number | undefined => {
+  const match = dateTimePattern.exec(text)
+  if (match === null) return undefined
+  const year = Number(match[1])
+  const month = Number(match[2])
+  const day = Number(match[3])
+  const hour = match[4] === undefined ? 0 : Number(match[4])
+  const minute = match[5] === undefined ? 0 : Number(match[5])
+  const second = match[6] === undefined ? 0 : Number(match[6])
+  if (!validYearMonthDay(year, month, day) || hour > 23 || minute > 59 || second > 59) return undefined
+  let offsetMinutes = 0
+  if (match[9] !== undefined) {
+    const offsetHours = Number(match[10])
+    const offsetMins = match[11] === undefined ? 0 : Number(match[11])
+    if (offsetHours > 23 || offsetMins > 59) return undefined
+    offsetMinutes = (match[9] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMins)
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, fractionMillis(match[7])) - offsetMinutes * 60_000
+}
+
+/** dateTime → UTC `yyyy-MM-ddTHH:mm:ss.SSSZ`, from an ISO string (any offset), epoch millis or a `Date`. */
+export const dateTime = (value: unknown): string | undefined => {
+  if (typeof value === "string") {
+    if (canonicalDateTime.test(value)) {
+      const millis = parseDateTime(value)
+      return millis === undefined ? undefined : value
+    }
+    const millis = parseDateTime(value)
+    return millis === undefined ? undefined : isoFromMillis(millis)
+  }
+  if (typeof value === "number") return Number.isInteger(value) ? isoFromMillis(value) : undefined
+  if (value instanceof Date) return isoFromMillis(value.getTime())
+  return undefined
+}
+
+const datePattern = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ].*)?$/
+
+/**
+ * date → `yyyy-MM-dd`. A string keeps the calendar date it spells (a trailing time is ignored);
+ * epoch millis and `Date` values are read in UTC.
+ */
+export const date = (value: unknown): string | undefined => {
+  if (typeof value === "string") {
+    const match = datePattern.exec(value)
+    if (match === null) return undefined
+    if (!validYearMonthDay(Number(match[1]), Number(match[2]), Number(match[3]))) return undefined
+    return value.length === 10 ? value : value.slice(0, 10)
+  }
+  const iso =
+    typeof value === "number"
+      ? Number.isInteger(value)
+        ? isoFromMillis(value)
+        : undefined
+      : value instanceof Date
+        ? isoFromMillis(value.getTime())
+        : undefined
+  return iso === undefined ? undefined : iso.slice(0, 10)
+}
+
+const timePattern = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?[Zz]?$/
+
+/** time → `HH:mm:ss.SSSZ`, from `HH:mm[:ss[.SSS]][Z]` or a `Date` (its UTC time of day). */
+export const time = (value: unknown): string | undefined => {
+  if (typeof value === "string") {
+    const match = timePattern.exec(value)
+    if (match === null) return undefined
+    const hour = Number(match[1])
+    const minute = Number(match[2])
+    const second = match[3] === undefined ? 0 : Number(match[3])
+    if (hour > 23 || minute > 59 || second > 59) return undefined
+    const millis = fractionMillis(match[4])
+    return `${pad2(hour)}:${pad2(minute)}:${pad2(second)}.${String(millis).padStart(3, "0")}Z`
+  }
+  if (value instanceof Date) {
+    const iso = isoFromMillis(value.getTime())
+    return iso === undefined ? undefined : iso.slice(11)
+  }
+  return undefined
+}
+
+/** boolean → `true` / `false`, from booleans, "true"/"false" (any case), 1/0 and "1"/"0". */
+export const boolean = (value: unknown): string | undefined => {
+  if (value === true || value === 1) return "true"
+  if (value === false || value === 0) return "false"
+  if (typeof value === "string") {
+    if (value === "true" || value === "1") return "true"
+    if (value === "false" || value === "0") return "false"
+    const lower = value.toLowerCase()
+    if (lower === "true") return "true"
+    if (lower === "false") return "false"
+  }
+  return undefined
+}
+
+const integerPattern = /^[+-]?\d+$/
+
+/** int / long → plain integer text; NaN, Infinity, fractions and non-numeric strings are refused. */
+export const integer = (value: unknown): string | undefined => {
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : undefined
+  if (typeof value === "bigint") return value.toString()
+  if (typeof value === "string") return integerPattern.test(value) ? value : undefined
+  return undefined
+}
+
+const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+
+/** double / currency / percent → plain decimal text (scientific notation is accepted by Salesforce). */
+export const decimal = (value: unknown): string | undefined => {
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined
+  if (typeof value === "bigint") return value.toString()
+  if (typeof value === "string") return decimalPattern.test(value) ? value : undefined
+  return undefined
+}
+
+/**
+ * Text fields: strings as they are; numbers, bigints and booleans as their text; a `Date` as its
+ * ISO instant; bytes as base64; other objects and arrays as JSON. Unicode is never altered.
+ */
+export const text = (value: unknown): string | undefined => {
+  switch (typeof value) {
+    case "string":
+      return value
+    case "number":
+    case "bigint":
+    case "boolean":
+      return String(value)
+    case "object": {
+      if (value === null) return undefined
+      if (value instanceof Date) return isoFromMillis(value.getTime())
+      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")
+      try {
+        return JSON.stringify(value)
+      } catch {
+        // cycles and bigints inside objects cannot be written as JSON
+        return undefined
+      }
+    }
+    case "symbol":
+    case "undefined":
+    case "function":
+      return undefined
+  }
+}
+
+/** multipicklist → values joined with `;`, from an array of values or an already joined string. */
+export const multipicklist = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  if (!Array.isArray(value)) return undefined
+  let joined = ""
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index]
+    const itemText =
+      typeof item === "string" ? item : typeof item === "number" || typeof item === "boolean" ? String(item) : undefined
+    if (itemText === undefined) return undefined
+    joined = index === 0 ? itemText : joined + multipicklistSeparator + itemText
+  }
+  return joined
+}
+
+const salesforceId = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/
+
+/** A 15- or 18-character Salesforce record id. */
+export const isSalesforceId = (text: string): boolean => salesforceId.test(text)

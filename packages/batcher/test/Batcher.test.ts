@@ -1,0 +1,272 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { parse } from "csv-parse/sync"
+import { existsSync, mkdtempSync, readdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Batcher } from "../src/index.js"
+
+const header = "Id,Name\n"
+const rowInput = (ordinal: number, name: string): Batcher.BatchInput => {
+  const line = `${ordinal},${name}\n`
+  return Batcher.row(ordinal, { line, bytes: Buffer.byteLength(line) })
+}
+
+const bodyText = (batch: Batcher.Batch) =>
+  Stream.runCollect(batch.body.stream).pipe(
+    Effect.map((chunks) => Buffer.concat(Chunk.toArray(chunks).map((chunk) => Buffer.from(chunk))).toString("utf8"))
+  )
+
+/** Each output with the text of its body (empty for non-batches). */
+const withText = (output: Batcher.BatchOutput): Effect.Effect<{ output: Batcher.BatchOutput; text: string }, Batcher.BatcherError> =>
+  output._tag === "Batch" ? Effect.map(bodyText(output), (text) => ({ output, text })) : Effect.succeed({ output, text: "" })
+
+const onlyBatches = (outputs: ReadonlyArray<Batcher.BatchOutput>) =>
+  outputs.flatMap((output) => (output._tag === "Batch" ? [output] : []))
+
+const freshTempDir = () => mkdtempSync(join(tmpdir(), "batcher-test-"))
+
+describe("Batcher.batches", () => {
+  it.effect("splits by rows and keeps lineage and checkpoints in order", () =>
+    Effect.gen(function* () {
+      const inputs = [
+        Batcher.checkpoint("s0"),
+        rowInput(0, "a"),
+        rowInput(1, "b"),
+        Batcher.checkpoint("s1"),
+        rowInput(2, "c"),
+        Batcher.checkpoint("s2"),
+        Batcher.checkpoint("s3")
+      ]
+      const outputs = yield* Stream.fromIterable(inputs).pipe(
+        Batcher.batches({ header, maxBatchRows: 2 }),
+        Stream.mapEffect(withText),
+        Stream.runCollect
+      )
+      expect(
+        Chunk.toArray(outputs).map(({ output, text }) =>
+          output._tag === "Batch"
+            ? [output.firstOrdinal, output.lastOrdinal, output.rowCount, output.checkpoints, text, output.bytes]
+            : [output._tag, output.checkpoints]
+        )
+      ).toEqual([
+        [0, 1, 2, ["s0"], "Id,Name\n0,a\n1,b\n", 16],
+        [2, 2, 1, ["s1"], "Id,Name\n2,c\n", 12],
+        ["Checkpoints", ["s2", "s3"]]
+      ])
+    }))
+
+  it.effect.prop(
+    "never exceeds maxBatchBytes, loses no row and counts exact UTF-8 bytes",
+    [
+      FastCheck.array(FastCheck.string({ unit: FastCheck.oneof(FastCheck.fullUnicode(), FastCheck.constantFrom("é", "東", "🚀")), maxLength: 30 }), { maxLength: 60 }),
+      FastCheck.integer({ min: 12, max: 120 }),
+      FastCheck.integer({ min: 1, max: 400 })
+    ],
+    ([names, maxBatchBytes, spillThresholdBytes]) =>
+      Effect.gen(function* () {
+        const inputs = names.map((name, ordinal) => rowInput(ordinal, name.replace(/[",\r\n]/g, "_")))
+        const outputs = Chunk.toArray(
+          yield* Stream.fromIterable(inputs).pipe(
+            Batcher.batches({ header, maxBatchBytes, spillThresholdBytes, tempDir: tmpdir() }),
+            Stream.mapEffect(withText),
+            Stream.runCollect
+          )
+        )
+        const batched: Array<string> = []
+        const oversized: Array<number> = []
+        for (const { output, text } of outputs) {
+          if (output._tag === "OversizedRow") {
+            oversized.push(output.ordinal)
+            expect(Buffer.byteLength(header) + output.bytes).toBeGreaterThan(maxBatchBytes)
+            continue
+          }
+          if (output._tag !== "Batch") continue
+          expect(Buffer.byteLength(text)).toBe(output.bytes)
+          expect(output.body.bytes).toBe(output.bytes)
+          expect(output.bytes).toBeLessThanOrEqual(maxBatchBytes)
+          expect(text.startsWith(header)).toBe(true)
+          const rows: Array<Array<string>> = parse(text, { from_line: 2 })
+          expect(rows).toHaveLength(output.rowCount)
+          batched.push(...rows.map((row) => row.join(",")))
+        }
+        const expectedRows = inputs.flatMap((input, ordinal) =>
+          input._tag === "Row" && !oversized.includes(ordinal) ? [input.line.slice(0, -1)] : []
+        )
+        expect(batched).toEqual(expectedRows)
+      }),
+    { fastCheck: { numRuns: 40 } }
+  )
+
+  it.effect("rejects a row larger than a batch with a reason, and carries on", () =>
+    Effect.gen(function* () {
+      const outputs = Chunk.toArray(
+        yield* Stream.make(rowInput(0, "a"), Batcher.checkpoint("s"), rowInput(1, "x".repeat(50)), rowInput(2, "b")).pipe(
+          Batcher.batches({ header, maxBatchBytes: 40 }),
+          Stream.runCollect
+        )
+      )
+      expect(outputs.map((output) => output._tag)).toEqual(["Batch", "OversizedRow", "Batch"])
+      const oversized = outputs[1]
+      expect(oversized?._tag === "OversizedRow" && [oversized.ordinal, oversized.bytes, oversized.checkpoints, oversized.reason]).toEqual([
+        1,
+        53,
+        ["s"],
+        "row 1 is 53 bytes; with the 8-byte header it exceeds maxBatchBytes (40)"
+      ])
+    }))
+
+  it.effect("fills a batch to exactly maxBatchBytes", () =>
+    Effect.gen(function* () {
+      // header 8 bytes + 4 rows of 4 bytes = 24
+      const outputs = onlyBatches(
+        Chunk.toArray(
+          yield* Stream.range(0, 9).pipe(
+            Stream.map((ordinal) => rowInput(ordinal, "x")),
+            Batcher.batches({ header, maxBatchBytes: 24 }),
+            Stream.runCollect
+          )
+        )
+      )
+      expect(outputs.map((batch) => [batch.rowCount, batch.bytes])).toEqual([[4, 24], [4, 24], [2, 16]])
+    }))
+
+  it.effect("fails clearly on impossible options", () =>
+    Effect.gen(function* () {
+      const exit = yield* Stream.make(rowInput(0, "a")).pipe(Batcher.batches({ header, maxBatchBytes: 8 }), Stream.runCollect, Effect.exit)
+      const failure = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(failure?.reason).toBe("InvalidOptions")
+      expect(failure?.message).toBe("maxBatchBytes (8) must be an integer above the header's 8 bytes")
+    }))
+
+  it.effect("flushes a partial batch after maxBatchAge, driven by the TestClock", () =>
+    Effect.gen(function* () {
+      const emitted: Array<Batcher.BatchOutput> = []
+      const gate = yield* Deferred.make<void>()
+      const input = Stream.concat(
+        Stream.make(rowInput(0, "a"), Batcher.checkpoint("s1")),
+        Stream.fromEffect(Deferred.await(gate)).pipe(Stream.map(() => rowInput(1, "b")))
+      )
+      const fiber = yield* input.pipe(
+        Batcher.batches({ header, maxBatchAge: "30 seconds" }),
+        Stream.runForEach((output) => Effect.sync(() => emitted.push(output))),
+        Effect.fork
+      )
+      yield* TestClock.adjust("29 seconds")
+      expect(emitted).toEqual([])
+      yield* TestClock.adjust("1 second")
+      yield* Effect.yieldNow()
+      expect(emitted.map((output) => [output._tag, output.checkpoints])).toEqual([
+        ["Batch", []],
+        ["Checkpoints", ["s1"]]
+      ])
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      expect(emitted.map((output) => (output._tag === "Batch" ? output.firstOrdinal : output._tag))).toEqual([0, "Checkpoints", 1])
+    }))
+
+  describe("temp files", () => {
+    const spilling = (tempDir: string) => ({ header, spillThresholdBytes: 16, tempDir })
+    const rows = (count: number) => Stream.range(0, count - 1).pipe(Stream.map((ordinal) => rowInput(ordinal, "name")))
+
+    it.effect("spills big batches to disk and removes each file on release", () =>
+      Effect.gen(function* () {
+        const tempDir = freshTempDir()
+        const seen: Array<[string, boolean, string]> = []
+        yield* rows(10).pipe(
+          Batcher.batches({ ...spilling(tempDir), maxBatchRows: 5 }),
+          Stream.runForEach((output) =>
+            output._tag === "Batch"
+              ? Batcher.use(output, (batch) =>
+                  Effect.gen(function* () {
+                    const path = Option.getOrElse(batch.body.path, () => "")
+                    seen.push([path, existsSync(path), yield* bodyText(batch)])
+                  })
+                ).pipe(Effect.tap(() => Effect.sync(() => expect(existsSync(seen.at(-1)?.[0] ?? "")).toBe(false))))
+              : Effect.void
+          )
+        )
+        expect(seen.map(([path, existed, text]) => [path.startsWith(tempDir), existed, text.split("\n").length - 2])).toEqual([
+          [true, true, 5],
+          [true, true, 5]
+        ])
+        expect(readdirSync(tempDir)).toEqual([])
+      }))
+
+    it.effect("keeps small batches in memory", () =>
+      Effect.gen(function* () {
+        const tempDir = freshTempDir()
+        const batches = onlyBatches(Chunk.toArray(yield* rows(2).pipe(Batcher.batches({ header, tempDir }), Stream.runCollect)))
+        expect(batches.map((batch) => Option.isNone(batch.body.path))).toEqual([true])
+        expect(readdirSync(tempDir)).toEqual([])
+      }))
+
+    it.effect("removes unreleased files when the stream succeeds", () =>
+      Effect.gen(function* () {
+        const tempDir = freshTempDir()
+        const paths: Array<string> = []
+        yield* rows(20).pipe(
+          Batcher.batches({ ...spilling(tempDir), maxBatchRows: 5 }),
+          Stream.runForEach((output) =>
+            Effect.sync(() => {
+              if (output._tag === "Batch") paths.push(Option.getOrElse(output.body.path, () => ""))
+              expect(paths.every(existsSync)).toBe(true)
+            })
+          )
+        )
+        expect(paths).toHaveLength(4)
+        expect(paths.some(existsSync)).toBe(false)
+        expect(readdirSync(tempDir)).toEqual([])
+      }))
+
+    it.effect("removes every file when the input fails mid-batch", () =>
+      Effect.gen(function* () {
+        const tempDir = freshTempDir()
+        let spilled = 0
+        const exit = yield* Stream.concat(rows(12), Stream.fail("source broke")).pipe(
+          Batcher.batches({ ...spilling(tempDir), maxBatchRows: 5 }),
+          Stream.runForEach(() =>
+            Effect.sync(() => {
+              spilled = readdirSync(tempDir).length
+            })
+          ),
+          Effect.exit
+        )
+        expect(exit).toEqual(Exit.fail("source broke"))
+        expect(spilled).toBe(1)
+        expect(readdirSync(tempDir)).toEqual([])
+      }))
+
+    it.effect("removes every file when the consumer is interrupted", () =>
+      Effect.gen(function* () {
+        const tempDir = freshTempDir()
+        const uploading = yield* Deferred.make<string>()
+        const fiber = yield* rows(12).pipe(
+          Batcher.batches({ ...spilling(tempDir), maxBatchRows: 5 }),
+          Stream.mapEffect((output) =>
+            output._tag === "Batch"
+              ? Batcher.use(output, (batch) =>
+                  Deferred.succeed(uploading, Option.getOrElse(batch.body.path, () => "")).pipe(Effect.zipRight(Effect.never))
+                )
+              : Effect.void
+          ),
+          Stream.runDrain,
+          Effect.fork
+        )
+        const path = yield* Deferred.await(uploading)
+        expect(existsSync(path)).toBe(true)
+        yield* Fiber.interrupt(fiber)
+        expect(existsSync(path)).toBe(false)
+        expect(readdirSync(tempDir)).toEqual([])
+      }))
+  })
+})

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "@effect/vitest"
+import { CsvValue } from "../src/index.js"
+
+describe("CsvValue", () => {
+  it("quotes exactly the values holding a comma, a quote, CR or LF", () => {
+    expect(CsvValue.quote("plain text")).toBe("plain text")
+    expect(CsvValue.quote(" padded ")).toBe(" padded ")
+    expect(CsvValue.quote("a,b")).toBe('"a,b"')
+    expect(CsvValue.quote('say "hi"')).toBe('"say ""hi"""')
+    expect(CsvValue.quote("line\nbreak")).toBe('"line\nbreak"')
+    expect(CsvValue.quote("carriage\rreturn")).toBe('"carriage\rreturn"')
+    expect(CsvValue.quote("Zoë 🚀 東京")).toBe("Zoë 🚀 東京")
+  })
+
+  it("normalises dateTimes to UTC milliseconds", () => {
+    expect(CsvValue.dateTime("2024-11-27T10:15:00.000Z")).toBe("2024-11-27T10:15:00.000Z")
+    expect(CsvValue.dateTime("2024-11-27T10:15:00+02:00")).toBe("2024-11-27T08:15:00.000Z")
+    expect(CsvValue.dateTime("2024-11-27T23:30:00.5-0130")).toBe("2024-11-28T01:00:00.500Z")
+    expect(CsvValue.dateTime("2024-11-27 10:15:00.123456")).toBe("2024-11-27T10:15:00.123Z")
+    expect(CsvValue.dateTime("2024-11-27")).toBe("2024-11-27T00:00:00.000Z")
+    expect(CsvValue.dateTime(Date.UTC(2024, 1, 29, 12))).toBe("2024-02-29T12:00:00.000Z")
+    expect(CsvValue.dateTime(new Date(Date.UTC(2000, 0, 1)))).toBe("2000-01-01T00:00:00.000Z")
+    for (const bad of ["2024-02-30T00:00:00Z", "2024-13-01", "yesterday", "2024-11-27T25:00:00Z", "", 1.5, Number.NaN, new Date(Number.NaN), {}]) {
+      expect(CsvValue.dateTime(bad)).toBeUndefined()
+    }
+  })
+
+  it("formats dates, times and booleans", () => {
+    expect(CsvValue.date("2024-02-29")).toBe("2024-02-29")
+    expect(CsvValue.date("2024-02-29T23:00:00-05:00")).toBe("2024-02-29")
+    expect(CsvValue.date(new Date(Date.UTC(2024, 0, 31, 23, 59)))).toBe("2024-01-31")
+    expect(CsvValue.date(0)).toBe("1970-01-01")
+    expect(CsvValue.date("2023-02-29")).toBeUndefined()
+    expect(CsvValue.date("29/02/2024")).toBeUndefined()
+    expect(CsvValue.time("09:05")).toBe("09:05:00.000Z")
+    expect(CsvValue.time("23:59:59.9Z")).toBe("23:59:59.900Z")
+    expect(CsvValue.time(new Date(Date.UTC(2024, 0, 1, 7, 8, 9, 10)))).toBe("07:08:09.010Z")
+    expect(CsvValue.time("24:00")).toBeUndefined()
+    expect([true, "true", "TRUE", 1, "1"].map(CsvValue.boolean)).toEqual(["true", "true", "true", "true", "true"])
+    expect([false, "false", "False", 0, "0"].map(CsvValue.boolean)).toEqual(["false", "false", "false", "false", "false"])
+    expect(["yes", 2, null, "tru"].map(CsvValue.boolean)).toEqual([undefined, undefined, undefined, undefined])
+  })
+
+  it("writes numbers as plain decimals and refuses NaN, Infinity and text", () => {
+    expect(CsvValue.decimal(1234.5)).toBe("1234.5")
+    expect(CsvValue.decimal(-0.25)).toBe("-0.25")
+    expect(CsvValue.decimal("1.5e3")).toBe("1.5e3")
+    expect(CsvValue.decimal(12345678901234567890n)).toBe("12345678901234567890")
+    expect(CsvValue.integer(42)).toBe("42")
+    expect(CsvValue.integer("-7")).toBe("-7")
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, "12abc", "", " 1", "1,000", true]) {
+      expect(CsvValue.decimal(bad)).toBeUndefined()
+    }
+    expect(CsvValue.integer(1.5)).toBeUndefined()
+    expect(CsvValue.integer("1.0")).toBeUndefined()
+  })
+
+  it("writes objects as JSON and multipicklists joined with ;", () => {
+    expect(CsvValue.text({ a: [1, "x"] })).toBe('{"a":[1,"x"]}')
+    expect(CsvValue.text([1, 2])).toBe("[1,2]")
+    expect(CsvValue.text(new Uint8Array([104, 105]))).toBe("aGk=")
+    const cyclic: Record<string, unknown> = {}
+    cyclic["self"] = cyclic
+    expect(CsvValue.text(cyclic)).toBeUndefined()
+    expect(CsvValue.multipicklist(["Golf", "Tennis"])).toBe("Golf;Tennis")
+    expect(CsvValue.multipicklist("Golf;Tennis")).toBe("Golf;Tennis")
+    expect(CsvValue.multipicklist([{}])).toBeUndefined()
+  })
+})

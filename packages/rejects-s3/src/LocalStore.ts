@@ -1,0 +1,150 @@
+/**
+ * The local-directory adapter of `ObjectStore`. An object is written to `<key>.partial`, then
+ * fsynced and renamed to its key (and the directory fsynced): a completed object is durable and
+ * a crash never leaves a half-written file under its final name. Keys never leave the directory.
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as fsp from "node:fs/promises"
+import * as path from "node:path"
+import type { ObjectStore, ObjectUpload } from "./ObjectStore.js"
+import { RejectSinkError } from "./RejectSinkError.js"
+
+/** The suffix of an object still being written. */
+export const partialSuffix = ".partial"
+
+const ioError = (message: string, key: string) => (cause: unknown) =>
+  new RejectSinkError({ reason: "Io", message, key, cause })
+
+/** The file of a key, refusing any key that would resolve outside `directory`. */
+export const resolveKey = (directory: string, key: string): Effect.Effect<string, RejectSinkError> => {
+  const root = path.resolve(directory)
+  const file = path.resolve(root, ...key.split("/"))
+  return file.startsWith(root + path.sep)
+    ? Effect.succeed(file)
+    : Effect.fail(new RejectSinkError({ reason: "Config", message: "The key leaves the directory", key }))
+}
+
+const syncDirectory = (directory: string) =>
+  Effect.acquireUseRelease(
+    Effect.promise(() => fsp.open(directory, "r")),
+    (handle) => Effect.promise(() => handle.sync()),
+    (handle) => Effect.promise(() => handle.close())
+  ).pipe(Effect.ignore)
+
+/** An `ObjectStore` over a directory (created when missing). */
+export const make = (directory: string): ObjectStore => {
+  const root = path.resolve(directory)
+
+  const begin = (key: string): ObjectUpload => {
+    let handle: fsp.FileHandle | undefined
+    let partialFile: string | undefined
+
+    const opened = Effect.suspend(() => {
+      if (handle !== undefined) return Effect.succeed(handle)
+      return resolveKey(root, key).pipe(
+        Effect.flatMap((file) =>
+          Effect.tryPromise({
+            try: async () => {
+              await fsp.mkdir(path.dirname(file), { recursive: true })
+              const partial = file + partialSuffix
+              const opened = await fsp.open(partial, "w")
+              partialFile = partial
+              handle = opened
+              return opened
+            },
+            catch: ioError("Could not create the file", key)
+          })
+        )
+      )
+    })
+
+    const uploadPart = (bytes: Uint8Array) =>
+      opened.pipe(
+        Effect.flatMap((file) =>
+          Effect.tryPromise({ try: () => file.write(bytes), catch: ioError("Could not write the file", key) })
+        ),
+        Effect.asVoid
+      )
+
+    const complete = (lastBytes: Uint8Array) =>
+      Effect.gen(function* () {
+        yield* uploadPart(lastBytes)
+        const file = yield* resolveKey(root, key)
+        yield* Effect.tryPromise({
+          try: async () => {
+            if (handle !== undefined) {
+              await handle.sync()
+              await handle.close()
+              handle = undefined
+            }
+            await fsp.rename(file + partialSuffix, file)
+            partialFile = undefined
+          },
+          catch: ioError("Could not complete the file", key)
+        })
+        yield* syncDirectory(path.dirname(file))
+      })
+
+    const abort = Effect.promise(async () => {
+      const open = handle
+      const partial = partialFile
+      handle = undefined
+      partialFile = undefined
+      await open?.close().catch(() => undefined)
+      if (partial !== undefined) await fsp.rm(partial, { force: true }).catch(() => undefined)
+    })
+
+    return { key, uploadPart, complete, abort }
+  }
+
+  const list = (prefix: string) =>
+    Stream.unwrap(
+      Effect.tryPromise({
+        try: () => fsp.readdir(root, { recursive: true, withFileTypes: true }),
+        catch: (cause) => cause
+      }).pipe(
+        Effect.catchIf(
+          (cause) => cause instanceof Error && "code" in cause && cause.code === "ENOENT",
+          () => Effect.succeed([])
+        ),
+        Effect.mapError(ioError("Could not list the directory", prefix)),
+        Effect.map((entries) =>
+          Stream.fromIterable(
+            entries
+              .filter((entry) => entry.isFile() && !entry.name.endsWith(partialSuffix))
+              .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"))
+              .filter((key) => key.startsWith(prefix))
+              .sort()
+          )
+        )
+      )
+    )
+
+  const read = (key: string) =>
+    Stream.unwrap(
+      resolveKey(root, key).pipe(
+        Effect.map((file) =>
+          Stream.fromAsyncIterable(
+            fs.createReadStream(file),
+            ioError("Could not read the file", key)
+          ).pipe(
+            Stream.filterMap((chunk) =>
+              chunk instanceof Uint8Array ? Option.some(chunk) : Option.none()
+            )
+          )
+        )
+      )
+    )
+
+  const remove = (key: string) =>
+    resolveKey(root, key).pipe(
+      Effect.flatMap((file) =>
+        Effect.tryPromise({ try: () => fsp.rm(file, { force: true }), catch: ioError("Could not delete the file", key) })
+      )
+    )
+
+  return { minPartBytes: 0, begin, list, read, remove }
+}

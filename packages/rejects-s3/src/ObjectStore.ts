@@ -1,0 +1,30 @@
+/**
+ * The port the sink and the reader use: an object store that takes objects part by part and
+ * lists and streams them back. Adapters: `S3Store` and `LocalStore`.
+ */
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
+import type { RejectSinkError } from "./RejectSinkError.js"
+
+/** One object being written. Not safe for concurrent use; the sink serialises calls. */
+export interface ObjectUpload {
+  readonly key: string
+  /** Stores the next part (S3: every part but the last must hold at least `minPartBytes`). */
+  readonly uploadPart: (bytes: Uint8Array) => Effect.Effect<void, RejectSinkError>
+  /** Stores the last bytes and makes the whole object durable and readable. */
+  readonly complete: (lastBytes: Uint8Array) => Effect.Effect<void, RejectSinkError>
+  /** Discards what was stored so far (best effort, never fails). */
+  readonly abort: Effect.Effect<void>
+}
+
+export interface ObjectStore {
+  /** Smallest size of a part that is not the last one. */
+  readonly minPartBytes: number
+  /** Starts an object; nothing is stored until the first part or `complete`. */
+  readonly begin: (key: string) => ObjectUpload
+  /** Keys under a prefix, in lexicographic order. */
+  readonly list: (prefix: string) => Stream.Stream<string, RejectSinkError>
+  /** The bytes of one object, streamed. */
+  readonly read: (key: string) => Stream.Stream<Uint8Array, RejectSinkError>
+  readonly remove: (key: string) => Effect.Effect<void, RejectSinkError>
+}

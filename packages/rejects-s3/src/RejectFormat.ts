@@ -1,0 +1,151 @@
+/**
+ * How rejected records are written: CSV (fixed metadata columns, then the row as a JSON
+ * `record` column, lossless whatever the object's columns) or JSONL (one `RejectedRecord` per
+ * line); either optionally gzipped.
+ */
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { RejectedRecord } from "./RejectedRecord.js"
+
+export type Format = "csv" | "jsonl"
+export type Compression = "none" | "gzip"
+
+/** The CSV columns, in order. */
+export const csvColumns = [
+  "rejected_at",
+  "sync_id",
+  "stream_namespace",
+  "stream_name",
+  "object",
+  "operation",
+  "job_id",
+  "sf__Id",
+  "sf__Error",
+  "status_code",
+  "error_message",
+  "error_fields",
+  "record"
+] as const
+
+/** `.csv`, `.jsonl`, with `.gz` when gzipped. */
+export const extension = (format: Format, compression: Compression): string =>
+  `.${format}${compression === "gzip" ? ".gz" : ""}`
+
+/** The format and compression of a stored object, from its name; undefined when not ours. */
+export const fromName = (
+  name: string
+): { readonly format: Format; readonly compression: Compression } | undefined => {
+  const match = /\.(csv|jsonl)(\.gz)?$/.exec(name)
+  if (match === null) return undefined
+  return { format: match[1] === "csv" ? "csv" : "jsonl", compression: match[2] === undefined ? "none" : "gzip" }
+}
+
+const needsQuotes = /[",\r\n]|^\s|\s$/
+
+const csvField = (value: string): string => (needsQuotes.test(value) ? `"${value.replaceAll('"', '""')}"` : value)
+
+/** The first line of every CSV object. */
+export const csvHeader = `${csvColumns.join(",")}\n`
+
+/** One record as a CSV line (RFC 4180 quoting, `\n` terminated). */
+export const csvLine = (record: RejectedRecord): string =>
+  [
+    record.rejectedAt,
+    record.syncId ?? "",
+    record.stream.namespace ?? "",
+    record.stream.name,
+    record.object,
+    record.operation,
+    record.jobId ?? "",
+    record.sfId ?? "",
+    record.sfError,
+    record.statusCode,
+    record.message,
+    record.fields.join(","),
+    JSON.stringify(record.row)
+  ]
+    .map(csvField)
+    .join(",") + "\n"
+
+/** One record as a JSON line. */
+export const jsonLine = (record: RejectedRecord): string => `${JSON.stringify(record)}\n`
+
+/** The header an object of this format starts with. */
+export const header = (format: Format): string => (format === "csv" ? csvHeader : "")
+
+/** One record in this format. */
+export const line = (format: Format) => (format === "csv" ? csvLine : jsonLine)
+
+const optional = (value: string): string | undefined => (value === "" ? undefined : value)
+
+const CsvRow = Schema.Struct({
+  rejected_at: Schema.String,
+  sync_id: Schema.String,
+  stream_namespace: Schema.String,
+  stream_name: Schema.String,
+  object: Schema.String,
+  operation: Schema.String,
+  job_id: Schema.String,
+  sf__Id: Schema.String,
+  sf__Error: Schema.String,
+  status_code: Schema.String,
+  error_message: Schema.String,
+  error_fields: Schema.String,
+  record: Schema.String
+})
+
+const RowJson = Schema.parseJson(RejectedRecord.fields.row)
+
+/**
+ * A parsed CSV row (column → value) back to a `RejectedRecord`. Empty optional columns
+ * (`sync_id`, `stream_namespace`, `job_id`, `sf__Id`) come back absent.
+ */
+export const CsvRecord = Schema.transformOrFail(CsvRow, RejectedRecord, {
+  strict: true,
+  decode: (csv, _options, ast) =>
+    ParseResult.mapError(
+      Schema.decodeUnknown(RowJson)(csv.record),
+      (issue) => new ParseResult.Type(ast, csv, `record column: ${issue._tag}`)
+    ).pipe(
+      Effect.map((row) => {
+        const namespace = optional(csv.stream_namespace)
+        const syncId = optional(csv.sync_id)
+        const jobId = optional(csv.job_id)
+        const sfId = optional(csv.sf__Id)
+        return {
+          row,
+          ...(sfId === undefined ? {} : { sfId }),
+          sfError: csv.sf__Error,
+          statusCode: csv.status_code,
+          message: csv.error_message,
+          fields: csv.error_fields === "" ? [] : csv.error_fields.split(","),
+          ...(jobId === undefined ? {} : { jobId }),
+          object: csv.object,
+          operation: csv.operation,
+          stream: namespace === undefined ? { name: csv.stream_name } : { name: csv.stream_name, namespace },
+          ...(syncId === undefined ? {} : { syncId }),
+          rejectedAt: csv.rejected_at
+        }
+      })
+    ),
+  encode: (record) =>
+    ParseResult.succeed({
+      rejected_at: record.rejectedAt,
+      sync_id: record.syncId ?? "",
+      stream_namespace: record.stream.namespace ?? "",
+      stream_name: record.stream.name,
+      object: record.object,
+      operation: record.operation,
+      job_id: record.jobId ?? "",
+      sf__Id: record.sfId ?? "",
+      sf__Error: record.sfError,
+      status_code: record.statusCode,
+      error_message: record.message,
+      error_fields: record.fields.join(","),
+      record: JSON.stringify(record.row)
+    })
+})
+
+/** A JSON line back to a `RejectedRecord`. */
+export const JsonLine = Schema.parseJson(RejectedRecord)

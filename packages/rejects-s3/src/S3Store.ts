@@ -1,0 +1,332 @@
+/**
+ * The S3 adapter of `ObjectStore` (AWS SDK v3): static keys or the default credential chain,
+ * an optional role to assume, custom endpoints and path-style addressing for MinIO, R2 or
+ * s3rver. Every call has a timeout and transient failures are retried with a bounded
+ * exponential schedule; the SDK's own retries are off so that this schedule is the only one.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand
+} from "@aws-sdk/client-s3"
+import { fromTemporaryCredentials } from "@aws-sdk/credential-providers"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { ObjectStore, ObjectUpload } from "./ObjectStore.js"
+import { RejectSinkError } from "./RejectSinkError.js"
+
+/** S3 refuses smaller parts (except the last one). */
+export const minPartBytes = 5 * 1024 * 1024
+
+/** Static keys; secrets stay `Redacted`. */
+export interface StaticCredentials {
+  readonly accessKeyId: Redacted.Redacted<string>
+  readonly secretAccessKey: Redacted.Redacted<string>
+  readonly sessionToken?: Redacted.Redacted<string>
+}
+
+/** Retry of transient failures: exponential from `baseDelayMillis`, at most `maxRetries`. */
+export interface RetryOptions {
+  /** Default 200 ms. */
+  readonly baseDelayMillis?: number
+  /** Default 8 (about half a minute with the 10 s cap per delay). */
+  readonly maxRetries?: number
+  /** Cap of one delay; default 10 s. */
+  readonly maxDelayMillis?: number
+}
+
+/** Where and how to reach a bucket. */
+export interface S3Connection {
+  readonly bucket: string
+  readonly region: string
+  /** e.g. `http://127.0.0.1:9000` for MinIO; R2's account endpoint. */
+  readonly endpoint?: string
+  /** Path-style addressing (`endpoint/bucket/key`), needed by MinIO and s3rver. */
+  readonly forcePathStyle?: boolean
+  /** Default: the SDK's default credential chain (env, profile, SSO, instance role…). */
+  readonly credentials?: StaticCredentials | "default-chain"
+  /** A role assumed (STS) with the credentials above. */
+  readonly roleArn?: string
+  /** Timeout of one request attempt; default 30 s. */
+  readonly requestTimeoutMillis?: number
+  readonly retry?: RetryOptions
+}
+
+const defaultRequestTimeoutMillis = 30_000
+const defaultRetryBaseDelayMillis = 200
+const defaultMaxRetries = 8
+const defaultMaxRetryDelayMillis = 10_000
+
+const SdkError = Schema.Struct({
+  name: Schema.optional(Schema.String),
+  code: Schema.optional(Schema.String),
+  $retryable: Schema.optional(Schema.Unknown),
+  $metadata: Schema.optional(Schema.Struct({ httpStatusCode: Schema.optional(Schema.Number) }))
+})
+const decodeSdkError = Schema.decodeUnknownOption(SdkError)
+
+const transientNames = new Set([
+  "SlowDown",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "InternalError",
+  "ServiceUnavailable",
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequestsException",
+  "TimeoutError",
+  "NetworkingError"
+])
+const accessDeniedNames = new Set([
+  "AccessDenied",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "CredentialsProviderError",
+  "AllAccessDisabled"
+])
+
+/** Classifies an SDK or network failure; the message names the operation, never a secret. */
+export const classify =
+  (operation: string, key: string | undefined) =>
+  (cause: unknown): RejectSinkError => {
+    const details = Option.getOrElse(decodeSdkError(cause), () => ({
+      name: undefined,
+      code: undefined,
+      $retryable: undefined,
+      $metadata: undefined
+    }))
+    const status = details.$metadata?.httpStatusCode
+    const name = details.name ?? "Error"
+    const what = `S3 ${operation} failed: ${details.code ?? name}${status === undefined ? "" : ` (HTTP ${status})`}`
+    const make = (reason: RejectSinkError["reason"]) =>
+      new RejectSinkError({ reason, message: what, cause, ...(key === undefined ? {} : { key }) })
+    if (name === "NoSuchBucket") return make("BucketNotFound")
+    if (accessDeniedNames.has(name) || status === 401 || status === 403) return make("AccessDenied")
+    if (
+      transientNames.has(name) ||
+      details.$retryable !== undefined ||
+      status === undefined ||
+      status === 429 ||
+      status >= 500
+    ) {
+      return make("Unavailable")
+    }
+    return make("Rejected")
+  }
+
+/** The client, destroyed (sockets closed) with the scope. */
+export const makeClient = (connection: S3Connection): Effect.Effect<S3Client, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const staticCredentials =
+        connection.credentials === undefined || connection.credentials === "default-chain"
+          ? undefined
+          : {
+              accessKeyId: Redacted.value(connection.credentials.accessKeyId),
+              secretAccessKey: Redacted.value(connection.credentials.secretAccessKey),
+              ...(connection.credentials.sessionToken === undefined
+                ? {}
+                : { sessionToken: Redacted.value(connection.credentials.sessionToken) })
+            }
+      const credentials =
+        connection.roleArn === undefined
+          ? staticCredentials
+          : fromTemporaryCredentials({
+              params: { RoleArn: connection.roleArn, RoleSessionName: "sfdc-activation-rejects" },
+              ...(staticCredentials === undefined ? {} : { masterCredentials: staticCredentials }),
+              clientConfig: { region: connection.region }
+            })
+      return new S3Client({
+        region: connection.region,
+        ...(connection.endpoint === undefined ? {} : { endpoint: connection.endpoint }),
+        forcePathStyle: connection.forcePathStyle ?? false,
+        ...(credentials === undefined ? {} : { credentials }),
+        // Retries are ours (bounded, observable, testable); checksums only where S3 requires
+        // them, which S3-compatible stores (MinIO, R2, s3rver) handle best.
+        maxAttempts: 1,
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED"
+      })
+    }),
+    (client) => Effect.sync(() => client.destroy())
+  )
+
+/** Runs one S3 call with a per-attempt timeout and retries of transient failures. */
+export const makeCall = (connection: S3Connection) => {
+  const timeout = Duration.millis(connection.requestTimeoutMillis ?? defaultRequestTimeoutMillis)
+  const schedule = Schedule.exponential(
+    Duration.millis(connection.retry?.baseDelayMillis ?? defaultRetryBaseDelayMillis)
+  ).pipe(
+    Schedule.modifyDelay((delay) =>
+      Duration.min(delay, Duration.millis(connection.retry?.maxDelayMillis ?? defaultMaxRetryDelayMillis))
+    ),
+    Schedule.intersect(Schedule.recurs(connection.retry?.maxRetries ?? defaultMaxRetries))
+  )
+  return <A>(
+    operation: string,
+    key: string | undefined,
+    run: (signal: AbortSignal) => Promise<A>
+  ): Effect.Effect<A, RejectSinkError> =>
+    Effect.tryPromise({ try: run, catch: classify(operation, key) }).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new RejectSinkError({
+            reason: "Unavailable",
+            message: `S3 ${operation} timed out after ${Duration.format(timeout)}`,
+            ...(key === undefined ? {} : { key })
+          })
+      }),
+      Effect.tapError((error) =>
+        Effect.logDebug("S3 call failed").pipe(
+          Effect.annotateLogs({ operation, reason: error.reason, error: error.message })
+        )
+      ),
+      Effect.retry({ schedule, while: (error) => error.isTransient })
+    )
+}
+
+const contentType = (key: string) =>
+  key.endsWith(".gz") ? "application/gzip" : key.endsWith(".csv") ? "text/csv" : "application/x-ndjson"
+
+const missingField = (operation: string, key: string, field: string) =>
+  new RejectSinkError({ reason: "Rejected", message: `S3 ${operation} returned no ${field}`, key })
+
+/** An `ObjectStore` over one bucket. */
+export const make = (connection: S3Connection): Effect.Effect<ObjectStore, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* makeClient(connection)
+    const call = makeCall(connection)
+    const Bucket = connection.bucket
+
+    const begin = (Key: string): ObjectUpload => {
+      let uploadId: string | undefined
+      const parts: Array<{ readonly PartNumber: number; readonly ETag: string }> = []
+
+      const started = Effect.suspend(() =>
+        uploadId !== undefined
+          ? Effect.succeed(uploadId)
+          : call("CreateMultipartUpload", Key, (abortSignal) =>
+              client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType(Key) }), {
+                abortSignal
+              })
+            ).pipe(
+              Effect.flatMap((output) =>
+                output.UploadId === undefined
+                  ? Effect.fail(missingField("CreateMultipartUpload", Key, "UploadId"))
+                  : Effect.succeed(output.UploadId)
+              ),
+              Effect.tap((id) => {
+                uploadId = id
+              })
+            )
+      )
+
+      const uploadPart = (bytes: Uint8Array) =>
+        Effect.gen(function* () {
+          const UploadId = yield* started
+          const PartNumber = parts.length + 1
+          const output = yield* call("UploadPart", Key, (abortSignal) =>
+            client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: bytes }), { abortSignal })
+          )
+          if (output.ETag === undefined) return yield* Effect.fail(missingField("UploadPart", Key, "ETag"))
+          parts.push({ PartNumber, ETag: output.ETag })
+        })
+
+      const complete = (lastBytes: Uint8Array) =>
+        Effect.gen(function* () {
+          if (uploadId === undefined) {
+            yield* call("PutObject", Key, (abortSignal) =>
+              client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key) }), {
+                abortSignal
+              })
+            )
+            return
+          }
+          if (lastBytes.byteLength > 0) yield* uploadPart(lastBytes)
+          const UploadId = uploadId
+          yield* call("CompleteMultipartUpload", Key, (abortSignal) =>
+            client.send(
+              new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+              { abortSignal }
+            )
+          )
+          uploadId = undefined
+        })
+
+      const abort = Effect.suspend(() => {
+        const UploadId = uploadId
+        if (UploadId === undefined) return Effect.void
+        uploadId = undefined
+        return call("AbortMultipartUpload", Key, (abortSignal) =>
+          client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal })
+        ).pipe(
+          Effect.catchAll((error) =>
+            Effect.logWarning("Could not abort a multipart upload; a bucket lifecycle rule should clean it").pipe(
+              Effect.annotateLogs({ key: Key, reason: error.reason, error: error.message })
+            )
+          )
+        )
+      })
+
+      return { key: Key, uploadPart, complete, abort }
+    }
+
+    const list = (Prefix: string) =>
+      Stream.paginateChunkEffect<string | undefined, string, RejectSinkError, never>(undefined, (ContinuationToken) =>
+        call("ListObjectsV2", Prefix, (abortSignal) =>
+          client.send(
+            new ListObjectsV2Command({
+              Bucket,
+              Prefix,
+              ...(ContinuationToken === undefined ? {} : { ContinuationToken })
+            }),
+            { abortSignal }
+          )
+        ).pipe(
+          Effect.map((output) => {
+            const keys = (output.Contents ?? []).flatMap((entry) => (entry.Key === undefined ? [] : [entry.Key]))
+            const next = output.IsTruncated === true ? Option.fromNullable(output.NextContinuationToken) : Option.none()
+            return [Chunk.fromIterable(keys), next] as const
+          })
+        )
+      )
+
+    const read = (Key: string) =>
+      Stream.unwrap(
+        call("GetObject", Key, (abortSignal) => client.send(new GetObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+          Effect.flatMap((output) =>
+            output.Body === undefined
+              ? Effect.fail(missingField("GetObject", Key, "Body"))
+              : Effect.succeed(output.Body)
+          ),
+          Effect.map((body) =>
+            Stream.fromReadableStream({
+              evaluate: () => body.transformToWebStream(),
+              onError: (cause) =>
+                new RejectSinkError({ reason: "Unavailable", message: "S3 GetObject body failed", key: Key, cause })
+            })
+          )
+        )
+      )
+
+    const remove = (Key: string) =>
+      call("DeleteObject", Key, (abortSignal) => client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal }))
+
+    return { minPartBytes, begin, list, read, remove }
+  })

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { RejectReader, RejectSink } from "../src/index.js"
+import { rejected } from "./fixtures.js"
+
+const tempDirectory = Effect.acquireRelease(
+  Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "rejects-local-"))),
+  (directory) => Effect.sync(() => fs.rmSync(directory, { recursive: true, force: true }))
+)
+
+const filesUnder = (directory: string) =>
+  fs
+    .readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(directory, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"))
+    .sort()
+
+const readBack = (directory: string, prefix?: string) =>
+  Stream.runCollect(
+    RejectReader.read({ _tag: "Local", directory, ...(prefix === undefined ? {} : { prefix }) })
+  ).pipe(Effect.map(Chunk.toReadonlyArray))
+
+describe("RejectSink.layerLocal", () => {
+  for (const format of ["csv", "jsonl"] as const) {
+    for (const compression of ["none", "gzip"] as const) {
+      it.scoped(`stores ${format}/${compression} records durably on flush and reads them back`, () =>
+        Effect.gen(function* () {
+          const directory = yield* tempDirectory
+          const records = [
+            rejected(1),
+            rejected(2, { sfId: "003xx000004TmiQAAS", stream: { name: "leads" } }),
+            rejected(3, { jobId: undefined, syncId: undefined })
+          ].map(({ jobId, syncId, ...rest }) => ({
+            ...rest,
+            ...(jobId === undefined ? {} : { jobId }),
+            ...(syncId === undefined ? {} : { syncId })
+          }))
+          const sink = yield* RejectSink.makeLocal({ directory, bucketPath: "dead", format, compression, syncId: "42" })
+          yield* sink.write(records)
+          // written but not flushed: nothing readable yet
+          expect(yield* readBack(directory)).toEqual([])
+          yield* sink.flush
+          const files = filesUnder(directory)
+          expect(files).toHaveLength(2)
+          expect(files.every((file) => file.endsWith(`_0.${format}${compression === "gzip" ? ".gz" : ""}`))).toBe(true)
+          expect(files[0]).toMatch(/^dead\/42\/crm\/contacts\/\d{4}_\d\d_\d\d_\d+_0\./)
+          const back = yield* readBack(directory)
+          expect([...back].sort((a, b) => a.row["Email"]?.localeCompare(b.row["Email"] ?? "") ?? 0)).toEqual(records)
+          expect(yield* sink.counts).toEqual({
+            written: 3,
+            durable: 3,
+            byStatusCode: { REQUIRED_FIELD_MISSING: 3 }
+          })
+        }))
+    }
+  }
+
+  it.scoped("rolls objects at the size threshold, numbering the parts", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      const sink = yield* RejectSink.makeLocal({
+        directory,
+        bucketPath: "dead",
+        format: "jsonl",
+        partSizeBytes: 1024,
+        objectSizeBytes: 4096
+      })
+      const records = Array.from({ length: 40 }, (_, index) => rejected(index))
+      yield* sink.write(records)
+      yield* sink.flush
+      const files = filesUnder(directory)
+      expect(files.length).toBeGreaterThanOrEqual(4)
+      const parts = files.map((file) => Number(/_(\d+)\.jsonl$/.exec(file)?.[1]))
+      expect(parts).toEqual(expect.arrayContaining([0, 1, 2, 3]))
+      for (const file of files) expect(fs.statSync(path.join(directory, file)).size).toBeLessThan(4096 + 1024)
+      const back = yield* readBack(directory)
+      expect(back.map((record) => record.row["Email"]).sort()).toEqual(records.map((record) => record.row["Email"]).sort())
+    }))
+
+  it.scoped("keeps hostile stream names inside the directory", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      const inside = path.join(directory, "inside")
+      const sink = yield* RejectSink.makeLocal({ directory: inside, bucketPath: "../../up", syncId: "../x" })
+      const names = ["../../etc", "/abs", "a/b", "données☃", ""]
+      yield* sink.write(names.map((name, index) => rejected(index, { stream: { name, namespace: ".." } })))
+      yield* sink.flush
+      expect(fs.readdirSync(directory)).toEqual(["inside"])
+      const files = filesUnder(inside)
+      expect(files).toHaveLength(names.length)
+      for (const file of files) expect(file.split("/").some((segment) => /^\.+$/.test(segment))).toBe(false)
+      expect((yield* readBack(inside)).map((record) => record.stream.name).sort()).toEqual([...names].sort())
+    }))
+
+  it.effect("closing on failure leaves no file behind; closing on success completes", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      const failed = yield* Scope.make()
+      const sink = yield* RejectSink.makeLocal({ directory, bucketPath: "dead", partSizeBytes: 64 }).pipe(
+        Scope.extend(failed)
+      )
+      yield* sink.write([rejected(1), rejected(2)])
+      expect(filesUnder(directory).some((file) => file.endsWith(".partial"))).toBe(true)
+      yield* Scope.close(failed, Exit.fail("pipeline failed"))
+      expect(filesUnder(directory)).toEqual([])
+
+      const succeeded = yield* Scope.make()
+      const second = yield* RejectSink.makeLocal({ directory, bucketPath: "dead" }).pipe(Scope.extend(succeeded))
+      yield* second.write([rejected(3)])
+      yield* Scope.close(succeeded, Exit.void)
+      expect((yield* readBack(directory)).map((record) => record.row["Email"])).toEqual(["person3@example.com"])
+    }).pipe(Effect.scoped))
+
+  it.scoped("probeLocal writes, lists and deletes a probe file", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      yield* RejectSink.probeLocal({ directory, bucketPath: "dead" })
+      expect(fs.readdirSync(path.join(directory, "dead", "_probe"))).toEqual([])
+    }))
+
+  it.scoped("a failed write poisons the sink", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      const blocker = path.join(directory, "dead")
+      fs.writeFileSync(blocker, "a file where a directory should be")
+      const sink = yield* RejectSink.makeLocal({ directory, bucketPath: "dead" })
+      yield* sink.write([rejected(1)])
+      const first = yield* Effect.flip(sink.flush)
+      expect(first.reason).toBe("Io")
+      const second = yield* Effect.flip(sink.write([rejected(2)]))
+      expect(second.reason).toBe("Failed")
+    }))
+})
+
+describe("RejectSink.layerNone", () => {
+  it.effect("counts by status code and stores nothing", () =>
+    Effect.gen(function* () {
+      const sink = yield* RejectSink.RejectSink
+      yield* sink.write([rejected(1), rejected(2, { statusCode: "DUPLICATE_VALUE" })])
+      yield* sink.flush
+      expect(yield* sink.counts).toEqual({
+        written: 2,
+        durable: 2,
+        byStatusCode: { REQUIRED_FIELD_MISSING: 1, DUPLICATE_VALUE: 1 }
+      })
+    }).pipe(Effect.provide(RejectSink.layerNone)))
+})
