@@ -1,0 +1,116 @@
+/**
+ * The loopback HTTP face: a `node:http` server handing every request to `org.handle`. One URL
+ * serves the login host and the instance. Dropped-connection faults destroy the socket (mid-body
+ * for `afterBytes`).
+ */
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { Org } from "./Org.js"
+import * as Responses from "./Responses.js"
+
+/** Options of `start` and `scoped`. */
+export interface Options {
+  /** Port to listen on; 0 (default) picks a free one. */
+  readonly port?: number
+  readonly host?: string
+}
+
+/** A running server. */
+export interface Running {
+  readonly url: string
+  readonly close: () => Promise<void>
+}
+
+const readBody = (request: http.IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => resolve(Buffer.concat(chunks)))
+    request.on("error", reject)
+  })
+
+const toFetchRequest = (request: http.IncomingMessage, origin: string, body: Buffer): Request => {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue
+    headers.set(name, Array.isArray(value) ? value.join(", ") : value)
+  }
+  const method = request.method ?? "GET"
+  const hasBody = method !== "GET" && method !== "HEAD"
+  return new Request(new URL(request.url ?? "/", origin), { method, headers, ...(hasBody ? { body: body } : {}) })
+}
+
+const writeChunk = (response: http.ServerResponse, chunk: Uint8Array): Promise<void> =>
+  new Promise((resolve) => {
+    response.write(chunk, () => resolve())
+  })
+
+const send = async (org: Org, origin: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
+  const body = await readBody(request)
+  const answer = await org.handle(toFetchRequest(request, origin, body))
+  const drop = Responses.dropOf(answer)
+  if (answer.type === "error" || (drop !== undefined && drop.afterBytes === undefined)) {
+    request.socket.destroy()
+    return
+  }
+  const headers: Record<string, string> = {}
+  answer.headers.forEach((value, name) => {
+    headers[name] = value
+  })
+  response.writeHead(answer.status, headers)
+  if (answer.body === null) {
+    response.end()
+    return
+  }
+  const reader: ReadableStreamDefaultReader<Uint8Array> = answer.body.getReader()
+  for (;;) {
+    const chunk = await reader.read().then(
+      (result) => result,
+      () => undefined
+    )
+    if (chunk === undefined) {
+      response.destroy()
+      request.socket.destroy()
+      return
+    }
+    if (chunk.done) break
+    await writeChunk(response, chunk.value)
+  }
+  response.end()
+}
+
+/** Starts serving `org` on loopback; `url` is `http://127.0.0.1:PORT`. */
+export const start = (org: Org, options: Options = {}): Promise<Running> =>
+  new Promise((resolve, reject) => {
+    const host = options.host ?? "127.0.0.1"
+    let origin = ""
+    const server = http.createServer((request, response) => {
+      send(org, origin, request, response).catch(() => {
+        request.socket.destroy()
+      })
+    })
+    server.on("error", reject)
+    server.listen(options.port ?? 0, host, () => {
+      const address: AddressInfo | string | null = server.address()
+      const actualPort = typeof address === "object" && address !== null ? address.port : (options.port ?? 0)
+      origin = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`
+      resolve({
+        url: origin,
+        close: () =>
+          new Promise((done) => {
+            org.shutdown()
+            server.close(() => done())
+            server.closeAllConnections()
+          })
+      })
+    })
+  })
+
+/** The server as a scoped resource: started on acquire, closed on release. */
+export const scoped = (org: Org, options: Options = {}): Effect.Effect<{ readonly url: string }, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() => start(org, options)),
+    (running) => Effect.promise(() => running.close())
+  ).pipe(Effect.map((running) => ({ url: running.url })))

@@ -1,0 +1,219 @@
+/**
+ * One Bulk API 2.0 ingest job: its JobInfo, its uploaded CSV and compact per-row outcomes. Result
+ * CSVs are rendered on request from the original row text, in an order that is not the input's
+ * (batches in swapped pairs, rows of a batch in reverse), as Salesforce's parallel batches give.
+ */
+import * as Csv from "./Csv.js"
+
+export type Operation = "insert" | "update" | "upsert" | "delete" | "hardDelete"
+export type JobState = "Open" | "UploadComplete" | "InProgress" | "JobComplete" | "Failed" | "Aborted"
+
+/** Rows per internal batch: Salesforce splits a job into batches of 10,000 records. */
+export const rowsPerBatch = 10_000
+
+/** What happened to one row. */
+export const Outcome = {
+  unprocessed: 0,
+  created: 1,
+  updated: 2,
+  failed: 3
+} as const
+
+const initialRowCapacity = 1024
+
+export interface JobSpec {
+  readonly id: string
+  readonly object: string
+  readonly operation: Operation
+  readonly externalIdFieldName: string | undefined
+  readonly lineEnding: "LF" | "CRLF"
+  readonly columnDelimiter: string
+  readonly apiVersion: string
+  readonly createdById: string
+  readonly assignmentRuleId: string | undefined
+}
+
+/** Salesforce's timestamp format: `2024-06-01T10:00:00.000+0000`. */
+export const salesforceTimestamp = (date: Date): string => date.toISOString().replace("Z", "+0000")
+
+export class IngestJob {
+  state: JobState = "Open"
+  readonly createdDate: Date
+  systemModstamp: Date
+  errorMessage: string | undefined
+  /** The uploaded CSV, kept to echo original columns into results. */
+  content: string | undefined
+  headerEnd = 0
+  rowCount = 0
+  processed = 0
+  failed = 0
+  totalProcessingTimeMs = 0
+  /** Row text spans in `content`: start at 2i, end at 2i+1. */
+  spans = new Uint32Array(initialRowCapacity * 2)
+  outcomes = new Uint8Array(initialRowCapacity)
+  ids: Array<string | undefined> = []
+  readonly errors = new Map<number, string>()
+  timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(
+    readonly spec: JobSpec,
+    now: Date
+  ) {
+    this.createdDate = now
+    this.systemModstamp = now
+  }
+
+  /** Records a row's text span; returns its index. */
+  addRow(start: number, end: number): number {
+    const index = this.rowCount++
+    if (index >= this.outcomes.length) {
+      const spans = new Uint32Array(this.spans.length * 2)
+      spans.set(this.spans)
+      this.spans = spans
+      const outcomes = new Uint8Array(this.outcomes.length * 2)
+      outcomes.set(this.outcomes)
+      this.outcomes = outcomes
+    }
+    this.spans[index * 2] = start
+    this.spans[index * 2 + 1] = end
+    return index
+  }
+
+  succeed(row: number, id: string, created: boolean): void {
+    this.outcomes[row] = created ? Outcome.created : Outcome.updated
+    this.ids[row] = id
+    this.processed++
+  }
+
+  fail(row: number, error: string, id?: string): void {
+    this.outcomes[row] = Outcome.failed
+    if (id !== undefined) this.ids[row] = id
+    this.errors.set(row, error)
+    this.processed++
+    this.failed++
+  }
+
+  get isTerminal(): boolean {
+    return this.state === "JobComplete" || this.state === "Failed" || this.state === "Aborted"
+  }
+
+  private get lineEnding(): string {
+    return this.spec.lineEnding === "CRLF" ? "\r\n" : "\n"
+  }
+
+  private get header(): string {
+    const content = this.content ?? ""
+    let end = this.headerEnd
+    if (end > 0 && content.charCodeAt(end - 1) === 13) end--
+    return content.slice(0, end)
+  }
+
+  /** Row indexes in result order: batches in swapped pairs, each batch's rows reversed. */
+  private *resultOrder(): Generator<number> {
+    const batches = Math.ceil(this.rowCount / rowsPerBatch)
+    for (let pair = 0; pair < batches; pair += 2) {
+      const order = pair + 1 < batches ? [pair + 1, pair] : [pair]
+      for (const batch of order) {
+        const first = batch * rowsPerBatch
+        const last = Math.min(this.rowCount, first + rowsPerBatch) - 1
+        for (let row = last; row >= first; row--) yield row
+      }
+    }
+  }
+
+  private rowText(row: number): string {
+    return (this.content ?? "").slice(this.spans[row * 2], this.spans[row * 2 + 1])
+  }
+
+  /** `"sf__Id","sf__Created",<original columns>` for every successful row. */
+  successfulResults(): string {
+    const eol = this.lineEnding
+    const delimiter = this.spec.columnDelimiter
+    const parts: Array<string> = [`"sf__Id"${delimiter}"sf__Created"${delimiter}${this.header}${eol}`]
+    for (const row of this.resultOrder()) {
+      const outcome = this.outcomes[row]
+      if (outcome !== Outcome.created && outcome !== Outcome.updated) continue
+      const created = outcome === Outcome.created ? "true" : "false"
+      parts.push(`"${this.ids[row] ?? ""}"${delimiter}"${created}"${delimiter}${this.rowText(row)}${eol}`)
+    }
+    return parts.join("")
+  }
+
+  /** `"sf__Id","sf__Error",<original columns>` for every failed row. */
+  failedResults(): string {
+    const eol = this.lineEnding
+    const delimiter = this.spec.columnDelimiter
+    const parts: Array<string> = [`"sf__Id"${delimiter}"sf__Error"${delimiter}${this.header}${eol}`]
+    for (const row of this.resultOrder()) {
+      if (this.outcomes[row] !== Outcome.failed) continue
+      const error = Csv.quoted(this.errors.get(row) ?? "")
+      parts.push(`"${this.ids[row] ?? ""}"${delimiter}${error}${delimiter}${this.rowText(row)}${eol}`)
+    }
+    return parts.join("")
+  }
+
+  /** `<original columns>` for every row never attempted (after Failed or Aborted). */
+  unprocessedRecords(): string {
+    const eol = this.lineEnding
+    if (this.content === undefined) return ""
+    const parts: Array<string> = [`${this.header}${eol}`]
+    for (const row of this.resultOrder()) {
+      if (this.outcomes[row] === Outcome.unprocessed) parts.push(`${this.rowText(row)}${eol}`)
+    }
+    return parts.join("")
+  }
+
+  /** The JobInfo body of create / close / abort. */
+  summary(): Record<string, unknown> {
+    return {
+      id: this.spec.id,
+      operation: this.spec.operation,
+      object: this.spec.object,
+      createdById: this.spec.createdById,
+      createdDate: salesforceTimestamp(this.createdDate),
+      systemModstamp: salesforceTimestamp(this.systemModstamp),
+      state: this.state,
+      ...(this.spec.operation === "upsert" ? { externalIdFieldName: this.spec.externalIdFieldName } : {}),
+      ...(this.spec.assignmentRuleId !== undefined ? { assignmentRuleId: this.spec.assignmentRuleId } : {}),
+      concurrencyMode: "Parallel",
+      contentType: "CSV",
+      apiVersion: Number(this.spec.apiVersion),
+      contentUrl: `services/data/v${this.spec.apiVersion}/jobs/ingest/${this.spec.id}/batches`,
+      lineEnding: this.spec.lineEnding,
+      columnDelimiter: columnDelimiterName(this.spec.columnDelimiter)
+    }
+  }
+
+  /** The full JobInfo of `GET /jobs/ingest/{id}`. */
+  info(): Record<string, unknown> {
+    return {
+      ...this.summary(),
+      jobType: "V2Ingest",
+      retries: 0,
+      numberRecordsProcessed: this.processed,
+      numberRecordsFailed: this.failed,
+      totalProcessingTime: Math.round(this.totalProcessingTimeMs),
+      apiActiveProcessingTime: Math.round(this.totalProcessingTimeMs),
+      apexProcessingTime: 0,
+      ...(this.errorMessage !== undefined ? { errorMessage: this.errorMessage } : {})
+    }
+  }
+
+  /** One entry of `GET /jobs/ingest`. */
+  listEntry(): Record<string, unknown> {
+    const { contentUrl: _contentUrl, ...rest } = this.summary()
+    return { ...rest, jobType: "V2Ingest" }
+  }
+
+  /** Frees the per-row arrays of rows never uploaded. */
+  release(): void {
+    this.content = undefined
+    this.spans = new Uint32Array(0)
+    this.outcomes = new Uint8Array(0)
+    this.ids = []
+    this.errors.clear()
+  }
+}
+
+const columnDelimiterName = (delimiter: string): string =>
+  Object.entries(Csv.delimiters).find(([, value]) => value === delimiter)?.[0] ?? "COMMA"

@@ -1,0 +1,99 @@
+/**
+ * Runs a closed ingest job over its uploaded CSV, one internal 10,000-row batch per step, so the
+ * asynchronous face can yield between batches and report progress while InProgress.
+ */
+import * as Csv from "./Csv.js"
+import { type IngestJob, rowsPerBatch } from "./IngestJob.js"
+import * as RowProcessor from "./RowProcessor.js"
+
+/** Usage counters a run feeds. */
+export interface Meter {
+  batches: number
+  recordsIngested: number
+  rowsProcessed: number
+  rowsFailed: number
+}
+
+export class JobRunner {
+  private readonly reader: Csv.Reader
+  private processor: RowProcessor.BatchProcessor | undefined
+  /** Set when the whole job fails: the job's `errorMessage`. */
+  private failure: string | undefined
+  private exhausted = false
+
+  constructor(
+    private readonly job: IngestJob,
+    context: RowProcessor.Context,
+    private readonly meter: Meter,
+    /** Rows attempted before the job ends Failed (fault injection); the rest stay unprocessed. */
+    private readonly failAfterRows: number | undefined
+  ) {
+    this.reader = new Csv.Reader(job.content ?? "", job.spec.columnDelimiter)
+    const header = this.reader.next()
+    if (header === undefined) {
+      this.failure = "InvalidBatch : The uploaded CSV has no header"
+      this.exhausted = true
+      return
+    }
+    job.headerEnd = header.end
+    const plan = RowProcessor.compile(header.values, (job.content ?? "").slice(header.start, header.end), job, context)
+    if (typeof plan === "string") this.failure = plan
+    else this.processor = new RowProcessor.BatchProcessor(plan, job, context)
+  }
+
+  /** Processes the next batch; `true` when the job has no rows left. */
+  step(now: Date): boolean {
+    if (this.exhausted) return true
+    const started = performance.now()
+    const indexes: Array<number> = []
+    const rows: Array<ReadonlyArray<string>> = []
+    const stopAt = this.failure === undefined && this.failAfterRows !== undefined ? this.failAfterRows : Infinity
+    for (let count = 0; count < rowsPerBatch; count++) {
+      const values = this.reader.nextValues()
+      if (values === undefined) {
+        this.exhausted = true
+        break
+      }
+      const index = this.job.addRow(this.reader.rowStart, this.reader.rowEnd)
+      if (this.processor !== undefined && this.failure === undefined && index < stopAt) {
+        indexes.push(index)
+        rows.push(values)
+      }
+      else if (index >= stopAt && this.failure === undefined) this.failure = `InternalServerError : the job failed after ${stopAt} rows (fault injection)`
+    }
+    if (rows.length > 0 && this.processor !== undefined) {
+      const failedBefore = this.job.failed
+      this.processor.run(indexes, rows, now)
+      this.meter.batches++
+      this.meter.recordsIngested += rows.length
+      this.meter.rowsProcessed += rows.length
+      this.meter.rowsFailed += this.job.failed - failedBefore
+    }
+    this.job.totalProcessingTimeMs += performance.now() - started
+    return this.exhausted
+  }
+
+  /** Runs every remaining batch. */
+  runAll(now: Date): void {
+    while (!this.step(now)) {
+      // one batch per iteration
+    }
+  }
+
+  /** Ends the job: Failed with its error message, or JobComplete. */
+  finish(now: Date): void {
+    this.job.state = this.failure === undefined ? "JobComplete" : "Failed"
+    if (this.failure !== undefined) this.job.errorMessage = this.failure
+    this.job.systemModstamp = now
+  }
+}
+
+/** Records every row's span of an unprocessed job (after Abort), so unprocessedrecords can list them. */
+export const scanRows = (job: IngestJob): void => {
+  if (job.content === undefined || job.rowCount > 0) return
+  const reader = new Csv.Reader(job.content, job.spec.columnDelimiter)
+  const header = reader.next()
+  if (header === undefined) return
+  job.headerEnd = header.end
+  for (let row = reader.next(); row !== undefined; row = reader.next()) job.addRow(row.start, row.end)
+}

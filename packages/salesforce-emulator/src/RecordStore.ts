@@ -1,0 +1,332 @@
+/**
+ * The stored records of one sObject, with the indexes Salesforce keeps: unique fields, external
+ * ids and idLookup fields (case-insensitive unless the field is case-sensitive).
+ */
+import type { FieldDescription, SObjectDescription } from "./OrgFixture.js"
+import * as SalesforceId from "./SalesforceId.js"
+
+/** A stored field value; dates, datetimes and times are ISO strings. */
+export type FieldValue = string | number | boolean | null
+
+/** The audit fields of a record, shared by every record a batch writes (memory stays per record small). */
+export interface Audit {
+  readonly CreatedDate: string
+  readonly CreatedById: string
+  readonly LastModifiedDate: string
+  readonly LastModifiedById: string
+  readonly SystemModstamp: string
+}
+
+/** Where a stored record keeps its shared `Audit`. */
+export const audit: unique symbol = Symbol("audit")
+
+/** A stored record: `Id` plus field API name → value, and its audit fields. */
+export interface StoredRecord {
+  [field: string]: FieldValue
+  [audit]?: Audit
+}
+
+/** An audit for records created at `stamp` by `userId`. */
+export const created = (stamp: string, userId: string): Audit => ({
+  CreatedDate: stamp,
+  CreatedById: userId,
+  LastModifiedDate: stamp,
+  LastModifiedById: userId,
+  SystemModstamp: stamp
+})
+
+/** A plain copy of a stored record: its fields, audit fields, and unset non-nillable booleans as `false`. */
+export const flatten = (record: StoredRecord, sobject: SObjectDescription): Record<string, FieldValue> => {
+  const plain: Record<string, FieldValue> = {}
+  for (const key of Object.keys(record)) {
+    const value = record[key]
+    if (value !== undefined) plain[key] = value
+  }
+  const stamps = record[audit]
+  if (stamps !== undefined) Object.assign(plain, stamps)
+  for (const field of sobject.fields) {
+    if (field.type === "boolean" && plain[field.name] === undefined) plain[field.name] = field.defaultValue === true
+  }
+  return plain
+}
+
+/** An index of one field: normalised value → the Id holding it, or every Id when several do. */
+class FieldIndex {
+  readonly entries = new Map<string, string | Array<string>>()
+  constructor(readonly field: FieldDescription) {}
+
+  /** The last value looked up and its key: an insert looks a value up, then adds it. */
+  private lastValue: string | undefined
+  private lastKey = ""
+
+  key(value: FieldValue): string | undefined {
+    if (value === null) return undefined
+    const text = String(value)
+    if (text === this.lastValue) return this.lastKey
+    return this.field.caseSensitive ? text : text.toLowerCase()
+  }
+
+  add(value: FieldValue, id: string): void {
+    const key = this.key(value)
+    if (key === undefined) return
+    const existing = this.entries.get(key)
+    if (existing === undefined) this.entries.set(key, id)
+    else if (typeof existing === "string") this.entries.set(key, [existing, id])
+    else existing.push(id)
+  }
+
+  remove(value: FieldValue, id: string): void {
+    const key = this.key(value)
+    if (key === undefined) return
+    const existing = this.entries.get(key)
+    if (existing === undefined) return
+    if (typeof existing === "string") {
+      if (existing === id) this.entries.delete(key)
+      return
+    }
+    const rest = existing.filter((other) => other !== id)
+    if (rest.length === 0) this.entries.delete(key)
+    else this.entries.set(key, rest.length === 1 && rest[0] !== undefined ? rest[0] : rest)
+  }
+
+  /** The Ids holding `value` (none, one or several). */
+  find(value: string): ReadonlyArray<string> {
+    const found = this.lookup(value)
+    return found === undefined ? noIds : typeof found === "string" ? [found] : found
+  }
+
+  /** The Id or Ids holding `value`, without allocating. */
+  lookup(value: string): string | ReadonlyArray<string> | undefined {
+    const key = this.field.caseSensitive ? value : value.toLowerCase()
+    this.lastValue = value
+    this.lastKey = key
+    return this.entries.get(key)
+  }
+}
+
+const noIds: ReadonlyArray<string> = []
+
+/** Turns a row kept as text back into a record. */
+export interface RowSource {
+  readonly materialize: (row: LazyRecord) => StoredRecord
+}
+
+/**
+ * A record inserted from an uploaded CSV row and kept as that row's place in the upload until
+ * something reads it: at millions of rows, one small object per record instead of a string per
+ * field. Reading it materializes (and caches) the plain record.
+ */
+export class LazyRecord {
+  constructor(
+    readonly id: string,
+    readonly start: number,
+    readonly end: number,
+    readonly source: RowSource
+  ) {}
+}
+
+type Entry = StoredRecord | LazyRecord
+
+const idOf = (entry: Entry): FieldValue | undefined => (entry instanceof LazyRecord ? entry.id : entry["Id"])
+
+/**
+ * Records by Id. Ids this emulator made come in sequence and are kept in an array by their
+ * sequence number (cheap at millions of rows); any other Id (fixture seeds) goes to a map.
+ */
+export class RecordTable {
+  /** Sequence numbers start at 1: slot 0 stays empty. */
+  private readonly bySequence: Array<Entry | undefined> = [undefined]
+  private readonly others = new Map<string, Entry>()
+  private count = 0
+
+  constructor(private readonly keyPrefix: string) {}
+
+  get size(): number {
+    return this.count
+  }
+
+  private sequence(id: string): number {
+    return id.startsWith(this.keyPrefix) ? SalesforceId.sequenceOf(id) : -1
+  }
+
+  private materialize(entry: Entry): StoredRecord {
+    if (!(entry instanceof LazyRecord)) return entry
+    const record = entry.source.materialize(entry)
+    this.replace(entry.id, record)
+    return record
+  }
+
+  private replace(id: string, record: StoredRecord): void {
+    const sequence = this.sequence(id)
+    if (sequence >= 0 && sequence < this.bySequence.length && idOf(this.bySequence[sequence] ?? {}) === id) this.bySequence[sequence] = record
+    else this.others.set(id, record)
+  }
+
+  private entry(id: string): Entry | undefined {
+    const sequence = this.sequence(id)
+    const entry = sequence < 0 ? undefined : this.bySequence[sequence]
+    if (entry !== undefined && idOf(entry) === id) return entry
+    return this.others.size === 0 ? undefined : this.others.get(id)
+  }
+
+  get(id: string): StoredRecord | undefined {
+    const entry = this.entry(id)
+    return entry === undefined ? undefined : this.materialize(entry)
+  }
+
+  has(id: string): boolean {
+    return this.entry(id) !== undefined
+  }
+
+  set(id: string, record: Entry): void {
+    const sequence = this.sequence(id)
+    if (sequence < 0 || sequence > this.bySequence.length || (this.others.size > 0 && this.others.has(id))) {
+      if (!this.others.has(id)) this.count++
+      this.others.set(id, record)
+      return
+    }
+    if (sequence === this.bySequence.length) this.bySequence.push(undefined)
+    if (this.bySequence[sequence] === undefined) this.count++
+    this.bySequence[sequence] = record
+  }
+
+  delete(id: string): void {
+    if (this.others.delete(id)) {
+      this.count--
+      return
+    }
+    const sequence = this.sequence(id)
+    const entry = sequence < 0 ? undefined : this.bySequence[sequence]
+    if (entry !== undefined && idOf(entry) === id) {
+      this.bySequence[sequence] = undefined
+      this.count--
+    }
+  }
+
+  *values(): Generator<StoredRecord> {
+    for (const entry of [...this.others.values()]) yield this.materialize(entry)
+    for (const entry of this.bySequence) if (entry !== undefined) yield this.materialize(entry)
+  }
+
+  /** Every record, read without keeping the materialized copies (index builds over rows kept as text). */
+  *scan(): Generator<StoredRecord> {
+    for (const entry of [...this.others.values(), ...this.bySequence]) {
+      if (entry !== undefined) yield entry instanceof LazyRecord ? entry.source.materialize(entry) : entry
+    }
+  }
+
+  *entries(): Generator<[string, StoredRecord]> {
+    for (const record of this.values()) yield [String(record["Id"]), record]
+  }
+}
+
+export class ObjectStore {
+  readonly records: RecordTable
+  /** idLookup-only fields (not unique, not external ids): indexed on first lookup, then kept. */
+  private readonly lazyIndexes = new Map<string, FieldDescription>()
+  /** Ids removed by `delete` (not `hardDelete`): a later reference finds ENTITY_IS_DELETED. */
+  readonly deleted = new Set<string>()
+  readonly indexes = new Map<string, FieldIndex>()
+  private readonly indexList: Array<FieldIndex> = []
+  private readonly autoNumbers = new Map<string, number>()
+  private sequence = 0
+
+  constructor(readonly sobject: SObjectDescription) {
+    this.records = new RecordTable(sobject.keyPrefix)
+    for (const field of sobject.fields) {
+      if (field.type === "id") continue
+      if (field.unique || field.externalId) this.addIndex(field)
+      else if (field.idLookup || sobject.duplicateRules.some((rule) => rule.fields.includes(field.name))) this.lazyIndexes.set(field.name, field)
+    }
+  }
+
+  /** A fresh 18-character Id with this object's key prefix. */
+  nextId(): string {
+    this.sequence++
+    return SalesforceId.make(this.sobject.keyPrefix, this.sequence)
+  }
+
+  /** The next value of an autoNumber field, formatted by its display format (`PU-{000000}`). */
+  nextAutoNumber(field: FieldDescription): string {
+    const next = (this.autoNumbers.get(field.name) ?? 0) + 1
+    this.autoNumbers.set(field.name, next)
+    const format = field.displayFormat ?? "{0}"
+    return format.replace(/\{(0+)\}/, (_match, zeros: string) => String(next).padStart(zeros.length, "0"))
+  }
+
+  private addIndex(field: FieldDescription): FieldIndex {
+    const index = new FieldIndex(field)
+    this.indexes.set(field.name, index)
+    this.indexList.push(index)
+    return index
+  }
+
+  /** The Id or Ids holding `value` in a unique or external id field, without allocating. */
+  holders(fieldName: string, value: string): string | ReadonlyArray<string> | undefined {
+    return this.indexes.get(fieldName)?.lookup(value)
+  }
+
+  /** Ids holding `value` in an indexed field (unique, external id or idLookup). */
+  findBy(fieldName: string, value: string): ReadonlyArray<string> {
+    let index = this.indexes.get(fieldName)
+    if (index === undefined) {
+      const field = this.lazyIndexes.get(fieldName)
+      if (field === undefined) return []
+      this.lazyIndexes.delete(fieldName)
+      index = this.addIndex(field)
+      for (const record of this.records.scan()) {
+        const stored = record[field.name]
+        const id = record["Id"]
+        if (stored !== undefined && stored !== null && typeof id === "string") index.add(stored, id)
+      }
+    }
+    return index.find(value)
+  }
+
+  /** Stores a row kept as text; `values` holds at least its indexed fields' values. */
+  insertLazy(row: LazyRecord, values: StoredRecord): void {
+    this.records.set(row.id, row)
+    for (const index of this.indexList) {
+      const value = values[index.field.name]
+      if (value !== undefined && value !== null) index.add(value, row.id)
+    }
+  }
+
+  insert(record: StoredRecord): void {
+    const id = record["Id"]
+    if (typeof id !== "string") return
+    this.records.set(id, record)
+    for (const index of this.indexList) {
+      const value = record[index.field.name]
+      if (value !== undefined && value !== null) index.add(value, id)
+    }
+  }
+
+  /** Writes `changes` into the stored record `id`, keeping the indexes right. */
+  update(id: string, changes: StoredRecord): void {
+    const record = this.records.get(id)
+    if (record === undefined) return
+    for (const index of this.indexList) {
+      const name = index.field.name
+      if (!(name in changes)) continue
+      const before = record[name]
+      if (before !== undefined && before !== null) index.remove(before, id)
+      const after = changes[name]
+      if (after !== undefined && after !== null) index.add(after, id)
+    }
+    Object.assign(record, changes)
+    const stamps = changes[audit]
+    if (stamps !== undefined) record[audit] = stamps
+  }
+
+  remove(id: string, keepTombstone: boolean): void {
+    const record = this.records.get(id)
+    if (record === undefined) return
+    for (const index of this.indexList) {
+      const value = record[index.field.name]
+      if (value !== undefined && value !== null) index.remove(value, id)
+    }
+    this.records.delete(id)
+    if (keepTombstone) this.deleted.add(id)
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Salesforce record Ids: 15-character case-sensitive Ids and their 18-character case-safe form,
+ * whose last three characters encode which of the first fifteen are upper-case letters.
+ */
+
+const base62Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+const checksumAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+const sequenceChars = 9
+/** Instance ("pod") characters and the reserved character that follow the key prefix. */
+const podAndReserved = "5g0"
+
+const charCodeA = 65
+const charCodeZ = 90
+
+/** The three-character case-safe suffix of a 15-character Id. */
+export const checksum = (id15: string): string => {
+  let suffix = ""
+  for (let chunk = 0; chunk < 3; chunk++) {
+    let bits = 0
+    for (let position = 0; position < 5; position++) {
+      const code = id15.charCodeAt(chunk * 5 + position)
+      if (code >= charCodeA && code <= charCodeZ) bits |= 1 << position
+    }
+    suffix += checksumAlphabet.charAt(bits)
+  }
+  return suffix
+}
+
+const encodeSequence = (sequence: number): string => {
+  let digits = ""
+  let rest = sequence
+  while (rest > 0) {
+    digits = base62Digits.charAt(rest % 62) + digits
+    rest = Math.floor(rest / 62)
+  }
+  return digits.padStart(sequenceChars, "0")
+}
+
+/** The 18-character Id of the `sequence`-th record of the object with `keyPrefix`. */
+export const make = (keyPrefix: string, sequence: number): string => {
+  const id15 = keyPrefix + podAndReserved + encodeSequence(sequence)
+  return id15 + checksum(id15)
+}
+
+const alphanumeric = /^[0-9A-Za-z]+$/
+
+/**
+ * The 18-character form of a 15- or 18-character Id, or `undefined` when the text is not a
+ * well-formed Id (wrong length, characters, or an 18-character suffix that does not match).
+ */
+export const normalize = (text: string): string | undefined => {
+  if ((text.length !== 15 && text.length !== 18) || !alphanumeric.test(text)) return undefined
+  const id15 = text.slice(0, 15)
+  const suffix = checksum(id15)
+  if (text.length === 18 && text.slice(15).toUpperCase() !== suffix) return undefined
+  return id15 + suffix
+}
+
+/** The sequence number `make` encoded in an Id of this emulator, or -1 for any other Id. */
+export const sequenceOf = (id: string): number => {
+  if (id.length !== 18 || id.charCodeAt(3) !== 53 || id.charCodeAt(4) !== 103 || id.charCodeAt(5) !== 48) return -1
+  let sequence = 0
+  for (let index = 6; index < 15; index++) {
+    const code = id.charCodeAt(index)
+    const digit = code <= 57 ? code - 48 : code <= 90 ? code - 55 : code - 61
+    if (digit < 0 || digit > 61) return -1
+    sequence = sequence * 62 + digit
+  }
+  return sequence
+}
+
+/** The key prefix (first three characters) of an Id. */
+export const keyPrefix = (id: string): string => id.slice(0, 3)

@@ -1,0 +1,10 @@
+/** A faithful in-memory Salesforce org, served as MSW handlers and as a loopback HTTP server. */
+export * as Csv from "./Csv.js"
+export * as EmulatorServer from "./EmulatorServer.js"
+export * as Faults from "./Faults.js"
+export { defaultBaseUrl, handlers, type HandlersOptions } from "./Handlers.js"
+export * as IngestJob from "./IngestJob.js"
+export * as Org from "./Org.js"
+export * as OrgFixture from "./OrgFixture.js"
+export * as RecordStore from "./RecordStore.js"
+export * as SalesforceId from "./SalesforceId.js"

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as readline from "node:readline"
+import { EmulatorServer, Org } from "../src/index.js"
+import { api } from "./support.js"
+
+const tokenBody = (org: Org.Org) =>
+  new URLSearchParams({ grant_type: "refresh_token", refresh_token: org.credentials.refreshToken, client_id: org.credentials.clientId, client_secret: org.credentials.clientSecret })
+
+describe("EmulatorServer", () => {
+  it("serves login and instance on one loopback URL; instance_url is that URL", async () => {
+    const org = Org.make({ faults: { processingDelayMs: 0 } })
+    const server = await EmulatorServer.start(org, { port: 0 })
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      const token = (await (await fetch(`${server.url}/services/oauth2/token`, { method: "POST", body: tokenBody(org) })).json()) as Record<string, string>
+      expect(token["instance_url"]).toBe(server.url)
+      const limits = await fetch(`${server.url}${api}/limits`, { headers: { authorization: `Bearer ${token["access_token"]}` } })
+      expect(limits.status).toBe(200)
+      expect(limits.headers.get("sforce-limit-info")).toBe("api-usage=1/100000")
+      const records = (await (await fetch(`${server.url}/__emulator/objects/Account/records`)).json()) as Array<{ Id: string }>
+      expect(records).toHaveLength(2)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("destroys the socket for dropped connections, mid-body with afterBytes", async () => {
+    const org = Org.make({ faults: { processingDelayMs: 0, dropConnections: [{ call: "limits", every: 1, times: 1 }, { call: "results", afterBytes: 20 }] } })
+    const server = await EmulatorServer.start(org)
+    try {
+      const token = org.issueAccessToken()
+      const headers = { authorization: `Bearer ${token}` }
+      await expect(fetch(`${server.url}${api}/limits`, { headers })).rejects.toThrow()
+      expect((await fetch(`${server.url}${api}/limits`, { headers })).status).toBe(200)
+      const job = (await (await fetch(`${server.url}${api}/jobs/ingest`, { method: "POST", headers, body: JSON.stringify({ object: "Contact", operation: "insert" }) })).json()) as { id: string }
+      await fetch(`${server.url}${api}/jobs/ingest/${job.id}/batches`, { method: "PUT", headers: { ...headers, "content-type": "text/csv" }, body: "LastName\nA\nB\nC\n" })
+      await fetch(`${server.url}${api}/jobs/ingest/${job.id}`, { method: "PATCH", headers, body: JSON.stringify({ state: "UploadComplete" }) })
+      const results = await fetch(`${server.url}${api}/jobs/ingest/${job.id}/successfulResults/`, { headers })
+      expect(results.status).toBe(200)
+      await expect(results.text()).rejects.toThrow()
+    } finally {
+      await server.close()
+    }
+  })
+
+  it.scoped("is a scoped resource: closed when the scope ends", () =>
+    Effect.gen(function* () {
+      const org = Org.make()
+      const url = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const { url } = yield* EmulatorServer.scoped(org, { port: 0 })
+          const response = yield* Effect.promise(() => fetch(`${url}/__emulator/stats`))
+          expect(response.status).toBe(200)
+          return url
+        })
+      )
+      const after = yield* Effect.promise(() => fetch(`${url}/__emulator/stats`).then(() => "open", () => "closed"))
+      expect(after).toBe("closed")
+    })
+  )
+
+  it("runs as a CLI: prints its URL first, loads --faults, stops on SIGTERM", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-emulator-"))
+    const faultsFile = path.join(dir, "faults.json")
+    fs.writeFileSync(faultsFile, JSON.stringify({ dailyApiRequests: 7 }))
+    const child = spawn(process.execPath, ["--import", "tsx/esm", path.join(import.meta.dirname, "../src/server.ts"), "--port", "0", "--faults", faultsFile], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const lines = readline.createInterface({ input: child.stdout })
+    const first = await new Promise<string>((resolve) => lines.once("line", resolve))
+    expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
+    const url = first.replace("listening on ", "")
+    const faults = await (await fetch(`${url}/__emulator/faults`)).json()
+    expect(faults).toEqual({ dailyApiRequests: 7 })
+    child.kill("SIGTERM")
+    expect(await exited).toBe(0)
+    fs.rmSync(dir, { recursive: true })
+  })
+})
