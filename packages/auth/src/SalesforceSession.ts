@@ -1,0 +1,144 @@
+/**
+ * An authenticated Salesforce session: the current access token and instance URL, and an
+ * `HttpClient` that sends relative paths to the instance with the bearer token.
+ *
+ * Salesforce does not say when a token expires; expiry shows as a 401
+ * `INVALID_SESSION_ID`. Any request meeting it triggers one shared refresh — concurrent
+ * requests wait for the same one (single flight) — and is replayed once; a second 401 is
+ * an error, never a loop. Rotated refresh tokens are kept and published.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as SynchronizedRef from "effect/SynchronizedRef"
+import { AuthError } from "./AuthError.js"
+import type * as Credentials from "./Credentials.js"
+import * as LoginUrl from "./LoginUrl.js"
+import * as TokenEndpoint from "./TokenEndpoint.js"
+
+export interface SessionConfig {
+  readonly credentials: Credentials.Credentials
+  readonly login: LoginUrl.LoginTarget
+  /** Retries of the token request on network errors and 5xx (default: `TokenEndpoint.defaultRetry`). */
+  readonly tokenRetry?: Schedule.Schedule<unknown, unknown> | undefined
+}
+
+/** One granted session; `generation` counts refreshes, so a refresh is never done twice. */
+export interface Session {
+  readonly accessToken: Redacted.Redacted<string>
+  readonly instanceUrl: string
+  readonly generation: number
+}
+
+/** An HttpClient whose requests may also fail with `AuthError` (a session that cannot be renewed). */
+export type AuthenticatedClient = HttpClient.HttpClient.With<HttpClientError.HttpClientError | AuthError>
+
+export interface SalesforceSessionService {
+  /** The session now in use. */
+  readonly current: Effect.Effect<Session>
+  /** Replaces the session `stale`, unless another fiber already did; returns the fresh one. */
+  readonly refresh: (stale: Session) => Effect.Effect<Session, AuthError>
+  /** Sends relative paths (`/services/data/…`) to the instance, authenticated, renewing the session once on 401. */
+  readonly client: AuthenticatedClient
+  /** The refresh token in force, when Salesforce rotated the configured one. */
+  readonly rotatedRefreshToken: Effect.Effect<Option.Option<Redacted.Redacted<string>>>
+  /** Each refresh token Salesforce rotates in, from subscription on (the latest one first, if any). */
+  readonly refreshTokenRotations: Stream.Stream<Redacted.Redacted<string>>
+}
+
+export class SalesforceSession extends Context.Tag("@sfdc-activation/auth/SalesforceSession")<
+  SalesforceSession,
+  SalesforceSessionService
+>() {}
+
+/** The JWT `aud` claim: the shared login host (test for sandboxes), or a loopback emulator's origin. */
+const jwtAudience = (target: LoginUrl.LoginTarget, loginOrigin: string): string => {
+  if (LoginUrl.isSharedLoginHost(loginOrigin)) return loginOrigin
+  if (LoginUrl.isLoopbackHost(new URL(loginOrigin).hostname)) return loginOrigin
+  return target.isSandbox === true ? LoginUrl.sandbox : LoginUrl.production
+}
+
+const authorize = (request: HttpClientRequest.HttpClientRequest, session: Session) =>
+  request.pipe(HttpClientRequest.prependUrl(session.instanceUrl), HttpClientRequest.bearerToken(session.accessToken))
+
+/** Builds a session: asks for the first token now, so bad credentials fail at once. */
+export const make = (
+  config: SessionConfig
+): Effect.Effect<SalesforceSessionService, AuthError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const http = yield* HttpClient.HttpClient
+    const loginOrigin = yield* LoginUrl.resolve(config.login)
+    if (config.credentials._tag === "ClientCredentials" && LoginUrl.isSharedLoginHost(loginOrigin)) {
+      return yield* new AuthError({
+        reason: "UnsupportedGrant",
+        description: "the client credentials flow only works on your org's My Domain login URL (https://NAME.my.salesforce.com)"
+      })
+    }
+    const audience = jwtAudience(config.login, loginOrigin)
+    const rotated = yield* SubscriptionRef.make(Option.none<Redacted.Redacted<string>>())
+
+    const grant = (generation: number): Effect.Effect<Session, AuthError> =>
+      Effect.gen(function* () {
+        const refreshToken = yield* SubscriptionRef.get(rotated)
+        const credentials =
+          config.credentials._tag === "RefreshToken" && Option.isSome(refreshToken)
+            ? { ...config.credentials, refreshToken: refreshToken.value }
+            : config.credentials
+        const token = yield* TokenEndpoint.requestToken(http, { loginOrigin, audience, credentials, retry: config.tokenRetry })
+        if (token.rotatedRefreshToken !== undefined && config.credentials._tag === "RefreshToken") {
+          yield* SubscriptionRef.set(rotated, Option.some(token.rotatedRefreshToken))
+          yield* Effect.logWarning("Salesforce rotated the refresh token; the new one must be saved for the next run")
+        }
+        return { accessToken: token.accessToken, instanceUrl: token.instanceUrl, generation }
+      })
+
+    const state = yield* SynchronizedRef.make(yield* grant(0))
+
+    const refresh = (stale: Session): Effect.Effect<Session, AuthError> =>
+      SynchronizedRef.modifyEffect(state, (session) =>
+        session.generation !== stale.generation
+          ? Effect.succeed([session, session] as const)
+          : Effect.map(grant(session.generation + 1), (fresh) => [fresh, fresh] as const)
+      )
+
+    const send = (
+      request: HttpClientRequest.HttpClientRequest
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | AuthError> =>
+      Effect.gen(function* () {
+        const session = yield* SynchronizedRef.get(state)
+        const response = yield* http.execute(authorize(request, session))
+        if (response.status !== 401) return response
+        const fresh = yield* refresh(session)
+        const replayed = yield* http.execute(authorize(request, fresh))
+        if (replayed.status !== 401) return replayed
+        return yield* new AuthError({
+          reason: "SessionRejected",
+          description: "Salesforce refused a freshly issued session (INVALID_SESSION_ID); check the user's API permissions",
+          status: 401
+        })
+      })
+
+    return {
+      current: SynchronizedRef.get(state),
+      refresh,
+      client: HttpClient.makeWith<never, never, HttpClientError.HttpClientError | AuthError, never>(
+        (request) => Effect.flatMap(request, send),
+        Effect.succeed
+      ),
+      rotatedRefreshToken: SubscriptionRef.get(rotated),
+      refreshTokenRotations: rotated.changes.pipe(Stream.filterMap((token) => token))
+    }
+  })
+
+/** The session as a layer; needs an `HttpClient` (e.g. `FetchHttpClient.layer`). */
+export const layer = (config: SessionConfig): Layer.Layer<SalesforceSession, AuthError, HttpClient.HttpClient> =>
+  Layer.effect(SalesforceSession, make(config))

@@ -1,0 +1,214 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { handlers, Org } from "@sfdc-activation/salesforce-emulator"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { http, HttpResponse } from "msw"
+import { setupServer } from "msw/node"
+import { Credentials, SalesforceSession } from "../src/index.js"
+
+const baseUrl = "https://emulator.my.salesforce.com"
+const org = Org.make()
+const server = setupServer(...handlers(org, baseUrl))
+
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
+afterEach(() => {
+  server.resetHandlers()
+  org.reset()
+})
+afterAll(() => server.close())
+
+const noDelayRetry = Schedule.recurs(3)
+
+const refreshTokenConfig = (overrides: Partial<Omit<Credentials.RefreshToken, "_tag">> = {}): SalesforceSession.SessionConfig => ({
+  credentials: Credentials.refreshToken({
+    clientId: org.credentials.clientId,
+    clientSecret: Redacted.make(org.credentials.clientSecret),
+    refreshToken: Redacted.make(org.credentials.refreshToken),
+    ...overrides
+  }),
+  login: { loginUrl: baseUrl },
+  tokenRetry: noDelayRetry
+})
+
+const sessionLayer = (config: SalesforceSession.SessionConfig) =>
+  SalesforceSession.layer(config).pipe(Layer.provide(FetchHttpClient.layer))
+
+const withSession = <A, E>(
+  config: SalesforceSession.SessionConfig,
+  use: (session: SalesforceSession.SalesforceSessionService) => Effect.Effect<A, E>
+) => Effect.flatMap(SalesforceSession.SalesforceSession, use).pipe(Effect.provide(sessionLayer(config)))
+
+const limitsRequest = HttpClientRequest.get("/services/data/v62.0/limits/")
+
+/** Lets in-flight I/O (MSW answers) complete, without touching any clock, until `done` or `rounds` run out. */
+const settleUntil = (done: () => boolean, rounds = 200) =>
+  Effect.gen(function* () {
+    for (let round = 0; round < rounds && !done(); round++) {
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+    }
+  })
+
+describe("SalesforceSession", () => {
+  it.effect("gets a session with a refresh token and sends relative paths to the instance", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        const current = yield* session.current
+        expect(current.instanceUrl).toBe(baseUrl)
+        const response = yield* session.client.execute(limitsRequest)
+        expect(response.status).toBe(200)
+        const body = yield* response.json
+        expect(body).toHaveProperty("DailyApiRequests")
+        expect(org.stats().calls.token).toBe(1)
+      })
+    ))
+
+  it.effect("gets a session with client credentials on a My Domain URL", () =>
+    withSession(
+      {
+        credentials: Credentials.clientCredentials({
+          clientId: org.credentials.clientId,
+          clientSecret: Redacted.make(org.credentials.clientSecret)
+        }),
+        login: { loginUrl: baseUrl }
+      },
+      (session) => Effect.map(session.current, (current) => expect(current.instanceUrl).toBe(baseUrl))
+    ))
+
+  it.effect("refuses client credentials on the shared login host before sending anything", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        withSession(
+          {
+            credentials: Credentials.clientCredentials({ clientId: "id", clientSecret: Redacted.make("secret") }),
+            login: { isSandbox: true }
+          },
+          () => Effect.void
+        )
+      )
+      expect(error).toMatchObject({ _tag: "AuthError", reason: "UnsupportedGrant" })
+      expect(error.message).toContain("My Domain")
+      expect(org.stats().calls.token).toBe(0)
+    }))
+
+  it.effect("maps token refusals to reasons with Salesforce's description, never retried", () =>
+    Effect.gen(function* () {
+      const badToken = yield* Effect.flip(
+        withSession(refreshTokenConfig({ refreshToken: Redacted.make("not-the-token") }), () => Effect.void)
+      )
+      expect(badToken).toMatchObject({ reason: "InvalidGrant", errorCode: "invalid_grant", status: 400 })
+      expect(badToken.description.length).toBeGreaterThan(0)
+      const badSecret = yield* Effect.flip(withSession(refreshTokenConfig({ clientSecret: Redacted.make("wrong") }), () => Effect.void))
+      expect(badSecret.reason).toBe("InvalidClient")
+      const badClient = yield* Effect.flip(withSession(refreshTokenConfig({ clientId: "nobody" }), () => Effect.void))
+      expect(badClient.reason).toBe("InvalidClientId")
+      expect(org.stats().calls.token).toBe(3)
+    }))
+
+  it.effect("retries the token endpoint on 5xx and gives up after the schedule", () =>
+    Effect.gen(function* () {
+      org.setFaults({ httpErrors: [{ call: "token", status: 503, every: 1, times: 2 }] })
+      yield* withSession(refreshTokenConfig(), (session) => session.current)
+      expect(org.stats().calls.token).toBe(3)
+      org.reset()
+      org.setFaults({ httpErrors: [{ call: "token", status: 500, every: 1 }] })
+      const error = yield* Effect.flip(withSession(refreshTokenConfig(), () => Effect.void))
+      expect(error).toMatchObject({ reason: "Unavailable", status: 500 })
+      expect(error.isTransient).toBe(true)
+      expect(org.stats().calls.token).toBe(4)
+    }))
+
+  it.effect("backs off between token retries on the default schedule", () =>
+    Effect.gen(function* () {
+      org.setFaults({ httpErrors: [{ call: "token", status: 503, every: 1, times: 2 }] })
+      const { tokenRetry: _default, ...config } = refreshTokenConfig()
+      const fiber = yield* Effect.fork(withSession(config, (session) => session.current))
+      yield* settleUntil(() => org.stats().calls.token === 1)
+      yield* settleUntil(() => false, 20)
+      expect(org.stats().calls.token).toBe(1)
+      for (let round = 0; round < 20 && Option.isNone(yield* Fiber.poll(fiber)); round++) {
+        yield* TestClock.adjust("1 second")
+        yield* settleUntil(() => false, 20)
+      }
+      const session = yield* Fiber.join(fiber)
+      expect(session.generation).toBe(0)
+      expect(org.stats().calls.token).toBe(3)
+    }))
+
+  it.effect("renews an expired session once for ten concurrent calls (single flight) and replays them", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        org.expireSessions()
+        const responses = yield* Effect.all(
+          Array.from({ length: 10 }, () => session.client.execute(limitsRequest)),
+          { concurrency: "unbounded" }
+        )
+        expect(responses.map((response) => response.status)).toEqual(Array.from({ length: 10 }, () => 200))
+        expect(org.stats().calls.token).toBe(2)
+        expect((yield* session.current).generation).toBe(1)
+      })
+    ))
+
+  it.effect("fails with SessionRejected when a fresh session is refused too", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        server.use(
+          http.get(`${baseUrl}/services/data/v62.0/limits/`, () =>
+            HttpResponse.json([{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }], { status: 401 })
+          )
+        )
+        const error = yield* Effect.flip(session.client.execute(limitsRequest))
+        expect(error).toMatchObject({ _tag: "AuthError", reason: "SessionRejected" })
+        expect(org.stats().calls.token).toBe(2)
+      })
+    ))
+
+  it.effect("keeps and publishes a rotated refresh token, and uses it for the next refresh", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        const rotations = yield* session.refreshTokenRotations.pipe(Stream.take(2), Stream.runCollect, Effect.fork)
+        yield* Effect.yieldNow()
+        org.setFaults({ rotateRefreshToken: true })
+        for (let round = 0; round < 2; round++) {
+          org.expireSessions()
+          const response = yield* session.client.execute(limitsRequest)
+          expect(response.status).toBe(200)
+        }
+        const published = Chunk.toArray(yield* Fiber.join(rotations)).map(Redacted.value)
+        expect(published).toHaveLength(2)
+        expect(published[1]).toBe(org.credentials.refreshToken)
+        expect(published[0]).not.toBe(published[1])
+        const kept = yield* session.rotatedRefreshToken
+        expect(Option.map(kept, Redacted.value)).toEqual(Option.some(org.credentials.refreshToken))
+      })
+    ))
+
+  it.effect("never lets a secret reach an error message or a log line", () =>
+    Effect.gen(function* () {
+      const secrets = ["client-secret-XYZZY-1234", "refresh-token-PLUGH-5678"]
+      const lines: Array<string> = []
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message, cause }) => lines.push(`${String(message)} ${Cause.pretty(cause)}`))
+      )
+      const exit = yield* withSession(
+        refreshTokenConfig({ clientSecret: Redacted.make(secrets[0] ?? ""), refreshToken: Redacted.make(secrets[1] ?? "") }),
+        () => Effect.void
+      ).pipe(Effect.tapErrorCause(Effect.logError), Effect.provide(capture), Effect.exit)
+      expect(Exit.isFailure(exit)).toBe(true)
+      const rendered = [...lines, Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "", JSON.stringify(exit)].join("\n")
+      expect(rendered).toContain("AuthError")
+      for (const secret of secrets) expect(rendered).not.toContain(secret)
+    }))
+})

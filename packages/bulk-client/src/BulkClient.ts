@@ -1,0 +1,344 @@
+/**
+ * The Salesforce Bulk API 2.0 ingest client, with describe and limits.
+ *
+ * Every call goes through the authenticated session (one shared token refresh on expiry),
+ * is metered, and fails with a typed `BulkApiError`. Idempotent calls are retried on
+ * network errors, 5xx and 429 with jittered exponential backoff; an upload is never
+ * retried on the same job (Salesforce accepts one upload per job): a failed upload
+ * aborts its job and the caller starts a new one. Polling never aborts or deletes a job.
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type { AuthError } from "@sfdc-activation/auth"
+import { SalesforceSession } from "@sfdc-activation/auth"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as ApiUsage from "./ApiUsage.js"
+import { BulkApiError, type CallKind } from "./BulkApiError.js"
+import * as IngestJob from "./IngestJob.js"
+import * as OrgMetadata from "./OrgMetadata.js"
+import * as ResultRows from "./ResultRows.js"
+
+export const defaultApiVersion = "62.0"
+
+export interface PollOptions {
+  /** Delay between polls: default 1 s, growing ×1.5, capped at 30 s. */
+  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+  /** Give up waiting after this long (default 24 hours); the job is left running. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+export interface BulkClientConfig {
+  /** Default `62.0`. */
+  readonly apiVersion?: string | undefined
+  /** Retries of idempotent calls on transient errors (default: `defaultRetry`). */
+  readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
+  readonly poll?: PollOptions | undefined
+}
+
+/** 1 s, ×1.5 each time, never more than 30 s apart. */
+export const defaultPollSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.seconds(1), 1.5).pipe(
+  Schedule.either(Schedule.spaced(Duration.seconds(30)))
+)
+
+/** Exponential from 500 ms with jitter, at most six retries. */
+export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.millis(500)).pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(6))
+)
+
+export const defaultPollTimeout = Duration.hours(24)
+
+type CallError = BulkApiError | AuthError.AuthError
+
+export interface BulkClientService {
+  readonly apiVersion: string
+  readonly createJob: (job: IngestJob.CreateJob) => Effect.Effect<IngestJob.JobInfo, CallError>
+  /** Uploads a job's CSV once; `contentLength` is the body's exact byte count. */
+  readonly upload: (jobId: string, body: Stream.Stream<Uint8Array, unknown>, contentLength: number) => Effect.Effect<void, CallError>
+  readonly closeJob: (jobId: string) => Effect.Effect<IngestJob.JobInfo, CallError>
+  readonly abortJob: (jobId: string) => Effect.Effect<IngestJob.JobInfo, CallError>
+  readonly jobInfo: (jobId: string) => Effect.Effect<IngestJob.JobInfo, CallError>
+  readonly deleteJob: (jobId: string) => Effect.Effect<void, CallError>
+  /** Every ingest job of the org, page by page. */
+  readonly listJobs: Stream.Stream<IngestJob.JobInfo, CallError>
+  /** Polls until JobComplete, Failed or Aborted; a timeout fails with `PollTimeout` and leaves the job alone. */
+  readonly awaitJob: (jobId: string, options?: PollOptions) => Effect.Effect<IngestJob.JobInfo, CallError>
+  /** A result set as parsed rows (column → value), streamed: never the whole body in memory. */
+  readonly results: (jobId: string, set: IngestJob.ResultSet) => Stream.Stream<ResultRows.ResultRow, CallError>
+  readonly describeGlobal: Effect.Effect<OrgMetadata.GlobalDescribe, CallError>
+  /** Cached for the life of the client; `revalidate` asks again with `If-Modified-Since`. */
+  readonly describeSObject: (name: string, options?: { readonly revalidate?: boolean }) => Effect.Effect<OrgMetadata.SObjectDescribe, CallError>
+  readonly limits: Effect.Effect<OrgMetadata.Limits, CallError>
+  /** What this client has cost so far. */
+  readonly usage: Effect.Effect<ApiUsage.ApiUsage>
+}
+
+export class BulkClient extends Context.Tag("@sfdc-activation/bulk-client/BulkClient")<BulkClient, BulkClientService>() {}
+
+const ApiErrorBody = Schema.Array(
+  Schema.Struct({ errorCode: Schema.optional(Schema.String), message: Schema.optional(Schema.String) })
+)
+const decodeApiErrorBody = Schema.decodeUnknownEither(ApiErrorBody)
+
+const reasonFor = (status: number, errorCode: string | undefined): BulkApiError["reason"] => {
+  if (errorCode === "REQUEST_LIMIT_EXCEEDED") return "RateLimited"
+  if (errorCode === "INVALIDJOBSTATE") return "InvalidJobState"
+  if (errorCode === "FEATURENOTENABLED") return "FeatureNotEnabled"
+  if (errorCode === "NOT_FOUND" || status === 404) return "NotFound"
+  if (status === 429) return "Throttled"
+  if (status >= 500 || errorCode === "SERVER_UNAVAILABLE") return "ServerError"
+  if (status === 409) return "InvalidJobState"
+  if (status === 403) return "Forbidden"
+  return "InvalidRequest"
+}
+
+/** The typed error for a non-2xx answer, from Salesforce's `[{errorCode, message}]` body. */
+const errorFromResponse = (
+  response: HttpClientResponse.HttpClientResponse,
+  call: CallKind,
+  jobId: string | undefined
+): Effect.Effect<never, BulkApiError> =>
+  Effect.flatMap(Effect.orElseSucceed(response.json, () => undefined), (body) => {
+    const first = Either.match(decodeApiErrorBody(body), { onLeft: () => undefined, onRight: (errors) => errors[0] })
+    const errorCode = first?.errorCode
+    const reason = reasonFor(response.status, errorCode)
+    const apiUsage = reason === "RateLimited" ? ApiUsage.parseLimitInfo(response.headers["sforce-limit-info"]) : undefined
+    return Effect.fail(
+      new BulkApiError({
+        reason,
+        call,
+        status: response.status,
+        detail: first?.message ?? `HTTP ${response.status}`,
+        ...(errorCode === undefined ? {} : { errorCode }),
+        ...(jobId === undefined ? {} : { jobId }),
+        ...(apiUsage === undefined ? {} : { apiUsage })
+      })
+    )
+  })
+
+const decodeJson =
+  <A, I>(schema: Schema.Schema<A, I>, call: CallKind, jobId?: string) =>
+  (response: HttpClientResponse.HttpClientResponse): Effect.Effect<A, BulkApiError> =>
+    response.json.pipe(
+      Effect.flatMap(Schema.decodeUnknown(schema)),
+      Effect.mapError(
+        (error) =>
+          new BulkApiError({
+            reason: "UnexpectedResponse",
+            call,
+            status: response.status,
+            detail: error._tag === "ParseError" ? `unexpected answer: ${error.message}` : "the answer could not be read",
+            ...(jobId === undefined ? {} : { jobId })
+          })
+      )
+    )
+
+/** Builds the client over the session in context. */
+export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientService, never, SalesforceSession.SalesforceSession> =>
+  Effect.gen(function* () {
+    const session = yield* SalesforceSession.SalesforceSession
+    const apiVersion = config.apiVersion ?? defaultApiVersion
+    const base = `/services/data/v${apiVersion}`
+    const ingest = `${base}/jobs/ingest`
+    const retry = config.retry ?? defaultRetry
+    const usage = yield* Ref.make(ApiUsage.empty)
+    const describeCache = yield* Ref.make(new Map<string, { describe: OrgMetadata.SObjectDescribe; lastModified: string | undefined }>())
+
+    /** Sends one request; a non-2xx answer becomes a `BulkApiError` (a 304 is returned as is). */
+    const send = (
+      call: CallKind,
+      request: HttpClientRequest.HttpClientRequest,
+      jobId?: string
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, CallError> =>
+      session.client.execute(request).pipe(
+        Effect.catchTags({
+          RequestError: (error) =>
+            Effect.fail(
+              new BulkApiError({
+                reason: "Network",
+                call,
+                detail: `no answer (${error.reason}: ${error.cause instanceof Error ? error.cause.message : "connection failed"})`,
+                ...(jobId === undefined ? {} : { jobId })
+              })
+            ),
+          ResponseError: (error) =>
+            Effect.fail(
+              new BulkApiError({
+                reason: "Network",
+                call,
+                detail: `the answer could not be read (${error.reason})`,
+                ...(jobId === undefined ? {} : { jobId })
+              })
+            )
+        }),
+        Effect.tap((response) => ApiUsage.record(usage, call, response.headers["sforce-limit-info"])),
+        Effect.flatMap((response) =>
+          response.status < 300 || response.status === 304 ? Effect.succeed(response) : errorFromResponse(response, call, jobId)
+        )
+      )
+
+    const retried = <A>(effect: Effect.Effect<A, CallError>): Effect.Effect<A, CallError> =>
+      Effect.retry(effect, { schedule: retry, while: (error) => error._tag === "BulkApiError" && error.isTransient })
+
+    const jobCall = (call: CallKind, request: HttpClientRequest.HttpClientRequest, jobId?: string) =>
+      retried(Effect.flatMap(send(call, request, jobId), decodeJson(IngestJob.JobInfo, call, jobId)))
+
+    const createJob = (job: IngestJob.CreateJob) =>
+      jobCall(
+        "create",
+        HttpClientRequest.post(ingest).pipe(
+          HttpClientRequest.bodyUnsafeJson({
+            object: job.object,
+            operation: job.operation,
+            contentType: "CSV",
+            lineEnding: job.lineEnding ?? "LF",
+            columnDelimiter: job.columnDelimiter ?? "COMMA",
+            ...(job.externalIdFieldName === undefined ? {} : { externalIdFieldName: job.externalIdFieldName }),
+            ...(job.assignmentRuleId === undefined ? {} : { assignmentRuleId: job.assignmentRuleId })
+          })
+        )
+      )
+
+    const setState = (call: "close" | "abort", jobId: string, state: "UploadComplete" | "Aborted") =>
+      jobCall(call, HttpClientRequest.patch(`${ingest}/${jobId}`).pipe(HttpClientRequest.bodyUnsafeJson({ state })), jobId)
+
+    const closeJob = (jobId: string) => setState("close", jobId, "UploadComplete")
+    const abortJob = (jobId: string) => setState("abort", jobId, "Aborted")
+    const jobInfo = (jobId: string) => jobCall("info", HttpClientRequest.get(`${ingest}/${jobId}`), jobId)
+
+    const upload = (jobId: string, body: Stream.Stream<Uint8Array, unknown>, contentLength: number) =>
+      send(
+        "upload",
+        HttpClientRequest.put(`${ingest}/${jobId}/batches`).pipe(
+          HttpClientRequest.bodyStream(body, { contentType: "text/csv", contentLength })
+        ),
+        jobId
+      ).pipe(
+        Effect.asVoid,
+        Effect.catchIf(
+          (error): error is BulkApiError => error._tag === "BulkApiError" && error.isTransient,
+          (error) =>
+            abortJob(jobId).pipe(
+              Effect.ignore,
+              Effect.zipRight(
+                Effect.fail(
+                  new BulkApiError({
+                    reason: "UploadFailed",
+                    call: "upload",
+                    jobId,
+                    detail: `the upload failed part way (${error.reason}: ${error.detail}); the job was aborted, send its rows in a new job`,
+                    ...(error.status === undefined ? {} : { status: error.status })
+                  })
+                )
+              )
+            )
+        )
+      )
+
+    const deleteJob = (jobId: string) => retried(Effect.asVoid(send("delete", HttpClientRequest.del(`${ingest}/${jobId}`), jobId)))
+
+    const listPage = (path: string) =>
+      retried(Effect.flatMap(send("list", HttpClientRequest.get(path)), decodeJson(IngestJob.JobList, "list")))
+    const listJobs = Stream.paginateEffect(ingest, (path) =>
+      Effect.map(listPage(path), (page) => {
+        const next = page.done || page.nextRecordsUrl == null ? Option.none<string>() : Option.some(page.nextRecordsUrl)
+        return [page.records, next] as const
+      })
+    ).pipe(Stream.flattenIterables)
+
+    const awaitJob = (jobId: string, options: PollOptions = {}) => {
+      const timeout = options.timeout ?? config.poll?.timeout ?? defaultPollTimeout
+      const cadence = options.schedule ?? config.poll?.schedule ?? defaultPollSchedule
+      const untilFinished = Schedule.passthrough(
+        Schedule.whileInput(cadence, (info: IngestJob.JobInfo) => !IngestJob.isTerminal(info.state))
+      )
+      return jobInfo(jobId).pipe(
+        Effect.repeat(untilFinished),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new BulkApiError({
+              reason: "PollTimeout",
+              call: "info",
+              jobId,
+              detail: `the job did not finish within ${Duration.format(timeout)}; it was left as is and may still complete`
+            })
+        })
+      )
+    }
+
+    const results = (jobId: string, set: IngestJob.ResultSet): Stream.Stream<ResultRows.ResultRow, CallError> =>
+      Stream.unwrapScoped(
+        Effect.map(
+          retried(
+            send(
+              "results",
+              HttpClientRequest.get(`${ingest}/${jobId}/${set}/`).pipe(
+                HttpClientRequest.setHeaders({ Accept: "text/csv", "Accept-Encoding": "gzip" })
+              ),
+              jobId
+            )
+          ),
+          (response) =>
+            ResultRows.parse(response.stream, {
+              onError: (cause) =>
+                new BulkApiError({
+                  reason: "Network",
+                  call: "results",
+                  jobId,
+                  detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
+                })
+            })
+        )
+      )
+
+    const describeGlobal = retried(
+      Effect.flatMap(send("describe", HttpClientRequest.get(`${base}/sobjects/`)), decodeJson(OrgMetadata.GlobalDescribe, "describe"))
+    )
+
+    const describeSObject = (name: string, options: { readonly revalidate?: boolean } = {}) =>
+      Effect.gen(function* () {
+        const cached = (yield* Ref.get(describeCache)).get(name)
+        if (cached !== undefined && options.revalidate !== true) return cached.describe
+        const request = HttpClientRequest.get(`${base}/sobjects/${encodeURIComponent(name)}/describe/`).pipe(
+          cached?.lastModified === undefined ? (request) => request : HttpClientRequest.setHeader("If-Modified-Since", cached.lastModified)
+        )
+        const response = yield* retried(send("describe", request))
+        if (response.status === 304 && cached !== undefined) return cached.describe
+        const describe = yield* decodeJson(OrgMetadata.SObjectDescribe, "describe")(response)
+        const lastModified = response.headers["last-modified"] ?? response.headers["date"]
+        yield* Ref.update(describeCache, (cache) => new Map(cache).set(name, { describe, lastModified }))
+        return describe
+      })
+
+    const limits = retried(Effect.flatMap(send("limits", HttpClientRequest.get(`${base}/limits/`)), decodeJson(OrgMetadata.Limits, "limits")))
+
+    return {
+      apiVersion,
+      createJob,
+      upload,
+      closeJob,
+      abortJob,
+      jobInfo,
+      deleteJob,
+      listJobs,
+      awaitJob,
+      results,
+      describeGlobal,
+      describeSObject,
+      limits,
+      usage: Ref.get(usage)
+    }
+  })
+
+export const layer = (config: BulkClientConfig = {}): Layer.Layer<BulkClient, never, SalesforceSession.SalesforceSession> =>
+  Layer.effect(BulkClient, make(config))

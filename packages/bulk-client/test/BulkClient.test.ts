@@ -1,0 +1,292 @@
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Credentials, SalesforceSession } from "@sfdc-activation/auth"
+import { handlers, Org } from "@sfdc-activation/salesforce-emulator"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { setupServer } from "msw/node"
+import { upsertAccounts } from "../examples/usage.js"
+import { BulkClient } from "../src/index.js"
+
+const baseUrl = "https://emulator.my.salesforce.com"
+const org = Org.make()
+const server = setupServer(...handlers(org, baseUrl))
+const contentEncodings: Array<string | null> = []
+server.events.on("response:mocked", ({ response }) => {
+  contentEncodings.push(response.headers.get("content-encoding"))
+})
+
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
+afterEach(() => {
+  server.resetHandlers()
+  org.reset()
+  contentEncodings.length = 0
+})
+afterAll(() => server.close())
+
+const clientLayer = (config: BulkClient.BulkClientConfig = {}) =>
+  BulkClient.layer({ retry: Schedule.recurs(3), ...config }).pipe(
+    Layer.provide(
+      SalesforceSession.layer({
+        credentials: Credentials.refreshToken({
+          clientId: org.credentials.clientId,
+          clientSecret: Redacted.make(org.credentials.clientSecret),
+          refreshToken: Redacted.make(org.credentials.refreshToken)
+        }),
+        login: { loginUrl: baseUrl },
+        tokenRetry: Schedule.recurs(3)
+      })
+    ),
+    Layer.provide(FetchHttpClient.layer)
+  )
+
+const withClient = <A, E>(use: (client: BulkClient.BulkClientService) => Effect.Effect<A, E>, config?: BulkClient.BulkClientConfig) =>
+  Effect.flatMap(BulkClient.BulkClient, use).pipe(Effect.provide(clientLayer(config)))
+
+const csvBody = (text: string) => {
+  const bytes = new TextEncoder().encode(text)
+  return { body: Stream.make(bytes), length: bytes.length }
+}
+
+/** Lets in-flight I/O (MSW answers) complete, without touching any clock. */
+const settle = (rounds = 30) =>
+  Effect.gen(function* () {
+    for (let round = 0; round < rounds; round++) yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+  })
+
+/** Runs `effect` in a fiber, moving the TestClock a second at a time until it is done. */
+const withTime = <A, E>(effect: Effect.Effect<A, E>) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(effect)
+    for (let round = 0; round < 120 && Option.isNone(yield* Fiber.poll(fiber)); round++) {
+      yield* settle()
+      yield* TestClock.adjust("1 second")
+    }
+    return yield* Fiber.join(fiber)
+  })
+
+const loadContacts = (client: BulkClient.BulkClientService, csv: string) =>
+  Effect.gen(function* () {
+    const job = yield* client.createJob({ object: "Contact", operation: "insert" })
+    const { body, length } = csvBody(csv)
+    yield* client.upload(job.id, body, length)
+    yield* client.closeJob(job.id)
+    return yield* withTime(client.awaitJob(job.id))
+  })
+
+describe("BulkClient", () => {
+  it.effect("runs a job end to end and streams its results (gzip)", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 0 })
+        const seeded = org.storedRecords("Contact").length
+        const done = yield* loadContacts(client, "LastName,Email\nLovelace,ada@example.com\n,nobody@example.com\nHopper,grace@example.com\n")
+        expect(done).toMatchObject({ state: "JobComplete", numberRecordsProcessed: 3, numberRecordsFailed: 1 })
+        const succeeded = Chunk.toArray(yield* Stream.runCollect(client.results(done.id, "successfulResults")))
+        expect(succeeded.map((row) => row["LastName"]).sort()).toEqual(["Hopper", "Lovelace"])
+        expect(succeeded.every((row) => row["sf__Created"] === "true" && /^003[0-9A-Za-z]{15}$/.test(row["sf__Id"] ?? ""))).toBe(true)
+        const failed = Chunk.toArray(yield* Stream.runCollect(client.results(done.id, "failedResults")))
+        expect(failed).toHaveLength(1)
+        expect(failed[0]?.["sf__Error"]).toMatch(/^REQUIRED_FIELD_MISSING:/)
+        expect(failed[0]?.["Email"]).toBe("nobody@example.com")
+        expect(contentEncodings).toContain("gzip")
+        expect(org.storedRecords("Contact")).toHaveLength(seeded + 2)
+      })
+    ))
+
+  it.effect("creates jobs for every operation and sends the job options", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        for (const operation of ["insert", "update", "delete"] as const) {
+          const job = yield* client.createJob({ object: "Account", operation })
+          expect(job).toMatchObject({ operation, object: "Account", state: "Open", contentType: "CSV", lineEnding: "LF" })
+        }
+        const upsert = yield* client.createJob({ object: "Account", operation: "upsert", externalIdFieldName: "External_Id__c" })
+        expect(upsert.externalIdFieldName).toBe("External_Id__c")
+        const missingKey = yield* Effect.flip(client.createJob({ object: "Account", operation: "upsert" }))
+        expect(missingKey).toMatchObject({ _tag: "BulkApiError", reason: "InvalidRequest", call: "create", status: 400 })
+        const hardDelete = yield* Effect.flip(client.createJob({ object: "Account", operation: "hardDelete" }))
+        expect(hardDelete).toMatchObject({ reason: "FeatureNotEnabled", errorCode: "FEATURENOTENABLED" })
+        const unknownObject = yield* Effect.flip(client.createJob({ object: "Nope__c", operation: "insert" }))
+        expect(unknownObject.reason).toBe("InvalidRequest")
+        expect(unknownObject.errorCode).toBeDefined()
+      })
+    ))
+
+  it.effect("refuses a second upload, and aborts, reads, lists and deletes jobs", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        const { body, length } = csvBody("Name\nAcme\n")
+        yield* client.upload(job.id, body, length)
+        const second = yield* Effect.flip(client.upload(job.id, body, length))
+        expect(second).toMatchObject({ call: "upload", jobId: job.id })
+        expect(second.isTransient).toBe(false)
+        const aborted = yield* client.abortJob(job.id)
+        expect(aborted.state).toBe("Aborted")
+        expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
+        const other = yield* client.createJob({ object: "Account", operation: "insert" })
+        const listed = Chunk.toArray(yield* Stream.runCollect(client.listJobs)).map((info) => info.id)
+        expect(listed).toEqual(expect.arrayContaining([job.id, other.id]))
+        const notDeletable = yield* Effect.flip(client.deleteJob(other.id))
+        expect(notDeletable.reason).toBe("InvalidJobState")
+        yield* client.deleteJob(job.id)
+        const gone = yield* Effect.flip(client.jobInfo(job.id))
+        expect(gone).toMatchObject({ reason: "NotFound", status: 404, jobId: job.id })
+      })
+    ))
+
+  it.effect("polls 1 s apart, growing ×1.5, and times out without touching the job", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 3_600_000 })
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        const { body, length } = csvBody("Name\nAcme\n")
+        yield* client.upload(job.id, body, length)
+        yield* client.closeJob(job.id)
+        const polls = () => org.stats().calls.poll
+        const fiber = yield* Effect.fork(client.awaitJob(job.id, { timeout: "10 seconds" }))
+        yield* settle()
+        expect(polls()).toBe(1)
+        yield* TestClock.adjust("999 millis")
+        yield* settle()
+        expect(polls()).toBe(1)
+        yield* TestClock.adjust("1 millis")
+        yield* settle()
+        expect(polls()).toBe(2)
+        yield* TestClock.adjust("1500 millis")
+        yield* settle()
+        expect(polls()).toBe(3)
+        yield* TestClock.adjust("2250 millis")
+        yield* settle()
+        expect(polls()).toBe(4)
+        yield* TestClock.adjust("10 seconds")
+        yield* settle()
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error).toMatchObject({ reason: "PollTimeout", jobId: job.id })
+        expect(org.stats().calls).toMatchObject({ abort: 0, delete: 0 })
+        expect((yield* client.jobInfo(job.id)).state).not.toBe("Aborted")
+      })
+    ))
+
+  it.effect("retries transient errors a bounded number of times", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ httpErrors: [{ call: "create", status: 503, every: 1, times: 2 }] })
+        yield* client.createJob({ object: "Account", operation: "insert" })
+        expect(org.stats().calls.create).toBe(3)
+        org.setFaults({ httpErrors: [{ call: "create", status: 500, every: 1 }] })
+        const error = yield* Effect.flip(client.createJob({ object: "Account", operation: "insert" }))
+        expect(error).toMatchObject({ reason: "ServerError", status: 500 })
+        expect(org.stats().calls.create).toBe(3 + 4)
+      })
+    ))
+
+  it.effect("reports REQUEST_LIMIT_EXCEEDED as RateLimited with the usage, without retrying", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        yield* client.describeGlobal
+        const used = org.stats().usage.apiRequests
+        org.setFaults({ dailyApiRequests: used + 1 })
+        yield* client.limits
+        const error = yield* Effect.flip(client.createJob({ object: "Account", operation: "insert" }))
+        expect(error).toMatchObject({ reason: "RateLimited", errorCode: "REQUEST_LIMIT_EXCEEDED", status: 403 })
+        expect(error._tag === "BulkApiError" ? error.apiUsage?.max : undefined).toBe(used + 1)
+        expect(error.message).toContain("API requests used")
+        expect(org.stats().calls.create).toBe(1)
+      })
+    ))
+
+  it.effect("aborts the job when its upload breaks off, and says to use a new job", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ dropConnections: [{ call: "upload", every: 1, times: 1 }] })
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        const { body, length } = csvBody("Name\nAcme\n")
+        const error = yield* Effect.flip(client.upload(job.id, body, length))
+        expect(error).toMatchObject({ reason: "UploadFailed", jobId: job.id })
+        expect(org.stats().calls.upload).toBe(1)
+        expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
+      })
+    ))
+
+  it.effect("reads unprocessed records of a job that failed part way", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 0, failJobAfterRows: 2 })
+        const rows = Array.from({ length: 5 }, (_, index) => `Contact ${index}`)
+        const done = yield* loadContacts(client, `LastName\n${rows.join("\n")}\n`)
+        expect(done.state).toBe("Failed")
+        expect(done.errorMessage).toBeTruthy()
+        const unprocessed = Chunk.toArray(yield* Stream.runCollect(client.results(done.id, "unprocessedrecords")))
+        const succeeded = Chunk.toArray(yield* Stream.runCollect(client.results(done.id, "successfulResults")))
+        expect(unprocessed.length + succeeded.length).toBe(5)
+        expect(unprocessed.length).toBeGreaterThan(0)
+        expect(Object.keys(unprocessed[0] ?? {})).toEqual(["LastName"])
+      })
+    ))
+
+  it.effect("caches describes per run and revalidates with If-Modified-Since", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const global = yield* client.describeGlobal
+        expect(global.sobjects.map((object) => object.name)).toEqual(expect.arrayContaining(["Account", "Contact", "Product_Usage__c"]))
+        const contact = yield* client.describeSObject("Contact")
+        expect(contact.fields.find((field) => field.name === "LastName")).toMatchObject({ type: "string", nillable: false, createable: true })
+        yield* client.describeSObject("Contact")
+        expect(org.stats().calls.describe).toBe(2)
+        const again = yield* client.describeSObject("Contact", { revalidate: true })
+        expect(again).toEqual(contact)
+        expect(org.stats().calls.describe).toBe(3)
+        const limits = yield* client.limits
+        expect(limits["DailyApiRequests"]?.Max).toBeGreaterThan(0)
+      })
+    ))
+
+  it.effect("meters calls by kind and the org's API usage", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        yield* client.describeSObject("Account")
+        yield* client.limits
+        yield* client.createJob({ object: "Account", operation: "insert" })
+        const usage = yield* client.usage
+        expect(usage.calls).toEqual({ describe: 1, limits: 1, create: 1 })
+        expect(usage.totalCalls).toBe(3)
+        expect(usage.orgApiRequests?.used).toBe(org.stats().calls.total - org.stats().calls.token)
+        expect(usage.orgApiRequests?.max).toBeGreaterThan(0)
+      })
+    ))
+
+  it.effect("never puts the access token or secrets in errors", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ httpErrors: [{ call: "create", status: 500, every: 1 }] })
+        const exit = yield* Effect.exit(client.createJob({ object: "Account", operation: "insert" }))
+        const secrets = org.activeAccessTokens().concat([org.credentials.clientSecret, org.credentials.refreshToken])
+        expect(secrets.length).toBeGreaterThan(2)
+        const rendered = `${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""}\n${JSON.stringify(exit)}`
+        expect(rendered).toContain("ServerError")
+        for (const secret of secrets) expect(rendered).not.toContain(secret)
+      })
+    ))
+
+  it.effect("runs the README example: an upsert and its refused rows", () =>
+    withClient(() =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 0 })
+        const outcome = yield* upsertAccounts("Name,External_Id__c\nInitech,EX-1\n,EX-2\n").pipe(Effect.provide(clientLayer()))
+        expect(outcome.state).toBe("JobComplete")
+        expect(outcome.processed).toBe(2)
+        expect(Chunk.toArray(outcome.refused).map((row) => row["External_Id__c"])).toEqual(["EX-2"])
+      })
+    ))
+})
