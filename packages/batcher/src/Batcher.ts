@@ -32,16 +32,25 @@ export const defaultSpillThresholdBytes = 1024 * 1024
 /** Input chunks buffered ahead of the batcher (back-pressure beyond that). */
 const inputBufferChunks = 4
 
-/** An encoded row with its input position, or a checkpoint (a source state) in stream order. */
+/**
+ * An encoded row with its input position, or a checkpoint (a source state) in stream order.
+ * A row's `key` (its external id or Id) is never repeated within one batch: Salesforce fails
+ * every row of a job that names the same record twice, so a repeated key starts a new batch.
+ */
 export type BatchInput =
-  | { readonly _tag: "Row"; readonly ordinal: number; readonly line: string; readonly bytes: number }
+  | { readonly _tag: "Row"; readonly ordinal: number; readonly line: string; readonly bytes: number; readonly key?: string | undefined }
   | { readonly _tag: "Checkpoint"; readonly id: string }
 
-export const row = (ordinal: number, encoded: { readonly line: string; readonly bytes: number }): BatchInput => ({
+export const row = (
+  ordinal: number,
+  encoded: { readonly line: string; readonly bytes: number },
+  key?: string
+): BatchInput => ({
   _tag: "Row",
   ordinal,
   line: encoded.line,
-  bytes: encoded.bytes
+  bytes: encoded.bytes,
+  key
 })
 
 export const checkpoint = (id: string): BatchInput => ({ _tag: "Checkpoint", id })
@@ -146,6 +155,8 @@ interface OpenBatch {
   firstOrdinal: number
   lastOrdinal: number
   readonly checkpoints: Array<string>
+  /** Keys of the rows in this batch, when rows carry keys. */
+  readonly keys: Set<string>
   /** Lines not yet written to the file (the header first, until the first write). */
   pending: Array<string>
   pendingBytes: number
@@ -311,7 +322,8 @@ export const batches =
                 trailingCheckpoints = []
                 continue
               }
-              if (current !== undefined && current.bytes + item.bytes > maxBatchBytes) {
+              const repeatsKey = item.key !== undefined && current !== undefined && current.keys.has(item.key)
+              if (current !== undefined && (current.bytes + item.bytes > maxBatchBytes || repeatsKey)) {
                 yield* flush(out, false)
                 if (pendingSince === undefined) pendingSince = yield* Clock.currentTimeMillis
               }
@@ -323,6 +335,7 @@ export const batches =
                   firstOrdinal: item.ordinal,
                   lastOrdinal: item.ordinal,
                   checkpoints: [],
+                  keys: new Set(),
                   pending: [header],
                   pendingBytes: headerBytes,
                   file: undefined
@@ -334,6 +347,7 @@ export const batches =
               batch.rowCount++
               batch.bytes += item.bytes
               batch.lastOrdinal = item.ordinal
+              if (item.key !== undefined) batch.keys.add(item.key)
               batch.pending.push(item.line)
               batch.pendingBytes += item.bytes
               if (batch.pendingBytes >= spillThresholdBytes) yield* writePending(batch)

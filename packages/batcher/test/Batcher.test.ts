@@ -140,6 +140,27 @@ describe("Batcher.batches", () => {
       expect(outputs.map((batch) => [batch.rowCount, batch.bytes])).toEqual([[4, 24], [4, 24], [2, 16]])
     }))
 
+  it.effect("starts a new batch rather than repeat a row's key in one batch", () =>
+    Effect.gen(function* () {
+      const keyed = (ordinal: number, key: string) => {
+        const line = `${key},${ordinal}\n`
+        return Batcher.row(ordinal, { line, bytes: Buffer.byteLength(line) }, key)
+      }
+      const outputs = onlyBatches(
+        Chunk.toArray(
+          yield* Stream.fromIterable([keyed(0, "a"), keyed(1, "b"), keyed(2, "a"), keyed(3, "c"), keyed(4, "b"), keyed(5, "b")]).pipe(
+            Batcher.batches({ header }),
+            Stream.runCollect
+          )
+        )
+      )
+      expect(outputs.map((batch) => [batch.firstOrdinal, batch.lastOrdinal])).toEqual([
+        [0, 1],
+        [2, 4],
+        [5, 5]
+      ])
+    }))
+
   it.effect("fails clearly on impossible options", () =>
     Effect.gen(function* () {
       const exit = yield* Stream.make(rowInput(0, "a")).pipe(Batcher.batches({ header, maxBatchBytes: 8 }), Stream.runCollect, Effect.exit)

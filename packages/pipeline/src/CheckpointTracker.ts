@@ -1,0 +1,188 @@
+/**
+ * When a checkpoint may be released.
+ *
+ * Checkpoints (Airbyte STATE messages, runner progress markers) split the input into epochs:
+ * epoch k holds the records between checkpoint k-1 and checkpoint k. A record is *settled*
+ * once it is committed in Salesforce or durably stored as rejected. Checkpoint k is released
+ * when every record of epochs 0..k is settled, and checkpoints are released in input order —
+ * so a released checkpoint never covers a record that could still be lost.
+ *
+ * Batches hold contiguous ranges of a stream's batch ordinals; each stream remembers where
+ * its epochs begin in that numbering, so settling a batch is a walk over a few segments.
+ */
+
+/** What a released checkpoint covered. */
+export interface Released<P> {
+  readonly payload: P
+  /** Records of its scope (its stream, or all streams for a global checkpoint) since the previous one of that scope. */
+  readonly recordCount: number
+  /** Of those settled since the previous release of that scope, how many were rejected. */
+  readonly rejectedCount: number
+}
+
+/** `undefined` scope: every stream (GLOBAL / LEGACY state, runner markers). */
+export type Scope = string | undefined
+
+interface Pending<P> {
+  readonly payload: P
+  readonly epoch: number
+  readonly scope: Scope
+  readonly recordCount: number
+}
+
+interface Segment {
+  readonly epoch: number
+  readonly firstOrdinal: number
+}
+
+export class CheckpointTracker<P> {
+  /** Unsettled records per epoch, from `firstOpenEpoch` on. */
+  private readonly unsettled: Array<number> = [0]
+  private firstOpenEpoch = 0
+  private readonly pending: Array<Pending<P>> = []
+  private readonly segments = new Map<string, Array<Segment>>()
+  private readonly nextOrdinal = new Map<string, number>()
+  private readonly sinceCheckpoint = new Map<string, number>()
+  private sinceGlobalCheckpoint = 0
+  /** Rejected records by epoch and stream, until a release reports them. */
+  private readonly rejected = new Map<number, Map<string, number>>()
+
+  private get epoch(): number {
+    return this.firstOpenEpoch + this.unsettled.length - 1
+  }
+
+  /** A record arrived; it stays unsettled until `settleRecord` or `settleBatch` covers it. Returns its epoch. */
+  addRecord(stream: string): number {
+    const index = this.unsettled.length - 1
+    this.unsettled[index] = (this.unsettled[index] ?? 0) + 1
+    this.sinceCheckpoint.set(stream, (this.sinceCheckpoint.get(stream) ?? 0) + 1)
+    this.sinceGlobalCheckpoint++
+    return this.epoch
+  }
+
+  /** Gives a record that goes to a batch its batch ordinal in `stream` (contiguous from 0). */
+  assignOrdinal(stream: string, epoch: number): number {
+    const ordinal = this.nextOrdinal.get(stream) ?? 0
+    this.nextOrdinal.set(stream, ordinal + 1)
+    const segments = this.segments.get(stream)
+    if (segments === undefined) this.segments.set(stream, [{ epoch, firstOrdinal: ordinal }])
+    else if (segments[segments.length - 1]?.epoch !== epoch) segments.push({ epoch, firstOrdinal: ordinal })
+    return ordinal
+  }
+
+  /** A checkpoint arrived: it closes the current epoch. Returns what can be released now. */
+  addCheckpoint(payload: P, scope: Scope): Array<Released<P>> {
+    const recordCount = scope === undefined ? this.sinceGlobalCheckpoint : (this.sinceCheckpoint.get(scope) ?? 0)
+    if (scope === undefined) {
+      this.sinceGlobalCheckpoint = 0
+      this.sinceCheckpoint.clear()
+    } else {
+      this.sinceCheckpoint.set(scope, 0)
+    }
+    this.pending.push({ payload, epoch: this.epoch, scope, recordCount })
+    this.unsettled.push(0)
+    return this.release()
+  }
+
+  /** One record of `epoch` settled (e.g. rejected before batching, once the reject is durable). */
+  settleRecord(stream: string, epoch: number, rejected: boolean): void {
+    this.decrement(epoch, 1)
+    if (rejected) this.countRejected(stream, epoch, 1)
+  }
+
+  /**
+   * The batch ordinals `first..last` of `stream` settled, `rejected` of them as rejected.
+   * Salesforce's results do not say which input row a failure was, so a batch's rejections
+   * count towards its last epoch.
+   */
+  settleBatch(stream: string, first: number, last: number, rejected: number): void {
+    const overlaps = this.segmentsOverlapping(stream, first, last)
+    for (const segment of overlaps) this.decrement(segment.epoch, segment.count)
+    const lastEpoch = overlaps[overlaps.length - 1]?.epoch
+    if (lastEpoch !== undefined) this.countRejected(stream, lastEpoch, rejected)
+  }
+
+  /** Checkpoints whose records are all settled, in order; each is returned once. */
+  release(): Array<Released<P>> {
+    const released: Array<Released<P>> = []
+    for (;;) {
+      const next = this.pending[0]
+      if (next === undefined || !this.settledThrough(next.epoch)) break
+      this.pending.shift()
+      released.push({ payload: next.payload, recordCount: next.recordCount, rejectedCount: this.takeRejected(next.scope, next.epoch) })
+    }
+    this.dropSettledEpochs()
+    return released
+  }
+
+  /** Checkpoints still waiting. */
+  get pendingCount(): number {
+    return this.pending.length
+  }
+
+  /** Records received and not yet settled. */
+  get unsettledCount(): number {
+    return this.unsettled.reduce((sum, count) => sum + count, 0)
+  }
+
+  private settledThrough(epoch: number): boolean {
+    for (let index = 0; index <= epoch - this.firstOpenEpoch; index++) {
+      if ((this.unsettled[index] ?? 0) > 0) return false
+    }
+    return true
+  }
+
+  private dropSettledEpochs(): void {
+    const oldestPending = this.pending[0]?.epoch ?? this.epoch
+    while (this.firstOpenEpoch < oldestPending && this.unsettled[0] === 0 && this.unsettled.length > 1) {
+      this.unsettled.shift()
+      this.firstOpenEpoch++
+    }
+  }
+
+  private decrement(epoch: number, count: number): void {
+    const index = epoch - this.firstOpenEpoch
+    const current = this.unsettled[index]
+    if (current === undefined || current < count) throw new Error(`settled more records than epoch ${epoch} holds`)
+    this.unsettled[index] = current - count
+  }
+
+  private countRejected(stream: string, epoch: number, count: number): void {
+    if (count === 0) return
+    let byStream = this.rejected.get(epoch)
+    if (byStream === undefined) {
+      byStream = new Map()
+      this.rejected.set(epoch, byStream)
+    }
+    byStream.set(stream, (byStream.get(stream) ?? 0) + count)
+  }
+
+  /** Rejections up to `epoch` in `scope` (every stream when undefined), reported once. */
+  private takeRejected(scope: Scope, epoch: number): number {
+    let count = 0
+    for (const [rejectedEpoch, byStream] of this.rejected) {
+      if (rejectedEpoch > epoch) continue
+      for (const [stream, rejected] of byStream) {
+        if (scope !== undefined && stream !== scope) continue
+        count += rejected
+        byStream.delete(stream)
+      }
+      if (byStream.size === 0) this.rejected.delete(rejectedEpoch)
+    }
+    return count
+  }
+
+  private segmentsOverlapping(stream: string, first: number, last: number): Array<{ epoch: number; count: number }> {
+    const segments = this.segments.get(stream) ?? []
+    const overlaps: Array<{ epoch: number; count: number }> = []
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index]
+      if (segment === undefined) continue
+      const segmentEnd = (segments[index + 1]?.firstOrdinal ?? Number.POSITIVE_INFINITY) - 1
+      const from = Math.max(first, segment.firstOrdinal)
+      const to = Math.min(last, segmentEnd)
+      if (from <= to) overlaps.push({ epoch: segment.epoch, count: to - from + 1 })
+    }
+    return overlaps
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * One batch through Salesforce, until every row is committed or durably rejected.
+ *
+ * A job is created, its CSV uploaded once, closed and awaited. Rows Salesforce refused for
+ * good go to the reject sink. Rows refused for a passing reason (`UNABLE_TO_LOCK_ROW`…) and,
+ * after a job ends Failed or Aborted, the rows it never attempted (`unprocessedrecords`) are
+ * sent again in follow-up jobs, grouped by parent reference so rows of one parent do not
+ * contend for its lock; only when the attempts run out are they rejected. An upload that
+ * breaks off is sent again in a new job. Nothing is dropped.
+ */
+import { BulkClient, type IngestJob, type ResultRows } from "@sfdc-activation/bulk-client"
+import { CsvValue } from "@sfdc-activation/batcher"
+import { RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { PipelineError } from "./PipelineError.js"
+import type { SyncStats } from "./SyncStats.js"
+
+/** Where a batch goes, and on whose behalf. */
+export interface BatchTarget {
+  readonly object: string
+  readonly operation: IngestJob.Operation
+  readonly externalIdFieldName?: string | undefined
+  readonly stream: RejectedRecord.StreamDescriptor
+  readonly syncId?: string | undefined
+}
+
+export interface IngestOptions {
+  /** Jobs tried for one body when its upload breaks off (default 3). */
+  readonly maxUploadAttempts: number
+  /** Follow-up jobs for rows that failed transiently or were never processed (default 2). */
+  readonly maxRowRetries: number
+  readonly poll?: BulkClient.PollOptions | undefined
+}
+
+export const defaultIngestOptions: IngestOptions = { maxUploadAttempts: 3, maxRowRetries: 2 }
+
+/** Row errors worth another attempt in a later job. */
+export const transientStatusCodes: ReadonlySet<string> = new Set([
+  "UNABLE_TO_LOCK_ROW",
+  "SERVER_UNAVAILABLE",
+  "REQUEST_RUNNING_TOO_LONG",
+  "API_TEMPORARILY_UNAVAILABLE"
+])
+
+/** Rejected rows are written to the sink this many at a time. */
+const rejectChunkSize = 1_000
+
+/** A row to send again, with the error to report if it never gets through. */
+interface RetryRow {
+  readonly row: Readonly<Record<string, string>>
+  readonly sfError: string
+}
+
+/** What happened to one batch. */
+export interface BatchOutcome {
+  readonly rows: number
+  readonly created: number
+  readonly updated: number
+  readonly deleted: number
+  readonly rejected: number
+  readonly rejectedByStatusCode: Readonly<Record<string, number>>
+  readonly jobs: number
+  readonly bytesUploaded: number
+}
+
+const sfColumns = new Set(["sf__Id", "sf__Error", "sf__Created"])
+
+/** The columns as sent, without Salesforce's `sf__` result columns. */
+const sentRow = (resultRow: ResultRows.ResultRow): Record<string, string> => {
+  const row: Record<string, string> = {}
+  for (const [column, value] of Object.entries(resultRow)) if (!sfColumns.has(column)) row[column] = value
+  return row
+}
+
+/** A parent reference column: a relationship (`Account.External_Id__c`) or a lookup Id (`AccountId`). */
+const isParentColumn = (column: string) => column.includes(".") || (column !== "Id" && column.endsWith("Id"))
+
+/** A CSV body for rows to send again, rows of one parent together. */
+export const retryBody = (rows: ReadonlyArray<RetryRow>): { readonly text: string; readonly rows: ReadonlyArray<RetryRow> } => {
+  const columns = Object.keys(rows[0]?.row ?? {})
+  const parentColumns = columns.filter(isParentColumn)
+  const parentKey = (row: RetryRow) => parentColumns.map((column) => row.row[column] ?? "").join("\u0000")
+  const sorted = parentColumns.length === 0 ? rows : [...rows].sort((a, b) => parentKey(a).localeCompare(parentKey(b)))
+  let text = `${columns.join(",")}\n`
+  for (const { row } of sorted) text += `${columns.map((column) => CsvValue.quote(row[column] ?? "")).join(",")}\n`
+  return { text, rows: sorted }
+}
+
+const emptyOutcome = (rows: number): BatchOutcome => ({
+  rows,
+  created: 0,
+  updated: 0,
+  deleted: 0,
+  rejected: 0,
+  rejectedByStatusCode: {},
+  jobs: 0,
+  bytesUploaded: 0
+})
+
+/** Sends one batch body and handles every row of it. */
+export const ingestBatch = (
+  target: BatchTarget,
+  body: { readonly stream: Stream.Stream<Uint8Array, unknown>; readonly bytes: number; readonly rowCount: number },
+  options: IngestOptions = defaultIngestOptions,
+  stats?: SyncStats
+): Effect.Effect<BatchOutcome, PipelineError, BulkClient.BulkClient | RejectSink.RejectSink> =>
+  Effect.gen(function* () {
+    const bulk = yield* BulkClient.BulkClient
+    const sink = yield* RejectSink.RejectSink
+    const outcome = { ...emptyOutcome(body.rowCount), rejectedByStatusCode: {} as Record<string, number> }
+    const fail = (cause: unknown, detail: string) => new PipelineError({ reason: "SalesforceFailed", detail, cause })
+
+    const reject = (records: ReadonlyArray<RejectedRecord.RejectedRecord>) =>
+      Effect.gen(function* () {
+        if (records.length === 0) return
+        yield* sink.write(records).pipe(Effect.mapError((cause) => new PipelineError({ reason: "RejectSinkFailed", detail: cause.message, cause })))
+        outcome.rejected += records.length
+        for (const record of records) {
+          outcome.rejectedByStatusCode[record.statusCode] = (outcome.rejectedByStatusCode[record.statusCode] ?? 0) + 1
+        }
+      })
+
+    const rejectedRecord = (row: Readonly<Record<string, string>>, sfError: string, jobId: string, sfId: string | undefined, now: number) => {
+      const parsed = RejectedRecord.parseSfError(sfError)
+      return {
+        row,
+        ...(sfId === undefined || sfId === "" ? {} : { sfId }),
+        sfError,
+        statusCode: parsed.statusCode,
+        message: parsed.message,
+        fields: parsed.fields,
+        jobId,
+        object: target.object,
+        operation: target.operation,
+        stream: target.stream,
+        ...(target.syncId === undefined ? {} : { syncId: target.syncId }),
+        rejectedAt: new Date(now).toISOString()
+      }
+    }
+
+    /** One job for `payload`: created, uploaded, closed, awaited. An open job is aborted if interrupted. */
+    const runJob = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number) =>
+      Effect.gen(function* () {
+        const job = yield* bulk.createJob({
+          object: target.object,
+          operation: target.operation,
+          ...(target.externalIdFieldName === undefined ? {} : { externalIdFieldName: target.externalIdFieldName })
+        })
+        outcome.jobs++
+        stats?.jobStarted(target.stream.name)
+        let closed = false
+        return yield* Effect.gen(function* () {
+          yield* bulk.upload(job.id, payload, bytes)
+          outcome.bytesUploaded += bytes
+          yield* bulk.closeJob(job.id)
+          closed = true
+          return yield* bulk.awaitJob(job.id, options.poll)
+        }).pipe(
+          Effect.onInterrupt(() =>
+            closed
+              ? Effect.logWarning(`interrupted while job ${job.id} runs in Salesforce; its rows will be sent again on the next run`)
+              : bulk.abortJob(job.id).pipe(Effect.ignore)
+          ),
+          Effect.ensuring(Effect.sync(() => stats?.jobFinished(target.stream.name)))
+        )
+      })
+
+    /** Runs `payload`, starting a new job when an upload breaks off. */
+    const runWithUploadRetries = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number) =>
+      runJob(payload, bytes).pipe(
+        Effect.retry({
+          times: Math.max(0, options.maxUploadAttempts - 1),
+          while: (error) => error._tag === "BulkApiError" && error.reason === "UploadFailed"
+        }),
+        Effect.mapError((cause) => fail(cause, cause.message))
+      )
+
+    /** Reads a finished job's results: rejects what failed for good, returns what to send again. */
+    const settleJob = (info: IngestJob.JobInfo) =>
+      Effect.gen(function* () {
+        const retry: Array<RetryRow> = []
+        const now = yield* Clock.currentTimeMillis
+        yield* bulk.results(info.id, "failedResults").pipe(
+          Stream.grouped(rejectChunkSize),
+          Stream.runForEach((rows) => {
+            const refused: Array<RejectedRecord.RejectedRecord> = []
+            for (const resultRow of Chunk.toReadonlyArray(rows)) {
+              const sfError = resultRow["sf__Error"] ?? ""
+              const row = sentRow(resultRow)
+              if (transientStatusCodes.has(RejectedRecord.parseSfError(sfError).statusCode)) retry.push({ row, sfError })
+              else refused.push(rejectedRecord(row, sfError, info.id, resultRow["sf__Id"], now))
+            }
+            return reject(refused)
+          }),
+          Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
+        )
+        if (info.state !== "JobComplete") {
+          const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state}`}: --`
+          yield* bulk.results(info.id, "unprocessedrecords").pipe(
+            Stream.runForEach((row) => Effect.sync(() => retry.push({ row: sentRow(row), sfError: reason }))),
+            Effect.mapError((cause) => fail(cause, cause.message))
+          )
+        }
+        const processed = info.numberRecordsProcessed ?? 0
+        const failed = info.numberRecordsFailed ?? 0
+        const succeeded = Math.max(0, processed - failed)
+        if (target.operation === "upsert" && succeeded > 0) {
+          const created = yield* bulk.results(info.id, "successfulResults").pipe(
+            Stream.runFold(0, (count, row) => (row["sf__Created"] === "true" ? count + 1 : count)),
+            Effect.mapError((cause) => fail(cause, cause.message))
+          )
+          outcome.created += created
+          outcome.updated += succeeded - created
+        } else if (target.operation === "insert") outcome.created += succeeded
+        else if (target.operation === "update") outcome.updated += succeeded
+        else if (succeeded > 0) outcome.deleted += succeeded
+        return { retry, jobId: info.id }
+      })
+
+    let pending = yield* settleJob(yield* runWithUploadRetries(body.stream, body.bytes))
+    for (let round = 0; round < options.maxRowRetries && pending.retry.length > 0; round++) {
+      const { text, rows } = retryBody(pending.retry)
+      const bytes = new TextEncoder().encode(text)
+      yield* Effect.logInfo(`sending ${rows.length} rows again in a follow-up job`).pipe(
+        Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })
+      )
+      pending = yield* settleJob(yield* runWithUploadRetries(Stream.make(bytes), bytes.length))
+    }
+    if (pending.retry.length > 0) {
+      const now = yield* Clock.currentTimeMillis
+      const gaveUp = pending.retry.map(({ row, sfError }) => rejectedRecord(row, sfError, pending.jobId, undefined, now))
+      for (let start = 0; start < gaveUp.length; start += rejectChunkSize) {
+        yield* reject(gaveUp.slice(start, start + rejectChunkSize))
+      }
+    }
+    return outcome
+  })

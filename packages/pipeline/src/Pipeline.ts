@@ -1,0 +1,356 @@
+/**
+ * The sync engine both apps share.
+ *
+ * Records flow per stream through mapping and encoding (with local validation) into a
+ * batcher, whose batches go to Salesforce as ingest jobs, a bounded number in flight across
+ * all streams. Every row ends committed or durably rejected; checkpoints come back out, in
+ * order, only once every record before them has. Memory stays flat: input is read as fast
+ * as batches drain, and batches live on disk.
+ */
+import { Batcher, CsvEncoder, type FieldMetadata } from "@sfdc-activation/batcher"
+import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Mailbox from "effect/Mailbox"
+import * as Stream from "effect/Stream"
+import { CheckpointTracker, type Released, type Scope } from "./CheckpointTracker.js"
+import * as IngestBatch from "./IngestBatch.js"
+import { PipelineError } from "./PipelineError.js"
+import { type SyncSummary, SyncStats } from "./SyncStats.js"
+
+/** How one stream's records become rows of one sObject. */
+export interface StreamPlan {
+  readonly stream: RejectedRecord.StreamDescriptor
+  readonly object: FieldMetadata.ObjectMetadata
+  /** Parent objects of relationship columns, for typing their values. */
+  readonly parents?: Readonly<Record<string, FieldMetadata.ObjectMetadata>> | undefined
+  readonly operation: CsvEncoder.Operation
+  readonly externalIdFieldName?: string | undefined
+  readonly columns: ReadonlyArray<CsvEncoder.Column>
+  readonly nullPolicy?: CsvEncoder.NullPolicy | undefined
+  /** Validate rows against describe before sending (default true). */
+  readonly validate?: boolean | undefined
+  /** One job at a time for this stream (objects prone to lock contention). */
+  readonly serial?: boolean | undefined
+}
+
+export interface PipelineOptions {
+  /** Jobs in flight across all streams (default 4). */
+  readonly maxConcurrentJobs?: number | undefined
+  readonly maxBatchBytes?: number | undefined
+  readonly maxBatchRows?: number | undefined
+  /** Flush a partial batch this long after its first row (default 5 minutes). */
+  readonly maxBatchAge?: Duration.DurationInput | undefined
+  readonly tempDir?: string | undefined
+  readonly syncId?: string | undefined
+  readonly ingest?: Partial<IngestBatch.IngestOptions> | undefined
+}
+
+export const defaultMaxConcurrentJobs = 4
+export const defaultMaxBatchAge: Duration.DurationInput = "5 minutes"
+
+/** Rows rejected before batching are written this many at a time. */
+const localRejectFlushCount = 1_000
+/** Rows queued ahead of each stream's batcher. */
+const laneCapacity = 8_192
+
+export type PipelineInput<P> =
+  | { readonly _tag: "Record"; readonly stream: string; readonly data: Readonly<Record<string, unknown>> }
+  /** `scope`: the stream key of a per-stream checkpoint; `undefined` for one covering every stream. */
+  | { readonly _tag: "Checkpoint"; readonly scope: Scope; readonly payload: P }
+
+export const record = <P = never>(stream: string, data: Readonly<Record<string, unknown>>): PipelineInput<P> => ({
+  _tag: "Record",
+  stream,
+  data
+})
+
+export const checkpoint = <P>(payload: P, scope?: string): PipelineInput<P> => ({ _tag: "Checkpoint", scope, payload })
+
+export type PipelineEvent<P> =
+  | ({ readonly _tag: "CheckpointReleased" } & Released<P>)
+  | { readonly _tag: "Finished"; readonly summary: SyncSummary }
+
+/** Why a row was refused before it was sent. */
+interface LocalError {
+  readonly statusCode: string
+  readonly message: string
+  readonly fields: ReadonlyArray<string>
+}
+
+interface LocalReject {
+  readonly stream: string
+  readonly epoch: number
+  readonly record: RejectedRecord.RejectedRecord
+}
+
+/** The row as the source gave it, as text, for a record rejected before it was sent. */
+const sourceRow = (data: Readonly<Record<string, unknown>>): Record<string, string> => {
+  const row: Record<string, string> = {}
+  for (const [key, value] of Object.entries(data)) {
+    row[key] = value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value)
+  }
+  return row
+}
+
+/**
+ * Runs records and checkpoints through Salesforce. `plans` are keyed by the stream key
+ * records and per-stream checkpoints carry.
+ */
+export const run =
+  <P>(plans: ReadonlyMap<string, StreamPlan>, options: PipelineOptions = {}) =>
+  <E, R>(
+    input: Stream.Stream<PipelineInput<P>, E, R>
+  ): Stream.Stream<PipelineEvent<P>, E | PipelineError, R | BulkClient.BulkClient | RejectSink.RejectSink> =>
+    Stream.unwrapScoped(
+      Effect.gen(function* () {
+        const sink = yield* RejectSink.RejectSink
+        const encoders = new Map<string, CsvEncoder.CsvEncoder>()
+        for (const [key, plan] of plans) {
+          const encoder = CsvEncoder.make({
+            object: plan.object,
+            operation: plan.operation,
+            columns: plan.columns,
+            ...(plan.parents === undefined ? {} : { parents: plan.parents }),
+            ...(plan.externalIdFieldName === undefined ? {} : { externalIdFieldName: plan.externalIdFieldName }),
+            ...(plan.nullPolicy === undefined ? {} : { nullPolicy: plan.nullPolicy }),
+            ...(plan.validate === undefined ? {} : { validate: plan.validate })
+          })
+          if (Either.isLeft(encoder)) {
+            return yield* new PipelineError({ reason: "InvalidMapping", stream: key, detail: encoder.left.message })
+          }
+          encoders.set(key, encoder.right)
+        }
+
+        /** Where each stream's matching key comes from: one record per key per job. */
+        const keySources = new Map<string, { readonly key: string; readonly caseInsensitive: boolean }>()
+        for (const [key, plan] of plans) {
+          const matchField = plan.operation === "upsert" ? plan.externalIdFieldName : plan.operation === "insert" ? undefined : "Id"
+          const source = plan.columns.find((column) => column.column === matchField)?.source
+          if (source !== undefined && "key" in source) {
+            keySources.set(key, { key: source.key, caseInsensitive: matchField !== "Id" })
+          }
+        }
+        /** The matching key of a record: external ids compare case-insensitively, Ids by their 15-character form. */
+        const keyOf = (stream: string, data: Readonly<Record<string, unknown>>): string | undefined => {
+          const source = keySources.get(stream)
+          if (source === undefined) return undefined
+          const value = data[source.key]
+          if (value === undefined || value === null) return undefined
+          const text = typeof value === "string" ? value : JSON.stringify(value)
+          return source.caseInsensitive ? text.toLowerCase() : text.slice(0, 15)
+        }
+
+        const ingestOptions: IngestBatch.IngestOptions = { ...IngestBatch.defaultIngestOptions, ...options.ingest }
+        const tracker = new CheckpointTracker<P>()
+        const stats = new SyncStats()
+        const output = yield* Mailbox.make<PipelineEvent<P>, E | PipelineError>()
+        const jobSlots = yield* Effect.makeSemaphore(options.maxConcurrentJobs ?? defaultMaxConcurrentJobs)
+        const releaseLock = yield* Effect.makeSemaphore(1)
+
+        const sinkFailed = (cause: { readonly message: string }) =>
+          new PipelineError({ reason: "RejectSinkFailed", detail: cause.message, cause })
+
+        /** Applies a settlement and emits what it releases, in order, once rejects are durable. */
+        const settle = (change: () => void) =>
+          releaseLock.withPermits(1)(
+            Effect.gen(function* () {
+              change()
+              const released = tracker.release()
+              if (released.length === 0) return
+              yield* Effect.mapError(sink.flush, sinkFailed)
+              yield* output.offerAll(released.map((item) => ({ _tag: "CheckpointReleased" as const, ...item })))
+            })
+          )
+
+        const target = (plan: StreamPlan): IngestBatch.BatchTarget => ({
+          object: plan.object.name,
+          operation: plan.operation,
+          externalIdFieldName: plan.externalIdFieldName,
+          stream: plan.stream,
+          syncId: options.syncId
+        })
+
+        const localRecord = (plan: StreamPlan, row: Record<string, string>, reject: LocalError, now: number) => {
+          return {
+            row,
+            sfError: `${reject.statusCode}:${reject.message}:${reject.fields.join(",")} --`,
+            statusCode: reject.statusCode,
+            message: reject.message,
+            fields: reject.fields,
+            object: plan.object.name,
+            operation: plan.operation,
+            stream: plan.stream,
+            ...(options.syncId === undefined ? {} : { syncId: options.syncId }),
+            rejectedAt: new Date(now).toISOString()
+          }
+        }
+
+        const maxBatchBytes = options.maxBatchBytes ?? Batcher.defaultMaxBatchBytes
+        /** A row that cannot fit in any batch, as a local reject. */
+        const tooLarge = (encoder: CsvEncoder.CsvEncoder, encoded: CsvEncoder.EncodedRow): LocalError | undefined =>
+          encoder.headerBytes + encoded.bytes > maxBatchBytes
+            ? {
+                statusCode: "RECORD_TOO_LARGE",
+                message: `the encoded row takes ${encoded.bytes} bytes; with the header it cannot fit a ${maxBatchBytes}-byte upload`,
+                fields: []
+              }
+            : undefined
+
+        /** One stream: its batcher and its jobs. */
+        const lane = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder, rows: Mailbox.Mailbox<Batcher.BatchInput>) =>
+          Mailbox.toStream(rows).pipe(
+            Batcher.batches({
+              header: encoder.header,
+              maxBatchBytes,
+              ...(options.maxBatchRows === undefined ? {} : { maxBatchRows: options.maxBatchRows }),
+              maxBatchAge: options.maxBatchAge ?? defaultMaxBatchAge,
+              ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir })
+            }),
+            Stream.mapError((cause) => new PipelineError({ reason: "BatchFailed", stream: key, detail: cause.message, cause })),
+            Stream.mapEffect(
+              (item) => {
+                switch (item._tag) {
+                  case "Batch":
+                    return Batcher.use(item, (batch) =>
+                      Effect.gen(function* () {
+                        const outcome = yield* jobSlots.withPermits(1)(
+                          IngestBatch.ingestBatch(
+                            target(plan),
+                            { stream: batch.body.stream, bytes: batch.bytes, rowCount: batch.rowCount },
+                            ingestOptions,
+                            stats
+                          )
+                        )
+                        yield* stats.add(key, outcome)
+                        yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, outcome.rejected))
+                      })
+                    ).pipe(Effect.annotateLogs({ stream: key, object: plan.object.name }))
+                  case "OversizedRow":
+                    // Rows too large for a batch are rejected before they reach the batcher.
+                    return Effect.void
+                  case "Checkpoints":
+                    return Effect.void
+                }
+              },
+              { concurrency: plan.serial === true ? 1 : (options.maxConcurrentJobs ?? defaultMaxConcurrentJobs) }
+            ),
+            Stream.runDrain
+          )
+
+        const lanes = new Map<string, { readonly rows: Mailbox.Mailbox<Batcher.BatchInput>; readonly fiber: Fiber.RuntimeFiber<void, PipelineError> }>()
+        const laneFor = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder) =>
+          Effect.gen(function* () {
+            const existing = lanes.get(key)
+            if (existing !== undefined) return existing.rows
+            const rows = yield* Mailbox.make<Batcher.BatchInput>({ capacity: laneCapacity })
+            const fiber = yield* lane(key, plan, encoder, rows).pipe(
+              Effect.tapErrorCause((cause) => output.failCause(cause)),
+              Effect.forkScoped
+            )
+            lanes.set(key, { rows, fiber })
+            return rows
+          })
+
+        let localRejects: Array<LocalReject> = []
+        const flushLocalRejects = Effect.gen(function* () {
+          if (localRejects.length === 0) return
+          const batch = localRejects
+          localRejects = []
+          yield* Effect.mapError(sink.write(batch.map((item) => item.record)), sinkFailed)
+          for (const item of batch) {
+            const code = item.record.statusCode
+            yield* stats.add(item.stream, { created: 0, updated: 0, deleted: 0, rejected: 1, rejectedByStatusCode: { [code]: 1 }, bytesUploaded: 0, jobs: 0 }, true)
+          }
+          yield* settle(() => {
+            for (const item of batch) tracker.settleRecord(item.stream, item.epoch, true)
+          })
+        })
+
+        const readInput = input.pipe(
+          Stream.runForEachChunk((chunk) =>
+            Effect.gen(function* () {
+              const now = yield* Clock.currentTimeMillis
+              let pendingRows = new Map<string, Array<Batcher.BatchInput>>()
+              const offerPending = Effect.gen(function* () {
+                for (const [key, rows] of pendingRows) {
+                  const plan = plans.get(key)
+                  const encoder = encoders.get(key)
+                  if (plan === undefined || encoder === undefined) continue
+                  const mailbox = yield* laneFor(key, plan, encoder)
+                  yield* mailbox.offerAll(rows)
+                }
+                pendingRows = new Map()
+              })
+              for (const item of Chunk.toReadonlyArray(chunk)) {
+                if (item._tag === "Checkpoint") {
+                  yield* offerPending
+                  yield* flushLocalRejects
+                  yield* settle(() => {
+                    tracker.addCheckpoint(item.payload, item.scope)
+                  })
+                  continue
+                }
+                const plan = plans.get(item.stream)
+                const encoder = encoders.get(item.stream)
+                if (plan === undefined || encoder === undefined) {
+                  return yield* new PipelineError({
+                    reason: "UnknownStream",
+                    stream: item.stream,
+                    detail: `a record names stream ${JSON.stringify(item.stream)}, which the sync does not configure`
+                  })
+                }
+                stats.recordsIn(item.stream, 1)
+                const epoch = tracker.addRecord(item.stream)
+                const encoded = encoder.encode(item.data)
+                const refusal: LocalError | undefined = encoded._tag === "Rejected" ? encoded : tooLarge(encoder, encoded)
+                if (refusal !== undefined) {
+                  localRejects.push({ stream: item.stream, epoch, record: localRecord(plan, sourceRow(item.data), refusal, now) })
+                  if (localRejects.length >= localRejectFlushCount) yield* flushLocalRejects
+                } else if (encoded._tag === "Row") {
+                  const rows = pendingRows.get(item.stream) ?? []
+                  if (rows.length === 0) pendingRows.set(item.stream, rows)
+                  rows.push(Batcher.row(tracker.assignOrdinal(item.stream, epoch), encoded, keyOf(item.stream, item.data)))
+                }
+              }
+              yield* offerPending
+            })
+          )
+        )
+
+        /** Settles everything accepted so far: pending local rejects, then every lane to its end. */
+        const drain = Effect.gen(function* () {
+          yield* flushLocalRejects
+          for (const { rows } of lanes.values()) yield* rows.end
+          for (const { fiber } of lanes.values()) yield* Fiber.join(fiber)
+          yield* settle(() => undefined)
+          yield* Effect.mapError(sink.flush, sinkFailed)
+        })
+
+        // When the input breaks (malformed line, unknown stream), what was accepted before it
+        // is still settled and its checkpoints released, then the run fails.
+        yield* readInput.pipe(
+          Effect.matchCauseEffect({
+            onSuccess: () =>
+              Effect.zipRight(
+                drain,
+                Effect.suspend(() => output.offer({ _tag: "Finished", summary: stats.summary() }))
+              ).pipe(Effect.zipRight(output.end)),
+            onFailure: (cause) =>
+              drain.pipe(
+                Effect.catchAllCause((drainCause) => output.failCause(Cause.sequential(cause, drainCause))),
+                Effect.zipRight(output.failCause(cause))
+              )
+          }),
+          Effect.catchAllCause((cause) => output.failCause(cause)),
+          Effect.forkScoped
+        )
+        return Mailbox.toStream(output)
+      })
+    )

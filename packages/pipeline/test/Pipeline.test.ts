@@ -1,0 +1,206 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { Pipeline, StreamPlans } from "../src/index.js"
+import { bulkLayer, emulatedOrg, localRejects, readRejects, tempDirectory } from "./support.js"
+
+const { org, server } = emulatedOrg()
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
+afterEach(() => {
+  server.resetHandlers()
+  org.reset()
+})
+afterAll(() => server.close())
+
+const column = (name: string, key = name) => ({ column: name, source: { key } })
+
+const contactPlan = (overrides: Partial<StreamPlans.PlanRequest> = {}) =>
+  withOrg(StreamPlans.plan({
+    stream: { name: "contacts" },
+    object: "Contact",
+    operation: "insert",
+    columns: [column("LastName", "last_name"), column("Email", "email"), column("External_Id__c", "id")],
+    ...overrides
+  }))
+
+/** Plans need describes: the same org, through its own session. */
+const withOrg = <A, E>(effect: Effect.Effect<A, E, BulkClient.BulkClient>) => Effect.provide(effect, bulkLayer(org))
+
+/** Runs inputs through the pipeline against the org, rejects in a temp directory. */
+const runSync = <P>(
+  plans: ReadonlyMap<string, Pipeline.StreamPlan>,
+  inputs: ReadonlyArray<Pipeline.PipelineInput<P>>,
+  options: Pipeline.PipelineOptions = {}
+) => {
+  const directory = tempDirectory("pipeline-rejects-")
+  return Effect.gen(function* () {
+    const events = yield* Stream.fromIterable(inputs).pipe(Pipeline.run(plans, options), Stream.runCollect, Effect.map(Chunk.toArray))
+    return { events, directory }
+  }).pipe(Effect.provide(Layer.merge(bulkLayer(org), localRejects(directory))))
+}
+
+const released = <P>(events: ReadonlyArray<Pipeline.PipelineEvent<P>>) =>
+  events.flatMap((event) => (event._tag === "CheckpointReleased" ? [event] : []))
+
+const summaryOf = <P>(events: ReadonlyArray<Pipeline.PipelineEvent<P>>) => {
+  const last = events[events.length - 1]
+  if (last?._tag !== "Finished") throw new Error("no summary")
+  return last.summary
+}
+
+/** Contacts this suite loaded (the fixture seeds others). */
+const loadedContacts = () => org.storedRecords("Contact").filter((record) => String(record["External_Id__c"] ?? "").startsWith("T-"))
+
+const contacts = (count: number, start = 0) =>
+  Array.from({ length: count }, (_, index) =>
+    Pipeline.record<string>("contacts", { last_name: `Lovelace ${start + index}`, email: `ada${start + index}@example.com`, id: `T-${start + index}` })
+  )
+
+describe("Pipeline", () => {
+  it.live("loads records, echoes checkpoints in order with counts, and reports", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      const inputs = [
+        ...contacts(3),
+        Pipeline.checkpoint("s1", "contacts"),
+        ...contacts(2, 3),
+        Pipeline.record<string>("contacts", { email: "no-name@example.com", id: "T-bad" }),
+        Pipeline.checkpoint("s2", "contacts")
+      ]
+      const { events, directory } = yield* runSync(new Map([["contacts", plan]]), inputs)
+      expect(released(events)).toEqual([
+        { _tag: "CheckpointReleased", payload: "s1", recordCount: 3, rejectedCount: 0 },
+        { _tag: "CheckpointReleased", payload: "s2", recordCount: 3, rejectedCount: 1 }
+      ])
+      expect(loadedContacts().map((record) => record["External_Id__c"]).sort()).toEqual(["T-0", "T-1", "T-2", "T-3", "T-4"])
+      const rejects = yield* readRejects(directory)
+      expect(rejects).toHaveLength(1)
+      expect(rejects[0]).toMatchObject({ statusCode: "REQUIRED_FIELD_MISSING", object: "Contact", operation: "insert", stream: { name: "contacts" } })
+      expect(rejects[0]?.row).toMatchObject({ email: "no-name@example.com" })
+      expect(summaryOf(events).totals).toMatchObject({ recordsIn: 6, created: 5, rejected: 1, rejectedLocally: 1, jobs: 1 })
+    }))
+
+  it.live("splits into many jobs, keeps server rejects, and never loses a record across streams", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plans = new Map([
+        ["contacts", yield* contactPlan({ validate: false })],
+        [
+          "accounts",
+          yield* withOrg(
+            StreamPlans.plan({ stream: { name: "accounts" }, object: "Account", operation: "insert", columns: [column("Name", "name"), column("Website", "site")] })
+          )
+        ]
+      ])
+      const inputs: Array<Pipeline.PipelineInput<string>> = []
+      for (let round = 0; round < 6; round++) {
+        inputs.push(...contacts(7, round * 7))
+        inputs.push(Pipeline.record("contacts", { email: "x@example.com", id: `bad-${round}` }))
+        inputs.push(Pipeline.record("accounts", { name: `Zeta ${round}`, site: "acme.example" }))
+        inputs.push(Pipeline.checkpoint(`contacts-${round}`, "contacts"))
+        if (round % 2 === 1) inputs.push(Pipeline.checkpoint(`global-${round}`))
+      }
+      const { events, directory } = yield* runSync(plans, inputs, { maxBatchBytes: 200, maxConcurrentJobs: 3 })
+      const payloads = released(events).map((event) => event.payload)
+      const expected = inputs.flatMap((input) => (input._tag === "Checkpoint" ? [input.payload] : []))
+      expect(payloads).toEqual(expected)
+      const summary = summaryOf(events)
+      expect(summary.streams["contacts"]?.jobs).toBeGreaterThanOrEqual(6)
+      expect(loadedContacts()).toHaveLength(42)
+      expect(org.storedRecords("Account").filter((record) => String(record["Name"]).startsWith("Zeta "))).toHaveLength(6)
+      const rejects = yield* readRejects(directory)
+      expect(rejects).toHaveLength(6)
+      expect(rejects.every((reject) => reject.statusCode === "REQUIRED_FIELD_MISSING" && reject.jobId !== undefined)).toBe(true)
+      expect(summary.totals).toMatchObject({ recordsIn: 54, created: 48, rejected: 6, rejectedLocally: 0 })
+    }))
+
+  it.live("resubmits the unprocessed rows of a job that failed part way", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      const plan = yield* contactPlan()
+      const { events } = yield* runSync(new Map([["contacts", plan]]), [...contacts(10), Pipeline.checkpoint("done", "contacts")])
+      expect(loadedContacts()).toHaveLength(10)
+      expect(released(events)).toHaveLength(1)
+      expect(summaryOf(events).totals.jobs).toBeGreaterThanOrEqual(2)
+    }))
+
+  it.live("retries rows that met UNABLE_TO_LOCK_ROW in a follow-up job", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, lockErrorRate: 0.5 })
+      const plan = yield* contactPlan()
+      const { events } = yield* runSync(new Map([["contacts", plan]]), contacts(40))
+      expect(loadedContacts()).toHaveLength(40)
+      const totals = summaryOf(events).totals
+      expect(totals).toMatchObject({ created: 40, rejected: 0 })
+      expect(totals.jobs).toBeGreaterThanOrEqual(2)
+    }))
+
+  it.live("upserts by external id without duplicates, counting created and updated, and clears nulls", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan({ operation: "upsert", externalIdFieldName: "External_Id__c" })
+      const plans = new Map([["contacts", plan]])
+      yield* runSync(plans, contacts(5))
+      const second = yield* runSync(plans, [
+        ...contacts(3, 3),
+        Pipeline.record<string>("contacts", { last_name: "Lovelace 0", email: null, id: "T-0" })
+      ])
+      expect(summaryOf(second.events).totals).toMatchObject({ created: 1, updated: 3 })
+      const stored = loadedContacts()
+      expect(stored).toHaveLength(6)
+      expect(stored.find((record) => record["External_Id__c"] === "T-0")?.["Email"] ?? null).toBeNull()
+    }))
+
+  it.live("sends a key twice in separate jobs, so the later record wins", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan({ operation: "upsert", externalIdFieldName: "External_Id__c" })
+      const { events } = yield* runSync(new Map([["contacts", plan]]), [
+        Pipeline.record("contacts", { last_name: "First", email: "a@example.com", id: "T-dup" }),
+        Pipeline.record("contacts", { last_name: "Other", email: "b@example.com", id: "T-other" }),
+        Pipeline.record("contacts", { last_name: "Second", email: "c@example.com", id: "t-DUP" })
+      ])
+      const totals = summaryOf(events).totals
+      expect(totals).toMatchObject({ created: 2, updated: 1, rejected: 0, jobs: 2 })
+      expect(org.storedRecords("Contact").find((record) => String(record["External_Id__c"]).toLowerCase() === "t-dup")?.["LastName"]).toBe("Second")
+    }))
+
+  it.live("resolves relationship columns through the parent's external id", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const accounts = yield* withOrg(
+        StreamPlans.plan({
+          stream: { name: "accounts" },
+          object: "Account",
+          operation: "upsert",
+          externalIdFieldName: "External_Id__c",
+          columns: [column("Name", "name"), column("External_Id__c", "key")]
+        })
+      )
+      const people = yield* contactPlan({ columns: [column("LastName", "last_name"), column("Account.External_Id__c", "account")] })
+      yield* runSync(new Map([["accounts", accounts]]), [Pipeline.record("accounts", { name: "Acme", key: "A-1" })])
+      const { directory } = yield* runSync(new Map([["contacts", people]]), [
+        Pipeline.record("contacts", { last_name: "Linked", account: "A-1" }),
+        Pipeline.record("contacts", { last_name: "Orphan", account: "A-404" })
+      ])
+      const account = org.storedRecords("Account").find((record) => record["External_Id__c"] === "A-1")
+      const linked = org.storedRecords("Contact").find((record) => record["LastName"] === "Linked")
+      expect(linked?.["AccountId"]).toBe(account?.["Id"])
+      const rejects = yield* readRejects(directory)
+      expect(rejects.map((reject) => reject.row["LastName"])).toEqual(["Orphan"])
+    }))
+
+  it.live("fails on a record for a stream it does not know, after settling what came before", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      const outcome = yield* Effect.flip(
+        runSync(new Map([["contacts", plan]]), [...contacts(2), Pipeline.checkpoint("s1", "contacts"), Pipeline.record("ghosts", { a: 1 })])
+      )
+      expect(outcome).toMatchObject({ _tag: "PipelineError", reason: "UnknownStream", stream: "ghosts" })
+    }))
+})
