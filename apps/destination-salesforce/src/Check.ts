@@ -1,0 +1,27 @@
+/**
+ * `check`: can this config reach the org (token, describe of Contact) and, when configured,
+ * write to the rejects bucket? Always a CONNECTION_STATUS; FAILED says what to fix.
+ */
+import { MessageWriter } from "@sfdc-activation/airbyte-protocol"
+import { BulkClient } from "@sfdc-activation/bulk-client"
+import { RejectSink } from "@sfdc-activation/rejects-s3"
+import * as Effect from "effect/Effect"
+import type { ConnectorConfig } from "./ConnectorConfig.js"
+import { bulkLayer, s3Connection } from "./ConnectorLayers.js"
+
+/** Retries of the S3 probe: few, so a wrong bucket answers quickly. */
+const probeRetries = 2
+
+export const check = (config: ConnectorConfig) =>
+  Effect.gen(function* () {
+    const bulk = yield* BulkClient.BulkClient
+    yield* bulk.describeSObject("Contact")
+    const storage = config.object_storage_config
+    if (storage.storage_type === "S3") {
+      yield* RejectSink.probe({ ...s3Connection(storage), bucketPath: storage.bucket_path, retry: { maxRetries: probeRetries } })
+    }
+    return MessageWriter.connectionStatus("SUCCEEDED")
+  }).pipe(
+    Effect.provide(bulkLayer(config)),
+    Effect.catchAll((error) => Effect.succeed(MessageWriter.connectionStatus("FAILED", error.message)))
+  )

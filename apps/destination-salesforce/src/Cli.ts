@@ -1,0 +1,168 @@
+/**
+ * The connector's command line: `spec`, `check --config F`, `discover --config F`,
+ * `write --config F --catalog F`. Only Airbyte messages reach stdout; a fatal error becomes a
+ * TRACE ERROR with its `failure_type`, and the process exits 1.
+ */
+import { NodeStream } from "@effect/platform-node"
+import { AirbyteMessage, MessageWriter } from "@sfdc-activation/airbyte-protocol"
+import { AuthError, SalesforceSession } from "@sfdc-activation/auth"
+import { BulkApiError } from "@sfdc-activation/bulk-client"
+import { PipelineError } from "@sfdc-activation/pipeline"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { readFile } from "node:fs/promises"
+import { check } from "./Check.js"
+import * as ConnectorConfig from "./ConnectorConfig.js"
+import { bulkLayer, rejectSinkLayer } from "./ConnectorLayers.js"
+import * as ConnectorSpec from "./ConnectorSpec.js"
+import { discover } from "./Discover.js"
+import * as Write from "./Write.js"
+
+export const usage = "usage: destination-salesforce spec | check --config FILE | discover --config FILE | write --config FILE --catalog FILE"
+
+/** Where the connector writes: stdout in production, anything line-based in tests. */
+export interface Io {
+  readonly stdout: MessageWriter.Output
+  readonly stdin: Stream.Stream<Uint8Array, unknown>
+}
+
+export const processIo: Io = {
+  stdout: process.stdout,
+  stdin: NodeStream.stdin
+}
+
+const option = (args: ReadonlyArray<string>, name: string): string | undefined => {
+  const index = args.indexOf(name)
+  return index === -1 ? undefined : args[index + 1]
+}
+
+const requireOption = (args: ReadonlyArray<string>, name: string) => {
+  const value = option(args, name)
+  return value === undefined
+    ? Effect.fail(new ConnectorConfig.ConfigError({ detail: `missing ${name} FILE (${usage})` }))
+    : Effect.succeed(value)
+}
+
+/** A JSON file's content; errors name the file. */
+export const readJson = (path: string) =>
+  Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: () => new ConnectorConfig.ConfigError({ detail: `cannot read ${path}` })
+  }).pipe(
+    Effect.flatMap((text) =>
+      Effect.try({
+        try: (): unknown => JSON.parse(text),
+        catch: (cause) =>
+          new ConnectorConfig.ConfigError({ detail: `${path} is not valid JSON (${cause instanceof Error ? cause.message : "parse error"})` })
+      })
+    )
+  )
+
+const readConfig = (args: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const raw = yield* readJson(yield* requireOption(args, "--config"))
+    const config = yield* ConnectorConfig.decode(raw)
+    return { raw, config }
+  })
+
+const readCatalog = (args: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const path = yield* requireOption(args, "--catalog")
+    return yield* Either.mapLeft(
+      AirbyteMessage.decodeConfiguredCatalog(yield* readJson(path)),
+      (error) => new ConnectorConfig.ConfigError({ detail: `${path} is not a configured catalog: ${error.message}` })
+    )
+  })
+
+/** Airbyte's failure type for an error: what the user fixes, what a retry fixes, or a bug. */
+export const failureType = (error: unknown): AirbyteMessage.FailureType => {
+  if (error instanceof ConnectorConfig.ConfigError) return "config_error"
+  if (error instanceof AuthError.AuthError) return error.isTransient ? "transient_error" : "config_error"
+  if (error instanceof BulkApiError.BulkApiError) {
+    return error.isTransient || error.reason === "RateLimited" ? "transient_error" : "system_error"
+  }
+  if (error instanceof PipelineError.PipelineError) {
+    if (error.reason === "InvalidMapping" || error.reason === "UnknownStream") return "config_error"
+    if (error.reason === "RejectSinkFailed") return "transient_error"
+    return failureType(error.cause)
+  }
+  return "system_error"
+}
+
+const writeAll = (io: Io, messages: ReadonlyArray<MessageWriter.Outbound>) => Stream.run(Stream.fromIterable(messages), MessageWriter.sink(io.stdout))
+
+const runCommand = (args: ReadonlyArray<string>, io: Io) =>
+  Effect.gen(function* () {
+    const command = args[0] ?? ""
+    switch (command) {
+      case "spec":
+        return yield* writeAll(io, [MessageWriter.spec(ConnectorSpec.specification)])
+      case "check": {
+        const { config } = yield* readConfig(args)
+        return yield* writeAll(io, [yield* check(config)])
+      }
+      case "discover": {
+        const { config } = yield* readConfig(args)
+        const operations = yield* discover.pipe(Effect.provide(bulkLayer(config)))
+        return yield* writeAll(io, [MessageWriter.destinationCatalog(operations)])
+      }
+      case "write": {
+        const { raw, config } = yield* readConfig(args)
+        const catalog = yield* readCatalog(args)
+        const syncId = catalog.streams.find((stream) => stream.sync_id !== undefined)?.sync_id
+        const rawConfig = typeof raw === "object" && raw !== null ? raw : {}
+        return yield* Effect.gen(function* () {
+          const session = yield* SalesforceSession.SalesforceSession
+          const controls = session.refreshTokenRotations.pipe(
+            Stream.mapEffect((token) => MessageWriter.controlConnectorConfig({ ...rawConfig, refresh_token: Redacted.value(token) }))
+          )
+          const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId) })
+          yield* Stream.merge(output, controls, { haltStrategy: "left" }).pipe(Stream.run(MessageWriter.sink(io.stdout)))
+        }).pipe(Effect.provide(Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId)))))
+      }
+      default:
+        return yield* new ConnectorConfig.ConfigError({ detail: command === "" ? usage : `unknown command ${command} (${usage})` })
+    }
+  })
+
+/** Sends Effect log lines to stdout as Airbyte LOG messages, whole lines per write. */
+export const airbyteLogger = (io: Io) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      const level: AirbyteMessage.LogLevel =
+        logLevel._tag === "Fatal" ? "FATAL" : logLevel._tag === "Error" ? "ERROR" : logLevel._tag === "Warning" ? "WARN" : logLevel._tag === "Debug" ? "DEBUG" : logLevel._tag === "Trace" ? "TRACE" : "INFO"
+      const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+      io.stdout.write(`${MessageWriter.encode(MessageWriter.log(level, text))}\n`, () => undefined)
+    })
+  )
+
+/** Runs a command; resolves to the process exit code. */
+export const main = (args: ReadonlyArray<string>, io: Io = processIo): Effect.Effect<number> =>
+  runCommand(args, io).pipe(
+    Effect.as(0),
+    Effect.catchAllCause((cause) =>
+      Effect.gen(function* () {
+        const failure = Cause.failureOption(cause)
+        const error = Option.getOrUndefined(failure)
+        const message = error instanceof Error ? error.message : Cause.isInterruptedOnly(cause) ? "the sync was interrupted" : "unexpected failure"
+        const trace = yield* MessageWriter.traceError({
+          message,
+          failureType: Cause.isInterruptedOnly(cause) ? "transient_error" : failureType(error),
+          internalMessage: error instanceof Error ? error.name : "defect",
+          stackTrace: Cause.pretty(cause)
+        })
+        yield* writeAll(io, [trace]).pipe(Effect.ignore)
+        return 1
+      })
+    ),
+    Effect.provide(airbyteLogger(io)),
+    Logger.withMinimumLogLevel(LogLevel.Info)
+  )

@@ -1,0 +1,67 @@
+/**
+ * The connector's `--config` file, decoded. Secrets become `Redacted` at once; the raw
+ * JSON is kept so a rotated refresh token can be sent back as a whole updated config.
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+const Secret = Schema.Redacted(Schema.String)
+
+export const NoStorage = Schema.Struct({ storage_type: Schema.Literal("None") })
+
+export const S3Storage = Schema.Struct({
+  storage_type: Schema.Literal("S3"),
+  access_key_id: Schema.optional(Secret),
+  secret_access_key: Schema.optional(Secret),
+  role_arn: Schema.optional(Schema.String),
+  s3_bucket_name: Schema.NonEmptyString,
+  s3_bucket_region: Schema.optionalWith(Schema.String, { default: () => "us-east-1" }),
+  s3_endpoint: Schema.optional(Schema.String),
+  bucket_path: Schema.String,
+  format: Schema.optionalWith(Schema.Literal("CSV", "JSONL"), { default: () => "CSV" as const }),
+  compression: Schema.optionalWith(Schema.Literal("NONE", "GZIP"), { default: () => "NONE" as const })
+})
+export type S3Storage = typeof S3Storage.Type
+
+export const ConnectorConfig = Schema.Struct({
+  client_id: Schema.NonEmptyString,
+  client_secret: Secret,
+  refresh_token: Secret,
+  is_sandbox: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  auth_type: Schema.optional(Schema.Literal("Client")),
+  object_storage_config: Schema.optionalWith(Schema.Union(NoStorage, S3Storage), {
+    default: () => ({ storage_type: "None" as const })
+  }),
+  login_url: Schema.optional(Schema.String),
+  api_version: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^\d{2,3}\.0$/)), { default: () => "62.0" }),
+  batch_size_mb: Schema.optionalWith(Schema.Number.pipe(Schema.positive(), Schema.lessThanOrEqualTo(100)), {
+    default: () => 100
+  }),
+  max_concurrent_jobs: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 25)), { default: () => 4 }),
+  null_handling: Schema.optionalWith(Schema.Literal("CLEAR", "LEAVE"), { default: () => "CLEAR" as const })
+})
+export type ConnectorConfig = typeof ConnectorConfig.Type
+
+/** A configuration the connector cannot run with; the message names the field. */
+export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", { detail: Schema.String }) {
+  override get message(): string {
+    return `invalid configuration: ${this.detail}`
+  }
+}
+
+/** Fields whose values must never be echoed, even in a validation message. */
+const secretFields: ReadonlySet<string> = new Set(["client_secret", "refresh_token", "access_key_id", "secret_access_key"])
+
+/** Decodes the parsed `--config` JSON; errors name the offending field, never its value. */
+export const decode = (json: unknown): Either.Either<ConnectorConfig, ConfigError> =>
+  Schema.decodeUnknownEither(ConnectorConfig, { errors: "all" })(json).pipe(
+    Either.mapLeft((error) => {
+      const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+        const where = issue.path.length === 0 ? "(root)" : issue.path.join(".")
+        const secret = issue.path.some((key) => typeof key === "string" && secretFields.has(key))
+        return `${where}: ${secret ? "expected a string" : issue.message}`
+      })
+      return new ConfigError({ detail: issues.join("; ") })
+    })
+  )

@@ -1,0 +1,181 @@
+/**
+ * `write`: Airbyte messages from stdin into Salesforce through the pipeline.
+ *
+ * Each configured stream becomes a plan (sync mode → operation, destination object, matching
+ * key). STATE messages are echoed byte for byte — with `destinationStats` — only once every
+ * record before them is committed or stored as rejected. Stream statuses are traced.
+ */
+import { type AirbyteMessage, MessageReader, MessageWriter, StateLine } from "@sfdc-activation/airbyte-protocol"
+import type { CsvEncoder } from "@sfdc-activation/batcher"
+import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { Pipeline, type PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
+import type { RejectSink } from "@sfdc-activation/rejects-s3"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { ConfigError, type ConnectorConfig } from "./ConnectorConfig.js"
+
+/** The pipeline's key for a stream: its namespace and name. */
+export const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | undefined }): string =>
+  descriptor.namespace === undefined ? descriptor.name : `${descriptor.namespace}.${descriptor.name}`
+
+const operations = {
+  append: "insert",
+  update: "update",
+  append_dedup: "upsert",
+  soft_delete: "delete"
+} as const satisfies Record<Exclude<AirbyteMessage.DestinationSyncMode, "overwrite">, CsvEncoder.Operation>
+
+/** A configured stream's operation, object and matching key, or why it cannot run. */
+export const streamTarget = (
+  configured: AirbyteMessage.ConfiguredAirbyteStream
+): Either.Either<{ operation: CsvEncoder.Operation; object: string; externalIdFieldName: string | undefined }, ConfigError> => {
+  const name = configured.stream.name
+  const mode = configured.destination_sync_mode
+  if (mode === "overwrite") {
+    return Either.left(
+      new ConfigError({
+        detail: `stream ${name}: destination_sync_mode "overwrite" is not supported: Salesforce records are never truncated. Use append, update, append_dedup or soft_delete`
+      })
+    )
+  }
+  const operation = operations[mode]
+  const object = configured.destination_object_name ?? name
+  const key = configured.primary_key ?? []
+  if (key.some((path) => path.length !== 1)) {
+    return Either.left(new ConfigError({ detail: `stream ${name}: a matching key must be a top-level field, got ${JSON.stringify(key)}` }))
+  }
+  const fields = key.map((path) => path[0] ?? "")
+  if (operation === "upsert") {
+    if (fields.length !== 1) {
+      return Either.left(
+        new ConfigError({ detail: `stream ${name}: append_dedup needs exactly one matching key (an external id field or Id), got ${fields.length}` })
+      )
+    }
+    return Either.right({ operation, object, externalIdFieldName: fields[0] })
+  }
+  if ((operation === "update" || operation === "delete") && fields.length > 0 && (fields.length !== 1 || fields[0] !== "Id")) {
+    return Either.left(new ConfigError({ detail: `stream ${name}: ${mode} matches records by Id; primary_key must be [["Id"]]` }))
+  }
+  return Either.right({ operation, object, externalIdFieldName: undefined })
+}
+
+/** The columns of a stream: its JSON schema's properties (only `Id` for deletes). */
+export const streamColumns = (
+  configured: AirbyteMessage.ConfiguredAirbyteStream,
+  operation: CsvEncoder.Operation
+): Array<CsvEncoder.Column> => {
+  if (operation === "delete") return [{ column: "Id", source: { key: "Id" } }]
+  const properties = configured.stream.json_schema["properties"]
+  const names = typeof properties === "object" && properties !== null ? Object.keys(properties) : []
+  return names.map((name) => ({ column: name, source: { key: name } }))
+}
+
+export type Checkpoint = { readonly line: string }
+
+/** Plans for every configured stream, described from the org. */
+export const plans = (
+  catalog: AirbyteMessage.ConfiguredAirbyteCatalog,
+  config: ConnectorConfig
+): Effect.Effect<Map<string, Pipeline.StreamPlan>, ConfigError | PipelineError.PipelineError, BulkClient.BulkClient> =>
+  Effect.gen(function* () {
+    const byKey = new Map<string, Pipeline.StreamPlan>()
+    for (const configured of catalog.streams) {
+      const target = yield* streamTarget(configured)
+      const columns = streamColumns(configured, target.operation)
+      if (columns.length === 0) {
+        return yield* new ConfigError({
+          detail: `stream ${configured.stream.name}: its json_schema lists no properties, so there is nothing to map to ${target.object}`
+        })
+      }
+      const descriptor = {
+        name: configured.stream.name,
+        ...(configured.stream.namespace === undefined ? {} : { namespace: configured.stream.namespace })
+      }
+      const plan = yield* StreamPlans.plan({
+        stream: descriptor,
+        object: target.object,
+        operation: target.operation,
+        externalIdFieldName: target.externalIdFieldName,
+        columns,
+        nullPolicy: config.null_handling === "CLEAR" ? "clear" : "leave"
+      })
+      byKey.set(streamKey(descriptor), plan)
+    }
+    return byKey
+  })
+
+/** Airbyte messages in, pipeline inputs out (records and checkpoints; other messages are dropped). */
+export const toPipelineInput = (inbound: MessageReader.InboundMessage): Option.Option<Pipeline.PipelineInput<Checkpoint>> => {
+  const message = inbound.message
+  if (message.type === "RECORD") {
+    const { stream, namespace } = message.record
+    return Option.some(Pipeline.record(streamKey({ name: stream, namespace }), message.record.data))
+  }
+  if (message.type === "STATE" && inbound.stateLine !== undefined) {
+    const state = message.state
+    const scope = state.type === "STREAM" && state.stream !== undefined ? streamKey(state.stream.stream_descriptor) : undefined
+    return Option.some(Pipeline.checkpoint({ line: inbound.stateLine }, scope))
+  }
+  return Option.none()
+}
+
+/** A released checkpoint as the STATE line to echo. */
+export const stateEcho = (released: { readonly payload: Checkpoint; readonly recordCount: number; readonly rejectedCount: number }) =>
+  MessageWriter.encodedLine(
+    StateLine.withDestinationStats(released.payload.line, {
+      recordCount: released.recordCount,
+      ...(released.rejectedCount > 0 ? { rejectedRecordCount: released.rejectedCount } : {})
+    })
+  )
+
+/**
+ * The output of `write` for stdin bytes: STREAM_STATUS traces, echoed states as records
+ * settle, and a closing LOG with the summary.
+ */
+export const write = <E, R>(
+  catalog: AirbyteMessage.ConfiguredAirbyteCatalog,
+  config: ConnectorConfig,
+  stdin: Stream.Stream<Uint8Array, E, R>,
+  options: { readonly syncId?: string | undefined; readonly tempDir?: string | undefined } = {}
+): Stream.Stream<
+  MessageWriter.Outbound,
+  E | ConfigError | PipelineError.PipelineError | MessageReader.ProtocolError,
+  R | BulkClient.BulkClient | RejectSink.RejectSink
+> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const streamPlans = yield* plans(catalog, config)
+      const descriptors = [...streamPlans.values()].map((plan) => plan.stream)
+      const started = Stream.fromIterableEffect(
+        Effect.forEach(descriptors, (stream) =>
+          Effect.all([MessageWriter.streamStatus(stream, "STARTED"), MessageWriter.streamStatus(stream, "RUNNING")])
+        ).pipe(Effect.map((pairs) => pairs.flat()))
+      )
+      const pipelineOptions: Pipeline.PipelineOptions = {
+        maxConcurrentJobs: config.max_concurrent_jobs,
+        maxBatchBytes: Math.floor(config.batch_size_mb * 1024 * 1024),
+        syncId: options.syncId,
+        tempDir: options.tempDir
+      }
+      const body = stdin.pipe(
+        MessageReader.decodeMessages(),
+        Stream.filterMap(toPipelineInput),
+        Pipeline.run(streamPlans, pipelineOptions),
+        Stream.mapEffect((event): Effect.Effect<ReadonlyArray<MessageWriter.Outbound>> => {
+          if (event._tag === "CheckpointReleased") return Effect.succeed([stateEcho(event)])
+          const totals = event.summary.totals
+          return Effect.map(Effect.forEach(descriptors, (stream) => MessageWriter.streamStatus(stream, "COMPLETE")), (statuses) => [
+            MessageWriter.log(
+              "INFO",
+              `sync finished: ${totals.recordsIn} records in, ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted, ${totals.rejected} rejected, ${totals.jobs} jobs`
+            ),
+            ...statuses
+          ])
+        }),
+        Stream.flattenIterables
+      )
+      return Stream.concat(started, body)
+    })
+  )

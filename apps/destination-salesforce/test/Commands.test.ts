@@ -1,0 +1,107 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { baseUrl, compiles, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
+
+const { org, server } = emulatedOrg()
+let s3: Awaited<ReturnType<typeof startS3>>
+beforeAll(async () => {
+  server.listen({ onUnhandledRequest: "bypass" })
+  s3 = await startS3()
+})
+afterEach(() => org.reset())
+afterAll(async () => {
+  server.close()
+  await s3.close()
+})
+
+const config = (overrides: Record<string, unknown> = {}) => ({
+  client_id: org.credentials.clientId,
+  client_secret: org.credentials.clientSecret,
+  refresh_token: org.credentials.refreshToken,
+  is_sandbox: false,
+  auth_type: "Client",
+  login_url: baseUrl,
+  ...overrides
+})
+
+describe("spec", () => {
+  it.effect("prints one SPEC message that follows the protocol, with the seed's parameters", () =>
+    Effect.gen(function* () {
+      const { code, messages } = yield* runConnector(["spec"])
+      expect(code).toBe(0)
+      expect(messages).toHaveLength(1)
+      expect(protocolErrors(messages[0])).toEqual([])
+      const spec = (messages[0] as { spec: { connectionSpecification: { required: Array<string>; properties: Record<string, { airbyte_secret?: boolean }> }; supported_destination_sync_modes: Array<string>; advanced_auth: { predicate_key: Array<string> } } }).spec
+      expect(compiles(spec.connectionSpecification)).toBe(true)
+      expect(spec.connectionSpecification.required).toEqual(["client_id", "client_secret", "refresh_token", "is_sandbox", "auth_type"])
+      expect(spec.connectionSpecification.properties["client_secret"]?.airbyte_secret).toBe(true)
+      expect(spec.connectionSpecification.properties["refresh_token"]?.airbyte_secret).toBe(true)
+      expect(spec.supported_destination_sync_modes).toEqual(["append", "append_dedup", "update", "soft_delete"])
+      expect(spec.advanced_auth.predicate_key).toEqual(["auth_type"])
+    }))
+})
+
+describe("check", () => {
+  it.effect("succeeds with working credentials and a reachable bucket", () =>
+    Effect.gen(function* () {
+      const storage = {
+        storage_type: "S3",
+        access_key_id: "S3RVER",
+        secret_access_key: "S3RVER",
+        s3_bucket_name: "rejects",
+        s3_bucket_region: "us-east-1",
+        s3_endpoint: s3.endpoint,
+        bucket_path: "salesforce"
+      }
+      const { code, messages } = yield* runConnector(["check", "--config", jsonFile(config({ object_storage_config: storage }))])
+      expect(code).toBe(0)
+      expect(messages).toEqual([{ type: "CONNECTION_STATUS", connectionStatus: { status: "SUCCEEDED" } }])
+    }))
+
+  it.effect("fails with a message a user can act on, and no secret in it", () =>
+    Effect.gen(function* () {
+      const { code, messages, lines } = yield* runConnector(["check", "--config", jsonFile(config({ client_secret: "wrong-secret-VALUE-9" }))])
+      expect(code).toBe(0)
+      expect(messages).toHaveLength(1)
+      expect(messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
+      expect(lines.join("\n")).toContain("InvalidClient")
+      expect(lines.join("\n")).not.toContain("wrong-secret-VALUE-9")
+    }))
+
+  it.effect("reports an unreadable or invalid config as a config error, naming the field", () =>
+    Effect.gen(function* () {
+      const missing = yield* runConnector(["check", "--config", "/nonexistent/config.json"])
+      expect(missing.code).toBe(1)
+      expect(missing.messages[0]).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+      const invalid = yield* runConnector(["check", "--config", jsonFile({ ...config(), client_secret: 42, batch_size_mb: 500 })])
+      expect(invalid.code).toBe(1)
+      const text = invalid.lines.join("\n")
+      expect(text).toContain("client_secret")
+      expect(text).toContain("batch_size_mb")
+      expect(text).not.toContain("42")
+    }))
+})
+
+describe("discover", () => {
+  it.effect("lists every operation per the catalog rules, as a valid DESTINATION_CATALOG", () =>
+    Effect.gen(function* () {
+      const { code, messages } = yield* runConnector(["discover", "--config", jsonFile(config())])
+      expect(code).toBe(0)
+      expect(messages).toHaveLength(1)
+      expect(protocolErrors(messages[0])).toEqual([])
+      const operations = (messages[0] as { destination_catalog: { operations: Array<{ object_name: string; sync_mode: string; matching_keys?: Array<Array<string>>; json_schema: { properties: Record<string, { type: unknown }>; required?: Array<string> } }> } }).destination_catalog.operations
+      const contact = (mode: string) => operations.find((operation) => operation.object_name === "Contact" && operation.sync_mode === mode)
+      expect(contact("append")?.json_schema.required).toContain("LastName")
+      expect(contact("append")?.json_schema.properties["Id"]).toBeUndefined()
+      expect(contact("update")?.matching_keys).toEqual([["Id"]])
+      expect(contact("append_dedup")?.matching_keys).toEqual([["External_Id__c"]])
+      expect(Object.keys(contact("soft_delete")?.json_schema.properties ?? {})).toEqual(["Id"])
+      expect(contact("soft_delete")?.json_schema.properties["Id"]?.type).toBe("string")
+      expect(contact("append")?.json_schema.properties["Birthdate"]).toMatchObject({ format: "date" })
+      expect(contact("append")?.json_schema.properties["DoNotCall"]).toMatchObject({ type: "boolean" })
+      for (const operation of operations) expect(compiles(operation.json_schema)).toBe(true)
+      expect(new Set(operations.map((operation) => operation.object_name))).toEqual(
+        new Set(["Account", "Contact", "Lead", "Opportunity", "Case", "Product_Usage__c", ...operations.map((operation) => operation.object_name)])
+      )
+    }))
+})

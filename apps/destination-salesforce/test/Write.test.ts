@@ -1,0 +1,200 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { RejectReader } from "@sfdc-activation/rejects-s3"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { baseUrl, bucket, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
+
+const { org, server } = emulatedOrg()
+let s3: Awaited<ReturnType<typeof startS3>>
+beforeAll(async () => {
+  server.listen({ onUnhandledRequest: "bypass" })
+  s3 = await startS3()
+})
+afterEach(() => org.reset())
+afterAll(async () => {
+  server.close()
+  await s3.close()
+})
+
+let bucketPathCount = 0
+const s3Storage = () => ({
+  storage_type: "S3",
+  access_key_id: "S3RVER",
+  secret_access_key: "S3RVER",
+  s3_bucket_name: bucket,
+  s3_bucket_region: "us-east-1",
+  s3_endpoint: s3.endpoint,
+  bucket_path: `salesforce-${++bucketPathCount}`,
+  format: "JSONL"
+})
+
+const config = (overrides: Record<string, unknown> = {}) => ({
+  client_id: org.credentials.clientId,
+  client_secret: org.credentials.clientSecret,
+  refresh_token: org.credentials.refreshToken,
+  is_sandbox: false,
+  auth_type: "Client",
+  login_url: baseUrl,
+  ...overrides
+})
+
+const stream = (name: string, mode: string, properties: Array<string>, extra: Record<string, unknown> = {}) => ({
+  stream: {
+    name,
+    json_schema: { type: "object", properties: Object.fromEntries(properties.map((property) => [property, { type: ["null", "string"] }])) },
+    supported_sync_modes: ["full_refresh", "incremental"]
+  },
+  sync_mode: "incremental",
+  destination_sync_mode: mode,
+  sync_id: 77,
+  generation_id: 1,
+  minimum_generation_id: 0,
+  ...extra
+})
+
+const record = (streamName: string, data: Record<string, unknown>) =>
+  JSON.stringify({ type: "RECORD", record: { stream: streamName, data, emitted_at: 1_732_665_600_000 } })
+
+/** A STREAM state whose cursor is `cursorJson`, verbatim (so numbers beyond 2^53 stay exact). */
+const streamState = (streamName: string, cursorJson: string) =>
+  `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"${streamName}"},"stream_state":{"cursor":${cursorJson}}},"sourceStats":{"recordCount":1.0}}}`
+
+const rejectsIn = (bucketPath: string) =>
+  RejectReader.read({
+    _tag: "S3",
+    connection: {
+      bucket,
+      region: "us-east-1",
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: Redacted.make("S3RVER"), secretAccessKey: Redacted.make("S3RVER") }
+    },
+    prefix: bucketPath
+  }).pipe(Stream.runCollect, Effect.map(Chunk.toArray))
+
+type Message = { type: string; state?: { destinationStats?: { recordCount: number; rejectedRecordCount?: number } }; trace?: { type: string; stream_status?: { status: string; stream_descriptor: { name: string } }; error?: { failure_type: string; message: string } } }
+
+describe("write", () => {
+  it.effect("loads all four modes across streams, echoes states in order only when settled, and keeps every record", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const seeded = org.storedRecords("Contact")[0]
+      const seededId = String(seeded?.["Id"])
+      const catalog = {
+        streams: [
+          stream("accounts", "append_dedup", ["Name", "External_Id__c", "Industry"], { primary_key: [["External_Id__c"]], destination_object_name: "Account" }),
+          stream("contacts", "append", ["LastName", "Email", "Account.External_Id__c"], { destination_object_name: "Contact" }),
+          stream("contact_updates", "update", ["Id", "Title", "Phone"], { destination_object_name: "Contact", primary_key: [["Id"]] }),
+          stream("contact_deletes", "soft_delete", ["Id"], { destination_object_name: "Contact" })
+        ]
+      }
+      const storage = s3Storage()
+      const input = [
+        record("accounts", { Name: "Globex", External_Id__c: "ACC-1", Industry: "Energy" }),
+        record("accounts", { Name: "Initech", External_Id__c: "ACC-2", Industry: "Technology" }),
+        streamState("accounts", "12345678901234567890"),
+        record("contacts", { LastName: "Simpson", Email: "homer@example.com", "Account.External_Id__c": "ACC-1" }),
+        record("contacts", { LastName: "Orphan", Email: "orphan@example.com", "Account.External_Id__c": "ACC-404" }),
+        record("contacts", { Email: "nameless@example.com" }),
+        streamState("contacts", '"c-1"'),
+        record("contact_updates", { Id: seededId, Title: "Admiral", Phone: null }),
+        streamState("contact_updates", '"u-1"'),
+        record("accounts", { Name: "Globex Corporation", External_Id__c: "ACC-1", Industry: null }),
+        streamState("accounts", "2")
+      ]
+      const { code, lines, messages } = yield* runConnector(
+        ["write", "--config", jsonFile(config({ object_storage_config: storage, batch_size_mb: 0.0002 })), "--catalog", jsonFile(catalog)],
+        input
+      )
+      expect(code).toBe(0)
+      for (const message of messages) expect(protocolErrors(message)).toEqual([])
+      const typed = messages as Array<Message>
+      const states = lines.filter((line) => line.startsWith('{"type":"STATE"'))
+      expect(states).toHaveLength(4)
+      expect(states[0]).toContain('"cursor":12345678901234567890')
+      expect(states.map((line) => (JSON.parse(line) as Message).state?.destinationStats)).toEqual([
+        { recordCount: 2 },
+        { recordCount: 3, rejectedRecordCount: 2 },
+        { recordCount: 1 },
+        { recordCount: 1 }
+      ])
+      const statuses = typed.flatMap((message) => (message.trace?.type === "STREAM_STATUS" ? [`${message.trace.stream_status?.stream_descriptor.name}:${message.trace.stream_status?.status}`] : []))
+      expect(statuses).toEqual(expect.arrayContaining(["accounts:STARTED", "accounts:RUNNING", "accounts:COMPLETE", "contact_deletes:COMPLETE"]))
+      const accounts = org.storedRecords("Account").filter((account) => String(account["External_Id__c"]).startsWith("ACC-"))
+      expect(accounts).toHaveLength(2)
+      const globex = accounts.find((account) => account["External_Id__c"] === "ACC-1")
+      expect(globex).toMatchObject({ Name: "Globex Corporation" })
+      expect(globex?.["Industry"] ?? null).toBeNull()
+      const homer = org.storedRecords("Contact").find((contact) => contact["LastName"] === "Simpson")
+      expect(homer?.["AccountId"]).toBe(globex?.["Id"])
+      const updated = org.storedRecords("Contact").find((contact) => contact["Id"] === seededId)
+      expect(updated).toMatchObject({ Title: "Admiral" })
+      expect(updated?.["Phone"] ?? null).toBeNull()
+      const rejects = yield* rejectsIn(storage.bucket_path)
+      expect(rejects.map((reject) => reject.statusCode)).toContain("REQUIRED_FIELD_MISSING")
+      expect(rejects).toHaveLength(2)
+      expect(rejects.every((reject) => reject.syncId === "77" && reject.stream.name === "contacts" && reject.object === "Contact")).toBe(true)
+      expect(rejects.map((reject) => reject.row["Email"] ?? reject.row["email"]).sort()).toEqual(["nameless@example.com", "orphan@example.com"])
+    }))
+
+  it.effect("deletes by Id, and resubmits what a failed job left unprocessed", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 3 })
+      const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
+      const people = Array.from({ length: 8 }, (_, index) => record("people", { LastName: `Person ${index}` }))
+      const first = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [...people, streamState("people", "1")])
+      expect(first.code).toBe(0)
+      const created = org.storedRecords("Contact").filter((contact) => String(contact["LastName"]).startsWith("Person "))
+      expect(created).toHaveLength(8)
+      org.setFaults({ processingDelayMs: 0 })
+      const deletes = { streams: [stream("gone", "soft_delete", ["Id"], { destination_object_name: "Contact" })] }
+      const second = yield* runConnector(
+        ["write", "--config", jsonFile(config()), "--catalog", jsonFile(deletes)],
+        [...created.slice(0, 3).map((contact) => record("gone", { Id: contact["Id"] })), streamState("gone", "1")]
+      )
+      expect(second.code).toBe(0)
+      expect(org.storedRecords("Contact").filter((contact) => String(contact["LastName"]).startsWith("Person "))).toHaveLength(5)
+    }))
+
+  it.effect("refuses overwrite as a config error, before touching Salesforce", () =>
+    Effect.gen(function* () {
+      const catalog = { streams: [stream("people", "overwrite", ["LastName"], { destination_object_name: "Contact" })] }
+      const { code, messages } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [])
+      expect(code).toBe(1)
+      expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+      expect(org.stats().calls.create).toBe(0)
+    }))
+
+  it.effect("emits the rotated refresh token as a CONTROL message with the whole config", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, rotateRefreshToken: true })
+      const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
+      const { code, messages } = yield* runConnector(
+        ["write", "--config", jsonFile(config({ batch_size_mb: 50 })), "--catalog", jsonFile(catalog)],
+        [record("people", { LastName: "Rotated" }), streamState("people", "1")]
+      )
+      expect(code).toBe(0)
+      const control = messages.find((message) => (message as Message).type === "CONTROL")
+      expect(control).toMatchObject({
+        type: "CONTROL",
+        control: { type: "CONNECTOR_CONFIG", connectorConfig: { config: { client_id: org.credentials.clientId, batch_size_mb: 50, refresh_token: org.credentials.refreshToken } } }
+      })
+    }))
+
+  it.effect("fails with a TRACE ERROR on malformed input, after echoing the states it settled", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
+      const { code, messages, lines } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [
+        record("people", { LastName: "Before" }),
+        streamState("people", "1"),
+        '{"type":"RECORD","record":{"stream":"people","data":{"LastName":"Broken"'
+      ])
+      expect(code).toBe(1)
+      const error = (messages.at(-1) as Message).trace?.error
+      expect(error?.message).toContain("input line 3")
+      expect(lines.some((line) => line.startsWith('{"type":"STATE"'))).toBe(true)
+    }))
+})
