@@ -1,0 +1,48 @@
+/**
+ * `sync`: every sync (or `--sync NAME`) in run order. A sync whose `after:` dependency did not
+ * succeed is skipped. Ends with the run report (`--report`), the human summary on stdout and,
+ * when `$GITHUB_STEP_SUMMARY` is set, the Markdown summary appended to it.
+ */
+import * as Effect from "effect/Effect"
+import { ConfigError } from "../ConfigError.js"
+import * as OrgConnections from "../OrgConnections.js"
+import type { RunContext } from "../RunContext.js"
+import type * as RunReport from "../RunReport.js"
+import type { LoadedSync, LoadedSyncs } from "../SyncFiles.js"
+import { emptyResult, runSync } from "./SyncRun.js"
+
+/** The syncs `--sync NAME` selects (all without it). */
+export const select = (loaded: LoadedSyncs, only: string | undefined): Effect.Effect<ReadonlyArray<LoadedSync>, ConfigError> => {
+  if (only === undefined) return Effect.succeed(loaded.syncs)
+  const chosen = loaded.syncs.filter((sync) => sync.definition.name === only)
+  return chosen.length === 0
+    ? Effect.fail(new ConfigError({ detail: `--sync ${only}: no such sync (known: ${loaded.syncs.map((sync) => sync.definition.name).join(", ")})` }))
+    : Effect.succeed(chosen)
+}
+
+/** Runs `syncs` in order, skipping those whose dependencies did not succeed. */
+export const runAll = (
+  syncs: ReadonlyArray<LoadedSync>,
+  context: RunContext,
+  runId: string,
+  runOne: (sync: LoadedSync, connections: OrgConnections.OrgConnections) => Effect.Effect<RunReport.SyncResult> = (sync, connections) =>
+    runSync(sync, context, connections, runId)
+): Effect.Effect<Array<RunReport.SyncResult>> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const connections = yield* OrgConnections.make(context.env, context.redactor)
+      const results: Array<RunReport.SyncResult> = []
+      for (const sync of syncs) {
+        const blocked = (sync.definition.after ?? []).flatMap((name) => {
+          const dependency = results.find((result) => result.name === name)
+          return dependency !== undefined && dependency.status !== "succeeded" ? [`${name} (${dependency.status})`] : []
+        })
+        if (blocked.length > 0) {
+          results.push(emptyResult(sync, "skipped", `skipped: depends on ${blocked.join(", ")}`))
+          continue
+        }
+        results.push(yield* runOne(sync, connections))
+      }
+      return results
+    })
+  )

@@ -1,0 +1,183 @@
+/**
+ * One sync through the pipeline, and the outcome as a `SyncResult`: the plan is described from
+ * the org, the source streamed in as records (Airbyte STATE messages as checkpoints, written to
+ * `stateFile` when released), rejects stored, thresholds applied. Failures become results, so
+ * the other syncs of the run still report.
+ */
+import { AuthError } from "@sfdc-activation/auth"
+import type { CsvEncoder } from "@sfdc-activation/batcher"
+import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { Pipeline, PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
+import type { RejectSink } from "@sfdc-activation/rejects-s3"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { ConfigError } from "../ConfigError.js"
+import * as Mapping from "../Mapping.js"
+import type { OrgConnections } from "../OrgConnections.js"
+import { orgLabel } from "../OrgConnections.js"
+import * as Progress from "../Progress.js"
+import * as RejectsConfig from "../RejectsConfig.js"
+import type { RunContext } from "../RunContext.js"
+import * as RunReport from "../RunReport.js"
+import * as Sources from "../Sources/Sources.js"
+import * as StateFile from "../StateFile.js"
+import type { LoadedSync } from "../SyncFiles.js"
+
+/** Pipeline inputs with a payload: the STATE line of an Airbyte source. */
+export type Checkpoint = string
+
+/** Whether an error is the user's to fix in the definition (exit 2) rather than a failed run (exit 1). */
+export const isConfigProblem = (error: unknown): boolean =>
+  error instanceof ConfigError ||
+  (error instanceof PipelineError.PipelineError && (error.reason === "InvalidMapping" || error.reason === "UnknownStream")) ||
+  (error instanceof AuthError.AuthError && !error.isTransient)
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+
+/** The base of a result, before anything ran. */
+export const emptyResult = (loaded: LoadedSync, status: RunReport.SyncStatus, detail?: string): RunReport.SyncResult => ({
+  name: loaded.definition.name,
+  object: loaded.definition.object,
+  operation: loaded.definition.operation,
+  org: orgLabel(loaded.definition.org),
+  status,
+  recordsIn: 0,
+  created: 0,
+  updated: 0,
+  deleted: 0,
+  rejected: 0,
+  rejectedLocally: 0,
+  rejectedByStatusCode: {},
+  rejectSamples: [],
+  jobs: 0,
+  bytesUploaded: 0,
+  detail,
+  durationMs: 0
+})
+
+/** The plans of a run: the sync's own stream, and any extra streams (replay) keyed by name. */
+export const planFor = (loaded: LoadedSync, streamName: string, columns: ReadonlyArray<CsvEncoder.Column>, nullPolicy?: CsvEncoder.NullPolicy) => {
+  const definition = loaded.definition
+  return StreamPlans.plan({
+    stream: { name: streamName },
+    object: definition.object,
+    operation: definition.operation,
+    externalIdFieldName: definition.operation === "upsert" ? definition.externalIdField : undefined,
+    columns,
+    nullPolicy: nullPolicy ?? definition.nulls,
+    validate: definition.validate,
+    serial: definition.serial
+  })
+}
+
+/**
+ * Runs `input` through the pipeline for `plans` against the sync's org and rejects location,
+ * and folds the outcome into a result.
+ */
+export const runPipeline = (
+  loaded: LoadedSync,
+  context: RunContext,
+  connections: OrgConnections,
+  runId: string,
+  build: Effect.Effect<
+    { readonly plans: ReadonlyMap<string, Pipeline.StreamPlan>; readonly input: Stream.Stream<Pipeline.PipelineInput<Checkpoint>, unknown, RejectSink.RejectSink | BulkClient.BulkClient> },
+    unknown,
+    BulkClient.BulkClient
+  >,
+  onCheckpoint: (line: Checkpoint) => Effect.Effect<void, unknown>
+): Effect.Effect<RunReport.SyncResult> => {
+  const definition = loaded.definition
+  const started = Date.now()
+  const progress = context.progress
+  const rejectsLocation = RejectsConfig.locationOf(definition.rejects, runId)
+  return Effect.gen(function* () {
+    progress.start(definition.name, started)
+    yield* progress.ticker()
+    const connection = yield* connections.get(definition.org)
+    const services = Layer.provideMerge(
+      Layer.merge(Progress.instrumentBulk(progress), Progress.instrumentRejects(progress)),
+      Layer.merge(Layer.succeedContext(connection), RejectsConfig.layer(definition.rejects, runId, context.baseDir))
+    )
+    return yield* Effect.gen(function* () {
+      const { plans, input } = yield* build
+      let summary: Option.Option<Pipeline.PipelineEvent<Checkpoint>> = Option.none()
+      yield* input.pipe(
+        Stream.tap(() => Effect.sync(() => progress.recordRead())),
+        Pipeline.run(plans, {
+          maxConcurrentJobs: definition.concurrency,
+          maxBatchRows: definition.batchSize,
+          syncId: runId
+        }),
+        Stream.runForEach((event) =>
+          event._tag === "CheckpointReleased" ? onCheckpoint(event.payload) : Effect.sync(() => void (summary = Option.some(event)))
+        )
+      )
+      return summary
+    }).pipe(Effect.provide(services))
+  }).pipe(
+    Effect.scoped,
+    Effect.map((finished): RunReport.SyncResult => {
+      const totals = Option.isSome(finished) && finished.value._tag === "Finished" ? finished.value.summary.totals : undefined
+      const counts = {
+        recordsIn: totals?.recordsIn ?? 0,
+        created: totals?.created ?? 0,
+        updated: totals?.updated ?? 0,
+        deleted: totals?.deleted ?? 0,
+        rejected: totals?.rejected ?? 0,
+        rejectedLocally: totals?.rejectedLocally ?? 0,
+        rejectedByStatusCode: totals?.rejectedByStatusCode ?? {},
+        jobs: totals?.jobs ?? 0,
+        bytesUploaded: totals?.bytesUploaded ?? 0
+      }
+      const crossed = RunReport.thresholdCrossed(definition.failWhen, counts)
+      return {
+        ...emptyResult(loaded, crossed === undefined ? "succeeded" : "thresholdExceeded", crossed),
+        ...counts,
+        rejectSamples: [...progress.rejectSamples],
+        rejectsLocation: counts.rejected > 0 ? rejectsLocation : undefined,
+        durationMs: Date.now() - started
+      }
+    }),
+    Effect.catchAllCause((cause) =>
+      Effect.gen(function* () {
+        const error = Option.getOrUndefined(Cause.failureOption(cause))
+        const detail = context.redactor.scrub(error === undefined ? "the sync was interrupted or crashed" : errorMessage(error))
+        yield* Effect.logError(`sync ${definition.name} failed: ${detail}`)
+        return {
+          ...emptyResult(loaded, isConfigProblem(error) ? "configError" : "failed", detail),
+          rejectSamples: [...progress.rejectSamples],
+          durationMs: Date.now() - started
+        }
+      })
+    ),
+    Effect.ensuring(Effect.sync(() => progress.finish())),
+    Effect.annotateLogs({ sync: definition.name })
+  )
+}
+
+/** One sync of a `sync` run. */
+export const runSync = (loaded: LoadedSync, context: RunContext, connections: OrgConnections, runId: string): Effect.Effect<RunReport.SyncResult> => {
+  const definition = loaded.definition
+  const columns = Mapping.columns(definition)
+  const reader = Sources.reader(definition.source, { baseDir: context.baseDir, stdin: context.stdin })
+  const stateFile = definition.source.type === "airbyte" ? definition.source.stateFile : undefined
+  const states = StateFile.make()
+  const build = Effect.map(planFor(loaded, definition.name, columns), (plan) => ({
+    plans: new Map([[definition.name, plan]]),
+    input: reader.items.pipe(
+      Stream.map((item): Pipeline.PipelineInput<Checkpoint> => (item._tag === "Row" ? Pipeline.record(definition.name, item.data) : Pipeline.checkpoint(item.line)))
+    )
+  }))
+  return Effect.gen(function* () {
+    yield* Effect.log(`sync ${definition.name}: ${definition.source.type} → ${definition.object} ${definition.operation}`)
+    const result = yield* runPipeline(loaded, context, connections, runId, build, (line) =>
+      stateFile === undefined ? Effect.void : states.write(line, StateFile.resolvePath(context.baseDir, stateFile))
+    )
+    yield* Effect.log(`sync ${definition.name} ${result.status}: ${result.recordsIn} read, ${result.rejected} rejected`)
+    return result
+  })
+}

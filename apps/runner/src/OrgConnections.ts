@@ -1,0 +1,128 @@
+/**
+ * Salesforce connections for the orgs syncs name, opened once per invocation and shared:
+ * production, sandbox or a My Domain with credentials from the definition or the environment,
+ * and `local` — the embedded emulator, served on a loopback port for the life of the run (so
+ * the Contacts of one sync find the Accounts of the sync before).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { type AuthError, Credentials, SalesforceSession } from "@sfdc-activation/auth"
+import { BulkClient } from "@sfdc-activation/bulk-client"
+import { EmulatorServer, Org as EmulatedOrg } from "@sfdc-activation/salesforce-emulator"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import { ConfigError } from "./ConfigError.js"
+import type { Redactor } from "./Redactor.js"
+import type { Environment } from "./SyncFiles.js"
+import * as SyncDefinition from "./SyncDefinition.js"
+
+export type Connection = Context.Context<BulkClient.BulkClient | SalesforceSession.SalesforceSession>
+
+/** The emulator finishes jobs at once: poll it briskly instead of Salesforce's 1 s start. */
+const localPollInterval = "50 millis"
+
+/** A stable, secret-free name of an org for logs, reports and caching. */
+export const orgLabel = (org: SyncDefinition.Org): string => {
+  const login = SyncDefinition.loginOf(org)
+  return login
+}
+
+/** The credentials an org is given: from its definition, else from the environment. */
+export const credentialsFor = (
+  org: SyncDefinition.Org,
+  env: Environment,
+  redactor: Redactor
+): Effect.Effect<Credentials.Credentials, ConfigError> => {
+  const declared = typeof org === "string" ? undefined : org.credentials
+  const secret = (value: string) => {
+    redactor.add(value)
+    return Redacted.make(value)
+  }
+  if (declared !== undefined) {
+    switch (declared.type) {
+      case "refreshToken":
+        return Effect.succeed(
+          Credentials.refreshToken({ clientId: declared.clientId, clientSecret: secret(declared.clientSecret), refreshToken: secret(declared.refreshToken) })
+        )
+      case "clientCredentials":
+        return Effect.succeed(Credentials.clientCredentials({ clientId: declared.clientId, clientSecret: secret(declared.clientSecret) }))
+      case "jwt":
+        return Effect.succeed(Credentials.jwtBearer({ clientId: declared.clientId, username: declared.username, privateKey: secret(declared.privateKey) }))
+    }
+  }
+  const clientId = env["SALESFORCE_CLIENT_ID"]
+  const clientSecret = env["SALESFORCE_CLIENT_SECRET"]
+  const refreshToken = env["SALESFORCE_REFRESH_TOKEN"]
+  const username = env["SALESFORCE_USERNAME"]
+  const privateKey = env["SALESFORCE_PRIVATE_KEY"]
+  if (clientId !== undefined && username !== undefined && privateKey !== undefined) {
+    return Effect.succeed(Credentials.jwtBearer({ clientId, username, privateKey: secret(privateKey) }))
+  }
+  if (clientId !== undefined && clientSecret !== undefined && refreshToken !== undefined) {
+    return Effect.succeed(Credentials.refreshToken({ clientId, clientSecret: secret(clientSecret), refreshToken: secret(refreshToken) }))
+  }
+  if (clientId !== undefined && clientSecret !== undefined) {
+    return Effect.succeed(Credentials.clientCredentials({ clientId, clientSecret: secret(clientSecret) }))
+  }
+  return Effect.fail(
+    new ConfigError({
+      detail: `no credentials for org ${orgLabel(org)}: set SALESFORCE_CLIENT_ID with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN (refresh token), SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or SALESFORCE_CLIENT_SECRET alone (client credentials, My Domain only); or declare org.credentials`
+    })
+  )
+}
+
+const connect = (layer: Layer.Layer<BulkClient.BulkClient | SalesforceSession.SalesforceSession, AuthError.AuthError>, scope: Scope.Scope) =>
+  Layer.buildWithScope(layer, scope)
+
+export interface OrgConnections {
+  /** The connection to `org`, opened on first use and kept for the invocation. */
+  readonly get: (org: SyncDefinition.Org) => Effect.Effect<Connection, ConfigError | AuthError.AuthError>
+}
+
+/** Connections that live as long as the enclosing scope (the emulator server with them). */
+export const make = (env: Environment, redactor: Redactor): Effect.Effect<OrgConnections, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const cache = new Map<string, Connection>()
+    const lock = yield* Effect.makeSemaphore(1)
+    const open = (org: SyncDefinition.Org) =>
+      Effect.gen(function* () {
+        const login = SyncDefinition.loginOf(org)
+        const apiVersion = typeof org === "string" ? undefined : org.apiVersion
+        if (login === "local") {
+          const emulated = EmulatedOrg.make()
+          const server = yield* EmulatorServer.scoped(emulated).pipe(Scope.extend(scope))
+          const credentials = emulated.credentials
+          const session = SalesforceSession.layer({
+            credentials: Credentials.refreshToken({
+              clientId: credentials.clientId,
+              clientSecret: Redacted.make(credentials.clientSecret),
+              refreshToken: Redacted.make(credentials.refreshToken)
+            }),
+            login: { loginUrl: server.url }
+          }).pipe(Layer.provide(NodeHttpClient.layer))
+          const bulk = BulkClient.layer({ apiVersion, poll: { schedule: Schedule.spaced(localPollInterval) } })
+          return yield* connect(bulk.pipe(Layer.provideMerge(session)), scope)
+        }
+        const credentials = yield* credentialsFor(org, env, redactor)
+        const target = login === "production" ? {} : login === "sandbox" ? { isSandbox: true } : { loginUrl: login }
+        const session = SalesforceSession.layer({ credentials, login: target }).pipe(Layer.provide(NodeHttpClient.layer))
+        return yield* connect(BulkClient.layer({ apiVersion }).pipe(Layer.provideMerge(session)), scope)
+      })
+    return {
+      get: (org) =>
+        lock.withPermits(1)(
+          Effect.gen(function* () {
+            const key = JSON.stringify(org)
+            const cached = cache.get(key)
+            if (cached !== undefined) return cached
+            const connection = yield* open(org)
+            cache.set(key, connection)
+            return connection
+          })
+        )
+    }
+  })

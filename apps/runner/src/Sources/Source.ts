@@ -1,0 +1,56 @@
+/**
+ * What every source gives the runner: a stream of rows (and, for Airbyte sources, the
+ * source's STATE messages to checkpoint), a row count for `plan`, and the column types where
+ * the source knows them. Sources stream: none holds a table in memory.
+ */
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
+
+/** A source column's kind, for type compatibility checks. */
+export type ColumnKind = "text" | "number" | "boolean" | "date" | "timestamp" | "time" | "list" | "other"
+
+export interface SourceColumn {
+  readonly name: string
+  readonly kind: ColumnKind
+}
+
+export type SourceItem =
+  | { readonly _tag: "Row"; readonly data: Readonly<Record<string, unknown>> }
+  /** An Airbyte STATE message, its original line, and the stream key for per-stream states. */
+  | { readonly _tag: "State"; readonly line: string; readonly scope: string | undefined }
+
+export class SourceError extends Data.TaggedError("SourceError")<{
+  readonly source: string
+  readonly detail: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `${this.source} source: ${this.detail}`
+  }
+}
+
+export interface SourceReader {
+  readonly items: Stream.Stream<SourceItem, SourceError>
+  /** Rows the source would give, or undefined when it cannot know without reading (stdin, commands). */
+  readonly count: Effect.Effect<number | undefined, SourceError>
+  /** Column names and kinds, or undefined when the source has no schema (JSONL, Airbyte). */
+  readonly columns: Effect.Effect<ReadonlyArray<SourceColumn> | undefined, SourceError>
+}
+
+export const row = (data: Readonly<Record<string, unknown>>): SourceItem => ({ _tag: "Row", data })
+
+/** The message of an unknown error, for `SourceError.detail`. */
+export const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/** `YYYY-MM-DD HH:MM:SS[.fff][±HH[:MM]]` (SQL timestamp text) as ISO 8601, UTC when no zone is given. */
+export const isoTimestamp = (value: string): string => {
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(value)
+  if (match === null) return value
+  const zone = match[3]
+  const offset = zone === undefined ? "Z" : zone === "Z" ? "Z" : zone.length === 3 ? `${zone}:00` : zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`
+  return `${match[1]}T${match[2]}${offset}`
+}
+
+/** A SQL statement as a subquery: trailing semicolons and whitespace removed. */
+export const subquery = (sql: string): string => sql.trim().replace(/;+\s*$/, "")

@@ -1,0 +1,309 @@
+/**
+ * Reading sync definitions: every `*.yaml` / `*.yml` file of a directory, parsed with positions,
+ * `${ENV_VAR}`s substituted, decoded with the `SyncDefinition` schema, and checked as a set
+ * (unique names, known `after:` targets, no cycles, operation and key consistent). Every error
+ * is a `ConfigError` naming the file, line and column.
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { readdir, readFile } from "node:fs/promises"
+import * as path from "node:path"
+import * as YAML from "yaml"
+import { ConfigError } from "./ConfigError.js"
+import * as SyncDefinition from "./SyncDefinition.js"
+
+/** A decoded definition and where it came from. */
+export interface LoadedSync {
+  readonly file: string
+  readonly definition: SyncDefinition.SyncDefinition
+  /** Position of a key path in the file, for errors found later (plan). */
+  readonly positionOf: (keyPath: ReadonlyArray<string>) => { readonly line: number; readonly column: number } | undefined
+}
+
+export interface LoadedSyncs {
+  /** In run order: declared (file name) order, moved after what they depend on. */
+  readonly syncs: ReadonlyArray<LoadedSync>
+  /** Every value substituted from the environment: never printed. */
+  readonly secrets: ReadonlyArray<string>
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>
+
+const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+
+const decode = Schema.decodeUnknownEither(SyncDefinition.SyncDefinition, { errors: "all", onExcessProperty: "error" })
+
+type Issue = { readonly path: ReadonlyArray<PropertyKey>; readonly message: string; readonly tag: string }
+
+const startsWith = (longer: ReadonlyArray<PropertyKey>, prefix: ReadonlyArray<PropertyKey>) =>
+  longer.length > prefix.length && prefix.every((key, index) => longer[index] === key)
+
+const samePath = (a: ReadonlyArray<PropertyKey>, b: ReadonlyArray<PropertyKey>) =>
+  a.length === b.length && a.every((key, index) => b[index] === key)
+
+/**
+ * The issues worth showing: the most specific ones (an issue with deeper issues under it is a
+ * union member that did not match), and a union's failed `type` discriminators only when
+ * nothing more specific is wrong beside them. Same-path alternatives merge into "expected A or B".
+ */
+export const summarizeIssues = (issues: ReadonlyArray<Issue>): Array<{ path: ReadonlyArray<PropertyKey>; message: string }> => {
+  const specific = issues.filter((issue) => !issues.some((other) => startsWith(other.path, issue.path)))
+  const withoutDiscriminators = specific.filter((issue) => {
+    const last = issue.path[issue.path.length - 1]
+    if (last !== "type" || issue.tag !== "Type") return true
+    const parent = issue.path.slice(0, -1)
+    return !specific.some((other) => startsWith(other.path, parent) && other.path[parent.length] !== "type")
+  })
+  // Where some union member got as far as a wrong value, the other members' key complaints are noise.
+  const parentOf = (issue: Issue) => issue.path.slice(0, -1)
+  const focused = withoutDiscriminators.filter(
+    (issue) =>
+      issue.tag === "Type" ||
+      !withoutDiscriminators.some((other) => other.tag === "Type" && samePath(parentOf(other), parentOf(issue)))
+  )
+  const grouped: Array<{ path: ReadonlyArray<PropertyKey>; messages: Array<string> }> = []
+  for (const issue of focused) {
+    if (issue.message.startsWith("Expected undefined,") && focused.some((other) => other !== issue && samePath(other.path, issue.path))) continue
+    const group = grouped.find((candidate) => samePath(candidate.path, issue.path))
+    if (group === undefined) grouped.push({ path: issue.path, messages: [issue.message] })
+    else if (!group.messages.includes(issue.message)) group.messages.push(issue.message)
+  }
+  return grouped.map(({ path: keyPath, messages }) => {
+    const expected = messages.map((message) => /^Expected (.*), actual (.*)$/s.exec(message))
+    if (messages.length > 1 && expected.every((match) => match !== null)) {
+      const actual = expected[0]?.[2] ?? ""
+      return { path: keyPath, message: `expected ${expected.map((match) => match?.[1] ?? "").join(" or ")}, got ${actual}` }
+    }
+    return { path: keyPath, message: messages.map((message) => message.replace(/^Expected/, "expected")).join("; ") }
+  })
+}
+
+const describePath = (keyPath: ReadonlyArray<PropertyKey>) => (keyPath.length === 0 ? "the file" : keyPath.map(String).join("."))
+
+/** Line and column (1-based) of the deepest existing node along `keyPath`. */
+const locate = (document: YAML.Document, lines: YAML.LineCounter, keyPath: ReadonlyArray<PropertyKey>) => {
+  for (let depth = keyPath.length; depth >= 0; depth--) {
+    const node: unknown = depth === 0 ? document.contents : document.getIn(keyPath.slice(0, depth), true)
+    if (YAML.isNode(node) && node.range !== undefined && node.range !== null) {
+      const { line, col } = lines.linePos(node.range[0])
+      return { line, column: col }
+    }
+  }
+  return undefined
+}
+
+/** Line and column of the key `keyPath` ends with (for keys that should not be there). */
+const locateKey = (document: YAML.Document, lines: YAML.LineCounter, keyPath: ReadonlyArray<PropertyKey>) => {
+  const parent: unknown = keyPath.length <= 1 ? document.contents : document.getIn(keyPath.slice(0, -1), true)
+  if (YAML.isMap(parent)) {
+    const last = keyPath[keyPath.length - 1]
+    const pair = parent.items.find((item) => YAML.isScalar(item.key) && item.key.value === last)
+    if (pair !== undefined && YAML.isScalar(pair.key) && pair.key.range !== undefined && pair.key.range !== null) {
+      const { line, col } = lines.linePos(pair.key.range[0])
+      return { line, column: col }
+    }
+  }
+  return locate(document, lines, keyPath)
+}
+
+/** Replaces `${VAR}` in every string scalar; a missing variable is a `ConfigError` at its position. */
+const interpolate = (
+  document: YAML.Document,
+  lines: YAML.LineCounter,
+  file: string,
+  env: Environment,
+  secrets: Set<string>
+): Either.Either<void, ConfigError> => {
+  let failure: ConfigError | undefined
+  YAML.visit(document, {
+    Scalar(_key, node) {
+      if (failure !== undefined || typeof node.value !== "string" || !node.value.includes("${")) return
+      node.value = node.value.replace(variablePattern, (_match, name: string) => {
+        const value = env[name]
+        if (value === undefined) {
+          if (failure === undefined) {
+            const position = node.range === undefined || node.range === null ? undefined : lines.linePos(node.range[0])
+            failure = new ConfigError({
+              file,
+              line: position?.line,
+              column: position?.col,
+              detail: `environment variable ${name} is not set (referenced as \${${name}})`
+            })
+          }
+          return ""
+        }
+        secrets.add(value)
+        return value
+      })
+    }
+  })
+  return failure === undefined ? Either.void : Either.left(failure)
+}
+
+/** Checks one definition beyond its shape: the matching key fits the operation. */
+const checkOperation = (loaded: LoadedSync): Either.Either<void, ConfigError> => {
+  const { definition, file } = loaded
+  const at = (keyPath: ReadonlyArray<string>, detail: string) => {
+    const position = loaded.positionOf(keyPath)
+    return Either.left(new ConfigError({ file, line: position?.line, column: position?.column, detail }))
+  }
+  const fields = Object.keys(definition.mappings)
+  if (fields.length === 0) return at(["mappings"], "mappings is empty: map at least one field")
+  switch (definition.operation) {
+    case "upsert":
+      if (definition.externalIdField === undefined) {
+        return at(["operation"], "operation upsert needs externalIdField (an External ID field of the object, or Id)")
+      }
+      if (!fields.includes(definition.externalIdField)) {
+        return at(["externalIdField"], `externalIdField ${definition.externalIdField} must be one of the mappings`)
+      }
+      break
+    case "update":
+    case "delete":
+    case "hardDelete":
+      if (definition.externalIdField !== undefined && definition.externalIdField !== "Id") {
+        return at(["externalIdField"], `operation ${definition.operation} matches records by Id; remove externalIdField or use upsert`)
+      }
+      if (!fields.includes("Id")) return at(["mappings"], `operation ${definition.operation} needs an Id mapping (the record to ${definition.operation})`)
+      if (definition.operation !== "update" && fields.length !== 1) {
+        return at(["mappings"], `operation ${definition.operation} takes only the Id mapping`)
+      }
+      break
+    case "insert":
+      if (definition.externalIdField !== undefined) return at(["externalIdField"], "operation insert has no matching key: remove externalIdField or use upsert")
+  }
+  const source = definition.source
+  if (source.type === "airbyte") {
+    const inputs = [source.file, source.stdin === true ? true : undefined, source.command].filter((input) => input !== undefined)
+    if (inputs.length !== 1) return at(["source"], "an airbyte source takes exactly one of file, stdin: true or command")
+  }
+  return Either.void
+}
+
+/** Parses and decodes one file's text. */
+export const parseSync = (
+  file: string,
+  text: string,
+  env: Environment,
+  secrets: Set<string> = new Set()
+): Either.Either<LoadedSync, ConfigError> => {
+  const lines = new YAML.LineCounter()
+  const document = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const syntax = document.errors[0]
+  if (syntax !== undefined) {
+    const position = lines.linePos(syntax.pos[0])
+    return Either.left(
+      new ConfigError({ file, line: position.line, column: position.col, detail: `invalid YAML: ${syntax.message.split("\n")[0] ?? ""}` })
+    )
+  }
+  const interpolated = interpolate(document, lines, file, env, secrets)
+  if (Either.isLeft(interpolated)) return Either.left(interpolated.left)
+  const positionOf = (keyPath: ReadonlyArray<PropertyKey>) => locateKey(document, lines, keyPath)
+  const decoded = decode(document.toJS())
+  if (Either.isLeft(decoded)) {
+    const issues = summarizeIssues(
+      ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map((issue) => ({ path: issue.path, message: issue.message, tag: issue._tag }))
+    )
+    const described = issues.map((issue) => {
+      const position = issue.message.startsWith("is unexpected") ? locateKey(document, lines, issue.path) : locate(document, lines, issue.path)
+      const message = `${describePath(issue.path)}: ${issue.message}`
+      return { position, message }
+    })
+    const first = described[0]
+    const rest = described.slice(1).map((item) => `\n  ${file}:${item.position?.line ?? 1}:${item.position?.column ?? 1}: ${item.message}`)
+    return Either.left(
+      new ConfigError({
+        file,
+        line: first?.position?.line,
+        column: first?.position?.column,
+        detail: `${first?.message ?? "not a sync definition"}${rest.join("")}`
+      })
+    )
+  }
+  const loaded: LoadedSync = { file, definition: decoded.right, positionOf }
+  return Either.map(checkOperation(loaded), () => loaded)
+}
+
+/**
+ * Run order: declared order, each sync moved after the syncs its `after:` names. Unknown
+ * names and cycles are configuration errors.
+ */
+export const order = (syncs: ReadonlyArray<LoadedSync>): Either.Either<Array<LoadedSync>, ConfigError> => {
+  const byName = new Map<string, LoadedSync>()
+  for (const sync of syncs) {
+    const existing = byName.get(sync.definition.name)
+    if (existing !== undefined) {
+      const position = sync.positionOf(["name"])
+      return Either.left(
+        new ConfigError({ file: sync.file, line: position?.line, column: position?.column, detail: `sync name ${sync.definition.name} is already used by ${existing.file}` })
+      )
+    }
+    byName.set(sync.definition.name, sync)
+  }
+  for (const sync of syncs) {
+    for (const [index, name] of (sync.definition.after ?? []).entries()) {
+      if (!byName.has(name)) {
+        const position = sync.positionOf(["after", String(index)])
+        return Either.left(
+          new ConfigError({
+            file: sync.file,
+            line: position?.line,
+            column: position?.column,
+            detail: `after: no sync is named ${name} (known: ${[...byName.keys()].join(", ")})`
+          })
+        )
+      }
+    }
+  }
+  const ordered: Array<LoadedSync> = []
+  const state = new Map<string, "visiting" | "done">()
+  const visit = (sync: LoadedSync, trail: ReadonlyArray<string>): Either.Either<void, ConfigError> => {
+    const name = sync.definition.name
+    if (state.get(name) === "done") return Either.void
+    if (state.get(name) === "visiting") {
+      const position = sync.positionOf(["after"])
+      return Either.left(
+        new ConfigError({ file: sync.file, line: position?.line, column: position?.column, detail: `after: dependency cycle ${[...trail, name].join(" → ")}` })
+      )
+    }
+    state.set(name, "visiting")
+    for (const dependency of sync.definition.after ?? []) {
+      const target = byName.get(dependency)
+      if (target === undefined) continue
+      const visited = visit(target, [...trail, name])
+      if (Either.isLeft(visited)) return visited
+    }
+    state.set(name, "done")
+    ordered.push(sync)
+    return Either.void
+  }
+  for (const sync of syncs) {
+    const visited = visit(sync, [])
+    if (Either.isLeft(visited)) return Either.left(visited.left)
+  }
+  return Either.right(ordered)
+}
+
+/** Every sync definition of `directory`, in run order. */
+export const load = (directory: string, env: Environment, baseDir: string = directory): Effect.Effect<LoadedSyncs, ConfigError> =>
+  Effect.gen(function* () {
+    const names = yield* Effect.tryPromise({
+      try: () => readdir(directory),
+      catch: () => new ConfigError({ detail: `cannot read the sync directory ${directory}` })
+    })
+    const files = names.filter((name) => /\.ya?ml$/.test(name)).sort()
+    if (files.length === 0) return yield* new ConfigError({ detail: `no sync definitions (*.yaml) in ${directory}` })
+    const secrets = new Set<string>()
+    const loaded: Array<LoadedSync> = []
+    for (const name of files) {
+      const file = path.relative(baseDir, path.join(directory, name))
+      const text = yield* Effect.tryPromise({
+        try: () => readFile(path.join(directory, name), "utf8"),
+        catch: () => new ConfigError({ file, detail: "cannot read the file" })
+      })
+      loaded.push(yield* parseSync(file, text, env, secrets))
+    }
+    return { syncs: yield* order(loaded), secrets: [...secrets] }
+  })

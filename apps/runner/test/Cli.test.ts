@@ -1,0 +1,193 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import * as path from "node:path"
+import * as JsonSchema from "../src/JsonSchema.js"
+import { repoRoot, runCli, workspace } from "./support.js"
+
+const shipped = Object.fromEntries(
+  readdirSync(path.join(repoRoot, "configs/syncs")).map((name) => [name, readFileSync(path.join(repoRoot, "configs/syncs", name), "utf8")])
+)
+
+const accountsSync = (extra: string, mappings = "  External_Id__c: account_key\n  Name: name\n") => `name: accounts
+org: local
+source:
+  type: duckdb
+  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')
+object: Account
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+${mappings}${extra}`
+
+const Report = Schema.parseJson(
+  Schema.Struct({
+    command: Schema.String,
+    syncs: Schema.Array(Schema.Struct({ name: Schema.String, status: Schema.String, recordsIn: Schema.Number, rejected: Schema.Number })),
+    totals: Schema.Struct({ recordsIn: Schema.Number, rejected: Schema.Number })
+  })
+)
+const readReport = (file: string) => Schema.decodeUnknownSync(Report)(readFileSync(file, "utf8"))
+const Snapshot = Schema.parseJson(Schema.Struct({ orgs: Schema.Record({ key: Schema.String, value: Schema.Struct({ objects: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }) }) }))
+
+const files = (dir: string): Array<string> =>
+  existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name)) : []
+
+describe("runner", () => {
+  it.live("runs the shipped examples: rejects with reasons in .rejects, a report, a GitHub summary", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace(shipped)
+      const summary = path.join(root, "summary.md")
+      const result = yield* runCli(["sync", "--report", "out/report.json"], { cwd: root, env: { GITHUB_STEP_SUMMARY: summary } })
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/accounts\s+ok\s+→ Account upsert \(local\): 60 read, 57 created, 0 updated, 3 rejected/)
+      expect(result.stdout).toContain("REQUIRED_FIELD_MISSING: Required fields are missing: [Name]")
+      expect(result.stdout).toContain("INVALID_FIELD: Foreign key external ID: ACC-9999 not found")
+      const report = readReport(path.join(root, "out/report.json"))
+      expect(report.syncs.map((sync) => `${sync.name}:${sync.status}`)).toEqual(["accounts:succeeded", "contacts:succeeded", "product-usage:succeeded"])
+      expect(report.totals).toMatchObject({ recordsIn: 410, rejected: 23 })
+      const rejectFiles = files(path.join(root, ".rejects"))
+      expect(rejectFiles.map((file) => path.basename(path.dirname(file))).sort()).toEqual(["accounts", "contacts", "product-usage"])
+      const contactsRejects = readFileSync(rejectFiles.find((file) => file.includes("/contacts/")) ?? "", "utf8")
+      expect(contactsRejects).toContain("Foreign key external ID: ACC-9999 not found")
+      expect(readFileSync(summary, "utf8")).toContain("| contacts | ok | Contact upsert | 150 | 141 | 0 | 0 | 9 | 2 |")
+    })
+  )
+
+  it.live("replays a run's rejects after a fix and reports what still fails", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accountsSync("") })
+      yield* runCli(["sync"], { cwd: root })
+      const runDir = readdirSync(path.join(root, ".rejects"))[0] ?? ""
+      const replayed = yield* runCli(["replay", "--from", `.rejects/${runDir}`, "--report", "replay.json"], { cwd: root })
+      const report = readReport(path.join(root, "replay.json"))
+      expect(report.command).toBe("replay")
+      expect(report.syncs[0]).toMatchObject({ name: "accounts", recordsIn: 2, rejected: 2 })
+      expect(replayed.stdout).toContain("REQUIRED_FIELD_MISSING")
+    })
+  )
+
+  it.effect("exit code 2 for a configuration error, naming file and position", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accountsSync("batchSize: lots\n") })
+      const result = yield* runCli(["sync"], { cwd: root })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("configs/syncs/a.yaml:12:12: batchSize: expected")
+    })
+  )
+
+  it.live("exit code 3 when a failure threshold is crossed, and dependents are skipped", () =>
+    Effect.gen(function* () {
+      const contacts = shipped["02-contacts.yaml"] ?? ""
+      const root = yield* workspace({ "a.yaml": accountsSync("failWhen:\n  rejectedMoreThan: 1\n"), "b.yaml": contacts })
+      const result = yield* runCli(["sync"], { cwd: root })
+      expect(result.stdout).toContain("2 records rejected, more than failWhen.rejectedMoreThan (1)")
+      expect(result.stdout).toMatch(/contacts\s+SKIPPED/)
+      expect(result.code).toBe(1)
+      const alone = yield* runCli(["sync", "--sync", "accounts"], { cwd: root })
+      expect(alone.code).toBe(3)
+    })
+  )
+
+  it.live("exit code 1 when a sync fails, and secrets never appear", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({
+        "a.yaml": accountsSync("").replace(
+          "type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')",
+          "type: postgres\n  url: postgres://loader:${PG_PASSWORD}@127.0.0.1:1/warehouse\n  query: SELECT 1"
+        )
+      })
+      const result = yield* runCli(["sync", "--log-format", "json", "--report", "r.json"], { cwd: root, env: { PG_PASSWORD: "hunter2-very-secret" } })
+      expect(result.code).toBe(1)
+      const everything = result.stdout + result.stderr + readFileSync(path.join(root, "r.json"), "utf8")
+      expect(everything).toContain("postgres source: reading rows failed")
+      expect(everything).not.toContain("hunter2-very-secret")
+      expect(JSON.parse(result.stderr.split("\n").find((line) => line.includes("failed")) ?? "{}")).toMatchObject({ level: "ERROR", sync: "accounts" })
+    })
+  )
+
+  it.live("plan catches each kind of mapping error, with positions", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({
+        "a.yaml": `name: usage
+org: local
+source:
+  type: duckdb
+  query: SELECT usage_key, account_key, feature, TRUE AS flag, 5 AS n FROM read_csv('configs/warehouse/product_usage.csv')
+object: Product_Usage__c
+operation: insert
+mappings:
+  Usage_Key__c: usage_key
+  Nope__c: feature
+  Name: feature
+  Usage_Date__c: flag
+  Feature__c: { constant: Teleport }
+  Notes__c: missing_column
+`,
+        "b.yaml": `name: contacts
+org: local
+source:
+  type: duckdb
+  query: SELECT 'x' AS id, 'y' AS first
+object: Contact
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+  External_Id__c: id
+  Account.Bogus__c: first
+`,
+        "c.yaml": `name: leads
+org: local
+source:
+  type: duckdb
+  query: SELECT 'x' AS id
+object: Lead
+operation: upsert
+externalIdField: Email
+mappings:
+  Email: id
+`,
+        "d.yaml": `name: new-leads
+org: local
+source:
+  type: duckdb
+  query: SELECT 'x' AS id
+object: Lead
+operation: insert
+mappings:
+  Email: id
+`
+      })
+      const result = yield* runCli(["plan"], { cwd: root })
+      expect(result.code).toBe(2)
+      const out = result.stdout
+      expect(out).toMatch(/configs\/syncs\/a\.yaml:10:3: UnknownField: /)
+      expect(out).toMatch(/a\.yaml:11:3: FieldNotCreateable: /)
+      expect(out).toMatch(/a\.yaml:12:3: IncompatibleType: Usage_Date__c: source column flag is boolean, field Usage_Date__c is date/)
+      expect(out).toMatch(/a\.yaml:13:3: (InvalidConstant|InvalidPicklistConstant): /)
+      expect(out).toMatch(/a\.yaml:14:3: SourceColumnMissing: Notes__c: the source has no column missing_column/)
+      expect(out).toMatch(/b\.yaml:11:3: (UnknownField|InvalidRelationship): /)
+      expect(out).toMatch(/c\.yaml:10:3: ExternalIdInvalid: Email is not an external id field of Lead/)
+      expect(out).toMatch(/d\.yaml:\d+:\d+: RequiredFieldNotMapped: \w+ is required on insert/)
+    })
+  )
+
+  it.live("snapshot, then plan --offline without an org; prints rows, jobs and API calls", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace(shipped)
+      expect((yield* runCli(["snapshot"], { cwd: root })).code).toBe(0)
+      const snapshot = Schema.decodeUnknownSync(Snapshot)(readFileSync(path.join(root, "configs/org-snapshot.json"), "utf8"))
+      expect(Object.keys(snapshot.orgs["local"]?.objects ?? {})).toEqual(["Account", "Contact", "Product_Usage__c"])
+      const plan = yield* runCli(["plan", "--offline"], { cwd: root })
+      expect(plan.code).toBe(0)
+      expect(plan.stdout).toContain("contacts: duckdb → Contact upsert on External_Id__c (local): 150 rows → 2 jobs, 2 Bulk API batches, ~20 API calls")
+      const live = yield* runCli(["plan"], { cwd: root })
+      expect(live.stdout).toMatch(/org local: ~42 API calls of [\d,]+ remaining today/)
+    })
+  )
+
+  it("the committed JSON Schema is generated from the sync schema (run nx run runner:json-schema)", () => {
+    expect(readFileSync(path.join(repoRoot, JsonSchema.defaultPath), "utf8")).toBe(JsonSchema.text())
+  })
+})

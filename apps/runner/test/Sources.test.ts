@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import type { SourceItem } from "../src/Sources/Source.js"
+import * as Sources from "../src/Sources/Sources.js"
+import type * as SyncDefinition from "../src/SyncDefinition.js"
+import * as Postgres from "./postgres.js"
+import { repoRoot } from "./support.js"
+
+const context = { baseDir: repoRoot, stdin: Stream.empty }
+const rowsOf = (items: Chunk.Chunk<SourceItem>) => Chunk.toArray(items).flatMap((item) => (item._tag === "Row" ? [item.data] : []))
+const scratch = mkdtempSync(path.join(tmpdir(), "runner-sources-"))
+
+describe("duckdb source", () => {
+  const source: SyncDefinition.Source = {
+    type: "duckdb",
+    query: "SELECT account_key, lead_score, customer_since, TIMESTAMP '2024-05-06 07:08:09' AS seen FROM read_csv('configs/warehouse/accounts.csv') ORDER BY account_key;"
+  }
+
+  it.effect("streams rows of a CSV file, with counts and column kinds", () =>
+    Effect.gen(function* () {
+      const reader = Sources.reader(source, context)
+      const rows = rowsOf(yield* Stream.runCollect(reader.items))
+      expect(rows).toHaveLength(60)
+      expect(rows[0]).toEqual({ account_key: "ACC-0001", lead_score: "68", customer_since: "2024-01-17", seen: "2024-05-06T07:08:09Z" })
+      expect(yield* reader.count).toBe(60)
+      expect(yield* reader.columns).toEqual([
+        { name: "account_key", kind: "text" },
+        { name: "lead_score", kind: "number" },
+        { name: "customer_since", kind: "date" },
+        { name: "seen", kind: "timestamp" }
+      ])
+    })
+  )
+
+  it.effect("fails with the query error", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Stream.runDrain(Sources.reader({ type: "duckdb", query: "SELECT * FROM missing_table" }, context).items))
+      expect(error.message).toMatch(/^duckdb source: query failed: .*missing_table/)
+    })
+  )
+})
+
+describe("file source", () => {
+  it.effect("reads JSONL and CSV", () =>
+    Effect.gen(function* () {
+      writeFileSync(path.join(scratch, "a.jsonl"), '{"id":1,"name":"Ann"}\n\n{"id":2,"name":null}\n')
+      writeFileSync(path.join(scratch, "a.csv"), "id,name\n1,Ann\n2,\n")
+      const jsonl = Sources.reader({ type: "file", path: "a.jsonl" }, { ...context, baseDir: scratch })
+      expect(rowsOf(yield* Stream.runCollect(jsonl.items))).toEqual([{ id: 1, name: "Ann" }, { id: 2, name: null }])
+      expect(yield* jsonl.count).toBe(2)
+      const csv = Sources.reader({ type: "file", path: "a.csv" }, { ...context, baseDir: scratch })
+      expect(rowsOf(yield* Stream.runCollect(csv.items))).toEqual([{ id: "1", name: "Ann" }, { id: "2", name: null }])
+      expect(yield* csv.columns).toEqual([{ name: "id", kind: "text" }, { name: "name", kind: "text" }])
+    })
+  )
+
+  it.effect("names the bad line of a JSONL file", () =>
+    Effect.gen(function* () {
+      writeFileSync(path.join(scratch, "bad.jsonl"), '{"id":1}\n[1,2]\n')
+      const error = yield* Effect.flip(Stream.runDrain(Sources.reader({ type: "file", path: "bad.jsonl" }, { ...context, baseDir: scratch }).items))
+      expect(error.message).toContain("line 2 is not a JSON object")
+    })
+  )
+})
+
+describe("airbyte source", () => {
+  const messages = [
+    { type: "LOG", log: { level: "INFO", message: "starting" } },
+    { type: "RECORD", record: { stream: "users", data: { id: 1 }, emitted_at: 1 } },
+    { type: "RECORD", record: { stream: "other", data: { id: 9 }, emitted_at: 1 } },
+    { type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "users" }, stream_state: { cursor: 1 } } } },
+    { type: "RECORD", record: { stream: "users", data: { id: 2 }, emitted_at: 2 } }
+  ]
+  const script = `for (const m of ${JSON.stringify(messages)}) console.log(JSON.stringify(m))`
+
+  it.effect("reads RECORDs and STATEs from a spawned connector", () =>
+    Effect.gen(function* () {
+      const reader = Sources.reader({ type: "airbyte", command: [process.execPath, "-e", script], stream: "users" }, context)
+      const items = Chunk.toArray(yield* Stream.runCollect(reader.items))
+      expect(items.map((item) => (item._tag === "Row" ? item.data : { state: item.scope }))).toEqual([{ id: 1 }, { state: "users" }, { id: 2 }])
+    })
+  )
+
+  it.effect("fails with the command's stderr when it exits non-zero", () =>
+    Effect.gen(function* () {
+      const reader = Sources.reader({ type: "airbyte", command: [process.execPath, "-e", "console.error('bad config'); process.exit(3)"] }, context)
+      const error = yield* Effect.flip(Stream.runDrain(reader.items))
+      expect(error.message).toContain("exited with code 3: bad config")
+    })
+  )
+})
+
+describe("postgres source", () => {
+  let cluster: Postgres.Cluster | undefined
+  beforeAll(async () => {
+    cluster = await Postgres.start()
+    cluster.psql(
+      "CREATE TABLE accounts (id int, name text, score numeric(5,2), since date, seen timestamp, active boolean); " +
+        "INSERT INTO accounts SELECT i, 'Account ' || i, i / 4.0, DATE '2024-01-01' + i, TIMESTAMP '2024-01-01 10:00:00' + i * INTERVAL '1 hour', i % 2 = 0 FROM generate_series(1, 2500) i"
+    )
+  })
+  afterAll(() => cluster?.stop())
+
+  it.effect("streams a query through a cursor, with count and column kinds", () =>
+    Effect.gen(function* () {
+      const url = cluster?.url ?? ""
+      const reader = Sources.reader({ type: "postgres", url, query: "SELECT * FROM accounts ORDER BY id", fetchRows: 1000 }, context)
+      const rows = rowsOf(yield* Stream.runCollect(reader.items))
+      expect(rows).toHaveLength(2500)
+      expect(rows[0]).toEqual({ id: 1, name: "Account 1", score: "0.25", since: "2024-01-02", seen: "2024-01-01T11:00:00Z", active: false })
+      expect(yield* reader.count).toBe(2500)
+      expect((yield* reader.columns)?.map((column) => column.kind)).toEqual(["number", "text", "number", "date", "timestamp", "boolean"])
+    })
+  )
+})

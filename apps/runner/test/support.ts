@@ -1,0 +1,50 @@
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import { mkdtempSync } from "node:fs"
+import { cp, mkdir, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { type Io, main } from "../src/Cli.js"
+
+/** The repository root (for the shipped examples). */
+export const repoRoot = path.resolve(import.meta.dirname, "../../..")
+
+export interface Captured {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the CLI in-process with captured output. */
+export const runCli = (
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env?: Record<string, string>; readonly stdin?: string }
+): Effect.Effect<Captured> =>
+  Effect.gen(function* () {
+    let stdout = ""
+    let stderr = ""
+    const io: Io = {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      isTTY: false,
+      env: options.env ?? {},
+      cwd: options.cwd,
+      stdin: options.stdin === undefined ? Stream.empty : Stream.make(new TextEncoder().encode(options.stdin))
+    }
+    const code = yield* main(args, io)
+    return { code, stdout, stderr }
+  })
+
+/** A scratch workspace: `configs/syncs/` with the given files, and the shipped warehouse. */
+export const workspace = (syncs: Record<string, string>, extra: Record<string, string> = {}): Effect.Effect<string> =>
+  Effect.promise(async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "runner-test-"))
+    await mkdir(path.join(root, "configs/syncs"), { recursive: true })
+    await cp(path.join(repoRoot, "configs/warehouse"), path.join(root, "configs/warehouse"), { recursive: true })
+    for (const [name, text] of Object.entries(syncs)) await writeFile(path.join(root, "configs/syncs", name), text)
+    for (const [name, text] of Object.entries(extra)) {
+      await mkdir(path.dirname(path.join(root, name)), { recursive: true })
+      await writeFile(path.join(root, name), text)
+    }
+    return root
+  })
