@@ -1,7 +1,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
-import { handlers, Org } from "@sfdc-activation/salesforce-emulator"
+import { handlers, Org, OrgFixture } from "@sfdc-activation/salesforce-emulator"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -16,6 +16,7 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { http, HttpResponse } from "msw"
 import { setupServer } from "msw/node"
+import { generateKeyPairSync, type KeyObject } from "node:crypto"
 import { Credentials, SalesforceSession } from "../src/index.js"
 
 const baseUrl = "https://emulator.my.salesforce.com"
@@ -85,6 +86,33 @@ describe("SalesforceSession", () => {
       },
       (session) => Effect.map(session.current, (current) => expect(current.instanceUrl).toBe(baseUrl))
     ))
+
+  it.live("gets a session with a JWT bearer assertion signed by the user's key, and refuses a wrong key", () =>
+    Effect.gen(function* () {
+      const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      const jwtOrg = Org.make({ fixture: { ...OrgFixture.defaultFixture, jwtPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString() } })
+      const jwtUrl = "https://jwt-org.my.salesforce.com"
+      server.use(...handlers(jwtOrg, jwtUrl))
+      const pem = (key: KeyObject) => Redacted.make(key.export({ type: "pkcs8", format: "pem" }).toString())
+      const jwtConfig = (key: KeyObject): SalesforceSession.SessionConfig => ({
+        credentials: Credentials.jwtBearer({ clientId: jwtOrg.credentials.clientId, username: jwtOrg.credentials.username, privateKey: pem(key) }),
+        login: { loginUrl: jwtUrl },
+        tokenRetry: noDelayRetry
+      })
+      const session = yield* withSession(jwtConfig(privateKey), (service) => service.current)
+      expect(session.instanceUrl).toBe(jwtUrl)
+      const wrongKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
+      const refused = yield* Effect.flip(withSession(jwtConfig(wrongKey), () => Effect.void))
+      expect(refused).toMatchObject({ reason: "InvalidGrant" })
+      const notAKey = yield* Effect.flip(
+        withSession(
+          { ...jwtConfig(privateKey), credentials: Credentials.jwtBearer({ clientId: "id", username: "u", privateKey: Redacted.make("not a key") }) },
+          () => Effect.void
+        )
+      )
+      expect(notAKey).toMatchObject({ reason: "InvalidPrivateKey" })
+      expect(notAKey.message).not.toContain("not a key")
+    }))
 
   it.effect("refuses client credentials on the shared login host before sending anything", () =>
     Effect.gen(function* () {

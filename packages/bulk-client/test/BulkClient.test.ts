@@ -145,6 +145,20 @@ describe("BulkClient", () => {
       })
     ))
 
+  it.effect("lists jobs across pages", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const jobsPastOnePage = 1_001
+        yield* Effect.forEach(Array.from({ length: jobsPastOnePage }), () => client.createJob({ object: "Lead", operation: "insert" }), {
+          concurrency: 8,
+          discard: true
+        })
+        const listed = yield* Stream.runCount(client.listJobs)
+        expect(listed).toBe(jobsPastOnePage)
+        expect(org.stats().calls.list).toBe(2)
+      })
+    ))
+
   it.effect("polls 1 s apart, growing ×1.5, and times out without touching the job", () =>
     withClient((client) =>
       Effect.gen(function* () {
