@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
+import * as Effect from "effect/Effect"
+import { readdirSync, writeFileSync } from "node:fs"
+import * as path from "node:path"
+import { runCli, workspace } from "./support.js"
+
+const org = Org.make({ faults: { processingDelayMs: 0 } })
+let server: { readonly url: string; readonly close: () => Promise<void> }
+beforeAll(async () => {
+  server = await EmulatorServer.start(org, { port: 0 })
+})
+afterAll(async () => {
+  await server.close()
+})
+
+const env = () => ({
+  SALESFORCE_CLIENT_ID: org.credentials.clientId,
+  SALESFORCE_CLIENT_SECRET: org.credentials.clientSecret,
+  SALESFORCE_REFRESH_TOKEN: org.credentials.refreshToken
+})
+
+const sync = (name: string, object: string, file: string, mappings: string, extra = "") => `name: ${name}
+org: ${server.url}
+source:
+  type: file
+  path: ${file}
+  format: jsonl
+object: ${object}
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+${mappings}rejects:
+  type: local
+  directory: .rejects
+${extra}`
+
+describe("replay", () => {
+  it.live("resubmits rows Salesforce refused, as they were sent, once the org is fixed", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace(
+        {
+          "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n"),
+          "contacts.yaml": sync("contacts", "Contact", "contacts.jsonl", "  External_Id__c: key\n  LastName: last\n  Account.External_Id__c: account\n")
+        },
+        {
+          "accounts.jsonl": "",
+          "contacts.jsonl": '{"key":"RP-1","last":"Early","account":"ACC-LATE"}\n{"key":"RP-2","last":"Fine","account":null}\n'
+        }
+      )
+      const first = yield* runCli(["sync", "--sync", "contacts"], { cwd: root, env: env() })
+      expect(first.stdout).toContain("INVALID_FIELD")
+      const runDir = readdirSync(path.join(root, ".rejects"))[0] ?? ""
+      expect(org.storedRecords("Contact").filter((contact) => contact["External_Id__c"] === "RP-1")).toHaveLength(0)
+
+      // The fix: the missing parent arrives.
+      writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-LATE","name":"Late Industries"}\n')
+      const accounts = yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })
+      expect(accounts.code).toBe(0)
+
+      const replayed = yield* runCli(["replay", "--from", `.rejects/${runDir}`], { cwd: root, env: env() })
+      expect(replayed.code).toBe(0)
+      const late = org.storedRecords("Account").find((account) => account["External_Id__c"] === "ACC-LATE")
+      const contact = org.storedRecords("Contact").find((record) => record["External_Id__c"] === "RP-1")
+      expect(contact).toMatchObject({ LastName: "Early", AccountId: late?.["Id"] })
+      expect(org.storedRecords("Contact").filter((record) => record["External_Id__c"] === "RP-1")).toHaveLength(1)
+    })
+  )
+})
