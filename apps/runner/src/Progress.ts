@@ -92,7 +92,8 @@ export class Progress {
     if (this.syncName === undefined) return undefined
     const elapsedSeconds = Math.max((now - this.startedAt) / 1000, 0.001)
     const rate = Math.round(this.recordsRead / elapsedSeconds)
-    return `${this.syncName}: ${this.recordsRead.toLocaleString("en-US")} records (${rate.toLocaleString("en-US")}/s), ${this.inFlight} job${this.inFlight === 1 ? "" : "s"} in flight, ${this.rejectedCount} rejected`
+    const records = `${this.recordsRead.toLocaleString("en-US")} record${this.recordsRead === 1 ? "" : "s"}`
+    return `${this.syncName}: ${records} (${rate.toLocaleString("en-US")}/s), ${this.inFlight} job${this.inFlight === 1 ? "" : "s"} in flight, ${this.rejectedCount} rejected`
   }
 
   draw(now: number): void {

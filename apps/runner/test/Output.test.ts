@@ -1,0 +1,56 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Progress } from "../src/Progress.js"
+import { mask, Redactor } from "../src/Redactor.js"
+
+const captured = (isTTY: boolean) => {
+  const written = { stdout: "", stderr: "" }
+  return {
+    written,
+    output: {
+      stdout: (text: string) => void (written.stdout += text),
+      stderr: (text: string) => void (written.stderr += text),
+      isTTY
+    }
+  }
+}
+
+describe("Redactor", () => {
+  it("masks every registered secret, longest first, and a URL's password decoded or not", () => {
+    const redactor = new Redactor()
+    redactor.addAll(["s3cr3t-token", "s3cr3t", "postgres://app:p%40ss-word@db:5432/warehouse", "abc"])
+    expect(redactor.scrub("token s3cr3t-token, short s3cr3t, abc stays")).toBe(`token ${mask}, short ${mask}, abc stays`)
+    expect(redactor.scrub("auth failed for p@ss-word / p%40ss-word")).toBe(`auth failed for ${mask} / ${mask}`)
+    expect(redactor.scrub("connect postgres://app:p%40ss-word@db:5432/warehouse")).toBe(`connect ${mask}`)
+  })
+})
+
+describe("Progress", () => {
+  it("draws a live line on a terminal with records/s, jobs in flight and rejects, scrubbed", () => {
+    const redactor = new Redactor()
+    redactor.add("hunter22")
+    const { written, output } = captured(true)
+    const progress = new Progress(output, redactor)
+    progress.start("contacts-hunter22", 0)
+    for (let index = 0; index < 1500; index++) progress.recordRead()
+    progress.jobStarted()
+    progress.jobStarted()
+    progress.jobEnded()
+    progress.rejected([{ statusCode: "STRING_TOO_LONG", message: "Name: data value too large: hunter22", fields: ["Name"] }])
+    progress.draw(2_000)
+    expect(written.stderr).toContain(`contacts-${mask}: 1,500 records (750/s), 1 job in flight, 1 rejected`)
+    expect(written.stderr).not.toContain("hunter22")
+    expect(progress.rejectSamples).toEqual([{ statusCode: "STRING_TOO_LONG", message: `Name: data value too large: ${mask}`, fields: ["Name"] }])
+    progress.log("a log line")
+    expect(written.stderr.endsWith("\r\u001b[2Ka log line\n")).toBe(true)
+  })
+
+  it("draws nothing when stderr is not a terminal", () => {
+    const { written, output } = captured(false)
+    const progress = new Progress(output, new Redactor())
+    progress.start("accounts", 0)
+    progress.recordRead()
+    progress.draw(1_000)
+    expect(written.stderr).toBe("")
+    expect(progress.line(1_000)).toBe("accounts: 1 record (1/s), 0 jobs in flight, 0 rejected")
+  })
+})
