@@ -5,7 +5,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { rename, writeFile } from "node:fs/promises"
+import { StateLine } from "@sfdc-activation/airbyte-protocol"
+import { mkdir, rename, writeFile } from "node:fs/promises"
 import * as path from "node:path"
 
 const StateMessage = Schema.Struct({
@@ -30,23 +31,24 @@ export const resolvePath = (baseDir: string, file: string): string => path.resol
 
 export interface StateFile {
   /** The states to resume from, after `line` was released. */
-  readonly merge: (line: string) => ReadonlyArray<unknown>
+  readonly merge: (line: string) => ReadonlyArray<string>
   readonly write: (line: string, file: string) => Effect.Effect<void, StateFileError>
 }
 
 export const make = (): StateFile => {
-  const byStream = new Map<string, unknown>()
-  const merge = (line: string): ReadonlyArray<unknown> => {
+  /** Each stream's latest state, as the exact text the source sent (numbers beyond 2^53 stay exact). */
+  const byStream = new Map<string, string>()
+  const merge = (line: string): ReadonlyArray<string> => {
     const decoded = decodeLine(line)
-    if (decoded._tag === "None") return [...byStream.values()]
-    const state = decoded.value.state
-    const stream = decodeStreamState(state)
+    const text = StateLine.stateText(line)
+    if (decoded._tag === "None" || text === undefined) return [...byStream.values()]
+    const stream = decodeStreamState(decoded.value.state)
     if (stream._tag === "Some") {
       const descriptor = stream.value.stream.stream_descriptor
-      byStream.set(`${descriptor.namespace ?? ""}.${descriptor.name}`, state)
+      byStream.set(`${descriptor.namespace ?? ""}.${descriptor.name}`, text)
     } else {
       byStream.clear()
-      byStream.set("", state)
+      byStream.set("", text)
     }
     return [...byStream.values()]
   }
@@ -57,7 +59,8 @@ export const make = (): StateFile => {
         try: async () => {
           const states = merge(line)
           const temporary = `${file}.partial`
-          await writeFile(temporary, `${JSON.stringify(states, null, 2)}\n`)
+          await mkdir(path.dirname(file), { recursive: true })
+          await writeFile(temporary, `[\n${states.map((state) => `  ${state}`).join(",\n")}\n]\n`)
           await rename(temporary, file)
         },
         catch: (cause) => new StateFileError({ file, detail: cause instanceof Error ? cause.message : String(cause) })

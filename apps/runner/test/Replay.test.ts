@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
-import { readdirSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { runCli, workspace } from "./support.js"
 
@@ -64,6 +64,45 @@ describe("replay", () => {
       const contact = org.storedRecords("Contact").find((record) => record["External_Id__c"] === "RP-1")
       expect(contact).toMatchObject({ LastName: "Early", AccountId: late?.["Id"] })
       expect(org.storedRecords("Contact").filter((record) => record["External_Id__c"] === "RP-1")).toHaveLength(1)
+    })
+  )
+})
+
+describe("airbyte source state", () => {
+  it.live("writes the source's merged STATE to stateFile once the records before it are settled", () =>
+    Effect.gen(function* () {
+      const state = (name: string, cursor: string) =>
+        `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"${name}"},"stream_state":{"cursor":${cursor}}}}}`
+      const record = (key: string, last: string) => JSON.stringify({ type: "RECORD", record: { stream: "people", emitted_at: 1, data: { key, last } } })
+      const messages = [record("ST-1", "One"), state("people", "1"), state("other", '"x"'), record("ST-2", "Two"), state("people", "12345678901234567890")]
+      const root = yield* workspace(
+        {
+          "people.yaml": `name: people
+org: ${server.url}
+source:
+  type: airbyte
+  file: messages.jsonl
+  stream: people
+  stateFile: state/people.json
+object: Contact
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+  External_Id__c: key
+  LastName: last
+`
+        },
+        { "messages.jsonl": `${messages.join("\n")}\n` }
+      )
+      const result = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(result.code).toBe(0)
+      const saved = readFileSync(path.join(root, "state/people.json"), "utf8")
+      expect(saved).toContain('"cursor":12345678901234567890')
+      expect(JSON.parse(saved.replace(/12345678901234567890/, "0"))).toEqual([
+        { type: "STREAM", stream: { stream_descriptor: { name: "people" }, stream_state: { cursor: 0 } } },
+        { type: "STREAM", stream: { stream_descriptor: { name: "other" }, stream_state: { cursor: "x" } } }
+      ])
+      expect(org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith("ST-"))).toHaveLength(2)
     })
   )
 })

@@ -86,6 +86,14 @@ const objectMembers = (text: string, open: number): { members: Array<Member>; cl
 
 const statsJson = (stats: StateStats): string => JSON.stringify(stats)
 
+/** The exact text of the STATE line's `state` object (to store or pass on unchanged), if it has one. */
+export const stateText = (line: string): string | undefined => {
+  const text = line.trim()
+  const state = objectMembers(text, skipWhitespace(text, 0)).members.find((member) => member.key === "state")
+  if (state === undefined || text.charCodeAt(state.valueStart) !== 123) return undefined
+  return text.slice(state.valueStart, state.end)
+}
+
 /**
  * The STATE line `line` (as received) with `state.destinationStats` set to `stats`;
  * every other byte of the state stays as it was.

@@ -48,4 +48,10 @@ describe("StateLine", () => {
       '{"type":"STATE","state":{"destinationStats":{"recordCount":0}}}'
     )
   })
+
+  it("gives the state object's exact text", () => {
+    const line = '{"type":"STATE", "state": {"type":"GLOBAL","global":{"shared_state":{"lsn":98765432109876543210},"stream_states":[]}} }'
+    expect(StateLine.stateText(line)).toBe('{"type":"GLOBAL","global":{"shared_state":{"lsn":98765432109876543210},"stream_states":[]}}')
+    expect(StateLine.stateText('{"type":"STATE"}')).toBeUndefined()
+  })
 })
