@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
+import * as Effect from "effect/Effect"
+import * as fs from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import S3rver from "s3rver"
+import { runCli, workspace } from "./support.js"
+
+const org = Org.make({ faults: { processingDelayMs: 0 } })
+const bucket = "runner-rejects"
+let emulator: { readonly url: string; readonly close: () => Promise<void> }
+let s3: http.Server
+let s3Endpoint = ""
+
+beforeAll(async () => {
+  emulator = await EmulatorServer.start(org, { port: 0 })
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "runner-s3-"))
+  const s3rver = new S3rver({ directory, silent: true, configureBuckets: [{ name: bucket }] })
+  await s3rver.configureBuckets()
+  s3 = http.createServer(s3rver.callback())
+  await new Promise<void>((resolve) => s3.listen(0, "127.0.0.1", resolve))
+  const address: AddressInfo | string | null = s3.address()
+  s3Endpoint = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+})
+afterAll(async () => {
+  await emulator.close()
+  await new Promise<void>((resolve) => s3.close(() => resolve()))
+})
+
+describe("rejects in S3", () => {
+  it.live("stores a run's rejects in the bucket, and replays them from s3://", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace(
+        {
+          "leads.yaml": `name: leads
+org: ${emulator.url}
+source:
+  type: file
+  path: leads.jsonl
+  format: jsonl
+object: Lead
+operation: insert
+mappings:
+  LastName: last
+  Company: company
+rejects:
+  type: s3
+  bucket: ${bucket}
+  region: us-east-1
+  endpoint: ${s3Endpoint}
+  path: salesforce/rejects
+  accessKeyId: \${S3_KEY}
+  secretAccessKey: \${S3_SECRET}
+`
+        },
+        { "leads.jsonl": '{"last":"Kept","company":"Acme"}\n{"last":"Nameless"}\n' }
+      )
+      const env = {
+        SALESFORCE_CLIENT_ID: org.credentials.clientId,
+        SALESFORCE_CLIENT_SECRET: org.credentials.clientSecret,
+        SALESFORCE_REFRESH_TOKEN: org.credentials.refreshToken,
+        S3_KEY: "S3RVER",
+        S3_SECRET: "S3RVER"
+      }
+      const first = yield* runCli(["sync"], { cwd: root, env })
+      expect(first.code).toBe(0)
+      const location = /s3:\/\/[^\s]+/.exec(first.stdout)?.[0] ?? ""
+      expect(location.startsWith(`s3://${bucket}/salesforce/rejects/`)).toBe(true)
+      const replayed = yield* runCli(["replay", "--from", location], { cwd: root, env })
+      expect(replayed.stdout).toContain("REQUIRED_FIELD_MISSING")
+      expect(replayed.stdout).toMatch(/1 read/)
+      expect(`${first.stdout}${first.stderr}${replayed.stdout}${replayed.stderr}`).not.toContain(org.credentials.clientSecret)
+    })
+  )
+})

@@ -1,0 +1,14 @@
+// The part of s3rver's (untyped) API the tests use.
+declare module "s3rver" {
+  import type { IncomingMessage, ServerResponse } from "node:http"
+  interface S3rverOptions {
+    readonly directory: string
+    readonly silent?: boolean
+    readonly configureBuckets?: ReadonlyArray<{ readonly name: string }>
+  }
+  export default class S3rver {
+    constructor(options: S3rverOptions)
+    configureBuckets(): Promise<void>
+    callback(): (request: IncomingMessage, response: ServerResponse) => void
+  }
+}
