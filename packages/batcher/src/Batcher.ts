@@ -5,15 +5,17 @@
  * memory stays flat whatever the batch size. Every batch carries its lineage (ordinal range and
  * the checkpoints it covers) so the caller can release state exactly.
  *
- * Temp files live in one directory per stream run. A batch's file is removed by `release` (or
- * `use`), and whatever is left is removed when the stream ends, fails or is interrupted: consume
- * batches inside the stream (`Stream.mapEffect`), not after it has been collected.
+ * Temp files live in one directory per stream run. A batch's file is removed by its `release`
+ * (`use` releases whatever the outcome, also on interruption), and it outlives the stream until
+ * then, so batches can still be uploading when the stream ends. A batch not yet handed out is
+ * removed when the stream ends, fails or is interrupted; the directory goes with the last file.
  */
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
@@ -204,14 +206,30 @@ export const batches =
         let pendingSince: number | undefined
         let ended = false
 
-        yield* Effect.addFinalizer(() =>
+        /** Files of batches handed out and not yet released. */
+        const outstanding = new Set<string>()
+        let streamClosed = false
+        const removeDirectoryWhenIdle = Effect.suspend(() => {
+          const directory = tempDirectory
+          if (!streamClosed || outstanding.size > 0 || directory === undefined) return Effect.void
+          tempDirectory = undefined
+          return Effect.ignore(Effect.tryPromise(() => rm(directory, { recursive: true, force: true })))
+        })
+
+        // When the stream ends normally, a batch still being uploaded keeps its file (and the
+        // directory): with concurrent consumers the stream ends while earlier batches are in use,
+        // and the directory goes with the last release. When it fails or is interrupted, its
+        // consumers are going away too, and every file goes at once.
+        yield* Effect.addFinalizer((exit) =>
           Effect.gen(function* () {
             const open = current?.file
-            if (open !== undefined) yield* Effect.ignore(Effect.tryPromise(() => open.handle.close()))
-            const directory = tempDirectory
-            if (directory !== undefined) {
-              yield* Effect.ignore(Effect.tryPromise(() => rm(directory, { recursive: true, force: true })))
+            if (open !== undefined) {
+              yield* Effect.ignore(Effect.tryPromise(() => open.handle.close()))
+              yield* removeFile(open.path)
             }
+            streamClosed = true
+            if (Exit.isFailure(exit)) outstanding.clear()
+            yield* removeDirectoryWhenIdle
           })
         )
 
@@ -276,7 +294,10 @@ export const batches =
                 catch: tempFileFailed(`cannot close batch file ${file.path}`)
               })
               body = fileBody(file.path, batch.bytes)
-              release = removeFile(file.path)
+              outstanding.add(file.path)
+              release = Effect.suspend(() =>
+                outstanding.delete(file.path) ? Effect.zipRight(removeFile(file.path), removeDirectoryWhenIdle) : Effect.void
+              )
             }
             const batchOut: Batch = {
               _tag: "Batch",

@@ -231,21 +231,40 @@ describe("Batcher.batches", () => {
         expect(readdirSync(tempDir)).toEqual([])
       }))
 
-    it.effect("removes unreleased files when the stream succeeds", () =>
+    it.effect("keeps a handed-out batch's file past the end of the stream until it is released", () =>
       Effect.gen(function* () {
         const tempDir = freshTempDir()
-        const paths: Array<string> = []
+        const batches: Array<Batcher.Batch> = []
         yield* rows(20).pipe(
           Batcher.batches({ ...spilling(tempDir), maxBatchRows: 5 }),
-          Stream.runForEach((output) =>
-            Effect.sync(() => {
-              if (output._tag === "Batch") paths.push(Option.getOrElse(output.body.path, () => ""))
-              expect(paths.every(existsSync)).toBe(true)
-            })
-          )
+          Stream.runForEach((output) => Effect.sync(() => (output._tag === "Batch" ? batches.push(output) : 0)))
         )
-        expect(paths).toHaveLength(4)
-        expect(paths.some(existsSync)).toBe(false)
+        expect(batches).toHaveLength(4)
+        const paths = batches.map((batch) => Option.getOrElse(batch.body.path, () => ""))
+        expect(paths.every(existsSync)).toBe(true)
+        expect(yield* bodyText(batches[3] as Batcher.Batch)).toContain("15,")
+        for (const batch of batches.slice(0, 3)) yield* batch.release
+        expect(paths.map(existsSync)).toEqual([false, false, false, true])
+        yield* (batches[3] as Batcher.Batch).release
+        expect(readdirSync(tempDir)).toEqual([])
+      }))
+
+    it.live("lets concurrent uploads read their files after the input has ended", () =>
+      Effect.gen(function* () {
+        const tempDir = freshTempDir()
+        const texts = yield* rows(20).pipe(
+          Batcher.batches({ ...spilling(tempDir), maxBatchRows: 5 }),
+          Stream.mapEffect(
+            (output) =>
+              output._tag === "Batch"
+                ? Batcher.use(output, (batch) => Effect.zipRight(Effect.sleep("20 millis"), bodyText(batch)))
+                : Effect.succeed(""),
+            { concurrency: 4 }
+          ),
+          Stream.runCollect
+        )
+        expect(Chunk.toArray(texts).filter((text) => text !== "")).toHaveLength(4)
+        expect(Chunk.toArray(texts).every((text) => text === "" || text.startsWith(header))).toBe(true)
         expect(readdirSync(tempDir)).toEqual([])
       }))
 
