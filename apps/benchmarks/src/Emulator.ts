@@ -1,0 +1,62 @@
+/**
+ * The emulator server as its own process (so its memory is never counted as a subject's), with
+ * its admin API: credentials, stats (API calls by kind), faults and reset.
+ */
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import * as path from "node:path"
+import * as readline from "node:readline"
+
+export interface Credentials {
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly refreshToken: string
+}
+
+export interface Stats {
+  readonly calls: Readonly<Record<string, number>> & { readonly total: number }
+  readonly records: Readonly<Record<string, number>>
+  readonly rowsProcessed: number
+  readonly rowsFailed: number
+}
+
+export interface Emulator {
+  readonly url: string
+  readonly credentials: () => Promise<Credentials>
+  readonly stats: () => Promise<Stats>
+  readonly reset: () => Promise<void>
+  readonly setFaults: (faults: Record<string, unknown>) => Promise<void>
+  readonly stop: () => Promise<void>
+}
+
+export const serverScript = path.resolve(import.meta.dirname, "../../../packages/salesforce-emulator/dist/server.js")
+
+const json = async <A>(response: Response): Promise<A> => {
+  if (!response.ok) throw new Error(`emulator admin API: HTTP ${response.status} ${await response.text()}`)
+  return (await response.json()) as A
+}
+
+/** Starts `node dist/server.js --port 0` and waits for its `listening on URL` line. */
+export const start = async (): Promise<Emulator> => {
+  const child = spawn(process.execPath, ["--max-old-space-size=8192", serverScript, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] })
+  const lines = readline.createInterface({ input: child.stdout })
+  const [first] = (await once(lines, "line")) as [string]
+  lines.close()
+  child.stdout.resume()
+  const url = /listening on (\S+)/.exec(first)?.[1]
+  if (url === undefined) throw new Error(`emulator did not start: ${first}`)
+  const admin = (suffix: string, init?: RequestInit) => fetch(`${url}/__emulator/${suffix}`, init)
+  return {
+    url,
+    credentials: async () => json<Credentials>(await admin("credentials")),
+    stats: async () => json<Stats>(await admin("stats")),
+    reset: async () => void (await json<unknown>(await admin("reset", { method: "POST" }))),
+    setFaults: async (faults) =>
+      void (await json<unknown>(await admin("faults", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(faults) }))),
+    stop: async () => {
+      const exited = once(child, "exit")
+      child.kill("SIGTERM")
+      await exited
+    }
+  }
+}

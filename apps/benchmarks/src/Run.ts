@@ -1,0 +1,58 @@
+/** What one measured run of a subject produced, and the context every subject gets. */
+import type { Dataset } from "./Data.js"
+import type { Emulator } from "./Emulator.js"
+import type { ProcessFigures } from "./Measure.js"
+
+export type Subject = "floor" | "connector" | "runner" | "jsforce"
+
+export interface RunContext {
+  readonly dataset: Dataset
+  /** A fresh emulator for this run (absent for the floor). */
+  readonly emulator: Emulator
+  /** A scratch directory for configs and outputs of this run. */
+  readonly directory: string
+  /** Extra node flags (`--cpu-prof …`) for the measured process. */
+  readonly nodeFlags: ReadonlyArray<string>
+  /** Contacts the emulator held before the run (its fixture's seed records). */
+  readonly storedBefore: number
+}
+
+export interface RunResult extends ProcessFigures {
+  readonly subject: Subject
+  readonly records: number
+  readonly recordsPerSecond: number
+  /** Salesforce API calls the emulator counted (admin calls excluded), by kind. */
+  readonly apiCalls: number
+  readonly callsByKind: Readonly<Record<string, number>>
+  /** Rows the emulator stored / rejected. */
+  readonly loaded: number
+  readonly failed: number
+  readonly ok: boolean
+  readonly note?: string
+}
+
+/** The figures of a finished process plus the emulator's view of what was loaded. */
+export const result = async (
+  subject: Subject,
+  context: RunContext,
+  figures: ProcessFigures,
+  note?: string
+): Promise<RunResult> => {
+  const stats = await context.emulator.stats()
+  const { total, ...byKind } = stats.calls
+  const loaded = (stats.records["Contact"] ?? 0) - context.storedBefore
+  const callsByKind = Object.fromEntries(Object.entries(byKind).filter(([, count]) => count > 0))
+  const ok = figures.exitCode === 0 && loaded === context.dataset.count && stats.rowsFailed === 0
+  return {
+    subject,
+    records: context.dataset.count,
+    ...figures,
+    recordsPerSecond: context.dataset.count / figures.wallSeconds,
+    apiCalls: total,
+    callsByKind,
+    loaded,
+    failed: stats.rowsFailed,
+    ok,
+    ...(note === undefined ? {} : { note })
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * `nx run benchmarks:bench` (`pnpm bench`): generates the rows once per size, then measures, in one
+ * sitting, the floor, the connector, the runner and jsforce against a fresh emulator server each,
+ * plus the 100-record small sync; writes results/latest.json, results/latest.md and the README table.
+ *
+ * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,runner,jsforce
+ * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_PROFILE=1 runs the connector under `node --cpu-prof`
+ * (figures then include the profiler's cost and are not written to results/).
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as Children from "./Children.js"
+import * as Data from "./Data.js"
+import * as Emulator from "./Emulator.js"
+import * as Profile from "./Profile.js"
+import * as Report from "./Report.js"
+import type { RunContext, RunResult, Subject } from "./Run.js"
+import * as Connector from "./subjects/Connector.js"
+import * as Floor from "./subjects/Floor.js"
+import * as Jsforce from "./subjects/Jsforce.js"
+import * as Runner from "./subjects/Runner.js"
+
+const projectRoot = path.resolve(import.meta.dirname, "..")
+const resultsDir = path.join(projectRoot, "results")
+const workDir = path.join(os.tmpdir(), "sfdc-activation-bench")
+const smallSyncRecords = 100
+
+const list = (name: string, fallback: string) =>
+  (process.env[name] ?? fallback)
+    .split(",")
+    .map((value) => value.trim())
+    .filter((value) => value !== "")
+
+const sizes = list("BENCH_SIZES", "1000000,3000000").map(Number)
+const subjects = list("BENCH_SUBJECTS", "floor,connector,runner,jsforce") as ReadonlyArray<Subject>
+const small = process.env["BENCH_SMALL"] !== "0"
+const profile = process.env["BENCH_PROFILE"] === "1"
+
+const command = [
+  ...(process.env["BENCH_SIZES"] === undefined ? [] : [`BENCH_SIZES=${sizes.join(",")}`]),
+  ...(process.env["BENCH_SUBJECTS"] === undefined ? [] : [`BENCH_SUBJECTS=${subjects.join(",")}`]),
+  ...(process.env["BENCH_CONNECTOR_JOBS"] === undefined ? [] : [`BENCH_CONNECTOR_JOBS=${process.env["BENCH_CONNECTOR_JOBS"]}`]),
+  "pnpm bench"
+].join(" ")
+
+const log = (text: string) => process.stdout.write(`${text}\n`)
+
+const describeRun = (run: RunResult) =>
+  `  ${run.subject.padEnd(9)} ${run.ok ? "ok    " : "FAILED"} ${run.wallSeconds.toFixed(2).padStart(7)} s  ${Math.round(run.recordsPerSecond).toLocaleString("en-US").padStart(9)} rec/s  CPU ${run.cpuSeconds.toFixed(2).padStart(6)} s  RSS ${run.peakRssMiB.toFixed(0).padStart(5)} MiB  calls ${run.apiCalls} ${JSON.stringify(run.callsByKind)}`
+
+const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: string): Promise<RunResult> => {
+  const directory = path.join(workDir, `${subject}-${dataset.count}`)
+  mkdirSync(directory, { recursive: true })
+  const emulator = await Emulator.start()
+  const profileDir = path.join(directory, "profile")
+  const nodeFlags = profile && subject === "connector" ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
+  const storedBefore = (await emulator.stats()).records["Contact"] ?? 0
+  const context: RunContext = { dataset, emulator, directory, nodeFlags, storedBefore }
+  try {
+    const run = await (subject === "floor"
+      ? Floor.run(context, childDirectory)
+      : subject === "connector"
+        ? Connector.run(context)
+        : subject === "runner"
+          ? Runner.run(context)
+          : Jsforce.run(context, childDirectory))
+    log(describeRun(run))
+    if (!run.ok) log(`    see ${directory} (stdout / stderr of the run)`)
+    if (nodeFlags.length > 0) {
+      const [file] = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"))
+      if (file !== undefined) log(`\nconnector CPU profile ${path.join(profileDir, file)}:\n${Profile.formatHotSpots(Profile.hotSpots(path.join(profileDir, file), Connector.mainScript))}\n`)
+    }
+    return run
+  } finally {
+    await emulator.stop()
+  }
+}
+
+const replaceBetween = (text: string, start: string, end: string, body: string) => {
+  const from = text.indexOf(start)
+  const to = text.indexOf(end)
+  return from === -1 || to === -1 ? `${text}\n${start}\n${body}\n${end}\n` : `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`
+}
+
+mkdirSync(workDir, { recursive: true })
+const childDirectory = await Children.bundle()
+const runs: Array<RunResult> = []
+let recordBytes = 0
+for (const size of sizes) {
+  log(`N = ${size.toLocaleString("en-US")}: generating rows in ${workDir}`)
+  const dataset = await Data.generate(workDir, size)
+  recordBytes = Math.round(dataset.jsonlBytes / size)
+  log(`  ${(dataset.jsonlBytes / 1024 / 1024).toFixed(0)} MiB of RECORD lines (~${recordBytes} bytes each), ${(dataset.csvBytes / 1024 / 1024).toFixed(0)} MiB CSV`)
+  for (const subject of subjects) runs.push(await measure(subject, dataset, childDirectory))
+}
+const smallRuns: Array<RunResult> = []
+if (small) {
+  log(`small sync: ${smallSyncRecords} records, default processing delay`)
+  const dataset = await Data.generate(workDir, smallSyncRecords)
+  for (const subject of subjects.filter((name) => name === "connector" || name === "runner")) smallRuns.push(await measure(subject, dataset, childDirectory))
+}
+
+const cpus = os.cpus()
+const results: Report.Results = {
+  generatedAt: new Date().toISOString(),
+  command,
+  machine: {
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.versions.node,
+    platform: `${os.platform()} ${os.release()}`
+  },
+  recordBytes,
+  runs,
+  small: smallRuns
+}
+const table = Report.markdown(results)
+log(`\n${table}`)
+if (profile) {
+  log("profiled run: results/ left unchanged")
+} else {
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(path.join(resultsDir, "latest.json"), `${JSON.stringify({ ...results, targets: Report.targets(results) }, null, 2)}\n`)
+  writeFileSync(path.join(resultsDir, "latest.md"), table)
+  const readme = path.join(projectRoot, "README.md")
+  writeFileSync(readme, replaceBetween(readFileSync(readme, "utf8"), "<!-- bench:start -->", "<!-- bench:end -->", table))
+  log(`wrote ${path.relative(process.cwd(), resultsDir)}/latest.json, latest.md and the README table`)
+}
