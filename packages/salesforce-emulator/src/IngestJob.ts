@@ -36,6 +36,27 @@ export interface JobSpec {
 /** Salesforce's timestamp format: `2024-06-01T10:00:00.000+0000`. */
 export const salesforceTimestamp = (date: Date): string => date.toISOString().replace("Z", "+0000")
 
+/** Most characters joined into one string; results of millions of rows exceed V8's string limit. */
+const maxJoinedChars = 16 * 1024 * 1024
+
+/** The bytes of `parts` concatenated, joined a slice at a time. */
+const joinLarge = (parts: ReadonlyArray<string>): Buffer => {
+  const buffers: Array<Buffer> = []
+  let slice: Array<string> = []
+  let sliceChars = 0
+  for (const part of parts) {
+    slice.push(part)
+    sliceChars += part.length
+    if (sliceChars >= maxJoinedChars) {
+      buffers.push(Buffer.from(slice.join(""), "utf8"))
+      slice = []
+      sliceChars = 0
+    }
+  }
+  buffers.push(Buffer.from(slice.join(""), "utf8"))
+  return buffers.length === 1 && buffers[0] !== undefined ? buffers[0] : Buffer.concat(buffers)
+}
+
 export class IngestJob {
   state: JobState = "Open"
   readonly createdDate: Date
@@ -126,7 +147,7 @@ export class IngestJob {
   }
 
   /** `"sf__Id","sf__Created",<original columns>` for every successful row. */
-  successfulResults(): string {
+  successfulResults(): Buffer {
     const eol = this.lineEnding
     const delimiter = this.spec.columnDelimiter
     const parts: Array<string> = [`"sf__Id"${delimiter}"sf__Created"${delimiter}${this.header}${eol}`]
@@ -136,11 +157,11 @@ export class IngestJob {
       const created = outcome === Outcome.created ? "true" : "false"
       parts.push(`"${this.ids[row] ?? ""}"${delimiter}"${created}"${delimiter}${this.rowText(row)}${eol}`)
     }
-    return parts.join("")
+    return joinLarge(parts)
   }
 
   /** `"sf__Id","sf__Error",<original columns>` for every failed row. */
-  failedResults(): string {
+  failedResults(): Buffer {
     const eol = this.lineEnding
     const delimiter = this.spec.columnDelimiter
     const parts: Array<string> = [`"sf__Id"${delimiter}"sf__Error"${delimiter}${this.header}${eol}`]
@@ -149,18 +170,18 @@ export class IngestJob {
       const error = Csv.quoted(this.errors.get(row) ?? "")
       parts.push(`"${this.ids[row] ?? ""}"${delimiter}${error}${delimiter}${this.rowText(row)}${eol}`)
     }
-    return parts.join("")
+    return joinLarge(parts)
   }
 
   /** `<original columns>` for every row never attempted (after Failed or Aborted). */
-  unprocessedRecords(): string {
+  unprocessedRecords(): Buffer {
     const eol = this.lineEnding
-    if (this.content === undefined) return ""
+    if (this.content === undefined) return Buffer.alloc(0)
     const parts: Array<string> = [`${this.header}${eol}`]
     for (const row of this.resultOrder()) {
       if (this.outcomes[row] === Outcome.unprocessed) parts.push(`${this.rowText(row)}${eol}`)
     }
-    return parts.join("")
+    return joinLarge(parts)
   }
 
   /** The JobInfo body of create / close / abort. */

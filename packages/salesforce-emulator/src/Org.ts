@@ -707,14 +707,13 @@ export class Org {
 
   private results(job: IngestJob, which: "successfulResults" | "failedResults" | "unprocessedrecords", request: Request): Response {
     if (!job.isTerminal) return this.invalidJobState(`Job ${job.spec.id} is not complete: its state is ${job.state}`)
-    const csv =
+    const body =
       which === "successfulResults" ? job.successfulResults() : which === "failedResults" ? job.failedResults() : job.unprocessedRecords()
     const headers: Record<string, string> = { "Content-Type": "text/csv; charset=UTF-8" }
     if (wantsGzip(request)) {
-      const body = zlib.gzipSync(csv)
-      return new Response(body, { status: 200, headers: { ...headers, "Content-Encoding": "gzip", "Content-Length": String(body.byteLength) } })
+      const zipped = zlib.gzipSync(body)
+      return new Response(zipped, { status: 200, headers: { ...headers, "Content-Encoding": "gzip", "Content-Length": String(zipped.byteLength) } })
     }
-    const body = Buffer.from(csv, "utf8")
     return new Response(body, { status: 200, headers: { ...headers, "Content-Length": String(body.byteLength) } })
   }
 
