@@ -60,6 +60,14 @@ export class SalesforceSession extends Context.Tag("@sfdc-activation/auth/Salesf
   SalesforceSessionService
 >() {}
 
+interface Renewed {
+  readonly session: Session
+  readonly granted: boolean
+}
+
+/** Renewals one request may go through when the sessions it is given keep dying (never a loop). */
+const maxSessionRenewals = 3
+
 /** The JWT `aud` claim: the shared login host (test for sandboxes), or a loopback emulator's origin. */
 const jwtAudience = (target: LoginUrl.LoginTarget, loginOrigin: string): string => {
   if (LoginUrl.isSharedLoginHost(loginOrigin)) return loginOrigin
@@ -103,28 +111,41 @@ export const make = (
 
     const state = yield* SynchronizedRef.make(yield* grant(0))
 
-    const refresh = (stale: Session): Effect.Effect<Session, AuthError> =>
-      SynchronizedRef.modifyEffect(state, (session) =>
+    /** Replaces `stale` unless another fiber already did; says whether this call granted the new session. */
+    const renew = (stale: Session): Effect.Effect<Renewed, AuthError> =>
+      SynchronizedRef.modifyEffect(state, (session): Effect.Effect<readonly [Renewed, Session], AuthError> =>
         session.generation !== stale.generation
-          ? Effect.succeed([session, session] as const)
-          : Effect.map(grant(session.generation + 1), (fresh) => [fresh, fresh] as const)
+          ? Effect.succeed([{ session, granted: false }, session] as const)
+          : Effect.map(grant(session.generation + 1), (fresh) => [{ session: fresh, granted: true }, fresh] as const)
       )
 
+    const refresh = (stale: Session): Effect.Effect<Session, AuthError> => Effect.map(renew(stale), (renewed) => renewed.session)
+
+    /**
+     * A 401 renews the session and replays the request. A 401 on a session this request's own
+     * refresh granted is final; one on a session another request renewed (which may have died
+     * since, under concurrent load) is renewed again, a bounded number of times.
+     */
     const send = (
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | AuthError> =>
       Effect.gen(function* () {
-        const session = yield* SynchronizedRef.get(state)
-        const response = yield* http.execute(authorize(request, session))
-        if (response.status !== 401) return response
-        const fresh = yield* refresh(session)
-        const replayed = yield* http.execute(authorize(request, fresh))
-        if (replayed.status !== 401) return replayed
-        return yield* new AuthError({
-          reason: "SessionRejected",
-          description: "Salesforce refused a freshly issued session (INVALID_SESSION_ID); check the user's API permissions",
-          status: 401
-        })
+        let session = yield* SynchronizedRef.get(state)
+        let ownGrant = false
+        for (let renewals = 0; ; renewals++) {
+          const response = yield* http.execute(authorize(request, session))
+          if (response.status !== 401) return response
+          if (ownGrant || renewals >= maxSessionRenewals) {
+            return yield* new AuthError({
+              reason: "SessionRejected",
+              description: "Salesforce refused a freshly issued session (INVALID_SESSION_ID); check the user's API permissions",
+              status: 401
+            })
+          }
+          const renewed = yield* renew(session)
+          session = renewed.session
+          ownGrant = renewed.granted
+        }
       })
 
     return {

@@ -63,7 +63,11 @@ export class BulkApiError extends Schema.TaggedError<BulkApiError>()("BulkApiErr
     const code = this.errorCode === undefined ? "" : ` ${this.errorCode}:`
     const usage =
       this.apiUsage === undefined ? "" : `; API requests used ${this.apiUsage.used} of ${this.apiUsage.max} in the last 24 hours`
-    return `Salesforce ${this.call} call failed${job}: ${this.reason}:${code} ${this.detail}${usage}`
+    const resets =
+      this.reason === "RateLimited"
+        ? ". The org's daily limit is counted over a rolling 24 hours: it frees up as the calls of the past 24 hours age out, so run again later"
+        : ""
+    return `Salesforce ${this.call} call failed${job}: ${this.reason}:${code} ${this.detail}${usage}${resets}`
   }
 
   /** Whether retrying the same call may succeed. */

@@ -133,7 +133,8 @@ const decodeJson =
       Effect.mapError(
         (error) =>
           new BulkApiError({
-            reason: "UnexpectedResponse",
+            // A body that breaks off is a network failure (retried); one that reads but does not decode is not.
+            reason: error._tag === "ParseError" ? "UnexpectedResponse" : "Network",
             call,
             status: response.status,
             detail: error._tag === "ParseError" ? `unexpected answer: ${error.message}` : "the answer could not be read",
@@ -211,9 +212,20 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
     const setState = (call: "close" | "abort", jobId: string, state: "UploadComplete" | "Aborted") =>
       jobCall(call, HttpClientRequest.patch(`${ingest}/${jobId}`).pipe(HttpClientRequest.bodyUnsafeJson({ state })), jobId)
 
-    const closeJob = (jobId: string) => setState("close", jobId, "UploadComplete")
-    const abortJob = (jobId: string) => setState("abort", jobId, "Aborted")
     const jobInfo = (jobId: string) => jobCall("info", HttpClientRequest.get(`${ingest}/${jobId}`), jobId)
+
+    /**
+     * When the answer to a close is lost, the retry finds the job already closed
+     * (`INVALIDJOBSTATE`): the close did happen, so the job's current state is the answer.
+     */
+    const closeJob = (jobId: string) =>
+      setState("close", jobId, "UploadComplete").pipe(
+        Effect.catchIf(
+          (error): error is BulkApiError => error._tag === "BulkApiError" && error.reason === "InvalidJobState",
+          (error) => Effect.flatMap(jobInfo(jobId), (info) => (info.state === "Open" ? Effect.fail(error) : Effect.succeed(info)))
+        )
+      )
+    const abortJob = (jobId: string) => setState("abort", jobId, "Aborted")
 
     const upload = (jobId: string, body: Stream.Stream<Uint8Array, unknown>, contentLength: number) =>
       send(
@@ -276,30 +288,47 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       )
     }
 
+    /**
+     * A download that breaks off part way is started again, and the rows already delivered
+     * are skipped (a finished job's result sets do not change), so every row comes once.
+     */
     const results = (jobId: string, set: IngestJob.ResultSet): Stream.Stream<ResultRows.ResultRow, CallError> =>
-      Stream.unwrapScoped(
-        Effect.map(
-          retried(
-            send(
-              "results",
-              HttpClientRequest.get(`${ingest}/${jobId}/${set}/`).pipe(
-                HttpClientRequest.setHeaders({ Accept: "text/csv", "Accept-Encoding": "gzip" })
+      Stream.suspend(() => {
+        let delivered = 0
+        const download = Stream.suspend(() => {
+          const skip = delivered
+          return Stream.unwrapScoped(
+            Effect.map(
+              send(
+                "results",
+                HttpClientRequest.get(`${ingest}/${jobId}/${set}/`).pipe(
+                  HttpClientRequest.setHeaders({ Accept: "text/csv", "Accept-Encoding": "gzip" })
+                ),
+                jobId
               ),
-              jobId
-            )
-          ),
-          (response) =>
-            ResultRows.parse(response.stream, {
-              onError: (cause) =>
-                new BulkApiError({
-                  reason: "Network",
-                  call: "results",
-                  jobId,
-                  detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
+              (response) =>
+                ResultRows.parse(response.stream, {
+                  onError: (cause) =>
+                    new BulkApiError({
+                      reason: "Network",
+                      call: "results",
+                      jobId,
+                      detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
+                    })
                 })
+            )
+          ).pipe(
+            Stream.drop(skip),
+            Stream.mapChunks((rows) => {
+              delivered += rows.length
+              return rows
             })
+          )
+        })
+        return download.pipe(
+          Stream.retry(Schedule.whileInput(retry, (error: CallError) => error._tag === "BulkApiError" && error.isTransient))
         )
-      )
+      })
 
     const describeGlobal = retried(
       Effect.flatMap(send("describe", HttpClientRequest.get(`${base}/sobjects/`)), decodeJson(OrgMetadata.GlobalDescribe, "describe"))
