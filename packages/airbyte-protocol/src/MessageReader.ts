@@ -5,7 +5,7 @@
  * UTF-8 character — is harmless. CRLF, blank lines and a last line without a newline are
  * accepted. A RECORD's envelope is checked in place: its `data` object is never copied.
  * A STATE keeps the exact text it came in, so echoing it preserves key order and numbers
- * beyond 2^53.
+ * beyond 2^53; in records, such numbers arrive as their exact digits (a string).
  */
 import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
@@ -14,6 +14,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as AirbyteMessage from "./AirbyteMessage.js"
+import * as LosslessNumbers from "./LosslessNumbers.js"
 
 /** Lines longer than this many bytes are refused unless configured otherwise. */
 export const defaultMaxLineBytes = 100 * 1024 * 1024
@@ -92,7 +93,7 @@ export const decodeLine = (
   if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return Either.right(undefined)
   let parsed: unknown
   try {
-    parsed = JSON.parse(line)
+    parsed = JSON.parse(LosslessNumbers.preserve(line))
   } catch (cause) {
     const detail = cause instanceof SyntaxError ? cause.message : "not valid JSON"
     return Either.left(

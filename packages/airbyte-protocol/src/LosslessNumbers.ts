@@ -1,0 +1,69 @@
+/**
+ * Numbers JavaScript cannot hold exactly, kept as their digits.
+ *
+ * `JSON.parse` turns `12345678901234567891` into `12345678901234567000`. Before parsing, a
+ * line holding a run of 16 or more digits is scanned, and every number literal (outside
+ * strings) whose value a double cannot hold is quoted, so it arrives as the exact text —
+ * which Salesforce takes for number and text fields alike. Literals a double round-trips
+ * (`0.30000000000000004`, `1732665600000`) stay numbers.
+ */
+
+/** Cheap test: could the line hold a number too long for a double? */
+const longDigitRun = /\d{16}/
+
+const isDigit = (code: number) => code >= 48 && code <= 57
+
+/** A number literal's exact value as `sign digits e exponent`, with no leading or trailing zeros. */
+const canonical = (literal: string): string => {
+  const negative = literal.startsWith("-")
+  const [mantissa = "", exponentText = "0"] = literal.replace(/^[-+]/, "").split(/[eE]/)
+  const [whole = "", fraction = ""] = mantissa.split(".")
+  const allDigits = `${whole}${fraction}`
+  const leading = allDigits.length - allDigits.replace(/^0+/, "").length
+  const digits = allDigits.replace(/^0+/, "").replace(/0+$/, "")
+  if (digits === "") return "0"
+  const exponent = Number(exponentText) + whole.length - leading
+  return `${negative ? "-" : ""}${digits}e${exponent}`
+}
+
+/** Whether `JSON.parse` keeps the literal's value: the double's shortest text means the same number. */
+const isExact = (literal: string): boolean => canonical(literal) === canonical(String(Number(literal)))
+
+/** `line` with every number literal too precise for a double turned into a string. */
+export const preserve = (line: string): string => {
+  if (!longDigitRun.test(line)) return line
+  let result = ""
+  let copiedUpTo = 0
+  let index = 0
+  while (index < line.length) {
+    const code = line.charCodeAt(index)
+    if (code === 34) {
+      index++
+      while (index < line.length) {
+        const inner = line.charCodeAt(index)
+        if (inner === 92) index += 2
+        else if (inner === 34) break
+        else index++
+      }
+      index++
+      continue
+    }
+    if (code === 45 || isDigit(code)) {
+      const start = index
+      index++
+      while (index < line.length) {
+        const next = line.charCodeAt(index)
+        if (isDigit(next) || next === 46 || next === 101 || next === 69 || next === 43 || next === 45) index++
+        else break
+      }
+      const literal = line.slice(start, index)
+      if (literal.replace(/\D/g, "").length > 15 && !isExact(literal)) {
+        result += `${line.slice(copiedUpTo, start)}"${literal}"`
+        copiedUpTo = index
+      }
+      continue
+    }
+    index++
+  }
+  return copiedUpTo === 0 ? line : result + line.slice(copiedUpTo)
+}

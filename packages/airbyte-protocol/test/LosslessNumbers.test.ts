@@ -1,0 +1,35 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { LosslessNumbers, MessageReader } from "../src/index.js"
+
+describe("LosslessNumbers", () => {
+  it("quotes only number literals a double cannot hold, outside strings", () => {
+    const line =
+      '{"big":12345678901234567890,"neg":-98765432109876543210,"pi":3.14159265358979323846,"ms":1732665600000,' +
+      '"exp":1.2345678901234567891e+25,"double":0.30000000000000004,"text":"id 12345678901234567890 \\" 99999999999999999","list":[1,2,12345678901234567891],"small":0.1}'
+    expect(JSON.parse(LosslessNumbers.preserve(line))).toEqual({
+      big: "12345678901234567890",
+      neg: "-98765432109876543210",
+      pi: "3.14159265358979323846",
+      ms: 1732665600000,
+      exp: "1.2345678901234567891e+25",
+      double: 0.30000000000000004,
+      text: 'id 12345678901234567890 " 99999999999999999',
+      list: [1, 2, "12345678901234567891"],
+      small: 0.1
+    })
+  })
+
+  it("leaves lines without long digit runs untouched", () => {
+    const line = '{"a":123456789012345,"b":"x"}'
+    expect(LosslessNumbers.preserve(line)).toBe(line)
+  })
+
+  it.effect("reaches record data through the reader", () =>
+    Effect.sync(() => {
+      const decoded = MessageReader.decodeLine('{"type":"RECORD","record":{"stream":"s","emitted_at":1,"data":{"AnnualRevenue":123456789012345678.25}}}', 1)
+      const message = Either.getOrThrow(decoded)?.message
+      expect(message?.type === "RECORD" ? message.record.data : undefined).toEqual({ AnnualRevenue: "123456789012345678.25" })
+    }))
+})
