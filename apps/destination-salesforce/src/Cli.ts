@@ -163,6 +163,15 @@ export const main = (args: ReadonlyArray<string>, io: Io = processIo): Effect.Ef
         return 1
       })
     ),
+    Effect.onInterrupt(() =>
+      MessageWriter.traceError({
+        message: "the sync was interrupted (SIGINT / SIGTERM); open jobs were aborted and the states of committed records were emitted",
+        failureType: "transient_error"
+      }).pipe(
+        Effect.flatMap((trace) => writeAll(io, [trace])),
+        Effect.ignore
+      )
+    ),
     Effect.provide(airbyteLogger(io)),
     Logger.withMinimumLogLevel(LogLevel.Info)
   )
