@@ -1,0 +1,121 @@
+/**
+ * The runner under faults, against the emulator on loopback: transient failures are retried
+ * and every row ends in the org or the rejects; REQUEST_LIMIT_EXCEEDED fails the run with a
+ * clear message; broken configuration fails before anything is sent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
+import * as Effect from "effect/Effect"
+import { readdirSync, readFileSync } from "node:fs"
+import * as path from "node:path"
+import { runCli, workspace } from "../support.js"
+
+const org = Org.make()
+let server: { readonly url: string; readonly close: () => Promise<void> }
+beforeAll(async () => {
+  server = await EmulatorServer.start(org, { port: 0 })
+})
+afterAll(async () => {
+  await server.close()
+})
+
+const env = () => ({
+  SALESFORCE_CLIENT_ID: org.credentials.clientId,
+  SALESFORCE_CLIENT_SECRET: org.credentials.clientSecret,
+  SALESFORCE_REFRESH_TOKEN: org.credentials.refreshToken
+})
+
+const rowCount = 300
+const rows = Array.from({ length: rowCount }, (_, index) =>
+  JSON.stringify(index % 50 === 7 ? { key: `F-${index}` } : { key: `F-${index}`, last: `Person ${index}` })
+).join("\n")
+
+const contactsSync = (orgUrl: string) => `name: contacts
+org: ${orgUrl}
+source:
+  type: file
+  path: contacts.jsonl
+  format: jsonl
+object: Contact
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+  External_Id__c: key
+  LastName: last
+batchSize: 40
+concurrency: 3
+rejects:
+  type: local
+  directory: .rejects
+  format: jsonl
+`
+
+/** Every input row is stored or rejected, once. */
+const accountedFor = (root: string) => {
+  const stored = org.storedRecords("Contact").map((record) => String(record["External_Id__c"] ?? "")).filter((key) => key.startsWith("F-"))
+  const rejectFiles = readdirSync(path.join(root, ".rejects"), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())
+  const rejected = rejectFiles.flatMap((entry) =>
+    readFileSync(path.join(entry.parentPath, entry.name), "utf8")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => String((JSON.parse(line) as { row: Record<string, string> }).row["key"] ?? (JSON.parse(line) as { row: Record<string, string> }).row["External_Id__c"]))
+  )
+  return { stored, rejected }
+}
+
+const scenarios: ReadonlyArray<{ readonly name: string; readonly faults: Record<string, unknown> }> = [
+  { name: "503 bursts on create", faults: { httpErrors: [{ call: "create", status: 503, every: 2, times: 3 }] } },
+  { name: "500 on upload", faults: { httpErrors: [{ call: "upload", status: 500, every: 3, times: 2 }] } },
+  { name: "dropped connections mid-upload", faults: { dropConnections: [{ call: "upload", every: 2, times: 2 }] } },
+  { name: "503 on poll and results", faults: { httpErrors: [{ call: "poll", status: 503, every: 2, times: 3 }, { call: "results", status: 503, every: 2, times: 2 }] } },
+  { name: "sessions expiring every 5 requests", faults: { sessionTtlRequests: 5 } },
+  { name: "UNABLE_TO_LOCK_ROW on many rows", faults: { lockErrorRate: 0.4 } },
+  { name: "a job that fails part way", faults: { failJobAfterRows: 25 } }
+]
+
+describe("runner under faults", () => {
+  for (const scenario of scenarios) {
+    it.live(`${scenario.name}: every row stored or rejected, once`, () =>
+      Effect.gen(function* () {
+        org.reset()
+        org.setFaults({ processingDelayMs: 0, ...scenario.faults })
+        const root = yield* workspace({ "contacts.yaml": contactsSync(server.url) }, { "contacts.jsonl": `${rows}\n` })
+        const result = yield* runCli(["sync"], { cwd: root, env: env() })
+        expect(result.code).toBe(0)
+        const { stored, rejected } = accountedFor(root)
+        expect(new Set(stored).size).toBe(stored.length)
+        expect(new Set([...stored, ...rejected]).size).toBe(rowCount)
+        expect(stored.length + rejected.length).toBe(rowCount)
+        expect(rejected.length).toBe(6)
+      })
+    )
+  }
+
+  it.live("REQUEST_LIMIT_EXCEEDED fails the run with the limit and its window", () =>
+    Effect.gen(function* () {
+      org.reset()
+      org.setFaults({ processingDelayMs: 0, dailyApiRequests: 8 })
+      const root = yield* workspace({ "contacts.yaml": contactsSync(server.url) }, { "contacts.jsonl": `${rows}\n` })
+      const result = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(result.code).toBe(1)
+      expect(`${result.stdout}${result.stderr}`).toMatch(/REQUEST_LIMIT_EXCEEDED|RateLimited/)
+      expect(`${result.stdout}${result.stderr}`).toContain("24 hours")
+    })
+  )
+
+  it.live("a plain-http login URL that is not loopback, or missing secrets, fail before anything is sent", () =>
+    Effect.gen(function* () {
+      org.reset()
+      const before = org.stats().calls.total
+      const insecure = yield* workspace({ "contacts.yaml": contactsSync("http://acme.my.salesforce.com") }, { "contacts.jsonl": `${rows}\n` })
+      const refused = yield* runCli(["sync"], { cwd: insecure, env: env() })
+      expect(refused.code).not.toBe(0)
+      expect(`${refused.stdout}${refused.stderr}`).toMatch(/https/)
+      const noSecrets = yield* workspace({ "contacts.yaml": contactsSync(server.url) }, { "contacts.jsonl": `${rows}\n` })
+      const missing = yield* runCli(["sync"], { cwd: noSecrets, env: {} })
+      expect(missing.code).not.toBe(0)
+      expect(`${missing.stdout}${missing.stderr}`).toContain("SALESFORCE_CLIENT_ID")
+      expect(org.stats().calls.total).toBe(before)
+    })
+  )
+})
