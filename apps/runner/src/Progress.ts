@@ -62,8 +62,9 @@ export class Progress {
     this.syncName = undefined
   }
 
-  recordRead(): void {
-    this.recordsRead++
+  /** `count` more records read (counted a chunk at a time, off the per-record path). */
+  addRecordsRead(count: number): void {
+    this.recordsRead += count
   }
 
   get rejectSamples(): ReadonlyArray<RejectSample> {

@@ -106,7 +106,10 @@ export const runPipeline = (
       const { plans, input } = yield* build
       let summary: Option.Option<Pipeline.PipelineEvent<Checkpoint>> = Option.none()
       yield* input.pipe(
-        Stream.tap(() => Effect.sync(() => progress.recordRead())),
+        Stream.mapChunks((chunk) => {
+          progress.addRecordsRead(chunk.length)
+          return chunk
+        }),
         Pipeline.run(plans, {
           maxConcurrentJobs: definition.concurrency,
           maxBatchRows: definition.batchSize,
