@@ -5,7 +5,7 @@ import { setupServer } from "msw/node"
 export const org = Org.make({ faults: { processingDelayMs: 0 } })
 export const mswServer = setupServer(...handlers(org, "https://emulator.my.salesforce.com"))
 
-// Insert two Contacts through the Bulk API 2.0, as any client would.
+// Insert two Contacts through the Bulk API 2.0, the way a real client does.
 export const insertContacts = async (baseUrl = "https://emulator.my.salesforce.com") => {
   const { clientId, clientSecret, refreshToken } = org.credentials
   const form = { grant_type: "refresh_token", client_id: clientId, client_secret: clientSecret, refresh_token: refreshToken }
