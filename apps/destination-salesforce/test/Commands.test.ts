@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { baseUrl, compiles, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
+import { connectorConfig, compiles, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
 
 const { org, server } = emulatedOrg()
 let s3: Awaited<ReturnType<typeof startS3>>
@@ -14,15 +14,7 @@ afterAll(async () => {
   await s3.close()
 })
 
-const config = (overrides: Record<string, unknown> = {}) => ({
-  client_id: org.credentials.clientId,
-  client_secret: org.credentials.clientSecret,
-  refresh_token: org.credentials.refreshToken,
-  is_sandbox: false,
-  auth_type: "Client",
-  login_url: baseUrl,
-  ...overrides
-})
+const config = (overrides: Record<string, unknown> = {}) => connectorConfig(org, overrides)
 
 describe("spec", () => {
   it.effect("prints one SPEC message that follows the protocol, with the seed's parameters", () =>

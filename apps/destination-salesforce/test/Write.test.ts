@@ -4,7 +4,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { baseUrl, bucket, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
+import { connectorConfig, bucket, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
 
 const { org, server } = emulatedOrg()
 let s3: Awaited<ReturnType<typeof startS3>>
@@ -30,15 +30,7 @@ const s3Storage = () => ({
   format: "JSONL"
 })
 
-const config = (overrides: Record<string, unknown> = {}) => ({
-  client_id: org.credentials.clientId,
-  client_secret: org.credentials.clientSecret,
-  refresh_token: org.credentials.refreshToken,
-  is_sandbox: false,
-  auth_type: "Client",
-  login_url: baseUrl,
-  ...overrides
-})
+const config = (overrides: Record<string, unknown> = {}) => connectorConfig(org, overrides)
 
 const stream = (name: string, mode: string, properties: Array<string>, extra: Record<string, unknown> = {}) => ({
   stream: {

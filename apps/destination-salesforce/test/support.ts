@@ -15,6 +15,17 @@ import * as Cli from "../src/Cli.js"
 
 export const baseUrl = "https://emulator.my.salesforce.com"
 
+/** A connector config logging in to `org` at the MSW base URL. */
+export const connectorConfig = (org: Org.Org, overrides: Record<string, unknown> = {}) => ({
+  client_id: org.credentials.clientId,
+  client_secret: org.credentials.clientSecret,
+  refresh_token: org.credentials.refreshToken,
+  is_sandbox: false,
+  auth_type: "Client",
+  login_url: baseUrl,
+  ...overrides
+})
+
 export const emulatedOrg = () => {
   const org = Org.make()
   const server = setupServer(...handlers(org, baseUrl))
