@@ -37,6 +37,7 @@ export type StatusCode =
   | "INVALID_TYPE_ON_FIELD_IN_RECORD"
   | "MALFORMED_ID"
   | "MISSING_ARGUMENT"
+  | "INVALID_FIELD"
 
 /** An encoded CSV line (with its `\n`) and its exact UTF-8 length. */
 export interface EncodedRow {
@@ -229,6 +230,10 @@ const cellEncoder = (
   return (value) => {
     const cellText = formatter(value)
     if (cellText === undefined) return typeMismatch(value)
+    if (validate && cellText === CsvValue.clearCell) {
+      // The Bulk API reads this text as "set the field to null": it cannot be loaded as a value.
+      return reject("INVALID_FIELD", `${name}: the text #N/A is the Bulk API's null marker and cannot be loaded as a value`, name)
+    }
     if (maxLength > 0 && cellText.length > maxLength) {
       return reject(
         "STRING_TOO_LONG",

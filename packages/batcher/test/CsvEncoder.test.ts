@@ -156,6 +156,12 @@ describe("CsvEncoder.encode", () => {
     expect(reject({ Score__c: Number.POSITIVE_INFINITY })[0]).toBe("INVALID_TYPE_ON_FIELD_IN_RECORD")
     expect(reject({ Visits__c: "many" })[0]).toBe("INVALID_TYPE_ON_FIELD_IN_RECORD")
     expect(reject({ AccountId: "not-an-id" })[0]).toBe("MALFORMED_ID")
+    expect(reject({ LastName: "#N/A" })).toEqual([
+      "INVALID_FIELD",
+      "LastName",
+      "LastName: the text #N/A is the Bulk API's null marker and cannot be loaded as a value"
+    ])
+    expect(reject({ LastName: " #N/A" })[0]).toBe("Row")
     const update = encoderFor({ object: contact, operation: "update", columns: keyed("Id", "LastName") })
     expect(lineOf(update.encode({ Id: "003000000000001", LastName: null }))).toContain("REQUIRED_FIELD_MISSING")
     expect(lineOf(update.encode({ LastName: "x" }))).toBe("REJECTED MISSING_ARGUMENT: Id not specified")
