@@ -284,29 +284,42 @@ export const makeS3 = (config: S3Config) =>
 export const makeLocal = (config: LocalConfig) => make(LocalStore.make(config.directory), config)
 
 /** Counts and logs rejected records, stores nothing (`storage_type: None`). */
+/** Rejected records the none layer logs one by one; past this, each write logs a summary. */
+export const noneDetailedLogLimit = 100
+
 export const makeNone: Effect.Effect<RejectSinkService> = Effect.sync(() => {
   const counts = emptyCounts()
+  const detailed = (record: RejectedRecord) =>
+    Effect.logWarning("Record rejected (not stored: storage type None)").pipe(
+      Effect.annotateLogs({
+        stream: record.stream.name,
+        object: record.object,
+        operation: record.operation,
+        statusCode: record.statusCode,
+        error: record.message,
+        ...(record.jobId === undefined ? {} : { jobId: record.jobId }),
+        ...(record.sfId === undefined ? {} : { sfId: record.sfId })
+      })
+    )
   const write = (records: ReadonlyArray<RejectedRecord>) =>
-    Effect.forEach(
-      records,
-      (record) => {
+    Effect.suspend(() => {
+      const room = Math.max(0, noneDetailedLogLimit - counts.written)
+      const summarised: Record<string, number> = {}
+      for (const [index, record] of records.entries()) {
         counts.written += 1
         counts.durable += 1
         counts.byStatusCode[record.statusCode] = (counts.byStatusCode[record.statusCode] ?? 0) + 1
-        return Effect.logWarning("Record rejected (not stored: storage type None)").pipe(
-          Effect.annotateLogs({
-            stream: record.stream.name,
-            object: record.object,
-            operation: record.operation,
-            statusCode: record.statusCode,
-            error: record.message,
-            ...(record.jobId === undefined ? {} : { jobId: record.jobId }),
-            ...(record.sfId === undefined ? {} : { sfId: record.sfId })
-          })
-        )
-      },
-      { discard: true }
-    )
+        if (index >= room) summarised[record.statusCode] = (summarised[record.statusCode] ?? 0) + 1
+      }
+      const rest = Object.entries(summarised)
+      const summary =
+        rest.length === 0
+          ? Effect.void
+          : Effect.logWarning(
+              `${records.length - room} more record${records.length - room === 1 ? "" : "s"} rejected (not stored: storage type None): ${rest.map(([code, count]) => `${code} ×${count}`).join(", ")}`
+            )
+      return Effect.zipRight(Effect.forEach(records.slice(0, room), detailed, { discard: true }), summary)
+    })
   return {
     write,
     flush: Effect.void,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -151,4 +152,24 @@ describe("RejectSink.layerNone", () => {
         byStatusCode: { REQUIRED_FIELD_MISSING: 1, DUPLICATE_VALUE: 1 }
       })
     }).pipe(Effect.provide(RejectSink.layerNone)))
+
+  it.effect("logs each of the first records, then one summary line per write", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(String(message))))
+      yield* Effect.gen(function* () {
+        const sink = yield* RejectSink.RejectSink
+        const many = Array.from({ length: RejectSink.noneDetailedLogLimit + 30 }, (_, index) =>
+          rejected(index, index % 2 === 0 ? {} : { statusCode: "DUPLICATE_VALUE" })
+        )
+        yield* sink.write(many)
+        yield* sink.write([rejected(1)])
+        expect((yield* sink.counts).written).toBe(RejectSink.noneDetailedLogLimit + 31)
+      }).pipe(Effect.provide(RejectSink.layerNone), Effect.provide(capture))
+      expect(lines.filter((line) => line.startsWith("Record rejected"))).toHaveLength(RejectSink.noneDetailedLogLimit)
+      expect(lines.filter((line) => line.includes("more record"))).toEqual([
+        "30 more records rejected (not stored: storage type None): REQUIRED_FIELD_MISSING ×15, DUPLICATE_VALUE ×15",
+        "1 more record rejected (not stored: storage type None): REQUIRED_FIELD_MISSING ×1"
+      ])
+    }))
 })
