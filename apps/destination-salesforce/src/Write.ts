@@ -10,6 +10,7 @@ import type { CsvEncoder } from "@sfdc-activation/batcher"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { Pipeline, type PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
 import type { RejectSink } from "@sfdc-activation/rejects-s3"
+import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -176,6 +177,12 @@ export const write = <E, R>(
         }),
         Stream.flattenIterables
       )
-      return Stream.concat(started, body)
+      // A failed run marks every stream INCOMPLETE before the error reaches the caller.
+      const incomplete = (cause: Cause.Cause<E | ConfigError | PipelineError.PipelineError | MessageReader.ProtocolError>) =>
+        Stream.concat(
+          Stream.fromIterableEffect(Effect.forEach(descriptors, (stream) => MessageWriter.streamStatus(stream, "INCOMPLETE"))),
+          Stream.failCause(cause)
+        )
+      return Stream.concat(started, body).pipe(Stream.catchAllCause(incomplete))
     })
   )

@@ -187,6 +187,7 @@ describe("write", () => {
       expect(code).toBe(1)
       const error = (messages.at(-1) as Message).trace?.error
       expect(error?.message).toContain("input line 3")
+      expect(messages.at(-2)).toMatchObject({ type: "TRACE", trace: { type: "STREAM_STATUS", stream_status: { status: "INCOMPLETE", stream_descriptor: { name: "people" } } } })
       expect(lines.some((line) => line.startsWith('{"type":"STATE"'))).toBe(true)
     }))
 })
