@@ -3,29 +3,14 @@
  * at a time, then the data-safety invariant. Runs that fail must fail with a clear error and
  * still keep the invariant.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import type { Faults } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
-import { emulatedOrg, type S3, startS3 } from "./harness.js"
+import { reliabilitySuite } from "./harness.js"
 import { runScenario, type Scenario } from "./scenario.js"
 
-const env = emulatedOrg()
-const { org, server, closeHttp } = env
-let s3: S3
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "bypass" })
-  s3 = await startS3()
-})
-afterEach(async () => {
-  org.reset()
-  s3.clearFaults()
-  await s3.start()
-})
-afterAll(async () => {
-  server.close()
-  await closeHttp()
-  await s3.close()
-})
+const env = reliabilitySuite()
+const { s3 } = env
 
 const burst = (call: Faults.CallKind, status: number, times = 2): Faults.Config => ({ httpErrors: [{ call, status, times }] })
 
@@ -123,14 +108,14 @@ const succeedingScenarios: ReadonlyArray<Scenario> = [
 
 describe("fault matrix: the run gets through, every record accounted for", () => {
   for (const scenario of succeedingScenarios) {
-    it.live(scenario.name, () => Effect.asVoid(runScenario(env, s3, scenario)))
+    it.live(scenario.name, () => Effect.asVoid(runScenario(env, s3(), scenario)))
   }
 })
 
 describe("fault matrix: the run fails cleanly, nothing acknowledged that is not safe", () => {
   it.live("REQUEST_LIMIT_EXCEEDED mid-run: stops, keeps states for committed work, says which limit and when it frees up", () =>
     Effect.gen(function* () {
-      const { output, report } = yield* runScenario(env, s3, {
+      const { output, report } = yield* runScenario(env, s3(), {
         name: "daily API limit",
         faults: { dailyApiRequests: 14 },
         outcome: { failsWith: ["REQUEST_LIMIT_EXCEEDED", "TotalRequests", "of 14", "24 hours"], failureType: "transient_error" }
@@ -142,7 +127,7 @@ describe("fault matrix: the run fails cleanly, nothing acknowledged that is not 
 
   it.live("a refusal that no retry cures (403 API_DISABLED_FOR_ORG on the 3rd create): stops at once, earlier work acknowledged", () =>
     Effect.gen(function* () {
-      const { report } = yield* runScenario(env, s3, {
+      const { report } = yield* runScenario(env, s3(), {
         name: "create refused",
         faults: { httpErrors: [{ call: "create", status: 403, every: 3, errorCode: "API_DISABLED_FOR_ORG", message: "API is not enabled for this Organization or Partner" }] },
         outcome: { failsWith: ["create call failed", "Forbidden", "API_DISABLED_FOR_ORG"], failureType: "system_error" }
@@ -153,7 +138,7 @@ describe("fault matrix: the run fails cleanly, nothing acknowledged that is not 
 
   it.live("the token endpoint refusing the refresh token mid-run fails as a config error", () =>
     Effect.gen(function* () {
-      yield* runScenario(env, s3, {
+      yield* runScenario(env, s3(), {
         name: "revoked",
         faults: { sessionTtlRequests: 6, httpErrors: [{ call: "token", status: 400, every: 2 }] },
         outcome: { failsWith: ["Salesforce authentication failed"], failureType: "config_error" }

@@ -6,39 +6,23 @@
  * CONTROL message that hands the platform a rotated refresh token with the whole config, as
  * the protocol requires.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import {
   configuredStream,
   connectorConfig,
-  emulatedOrg,
   jsonFile,
   type Message,
+  reliabilitySuite,
   runConnector,
-  type S3,
   scanForSecrets,
   secrets,
-  startS3,
   storedObjectsText
 } from "./harness.js"
 import { runScenario, type Scenario } from "./scenario.js"
 
-const env = emulatedOrg()
-const { org, server, accessTokens } = env
-let s3: S3
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "bypass" })
-  s3 = await startS3()
-})
-afterEach(async () => {
-  org.reset()
-  s3.clearFaults()
-  await s3.start()
-})
-afterAll(async () => {
-  server.close()
-  await s3.close()
-})
+const env = reliabilitySuite()
+const { org, accessTokens, s3 } = env
 
 const scenarios: ReadonlyArray<Scenario> = [
   { name: "rotation", faults: { sessionTtlRequests: 4, rotateRefreshToken: true }, outcome: "succeeds" },
@@ -61,7 +45,7 @@ describe("no secret in any output", () => {
       const texts: Array<string> = []
       const rotated = new Set<string>()
       for (const scenario of scenarios) {
-        const { output } = yield* runScenario(env, s3, scenario)
+        const { output } = yield* runScenario(env, s3(), scenario)
         // Back to the configured refresh token after a rotation.
         org.reset()
         for (const line of output.lines) {
@@ -74,13 +58,13 @@ describe("no secret in any output", () => {
       // A wrong secret, and an S3 failure, go through `check`.
       const wrong = yield* runConnector(["check", "--config", jsonFile(connectorConfig({ client_secret: `${secrets.clientSecret}-WRONG` }))], [])
       texts.push(...wrong.lines)
-      yield* Effect.promise(() => s3.stop())
+      yield* Effect.promise(() => s3().stop())
       const storage = {
         storage_type: "S3",
         access_key_id: secrets.s3AccessKey,
         secret_access_key: secrets.s3SecretKey,
         s3_bucket_name: "rejects",
-        s3_endpoint: s3.endpoint,
+        s3_endpoint: s3().endpoint,
         bucket_path: "x"
       }
       const s3Down = yield* runConnector(["check", "--config", jsonFile(connectorConfig({ object_storage_config: storage }))], [])
@@ -92,8 +76,8 @@ describe("no secret in any output", () => {
       )
       expect(writeDown.code).toBe(1)
       texts.push(...writeDown.lines)
-      yield* Effect.promise(() => s3.start())
-      texts.push(...storedObjectsText(s3))
+      yield* Effect.promise(() => s3().start())
+      texts.push(...storedObjectsText(s3()))
 
       expect(rotated.size).toBeGreaterThan(0)
       expect(accessTokens.size).toBeGreaterThan(3)

@@ -9,6 +9,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { afterAll, afterEach, beforeAll } from "@effect/vitest"
 import { setupServer } from "msw/node"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -130,6 +131,35 @@ export const startS3 = async () => {
   }
 }
 export type S3 = Awaited<ReturnType<typeof startS3>>
+
+/**
+ * Registers a test file's hooks: the org served through MSW and s3rver started before the
+ * tests, the org reset and s3rver cleared of faults (and up again) after each, all closed at
+ * the end. `s3()` is the running s3rver.
+ */
+export const reliabilitySuite = () => {
+  const env = emulatedOrg()
+  let running: S3 | undefined
+  beforeAll(async () => {
+    env.server.listen({ onUnhandledRequest: "bypass" })
+    running = await startS3()
+  })
+  afterEach(async () => {
+    env.org.reset()
+    running?.clearFaults()
+    await running?.start()
+  })
+  afterAll(async () => {
+    env.server.close()
+    await env.closeHttp()
+    await running?.close()
+  })
+  const s3 = (): S3 => {
+    if (running === undefined) throw new Error("s3rver is not running: call s3() inside a test")
+    return running
+  }
+  return { ...env, s3 }
+}
 
 let bucketPaths = 0
 /** The connector's S3 storage config, under a fresh prefix. */
