@@ -139,9 +139,11 @@ const requiredMissing = (field: string): LocalReject =>
   reject("REQUIRED_FIELD_MISSING", `Required fields are missing: [${field}]`, field)
 
 /** The value type a cell is written as. */
-type Format = "text" | "picklist" | "multipicklist" | "id" | "boolean" | "integer" | "decimal" | "date" | "dateTime" | "time"
+/** How a field's values are written in the CSV. */
+export type Format = "text" | "picklist" | "multipicklist" | "id" | "boolean" | "integer" | "decimal" | "date" | "dateTime" | "time"
 
-const formatOf = (field: FieldMetadata): Format => {
+/** The CSV format of a field, from its describe type. */
+export const formatOf = (field: FieldMetadata): Format => {
   switch (field.type) {
     case "id":
     case "reference":

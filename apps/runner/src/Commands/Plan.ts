@@ -69,42 +69,9 @@ export const estimate = (rows: number | undefined, columns: number, batchSize: n
 type FieldClass = "boolean" | "number" | "date" | "dateTime" | "time" | "id" | "multipicklist" | "text"
 
 const classOf = (field: FieldMetadata.FieldMetadata): FieldClass => {
-  switch (field.type) {
-    case "boolean":
-      return "boolean"
-    case "int":
-    case "long":
-    case "double":
-    case "currency":
-    case "percent":
-      return "number"
-    case "date":
-      return "date"
-    case "datetime":
-      return "dateTime"
-    case "time":
-      return "time"
-    case "id":
-    case "reference":
-      return "id"
-    case "multipicklist":
-      return "multipicklist"
-    case "string":
-    case "textarea":
-    case "email":
-    case "phone":
-    case "url":
-    case "picklist":
-    case "combobox":
-    case "base64":
-    case "encryptedstring":
-    case "address":
-    case "location":
-    case "anyType":
-    case "complexvalue":
-    case "json":
-      return "text"
-  }
+  const format = CsvEncoder.formatOf(field)
+  if (format === "integer" || format === "decimal") return "number"
+  return format === "picklist" ? "text" : format
 }
 
 /** Source kinds a field can never take (text is parsed row by row, so it always may). */
