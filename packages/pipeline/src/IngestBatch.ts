@@ -13,6 +13,7 @@ import { CsvValue } from "@sfdc-activation/batcher"
 import { RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { PipelineError } from "./PipelineError.js"
@@ -33,6 +34,8 @@ export interface IngestOptions {
   /** Follow-up jobs for rows that failed transiently or were never processed (default 2). */
   readonly maxRowRetries: number
   readonly poll?: BulkClient.PollOptions | undefined
+  /** How long an interrupted run tries to abort its open job (default `abortGracePeriod`). */
+  readonly abortGracePeriod?: Duration.DurationInput | undefined
 }
 
 export const defaultIngestOptions: IngestOptions = { maxUploadAttempts: 3, maxRowRetries: 2 }
@@ -44,6 +47,32 @@ export const transientStatusCodes: ReadonlySet<string> = new Set([
   "REQUEST_RUNNING_TOO_LONG",
   "API_TEMPORARILY_UNAVAILABLE"
 ])
+
+/**
+ * How long an interrupted run tries to abort its open job. Finalizers cannot be interrupted,
+ * so without a bound a dead network would hold the shutdown for the whole retry schedule; a job
+ * left Open is never processed anyway, and Salesforce drops it after 24 hours.
+ */
+export const abortGracePeriod = Duration.seconds(10)
+
+/**
+ * Runs `effect` on a daemon fiber and waits for it at most `limit`. Usable inside finalizers
+ * and interrupt handlers, where an `Effect.timeout` could not interrupt what it waits for.
+ */
+const awaitAtMost = <A, E>(effect: Effect.Effect<A, E>, limit: Duration.DurationInput): Effect.Effect<void> =>
+  Effect.flatMap(Effect.forkDaemon(effect), (fiber) =>
+    Effect.async<void>((resume) => {
+      let resumed = false
+      const finish = () => {
+        if (resumed) return
+        resumed = true
+        clearTimeout(timer)
+        resume(Effect.void)
+      }
+      const timer = setTimeout(finish, Duration.toMillis(Duration.decode(limit)))
+      fiber.addObserver(finish)
+    })
+  )
 
 /** Rejected rows are written to the sink this many at a time. */
 const rejectChunkSize = 1_000
@@ -162,7 +191,7 @@ export const ingestBatch = (
           Effect.onInterrupt(() =>
             closed
               ? Effect.logWarning(`interrupted while job ${job.id} runs in Salesforce; its rows will be sent again on the next run`)
-              : bulk.abortJob(job.id).pipe(Effect.ignore)
+              : awaitAtMost(bulk.abortJob(job.id), options.abortGracePeriod ?? abortGracePeriod)
           ),
           Effect.ensuring(Effect.sync(() => stats?.jobFinished(target.stream.name)))
         )

@@ -24,7 +24,8 @@ export const emulatedOrg = () => {
 }
 
 export const bulkLayer = (
-  org: Org.Org
+  org: Org.Org,
+  loginUrl: string = baseUrl
 ): Layer.Layer<BulkClient.BulkClient | SalesforceSession.SalesforceSession, AuthError.AuthError> =>
   BulkClient.layer({ retry: Schedule.recurs(3), poll: { schedule: Schedule.spaced("2 millis") } }).pipe(
     Layer.provideMerge(
@@ -34,7 +35,7 @@ export const bulkLayer = (
           clientSecret: Redacted.make(org.credentials.clientSecret),
           refreshToken: Redacted.make(org.credentials.refreshToken)
         }),
-        login: { loginUrl: baseUrl },
+        login: { loginUrl },
         tokenRetry: Schedule.recurs(3)
       })
     ),
