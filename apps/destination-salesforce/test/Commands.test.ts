@@ -1,18 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { connectorConfig, compiles, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
+import { connectorConfig, compiles, connectorSuite, jsonFile, protocolErrors, runConnector } from "./support.js"
 
-const { org, server } = emulatedOrg()
-let s3: Awaited<ReturnType<typeof startS3>>
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "bypass" })
-  s3 = await startS3()
-})
-afterEach(() => org.reset())
-afterAll(async () => {
-  server.close()
-  await s3.close()
-})
+const { org, s3Endpoint } = connectorSuite()
 
 const config = (overrides: Record<string, unknown> = {}) => connectorConfig(org, overrides)
 
@@ -42,7 +32,7 @@ describe("check", () => {
         secret_access_key: "S3RVER",
         s3_bucket_name: "rejects",
         s3_bucket_region: "us-east-1",
-        s3_endpoint: s3.endpoint,
+        s3_endpoint: s3Endpoint(),
         bucket_path: "salesforce"
       }
       const { code, messages } = yield* runConnector(["check", "--config", jsonFile(config({ object_storage_config: storage }))])

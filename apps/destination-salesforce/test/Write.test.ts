@@ -1,22 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { RejectReader } from "@sfdc-activation/rejects-s3"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { connectorConfig, bucket, emulatedOrg, jsonFile, protocolErrors, runConnector, startS3 } from "./support.js"
+import { connectorConfig, bucket, connectorSuite, jsonFile, protocolErrors, runConnector } from "./support.js"
 
-const { org, server } = emulatedOrg()
-let s3: Awaited<ReturnType<typeof startS3>>
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "bypass" })
-  s3 = await startS3()
-})
-afterEach(() => org.reset())
-afterAll(async () => {
-  server.close()
-  await s3.close()
-})
+const { org, s3Endpoint } = connectorSuite()
 
 let bucketPathCount = 0
 const s3Storage = () => ({
@@ -25,7 +15,7 @@ const s3Storage = () => ({
   secret_access_key: "S3RVER",
   s3_bucket_name: bucket,
   s3_bucket_region: "us-east-1",
-  s3_endpoint: s3.endpoint,
+  s3_endpoint: s3Endpoint(),
   bucket_path: `salesforce-${++bucketPathCount}`,
   format: "JSONL"
 })
@@ -59,7 +49,7 @@ const rejectsIn = (bucketPath: string) =>
     connection: {
       bucket,
       region: "us-east-1",
-      endpoint: s3.endpoint,
+      endpoint: s3Endpoint(),
       forcePathStyle: true,
       credentials: { accessKeyId: Redacted.make("S3RVER"), secretAccessKey: Redacted.make("S3RVER") }
     },

@@ -1,4 +1,5 @@
 /** The emulated org behind MSW, s3rver on loopback, and a way to run connector commands in-process. */
+import { afterAll, afterEach, beforeAll } from "@effect/vitest"
 import { handlers, Org } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -95,4 +96,23 @@ export const compiles = (schema: object): boolean => {
   } catch {
     return false
   }
+}
+
+/**
+ * Registers a test file's hooks: the org served through MSW and s3rver started before the
+ * tests, the org reset after each, both closed at the end. `s3Endpoint()` is s3rver's URL.
+ */
+export const connectorSuite = () => {
+  const { org, server } = emulatedOrg()
+  let s3: Awaited<ReturnType<typeof startS3>> | undefined
+  beforeAll(async () => {
+    server.listen({ onUnhandledRequest: "bypass" })
+    s3 = await startS3()
+  })
+  afterEach(() => org.reset())
+  afterAll(async () => {
+    server.close()
+    await s3?.close()
+  })
+  return { org, s3Endpoint: (): string => s3?.endpoint ?? "" }
 }

@@ -1,27 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { runCli, workspace } from "./support.js"
+import { loopbackOrg, runCli, workspace } from "./support.js"
 
-const org = Org.make({ faults: { processingDelayMs: 0 } })
-let server: { readonly url: string; readonly close: () => Promise<void> }
-beforeAll(async () => {
-  server = await EmulatorServer.start(org, { port: 0 })
-})
-afterAll(async () => {
-  await server.close()
-})
-
-const env = () => ({
-  SALESFORCE_CLIENT_ID: org.credentials.clientId,
-  SALESFORCE_CLIENT_SECRET: org.credentials.clientSecret,
-  SALESFORCE_REFRESH_TOKEN: org.credentials.refreshToken
-})
+const { org, url, env } = loopbackOrg({ faults: { processingDelayMs: 0 } })
 
 const sync = (name: string, object: string, file: string, mappings: string, extra = "") => `name: ${name}
-org: ${server.url}
+org: ${url()}
 source:
   type: file
   path: ${file}
@@ -78,7 +64,7 @@ describe("airbyte source state", () => {
       const root = yield* workspace(
         {
           "people.yaml": `name: people
-org: ${server.url}
+org: ${url()}
 source:
   type: airbyte
   file: messages.jsonl

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -7,16 +6,14 @@ import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import S3rver from "s3rver"
-import { runCli, workspace } from "./support.js"
+import { loopbackOrg, runCli, workspace } from "./support.js"
 
-const org = Org.make({ faults: { processingDelayMs: 0 } })
+const { org, url, env: orgEnv } = loopbackOrg({ faults: { processingDelayMs: 0 } })
 const bucket = "runner-rejects"
-let emulator: { readonly url: string; readonly close: () => Promise<void> }
 let s3: http.Server
 let s3Endpoint = ""
 
 beforeAll(async () => {
-  emulator = await EmulatorServer.start(org, { port: 0 })
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "runner-s3-"))
   const s3rver = new S3rver({ directory, silent: true, configureBuckets: [{ name: bucket }] })
   await s3rver.configureBuckets()
@@ -26,7 +23,6 @@ beforeAll(async () => {
   s3Endpoint = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
 })
 afterAll(async () => {
-  await emulator.close()
   await new Promise<void>((resolve) => s3.close(() => resolve()))
 })
 
@@ -36,7 +32,7 @@ describe("rejects in S3", () => {
       const root = yield* workspace(
         {
           "leads.yaml": `name: leads
-org: ${emulator.url}
+org: ${url()}
 source:
   type: file
   path: leads.jsonl
@@ -58,13 +54,7 @@ rejects:
         },
         { "leads.jsonl": '{"last":"Kept","company":"Acme"}\n{"last":"Nameless"}\n' }
       )
-      const env = {
-        SALESFORCE_CLIENT_ID: org.credentials.clientId,
-        SALESFORCE_CLIENT_SECRET: org.credentials.clientSecret,
-        SALESFORCE_REFRESH_TOKEN: org.credentials.refreshToken,
-        S3_KEY: "S3RVER",
-        S3_SECRET: "S3RVER"
-      }
+      const env = { ...orgEnv(), S3_KEY: "S3RVER", S3_SECRET: "S3RVER" }
       const first = yield* runCli(["sync"], { cwd: root, env })
       expect(first.code).toBe(0)
       const location = /s3:\/\/[^\s]+/.exec(first.stdout)?.[0] ?? ""

@@ -1,3 +1,5 @@
+import { afterAll, beforeAll } from "@effect/vitest"
+import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { mkdtempSync } from "node:fs"
@@ -48,3 +50,27 @@ export const workspace = (syncs: Record<string, string>, extra: Record<string, s
     }
     return root
   })
+
+/**
+ * An emulated org served on a loopback port for the file's tests (started before them, closed
+ * after), with the `SALESFORCE_*` environment a sync needs to log in to it.
+ */
+export const loopbackOrg = (options: Org.Options = {}) => {
+  const org = Org.make(options)
+  let running: EmulatorServer.Running | undefined
+  beforeAll(async () => {
+    running = await EmulatorServer.start(org, { port: 0 })
+  })
+  afterAll(async () => {
+    await running?.close()
+  })
+  return {
+    org,
+    url: (): string => running?.url ?? "",
+    env: (): Record<string, string> => ({
+      SALESFORCE_CLIENT_ID: org.credentials.clientId,
+      SALESFORCE_CLIENT_SECRET: org.credentials.clientSecret,
+      SALESFORCE_REFRESH_TOKEN: org.credentials.refreshToken
+    })
+  }
+}

@@ -3,27 +3,13 @@
  * and every row ends in the org or the rejects; REQUEST_LIMIT_EXCEEDED fails the run with a
  * clear message; broken configuration fails before anything is sent.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { readdirSync, readFileSync } from "node:fs"
 import * as path from "node:path"
-import { runCli, workspace } from "../support.js"
+import { loopbackOrg, runCli, workspace } from "../support.js"
 
-const org = Org.make()
-let server: { readonly url: string; readonly close: () => Promise<void> }
-beforeAll(async () => {
-  server = await EmulatorServer.start(org, { port: 0 })
-})
-afterAll(async () => {
-  await server.close()
-})
-
-const env = () => ({
-  SALESFORCE_CLIENT_ID: org.credentials.clientId,
-  SALESFORCE_CLIENT_SECRET: org.credentials.clientSecret,
-  SALESFORCE_REFRESH_TOKEN: org.credentials.refreshToken
-})
+const { org, url, env } = loopbackOrg()
 
 const rowCount = 300
 const rows = Array.from({ length: rowCount }, (_, index) =>
@@ -79,7 +65,7 @@ describe("runner under faults", () => {
       Effect.gen(function* () {
         org.reset()
         org.setFaults({ processingDelayMs: 0, ...scenario.faults })
-        const root = yield* workspace({ "contacts.yaml": contactsSync(server.url) }, { "contacts.jsonl": `${rows}\n` })
+        const root = yield* workspace({ "contacts.yaml": contactsSync(url()) }, { "contacts.jsonl": `${rows}\n` })
         const result = yield* runCli(["sync"], { cwd: root, env: env() })
         expect(result.code).toBe(0)
         const { stored, rejected } = accountedFor(root)
@@ -95,7 +81,7 @@ describe("runner under faults", () => {
     Effect.gen(function* () {
       org.reset()
       org.setFaults({ processingDelayMs: 0, dailyApiRequests: 8 })
-      const root = yield* workspace({ "contacts.yaml": contactsSync(server.url) }, { "contacts.jsonl": `${rows}\n` })
+      const root = yield* workspace({ "contacts.yaml": contactsSync(url()) }, { "contacts.jsonl": `${rows}\n` })
       const result = yield* runCli(["sync"], { cwd: root, env: env() })
       expect(result.code).toBe(1)
       expect(`${result.stdout}${result.stderr}`).toMatch(/REQUEST_LIMIT_EXCEEDED|RateLimited/)
@@ -111,7 +97,7 @@ describe("runner under faults", () => {
       const refused = yield* runCli(["sync"], { cwd: insecure, env: env() })
       expect(refused.code).not.toBe(0)
       expect(`${refused.stdout}${refused.stderr}`).toMatch(/https/)
-      const noSecrets = yield* workspace({ "contacts.yaml": contactsSync(server.url) }, { "contacts.jsonl": `${rows}\n` })
+      const noSecrets = yield* workspace({ "contacts.yaml": contactsSync(url()) }, { "contacts.jsonl": `${rows}\n` })
       const missing = yield* runCli(["sync"], { cwd: noSecrets, env: {} })
       expect(missing.code).not.toBe(0)
       expect(`${missing.stdout}${missing.stderr}`).toContain("SALESFORCE_CLIENT_ID")

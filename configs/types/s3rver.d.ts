@@ -1,4 +1,4 @@
-// The part of s3rver's (untyped) API the tests use.
+// The part of s3rver's (untyped) API the tests use (the test S3 server; included by each tsconfig.spec.json that needs it).
 declare module "s3rver" {
   import type { IncomingMessage, ServerResponse } from "node:http"
   interface S3rverOptions {
