@@ -11,6 +11,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type { AuthError } from "@sfdc-activation/auth"
 import { SalesforceSession } from "@sfdc-activation/auth"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -25,15 +26,23 @@ import * as ApiUsage from "./ApiUsage.js"
 import { BulkApiError, type CallKind } from "./BulkApiError.js"
 import * as IngestJob from "./IngestJob.js"
 import * as OrgMetadata from "./OrgMetadata.js"
+import * as PollCadence from "./PollCadence.js"
 import * as ResultRows from "./ResultRows.js"
 
 export const defaultApiVersion = "62.0"
 
 export interface PollOptions {
-  /** Delay between polls: default 1 s, growing ×1.5, capped at 30 s. */
+  /**
+   * A fixed cadence between polls. Without one, polls back off from 1 s (×1.5, at most 30 s
+   * apart) and, once the job reports progress, aim at its projected end (`PollCadence`).
+   */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** Give up waiting after this long (default 24 hours); the job is left running. */
   readonly timeout?: Duration.DurationInput | undefined
+}
+
+export interface AwaitOptions extends PollOptions {
+  readonly expectedRecords?: number | undefined
 }
 
 export interface BulkClientConfig {
@@ -43,11 +52,6 @@ export interface BulkClientConfig {
   readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
   readonly poll?: PollOptions | undefined
 }
-
-/** 1 s, ×1.5 each time, never more than 30 s apart. */
-export const defaultPollSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.seconds(1), 1.5).pipe(
-  Schedule.either(Schedule.spaced(Duration.seconds(30)))
-)
 
 /** Exponential from 500 ms with jitter, at most six retries. */
 export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.millis(500)).pipe(
@@ -70,8 +74,11 @@ export interface BulkClientService {
   readonly deleteJob: (jobId: string) => Effect.Effect<void, CallError>
   /** Every ingest job of the org, page by page. */
   readonly listJobs: Stream.Stream<IngestJob.JobInfo, CallError>
-  /** Polls until JobComplete, Failed or Aborted; a timeout fails with `PollTimeout` and leaves the job alone. */
-  readonly awaitJob: (jobId: string, options?: PollOptions) => Effect.Effect<IngestJob.JobInfo, CallError>
+  /**
+   * Polls until JobComplete, Failed or Aborted; a timeout fails with `PollTimeout` and leaves the job alone.
+   * `expectedRecords` (the rows uploaded) lets polling follow the job's progress.
+   */
+  readonly awaitJob: (jobId: string, options?: AwaitOptions) => Effect.Effect<IngestJob.JobInfo, CallError>
   /** A result set as parsed rows (column → value), streamed: never the whole body in memory. */
   readonly results: (jobId: string, set: IngestJob.ResultSet) => Stream.Stream<ResultRows.ResultRow, CallError>
   readonly describeGlobal: Effect.Effect<OrgMetadata.GlobalDescribe, CallError>
@@ -267,14 +274,33 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       })
     ).pipe(Stream.flattenIterables)
 
-    const awaitJob = (jobId: string, options: PollOptions = {}) => {
-      const timeout = options.timeout ?? config.poll?.timeout ?? defaultPollTimeout
-      const cadence = options.schedule ?? config.poll?.schedule ?? defaultPollSchedule
-      const untilFinished = Schedule.passthrough(
-        Schedule.whileInput(cadence, (info: IngestJob.JobInfo) => !IngestJob.isTerminal(info.state))
+    /** Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. */
+    const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined) =>
+      Effect.gen(function* () {
+        let cadence = PollCadence.start(yield* Clock.currentTimeMillis)
+        for (;;) {
+          const info = yield* jobInfo(jobId)
+          if (IngestJob.isTerminal(info.state)) return info
+          const step = PollCadence.next(cadence, {
+            nowMillis: yield* Clock.currentTimeMillis,
+            processed: info.numberRecordsProcessed ?? 0,
+            expectedRecords
+          })
+          cadence = step.cadence
+          yield* Effect.sleep(Duration.millis(step.delayMillis))
+        }
+      })
+
+    const pollOnSchedule = (jobId: string, schedule: Schedule.Schedule<unknown, unknown>) =>
+      jobInfo(jobId).pipe(
+        Effect.repeat(Schedule.passthrough(Schedule.whileInput(schedule, (info: IngestJob.JobInfo) => !IngestJob.isTerminal(info.state))))
       )
-      return jobInfo(jobId).pipe(
-        Effect.repeat(untilFinished),
+
+    const awaitJob = (jobId: string, options: AwaitOptions = {}) => {
+      const timeout = options.timeout ?? config.poll?.timeout ?? defaultPollTimeout
+      const schedule = options.schedule ?? config.poll?.schedule
+      const polling = schedule === undefined ? pollFollowingProgress(jobId, options.expectedRecords) : pollOnSchedule(jobId, schedule)
+      return polling.pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>

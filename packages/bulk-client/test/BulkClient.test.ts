@@ -13,9 +13,10 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { http, HttpResponse } from "msw"
 import { setupServer } from "msw/node"
 import { upsertAccounts } from "../examples/usage.js"
-import { BulkClient } from "../src/index.js"
+import { BulkClient, PollCadence } from "../src/index.js"
 
 const baseUrl = "https://emulator.my.salesforce.com"
 const org = Org.make()
@@ -189,6 +190,47 @@ describe("BulkClient", () => {
         expect(error).toMatchObject({ reason: "PollTimeout", jobId: job.id })
         expect(org.stats().calls).toMatchObject({ abort: 0, delete: 0 })
         expect((yield* client.jobInfo(job.id)).state).not.toBe("Aborted")
+      })
+    ))
+
+  it.effect("polls a job that reports progress just past its projected end", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 3_600_000 })
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        const { body, length } = csvBody("Name\nAcme\n")
+        yield* client.upload(job.id, body, length)
+        const closed = yield* client.closeJob(job.id)
+        // The job as Salesforce reports it while processing 10,000 rows: 8,000 done a second in.
+        const sightings = [
+          { state: "InProgress", numberRecordsProcessed: 0 },
+          { state: "InProgress", numberRecordsProcessed: 8_000 },
+          { state: "InProgress", numberRecordsProcessed: 9_900 },
+          { state: "JobComplete", numberRecordsProcessed: 10_000 }
+        ]
+        let polls = 0
+        server.use(
+          http.get(`${baseUrl}/services/data/v${client.apiVersion}/jobs/ingest/${job.id}`, () =>
+            HttpResponse.json({ ...closed, ...sightings[Math.min(polls++, sightings.length - 1)] })
+          )
+        )
+        const fiber = yield* Effect.fork(client.awaitJob(job.id, { expectedRecords: 10_000 }))
+        yield* settle()
+        yield* TestClock.adjust("1 second")
+        yield* settle()
+        expect(polls).toBe(2)
+        // 2,000 rows left at 8 rows/ms: the next poll 275 ms later, not at the 1.5 s backoff.
+        yield* TestClock.adjust("274 millis")
+        yield* settle()
+        expect(polls).toBe(2)
+        yield* TestClock.adjust("1 millis")
+        yield* settle()
+        expect(polls).toBe(3)
+        yield* TestClock.adjust(`${PollCadence.minimumIntervalMillis} millis`)
+        yield* settle()
+        const done = yield* Fiber.join(fiber)
+        expect(done).toMatchObject({ state: "JobComplete", numberRecordsProcessed: 10_000 })
+        expect(polls).toBe(4)
       })
     ))
 

@@ -171,7 +171,7 @@ export const ingestBatch = (
     }
 
     /** One job for `payload`: created, uploaded, closed, awaited. An open job is aborted if interrupted. */
-    const runJob = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number) =>
+    const runJob = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number, rows: number) =>
       Effect.gen(function* () {
         const job = yield* bulk.createJob({
           object: target.object,
@@ -186,7 +186,7 @@ export const ingestBatch = (
           outcome.bytesUploaded += bytes
           yield* bulk.closeJob(job.id)
           closed = true
-          return yield* bulk.awaitJob(job.id, options.poll)
+          return yield* bulk.awaitJob(job.id, { ...options.poll, expectedRecords: rows })
         }).pipe(
           Effect.onInterrupt(() =>
             closed
@@ -198,8 +198,8 @@ export const ingestBatch = (
       })
 
     /** Runs `payload`, starting a new job when an upload breaks off. */
-    const runWithUploadRetries = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number) =>
-      runJob(payload, bytes).pipe(
+    const runWithUploadRetries = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number, rows: number) =>
+      runJob(payload, bytes, rows).pipe(
         Effect.retry({
           times: Math.max(0, options.maxUploadAttempts - 1),
           while: (error) => error._tag === "BulkApiError" && error.reason === "UploadFailed"
@@ -207,11 +207,21 @@ export const ingestBatch = (
         Effect.mapError((cause) => fail(cause, cause.message))
       )
 
-    /** Reads a finished job's results: rejects what failed for good, returns what to send again. */
-    const settleJob = (info: IngestJob.JobInfo) =>
+    /**
+     * Reads a finished job's results: rejects what failed for good, returns what to send again.
+     * A job that completed every row it was sent without a failure has no results to read.
+     */
+    const settleJob = (info: IngestJob.JobInfo, sent: number) =>
       Effect.gen(function* () {
         const retry: Array<RetryRow> = []
         const now = yield* Clock.currentTimeMillis
+        const processed = info.numberRecordsProcessed ?? 0
+        const failed = info.numberRecordsFailed ?? 0
+        const completedAll = info.state === "JobComplete" && processed >= sent
+        if (completedAll && failed === 0) {
+          yield* countSucceeded(info.id, processed, 0)
+          return { retry, jobId: info.id }
+        }
         yield* bulk.results(info.id, "failedResults").pipe(
           Stream.grouped(rejectChunkSize),
           Stream.runForEach((rows) => {
@@ -226,18 +236,23 @@ export const ingestBatch = (
           }),
           Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
         )
-        if (info.state !== "JobComplete") {
-          const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state}`}: --`
+        if (!completedAll) {
+          const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
           yield* bulk.results(info.id, "unprocessedrecords").pipe(
             Stream.runForEach((row) => Effect.sync(() => retry.push({ row: sentRow(row), sfError: reason }))),
             Effect.mapError((cause) => fail(cause, cause.message))
           )
         }
-        const processed = info.numberRecordsProcessed ?? 0
-        const failed = info.numberRecordsFailed ?? 0
+        yield* countSucceeded(info.id, processed, failed)
+        return { retry, jobId: info.id }
+      })
+
+    /** Adds a job's successful rows to the outcome; an upsert reads its results to tell created from updated. */
+    const countSucceeded = (jobId: string, processed: number, failed: number) =>
+      Effect.gen(function* () {
         const succeeded = Math.max(0, processed - failed)
         if (target.operation === "upsert" && succeeded > 0) {
-          const created = yield* bulk.results(info.id, "successfulResults").pipe(
+          const created = yield* bulk.results(jobId, "successfulResults").pipe(
             Stream.runFold(0, (count, row) => (row["sf__Created"] === "true" ? count + 1 : count)),
             Effect.mapError((cause) => fail(cause, cause.message))
           )
@@ -246,17 +261,16 @@ export const ingestBatch = (
         } else if (target.operation === "insert") outcome.created += succeeded
         else if (target.operation === "update") outcome.updated += succeeded
         else if (succeeded > 0) outcome.deleted += succeeded
-        return { retry, jobId: info.id }
       })
 
-    let pending = yield* settleJob(yield* runWithUploadRetries(body.stream, body.bytes))
+    let pending = yield* settleJob(yield* runWithUploadRetries(body.stream, body.bytes, body.rowCount), body.rowCount)
     for (let round = 0; round < options.maxRowRetries && pending.retry.length > 0; round++) {
       const { text, rows } = retryBody(pending.retry)
       const bytes = new TextEncoder().encode(text)
       yield* Effect.logInfo(`sending ${rows.length} rows again in a follow-up job`).pipe(
         Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })
       )
-      pending = yield* settleJob(yield* runWithUploadRetries(Stream.make(bytes), bytes.length))
+      pending = yield* settleJob(yield* runWithUploadRetries(Stream.make(bytes), bytes.length, rows.length), rows.length)
     }
     if (pending.retry.length > 0) {
       const now = yield* Clock.currentTimeMillis

@@ -82,6 +82,8 @@ describe("Pipeline", () => {
       expect(rejects[0]).toMatchObject({ statusCode: "REQUIRED_FIELD_MISSING", object: "Contact", operation: "insert", stream: { name: "contacts" } })
       expect(rejects[0]?.row).toMatchObject({ email: "no-name@example.com" })
       expect(summaryOf(events).totals).toMatchObject({ recordsIn: 6, created: 5, rejected: 1, rejectedLocally: 1, jobs: 1 })
+      // Every row sent was processed without a failure: there were no results to read.
+      expect(org.stats().calls.results).toBe(0)
     }))
 
   it.live("splits into many jobs, keeps server rejects, and never loses a record across streams", () =>

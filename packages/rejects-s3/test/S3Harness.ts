@@ -90,7 +90,15 @@ export const make = Effect.gen(function* () {
         return
       }
       case "Delay": {
-        setTimeout(answer, rule.fault.millis)
+        // A client that gave up meanwhile is not answered: S3 stores nothing for a PUT whose
+        // connection broke, while s3rver would store the truncated body over a later good one.
+        let abandoned = false
+        response.once("close", () => {
+          abandoned = true
+        })
+        setTimeout(() => {
+          if (!abandoned) answer()
+        }, rule.fault.millis)
         return
       }
     }

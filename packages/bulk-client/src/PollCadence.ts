@@ -1,0 +1,60 @@
+/**
+ * When to ask again about a running ingest job.
+ *
+ * Until a job moves, polls back off: 1 s, ×1.5 each time, never more than 30 s apart. Salesforce
+ * reports `numberRecordsProcessed` while a job is InProgress, so once rows are being processed
+ * and the caller knows how many it uploaded, the next poll is aimed just past the job's
+ * projected end instead: a job is noticed soon after it finishes, with few calls, whatever its
+ * size. The projection never moves a poll later than the backoff would, nor closer than
+ * `minimumInterval` to the last one.
+ */
+
+export const initialIntervalMillis = 1_000
+export const growth = 1.5
+export const maximumIntervalMillis = 30_000
+/** The shortest gap between two polls of one job. */
+export const minimumIntervalMillis = 200
+/** A projection is stretched by this much, so the poll lands after the end rather than before. */
+const projectionMargin = 1.1
+
+/** A point of a job's progress: when it was seen, and how many rows it had processed. */
+interface Sighting {
+  readonly atMillis: number
+  readonly processed: number
+}
+
+export interface Cadence {
+  /** Polls answered so far. */
+  readonly polls: number
+  /** The last sighting before rows started to move: where the processing rate is measured from. */
+  readonly origin: Sighting
+}
+
+export const start = (nowMillis: number): Cadence => ({ polls: 0, origin: { atMillis: nowMillis, processed: 0 } })
+
+/** What a poll saw. */
+export interface Observation {
+  readonly nowMillis: number
+  readonly processed: number
+  /** Rows uploaded to the job, when the caller knows them. */
+  readonly expectedRecords?: number | undefined
+}
+
+const backoffMillis = (polls: number) => Math.round(Math.min(initialIntervalMillis * growth ** Math.max(0, polls - 1), maximumIntervalMillis))
+
+/** The cadence after a poll that found the job still running, and how long to wait before the next. */
+export const next = (cadence: Cadence, seen: Observation): { readonly cadence: Cadence; readonly delayMillis: number } => {
+  const polls = cadence.polls + 1
+  const backoff = backoffMillis(polls)
+  const moving = seen.processed > cadence.origin.processed
+  const origin = moving ? cadence.origin : { atMillis: seen.nowMillis, processed: seen.processed }
+  const updated = { polls, origin }
+  const expected = seen.expectedRecords
+  if (!moving || expected === undefined) return { cadence: updated, delayMillis: backoff }
+  const remaining = expected - seen.processed
+  if (remaining <= 0) return { cadence: updated, delayMillis: minimumIntervalMillis }
+  const elapsed = Math.max(1, seen.nowMillis - origin.atMillis)
+  const rowsPerMilli = (seen.processed - origin.processed) / elapsed
+  const projected = (remaining / rowsPerMilli) * projectionMargin
+  return { cadence: updated, delayMillis: Math.round(Math.min(backoff, Math.max(minimumIntervalMillis, projected))) }
+}
