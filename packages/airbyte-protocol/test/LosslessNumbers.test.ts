@@ -26,6 +26,16 @@ describe("LosslessNumbers", () => {
     expect(LosslessNumbers.preserve(line)).toBe(line)
   })
 
+  it("finds a long number wherever it sits in the line, and ignores runs of 15 digits", () => {
+    for (let offset = 0; offset < 40; offset++) {
+      const padding = "x".repeat(offset)
+      const long = `{"pad":"${padding}","n":12345678901234567890}`
+      expect(JSON.parse(LosslessNumbers.preserve(long))).toEqual({ pad: padding, n: "12345678901234567890" })
+      const short = `{"pad":"${padding}","n":123456789012345,"m":-123456789012345}`
+      expect(LosslessNumbers.preserve(short)).toBe(short)
+    }
+  })
+
   it.effect("reaches record data through the reader", () =>
     Effect.sync(() => {
       const decoded = MessageReader.decodeLine('{"type":"RECORD","record":{"stream":"s","emitted_at":1,"data":{"AnnualRevenue":123456789012345678.25}}}', 1)

@@ -49,6 +49,8 @@ export interface SalesforceSessionService {
   readonly refresh: (stale: Session) => Effect.Effect<Session, AuthError>
   /** Sends relative paths (`/services/data/…`) to the instance, authenticated, renewing the session once on 401. */
   readonly client: AuthenticatedClient
+  /** `client`'s authentication over another transport (for bodies the layer's `HttpClient` should not carry). */
+  readonly authenticate: (transport: HttpClient.HttpClient) => AuthenticatedClient
   /** The refresh token in force, when Salesforce rotated the configured one. */
   readonly rotatedRefreshToken: Effect.Effect<Option.Option<Redacted.Redacted<string>>>
   /** Each refresh token Salesforce rotates in, from subscription on (the latest one first, if any). */
@@ -127,13 +129,14 @@ export const make = (
      * since, under concurrent load) is renewed again, a bounded number of times.
      */
     const send = (
+      transport: HttpClient.HttpClient,
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | AuthError> =>
       Effect.gen(function* () {
         let session = yield* SynchronizedRef.get(state)
         let ownGrant = false
         for (let renewals = 0; ; renewals++) {
-          const response = yield* http.execute(authorize(request, session))
+          const response = yield* transport.execute(authorize(request, session))
           if (response.status !== 401) return response
           if (ownGrant || renewals >= maxSessionRenewals) {
             return yield* new AuthError({
@@ -148,13 +151,17 @@ export const make = (
         }
       })
 
+    const authenticate = (transport: HttpClient.HttpClient): AuthenticatedClient =>
+      HttpClient.makeWith<never, never, HttpClientError.HttpClientError | AuthError, never>(
+        (request) => Effect.flatMap(request, (sent) => send(transport, sent)),
+        Effect.succeed
+      )
+
     return {
       current: SynchronizedRef.get(state),
       refresh,
-      client: HttpClient.makeWith<never, never, HttpClientError.HttpClientError | AuthError, never>(
-        (request) => Effect.flatMap(request, send),
-        Effect.succeed
-      ),
+      client: authenticate(http),
+      authenticate,
       rotatedRefreshToken: SubscriptionRef.get(rotated),
       refreshTokenRotations: rotated.changes.pipe(Stream.filterMap((token) => token))
     }

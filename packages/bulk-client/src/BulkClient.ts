@@ -26,6 +26,7 @@ import * as ApiUsage from "./ApiUsage.js"
 import { BulkApiError, type CallKind } from "./BulkApiError.js"
 import * as IngestJob from "./IngestJob.js"
 import * as OrgMetadata from "./OrgMetadata.js"
+import * as PipedUpload from "./PipedUpload.js"
 import * as PollCadence from "./PollCadence.js"
 import * as ResultRows from "./ResultRows.js"
 
@@ -40,6 +41,12 @@ export interface PollOptions {
   /** Give up waiting after this long (default 24 hours); the job is left running. */
   readonly timeout?: Duration.DurationInput | undefined
 }
+
+/**
+ * A job's CSV: a stream of bytes, or a Node stream opened for each sending and piped to the
+ * socket (`PipedUpload`: flat memory for a 100 MB batch file).
+ */
+export type UploadBody = Stream.Stream<Uint8Array, unknown> | PipedUpload.NodeStreamBody
 
 export interface AwaitOptions extends PollOptions {
   readonly expectedRecords?: number | undefined
@@ -67,7 +74,7 @@ export interface BulkClientService {
   readonly apiVersion: string
   readonly createJob: (job: IngestJob.CreateJob) => Effect.Effect<IngestJob.JobInfo, CallError>
   /** Uploads a job's CSV once; `contentLength` is the body's exact byte count. */
-  readonly upload: (jobId: string, body: Stream.Stream<Uint8Array, unknown>, contentLength: number) => Effect.Effect<void, CallError>
+  readonly upload: (jobId: string, body: UploadBody, contentLength: number) => Effect.Effect<void, CallError>
   readonly closeJob: (jobId: string) => Effect.Effect<IngestJob.JobInfo, CallError>
   readonly abortJob: (jobId: string) => Effect.Effect<IngestJob.JobInfo, CallError>
   readonly jobInfo: (jobId: string) => Effect.Effect<IngestJob.JobInfo, CallError>
@@ -165,9 +172,10 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
     const send = (
       call: CallKind,
       request: HttpClientRequest.HttpClientRequest,
-      jobId?: string
+      jobId?: string,
+      client: SalesforceSession.AuthenticatedClient = session.client
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, CallError> =>
-      session.client.execute(request).pipe(
+      client.execute(request).pipe(
         Effect.catchTags({
           RequestError: (error) =>
             Effect.fail(
@@ -234,13 +242,17 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       )
     const abortJob = (jobId: string) => setState("abort", jobId, "Aborted")
 
-    const upload = (jobId: string, body: Stream.Stream<Uint8Array, unknown>, contentLength: number) =>
+    const pipedClient = session.authenticate(PipedUpload.client)
+    const upload = (jobId: string, body: UploadBody, contentLength: number) =>
       send(
         "upload",
         HttpClientRequest.put(`${ingest}/${jobId}/batches`).pipe(
-          HttpClientRequest.bodyStream(body, { contentType: "text/csv", contentLength })
+          body instanceof PipedUpload.NodeStreamBody
+            ? HttpClientRequest.setBody(PipedUpload.httpBody(body, { contentType: "text/csv", contentLength }))
+            : HttpClientRequest.bodyStream(body, { contentType: "text/csv", contentLength })
         ),
-        jobId
+        jobId,
+        body instanceof PipedUpload.NodeStreamBody ? pipedClient : session.client
       ).pipe(
         Effect.asVoid,
         Effect.catchIf(

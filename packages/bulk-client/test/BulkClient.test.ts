@@ -15,8 +15,9 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { http, HttpResponse } from "msw"
 import { setupServer } from "msw/node"
+import { Readable } from "node:stream"
 import { upsertAccounts } from "../examples/usage.js"
-import { BulkClient, PollCadence } from "../src/index.js"
+import { BulkClient, PipedUpload, PollCadence } from "../src/index.js"
 
 const baseUrl = "https://emulator.my.salesforce.com"
 const org = Org.make()
@@ -272,6 +273,54 @@ describe("BulkClient", () => {
         expect(error).toMatchObject({ reason: "UploadFailed", jobId: job.id })
         expect(org.stats().calls.upload).toBe(1)
         expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
+      })
+    ))
+
+  it.effect("pipes a Node stream body, opened anew when a 401 replays the upload", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 0 })
+        const rows = Array.from({ length: 2_000 }, (_, index) => `Contact ${index},c${index}@example.com\n`)
+        const csv = `LastName,Email\n${rows.join("")}`
+        const chunks = csv.match(/[\s\S]{1,4096}/g) ?? []
+        let opens = 0
+        const body = new PipedUpload.NodeStreamBody(
+          Effect.sync(() => {
+            opens++
+            return Readable.from(chunks.map((chunk) => Buffer.from(chunk)))
+          })
+        )
+        const seeded = org.storedRecords("Contact").length
+        const job = yield* client.createJob({ object: "Contact", operation: "insert" })
+        org.expireSessions()
+        yield* client.upload(job.id, body, Buffer.byteLength(csv))
+        expect(opens).toBe(2)
+        yield* client.closeJob(job.id)
+        const done = yield* withTime(client.awaitJob(job.id, { expectedRecords: rows.length }))
+        expect(done).toMatchObject({ state: "JobComplete", numberRecordsProcessed: 2_000, numberRecordsFailed: 0 })
+        expect(org.storedRecords("Contact").slice(seeded).map((record) => record["Email"])).toEqual(rows.map((_, index) => `c${index}@example.com`))
+      })
+    ))
+
+  it.effect("aborts the job when a piped body breaks off while it is read", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        const breaking = new PipedUpload.NodeStreamBody(
+          Effect.sync(
+            () =>
+              new Readable({
+                read() {
+                  this.push("Name\nAcme\n")
+                  this.destroy(new Error("disk read failed"))
+                }
+              })
+          )
+        )
+        const error = yield* Effect.flip(client.upload(job.id, breaking, 1_000))
+        expect(error).toMatchObject({ reason: "UploadFailed", jobId: job.id })
+        expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
+        expect(org.storedRecords("Account").some((record) => record["Name"] === "Acme")).toBe(false)
       })
     ))
 

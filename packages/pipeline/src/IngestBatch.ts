@@ -132,7 +132,7 @@ const emptyOutcome = (rows: number): BatchOutcome => ({
 /** Sends one batch body and handles every row of it. */
 export const ingestBatch = (
   target: BatchTarget,
-  body: { readonly stream: Stream.Stream<Uint8Array, unknown>; readonly bytes: number; readonly rowCount: number },
+  body: { readonly content: BulkClient.UploadBody; readonly bytes: number; readonly rowCount: number },
   options: IngestOptions = defaultIngestOptions,
   stats?: SyncStats
 ): Effect.Effect<BatchOutcome, PipelineError, BulkClient.BulkClient | RejectSink.RejectSink> =>
@@ -171,7 +171,7 @@ export const ingestBatch = (
     }
 
     /** One job for `payload`: created, uploaded, closed, awaited. An open job is aborted if interrupted. */
-    const runJob = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number, rows: number) =>
+    const runJob = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
       Effect.gen(function* () {
         const job = yield* bulk.createJob({
           object: target.object,
@@ -198,7 +198,7 @@ export const ingestBatch = (
       })
 
     /** Runs `payload`, starting a new job when an upload breaks off. */
-    const runWithUploadRetries = (payload: Stream.Stream<Uint8Array, unknown>, bytes: number, rows: number) =>
+    const runWithUploadRetries = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
       runJob(payload, bytes, rows).pipe(
         Effect.retry({
           times: Math.max(0, options.maxUploadAttempts - 1),
@@ -263,7 +263,7 @@ export const ingestBatch = (
         else if (succeeded > 0) outcome.deleted += succeeded
       })
 
-    let pending = yield* settleJob(yield* runWithUploadRetries(body.stream, body.bytes, body.rowCount), body.rowCount)
+    let pending = yield* settleJob(yield* runWithUploadRetries(body.content, body.bytes, body.rowCount), body.rowCount)
     for (let round = 0; round < options.maxRowRetries && pending.retry.length > 0; round++) {
       const { text, rows } = retryBody(pending.retry)
       const bytes = new TextEncoder().encode(text)

@@ -8,7 +8,7 @@
  * as batches drain, and batches live on disk.
  */
 import { Batcher, CsvEncoder, type FieldMetadata } from "@sfdc-activation/batcher"
-import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { type BulkClient, PipedUpload } from "@sfdc-activation/bulk-client"
 import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -223,7 +223,7 @@ export const run =
                         const outcome = yield* jobSlots.withPermits(1)(
                           IngestBatch.ingestBatch(
                             target(plan),
-                            { stream: batch.body.stream, bytes: batch.bytes, rowCount: batch.rowCount },
+                            { content: new PipedUpload.NodeStreamBody(batch.body.readable), bytes: batch.bytes, rowCount: batch.rowCount },
                             ingestOptions,
                             stats
                           )
