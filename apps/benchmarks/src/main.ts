@@ -4,7 +4,7 @@
  * plus the 100-record small sync; writes results/latest.json, results/latest.md and the README table.
  *
  * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,runner,jsforce
- * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_PROFILE=1 runs the connector under `node --cpu-prof`
+ * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_PROFILE=1 runs the connector and the runner under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -54,7 +54,8 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
   mkdirSync(directory, { recursive: true })
   const emulator = await Emulator.start()
   const profileDir = path.join(directory, "profile")
-  const nodeFlags = profile && subject === "connector" ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
+  const profiledScript = subject === "connector" ? Connector.mainScript : subject === "runner" ? Runner.mainScript : undefined
+  const nodeFlags = profile && profiledScript !== undefined ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
   const storedBefore = (await emulator.stats()).records["Contact"] ?? 0
   const context: RunContext = { dataset, emulator, directory, nodeFlags, storedBefore }
   try {
@@ -67,9 +68,9 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
           : Jsforce.run(context, childDirectory))
     log(describeRun(run))
     if (!run.ok) log(`    see ${directory} (stdout / stderr of the run)`)
-    if (nodeFlags.length > 0) {
+    if (nodeFlags.length > 0 && profiledScript !== undefined) {
       const [file] = readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"))
-      if (file !== undefined) log(`\nconnector CPU profile ${path.join(profileDir, file)}:\n${Profile.formatHotSpots(Profile.hotSpots(path.join(profileDir, file), Connector.mainScript))}\n`)
+      if (file !== undefined) log(`\n${subject} CPU profile ${path.join(profileDir, file)}:\n${Profile.formatHotSpots(Profile.hotSpots(path.join(profileDir, file), profiledScript))}\n`)
     }
     return run
   } finally {

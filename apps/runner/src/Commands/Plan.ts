@@ -47,7 +47,7 @@ export interface SyncPlan {
 
 /** Salesforce counts one Bulk API batch per 10,000 records of an ingest job. */
 export const recordsPerBulkBatch = 10_000
-/** Calls a job costs: create, upload, close, about three polls, and three result sets. */
+/** Calls a job may cost: create, upload, close, about three polls, and up to three result sets (read when rows fail, or to count an upsert's created rows). */
 export const apiCallsPerJob = 9
 /** The batcher's default upload size. */
 const maxJobBytes = 100 * 1024 * 1024
