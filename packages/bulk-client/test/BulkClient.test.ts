@@ -85,6 +85,16 @@ const loadContacts = (client: BulkClient.BulkClientService, csv: string) =>
     return yield* withTime(client.awaitJob(job.id))
   })
 
+/** A closed one-row job the org will not process for an hour. */
+const closedJobLeftWaiting = (client: BulkClient.BulkClientService) =>
+  Effect.gen(function* () {
+    org.setFaults({ processingDelayMs: 3_600_000 })
+    const job = yield* client.createJob({ object: "Account", operation: "insert" })
+    const { body, length } = csvBody("Name\nAcme\n")
+    yield* client.upload(job.id, body, length)
+    return yield* client.closeJob(job.id)
+  })
+
 describe("BulkClient", () => {
   it.effect("runs a job end to end and streams its results (gzip)", () =>
     withClient((client) =>
@@ -164,11 +174,7 @@ describe("BulkClient", () => {
   it.effect("polls 1 s apart, growing ×1.5, and times out without touching the job", () =>
     withClient((client) =>
       Effect.gen(function* () {
-        org.setFaults({ processingDelayMs: 3_600_000 })
-        const job = yield* client.createJob({ object: "Account", operation: "insert" })
-        const { body, length } = csvBody("Name\nAcme\n")
-        yield* client.upload(job.id, body, length)
-        yield* client.closeJob(job.id)
+        const job = yield* closedJobLeftWaiting(client)
         const polls = () => org.stats().calls.poll
         const fiber = yield* Effect.fork(client.awaitJob(job.id, { timeout: "10 seconds" }))
         yield* settle()
@@ -197,11 +203,7 @@ describe("BulkClient", () => {
   it.effect("polls a job that reports progress just past its projected end", () =>
     withClient((client) =>
       Effect.gen(function* () {
-        org.setFaults({ processingDelayMs: 3_600_000 })
-        const job = yield* client.createJob({ object: "Account", operation: "insert" })
-        const { body, length } = csvBody("Name\nAcme\n")
-        yield* client.upload(job.id, body, length)
-        const closed = yield* client.closeJob(job.id)
+        const job = yield* closedJobLeftWaiting(client)
         // The job as Salesforce reports it while processing 10,000 rows: 8,000 done a second in.
         const sightings = [
           { state: "InProgress", numberRecordsProcessed: 0 },
@@ -212,7 +214,7 @@ describe("BulkClient", () => {
         let polls = 0
         server.use(
           http.get(`${baseUrl}/services/data/v${client.apiVersion}/jobs/ingest/${job.id}`, () =>
-            HttpResponse.json({ ...closed, ...sightings[Math.min(polls++, sightings.length - 1)] })
+            HttpResponse.json({ ...job, ...sightings[Math.min(polls++, sightings.length - 1)] })
           )
         )
         const fiber = yield* Effect.fork(client.awaitJob(job.id, { expectedRecords: 10_000 }))
