@@ -117,8 +117,8 @@ describe("fault matrix: the run fails cleanly, nothing acknowledged that is not 
     Effect.gen(function* () {
       const { output, report } = yield* runScenario(env, s3(), {
         name: "daily API limit",
-        faults: { dailyApiRequests: 14 },
-        outcome: { failsWith: ["REQUEST_LIMIT_EXCEEDED", "TotalRequests", "of 14", "24 hours"], failureType: "transient_error" }
+        faults: { dailyApiRequests: 20 },
+        outcome: { failsWith: ["REQUEST_LIMIT_EXCEEDED", "TotalRequests", "of 20", "24 hours"], failureType: "transient_error" }
       })
       expect(report.acknowledged).toBeGreaterThan(0)
       expect(report.pending).toBeGreaterThan(0)
