@@ -37,7 +37,35 @@ const isoFromMillis = (millis: number): string | undefined =>
     ? new Date(millis).toISOString()
     : undefined
 
-const canonicalDateTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d\d\dZ$/
+/** The two ASCII digits at `at` as a number, or -1. */
+const twoDigits = (text: string, at: number): number => {
+  const tens = text.charCodeAt(at) - 48
+  const ones = text.charCodeAt(at + 1) - 48
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1
+}
+
+/** The calendar date spelled `yyyy-MM-dd` at the start of `text`, if it is one that exists. */
+const isIsoDatePrefix = (text: string): boolean => {
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return false
+  const century = twoDigits(text, 0)
+  const yearInCentury = twoDigits(text, 2)
+  return century >= 0 && yearInCentury >= 0 && validYearMonthDay(century * 100 + yearInCentury, twoDigits(text, 5), twoDigits(text, 8))
+}
+
+/**
+ * A valid date-time already in Salesforce's form `yyyy-MM-ddTHH:mm:ss.SSSZ`, which passes as it
+ * is. Read character by character: the common case, and a regex here cost a tenth of encoding.
+ */
+const isCanonicalDateTime = (text: string): boolean => {
+  if (text.length !== 24 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false
+  if (text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90 || !isIsoDatePrefix(text)) return false
+  const hour = twoDigits(text, 11)
+  const minute = twoDigits(text, 14)
+  const second = twoDigits(text, 17)
+  const millis = twoDigits(text, 20)
+  const lastDigit = text.charCodeAt(22) - 48
+  return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && millis >= 0 && lastDigit >= 0 && lastDigit <= 9
+}
 const dateTimePattern =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/
 
@@ -71,10 +99,7 @@ const parseDateTime = (text: string): number | undefined => {
 /** dateTime → UTC `yyyy-MM-ddTHH:mm:ss.SSSZ`, from an ISO string (any offset), epoch millis or a `Date`. */
 export const dateTime = (value: unknown): string | undefined => {
   if (typeof value === "string") {
-    if (canonicalDateTime.test(value)) {
-      const millis = parseDateTime(value)
-      return millis === undefined ? undefined : value
-    }
+    if (isCanonicalDateTime(value)) return value
     const millis = parseDateTime(value)
     return millis === undefined ? undefined : isoFromMillis(millis)
   }
@@ -91,6 +116,7 @@ const datePattern = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ].*)?$/
  */
 export const date = (value: unknown): string | undefined => {
   if (typeof value === "string") {
+    if (value.length === 10 && isIsoDatePrefix(value)) return value
     const match = datePattern.exec(value)
     if (match === null) return undefined
     if (!validYearMonthDay(Number(match[1]), Number(match[2]), Number(match[3]))) return undefined

@@ -25,6 +25,28 @@ describe("CsvValue", () => {
     }
   })
 
+  it("passes date-times already in Salesforce's form only when they exist", () => {
+    for (const good of ["2024-02-29T23:59:59.999Z", "0100-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"]) {
+      expect(CsvValue.dateTime(good)).toBe(good)
+    }
+    const bad = [
+      "2023-02-29T00:00:00.000Z",
+      "2024-04-31T00:00:00.000Z",
+      "2024-00-10T00:00:00.000Z",
+      "0099-12-31T00:00:00.000Z",
+      "2024-11-27T24:00:00.000Z",
+      "2024-11-27T10:60:00.000Z",
+      "2024-11-27T10:15:60.000Z",
+      "2024-11-27T10:15:00.0x0Z",
+      "2024-1a-27T10:15:00.000Z",
+      "2024-11-27X10:15:00.000Z"
+    ]
+    for (const text of bad) expect(CsvValue.dateTime(text)).toBeUndefined()
+    expect(CsvValue.date("2024-04-31")).toBeUndefined()
+    expect(CsvValue.date("2024-4-30")).toBeUndefined()
+    expect(CsvValue.date("2024/04/30")).toBeUndefined()
+  })
+
   it("formats dates, times and booleans", () => {
     expect(CsvValue.date("2024-02-29")).toBe("2024-02-29")
     expect(CsvValue.date("2024-02-29T23:00:00-05:00")).toBe("2024-02-29")
