@@ -145,16 +145,18 @@ const memoryBody = (buffer: Buffer): BatchBody => ({
   readable: Effect.sync(() => Readable.from([buffer]))
 })
 
+const openBatchFile = (path: string) => createReadStream(path, { highWaterMark: fileReadChunkBytes })
+
 const fileBody = (path: string, bytes: number): BatchBody => ({
   bytes,
   path: Option.some(path),
   stream: Stream.suspend(() =>
     Stream.fromAsyncIterable<Uint8Array, BatcherError>(
-      createReadStream(path, { highWaterMark: fileReadChunkBytes }),
+      openBatchFile(path),
       tempFileFailed(`cannot read batch file ${path}`)
     )
   ),
-  readable: Effect.sync(() => createReadStream(path, { highWaterMark: fileReadChunkBytes }))
+  readable: Effect.sync(() => openBatchFile(path))
 })
 
 interface OpenBatch {

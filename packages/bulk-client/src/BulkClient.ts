@@ -243,16 +243,16 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
     const abortJob = (jobId: string) => setState("abort", jobId, "Aborted")
 
     const pipedClient = session.authenticate(PipedUpload.client)
-    const upload = (jobId: string, body: UploadBody, contentLength: number) =>
-      send(
+    const upload = (jobId: string, body: UploadBody, contentLength: number) => {
+      const options = { contentType: "text/csv", contentLength }
+      const piped = body instanceof PipedUpload.NodeStreamBody
+      return send(
         "upload",
         HttpClientRequest.put(`${ingest}/${jobId}/batches`).pipe(
-          body instanceof PipedUpload.NodeStreamBody
-            ? HttpClientRequest.setBody(PipedUpload.httpBody(body, { contentType: "text/csv", contentLength }))
-            : HttpClientRequest.bodyStream(body, { contentType: "text/csv", contentLength })
+          piped ? HttpClientRequest.setBody(PipedUpload.httpBody(body, options)) : HttpClientRequest.bodyStream(body, options)
         ),
         jobId,
-        body instanceof PipedUpload.NodeStreamBody ? pipedClient : session.client
+        piped ? pipedClient : session.client
       ).pipe(
         Effect.asVoid,
         Effect.catchIf(
@@ -274,6 +274,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
             )
         )
       )
+    }
 
     const deleteJob = (jobId: string) => retried(Effect.asVoid(send("delete", HttpClientRequest.del(`${ingest}/${jobId}`), jobId)))
 

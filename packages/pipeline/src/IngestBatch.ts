@@ -263,14 +263,18 @@ export const ingestBatch = (
         else if (succeeded > 0) outcome.deleted += succeeded
       })
 
-    let pending = yield* settleJob(yield* runWithUploadRetries(body.content, body.bytes, body.rowCount), body.rowCount)
+    /** One job for `rows` rows, run and settled. */
+    const sendRows = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
+      Effect.flatMap(runWithUploadRetries(payload, bytes, rows), (info) => settleJob(info, rows))
+
+    let pending = yield* sendRows(body.content, body.bytes, body.rowCount)
     for (let round = 0; round < options.maxRowRetries && pending.retry.length > 0; round++) {
       const { text, rows } = retryBody(pending.retry)
       const bytes = new TextEncoder().encode(text)
       yield* Effect.logInfo(`sending ${rows.length} rows again in a follow-up job`).pipe(
         Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })
       )
-      pending = yield* settleJob(yield* runWithUploadRetries(Stream.make(bytes), bytes.length, rows.length), rows.length)
+      pending = yield* sendRows(Stream.make(bytes), bytes.length, rows.length)
     }
     if (pending.retry.length > 0) {
       const now = yield* Clock.currentTimeMillis
