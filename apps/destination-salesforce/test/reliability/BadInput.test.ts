@@ -3,36 +3,24 @@
  * before it is kept (stored, or rejected with a reason). Plus a property test: random records
  * through the encoder into the emulated org, every accepted value read back unchanged.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import {
   checkInvariant,
   configuredStream,
   connectorConfig,
-  emulatedOrg,
   jsonFile,
   recordLine,
   rejectsIn,
+  reliabilitySuite,
   runConnector,
-  type S3,
   s3Storage,
-  startS3,
   stateLine,
   traceError
 } from "./harness.js"
 
-const { org, server } = emulatedOrg()
-let s3: S3
-beforeAll(async () => {
-  server.listen({ onUnhandledRequest: "bypass" })
-  s3 = await startS3()
-})
-afterEach(() => org.reset())
-afterAll(async () => {
-  server.close()
-  await s3.close()
-})
+const { org, s3 } = reliabilitySuite()
 
 const fields = ["External_Id__c", "LastName", "Title", "Description", "Birthdate", "DoNotCall", "Last_Engaged_At__c"]
 const catalog = { streams: [configuredStream("people", "append_dedup", fields, { primary_key: [["External_Id__c"]] })] }
@@ -41,10 +29,10 @@ const byId = (id: string) => org.storedRecords("Contact").find((contact) => cont
 
 const write = (lines: ReadonlyArray<string>, overrides: Record<string, unknown> = {}) =>
   Effect.gen(function* () {
-    const storage = s3Storage(s3)
+    const storage = s3Storage(s3())
     const config = jsonFile(connectorConfig({ object_storage_config: storage, batch_size_mb: 0.002, ...overrides }))
     const output = yield* runConnector(["write", "--config", config, "--catalog", jsonFile(catalog)], lines, storedIds)
-    const rejects = yield* rejectsIn(s3, storage.bucket_path)
+    const rejects = yield* rejectsIn(s3(), storage.bucket_path)
     return { output, rejects, error: traceError(output) }
   })
 
