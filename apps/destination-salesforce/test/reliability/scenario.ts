@@ -77,6 +77,8 @@ export interface Scenario {
   readonly proof?: (stats: Org.Stats, output: RunOutput) => void
   /** Over the emulator's loopback HTTP server instead of MSW (responses cut mid-body). */
   readonly http?: boolean
+  /** Jobs in flight (default 2); 1 makes the order of calls, and so a call budget, deterministic. */
+  readonly maxConcurrentJobs?: number
 }
 
 let prefixes = 0
@@ -92,7 +94,7 @@ export const runScenario = (env: ReturnType<typeof emulatedOrg>, s3: S3, scenari
     org.setFaults({ processingDelayMs: 0, ...scenario.faults })
     const loginUrl = scenario.http === true ? (yield* Effect.promise(httpServer)).url : undefined
     const config = jsonFile(
-      connectorConfig({ object_storage_config: storage, batch_size_mb: batchSizeMb, max_concurrent_jobs: 2, ...(loginUrl === undefined ? {} : { login_url: loginUrl }) })
+      connectorConfig({ object_storage_config: storage, batch_size_mb: batchSizeMb, max_concurrent_jobs: scenario.maxConcurrentJobs ?? 2, ...(loginUrl === undefined ? {} : { login_url: loginUrl }) })
     )
     const output = yield* runConnector(["write", "--config", config, "--catalog", jsonFile(catalogFor(mode))], lines, () => new Set(storedTitles(org, prefix)))
     org.setFaults({ processingDelayMs: 0 })
