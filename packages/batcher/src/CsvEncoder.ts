@@ -100,6 +100,8 @@ export interface CsvEncoder {
   readonly headerBytes: number
   readonly columns: ReadonlyArray<string>
   readonly encode: (record: Readonly<Record<string, unknown>>) => EncodedRow | LocalReject
+  /** `encode` without the row object: the line (with its `\n`), or a reject. */
+  readonly encodeLine: (record: Readonly<Record<string, unknown>>) => string | LocalReject
 }
 
 /** Salesforce's header and column limits. */
@@ -478,7 +480,7 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
   const header = `${headerText}\n`
   const columnCount = compiled.length
 
-  const encode = (record: Readonly<Record<string, unknown>>): EncodedRow | LocalReject => {
+  const encodeLine = (record: Readonly<Record<string, unknown>>): string | LocalReject => {
     let line = ""
     for (let index = 0; index < columnCount; index++) {
       const column = compiled[index]
@@ -499,9 +501,13 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
       line = index === 0 ? cell : `${line},${cell}`
     }
     // a lone empty cell would be a blank line, which CSV readers skip: write it as ""
-    line = line.length === 0 ? '""\n' : `${line}\n`
-    return { _tag: "Row", line, bytes: utf8Bytes(line) }
+    return line.length === 0 ? '""\n' : `${line}\n`
   }
 
-  return Either.right({ header, headerBytes: utf8Bytes(header), columns: headers, encode })
+  const encode = (record: Readonly<Record<string, unknown>>): EncodedRow | LocalReject => {
+    const line = encodeLine(record)
+    return typeof line === "string" ? { _tag: "Row", line, bytes: utf8Bytes(line) } : line
+  }
+
+  return Either.right({ header, headerBytes: utf8Bytes(header), columns: headers, encode, encodeLine })
 }

@@ -1,4 +1,5 @@
 export * as Batcher from "./Batcher.js"
+export * as RowBlock from "./RowBlock.js"
 export * as CsvEncoder from "./CsvEncoder.js"
 export * as CsvValue from "./CsvValue.js"
 export * as FieldMetadata from "./FieldMetadata.js"

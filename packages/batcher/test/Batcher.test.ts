@@ -13,12 +13,12 @@ import { parse } from "csv-parse/sync"
 import { existsSync, mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Batcher } from "../src/index.js"
+import { Batcher, RowBlock } from "../src/index.js"
 
 const header = "Id,Name\n"
 const rowInput = (ordinal: number, name: string): Batcher.BatchInput => {
   const line = `${ordinal},${name}\n`
-  return Batcher.row(ordinal, { line, bytes: Buffer.byteLength(line) })
+  return Batcher.row(ordinal, { line })
 }
 
 const bodyText = (batch: Batcher.Batch) =>
@@ -70,11 +70,20 @@ describe("Batcher.batches", () => {
     [
       FastCheck.array(FastCheck.string({ unit: FastCheck.oneof(FastCheck.fullUnicode(), FastCheck.constantFrom("é", "東", "🚀")), maxLength: 30 }), { maxLength: 60 }),
       FastCheck.integer({ min: 12, max: 120 }),
-      FastCheck.integer({ min: 1, max: 400 })
+      FastCheck.integer({ min: 1, max: 400 }),
+      FastCheck.integer({ min: 1, max: 12 })
     ],
-    ([names, maxBatchBytes, spillThresholdBytes]) =>
+    ([names, maxBatchBytes, spillThresholdBytes, rowsPerBlock]) =>
       Effect.gen(function* () {
-        const inputs = names.map((name, ordinal) => rowInput(ordinal, name.replace(/[",\r\n]/g, "_")))
+        const lines = names.map((name, ordinal) => `${ordinal},${name.replace(/[",\r\n]/g, "_")}\n`)
+        // rows arrive packed in blocks, which the batcher splits wherever a batch fills up
+        const inputs: Array<Batcher.BatchInput> = []
+        const builder = new RowBlock.RowBlockBuilder()
+        lines.forEach((line, ordinal) => {
+          builder.add(ordinal, line)
+          if (builder.rowCount === rowsPerBlock) inputs.push(...Option.toArray(Option.fromNullable(builder.take())))
+        })
+        inputs.push(...Option.toArray(Option.fromNullable(builder.take())))
         const outputs = Chunk.toArray(
           yield* Stream.fromIterable(inputs).pipe(
             Batcher.batches({ header, maxBatchBytes, spillThresholdBytes, tempDir: tmpdir() }),
@@ -99,9 +108,7 @@ describe("Batcher.batches", () => {
           expect(rows).toHaveLength(output.rowCount)
           batched.push(...rows.map((row) => row.join(",")))
         }
-        const expectedRows = inputs.flatMap((input, ordinal) =>
-          input._tag === "Row" && !oversized.includes(ordinal) ? [input.line.slice(0, -1)] : []
-        )
+        const expectedRows = lines.flatMap((line, ordinal) => (oversized.includes(ordinal) ? [] : [line.slice(0, -1)]))
         expect(batched).toEqual(expectedRows)
       }),
     { fastCheck: { numRuns: 40 } }
@@ -140,25 +147,34 @@ describe("Batcher.batches", () => {
       expect(outputs.map((batch) => [batch.rowCount, batch.bytes])).toEqual([[4, 24], [4, 24], [2, 16]])
     }))
 
+  const keys = ["a", "b", "a", "c", "b", "b"]
+  const keyedLine = (ordinal: number) => `${keys[ordinal]},${ordinal}\n`
+  const keyedBatches = (inputs: ReadonlyArray<Batcher.BatchInput>) =>
+    Stream.fromIterable(inputs).pipe(
+      Batcher.batches({ header }),
+      Stream.mapEffect(withText),
+      Stream.runCollect,
+      Effect.map((outputs) =>
+        Chunk.toArray(outputs).flatMap(({ output, text }) => (output._tag === "Batch" ? [[output.firstOrdinal, output.lastOrdinal, text]] : []))
+      )
+    )
+  const expectedKeyedBatches = [
+    [0, 1, "Id,Name\na,0\nb,1\n"],
+    [2, 4, "Id,Name\na,2\nc,3\nb,4\n"],
+    [5, 5, "Id,Name\nb,5\n"]
+  ]
+
   it.effect("starts a new batch rather than repeat a row's key in one batch", () =>
     Effect.gen(function* () {
-      const keyed = (ordinal: number, key: string) => {
-        const line = `${key},${ordinal}\n`
-        return Batcher.row(ordinal, { line, bytes: Buffer.byteLength(line) }, key)
-      }
-      const outputs = onlyBatches(
-        Chunk.toArray(
-          yield* Stream.fromIterable([keyed(0, "a"), keyed(1, "b"), keyed(2, "a"), keyed(3, "c"), keyed(4, "b"), keyed(5, "b")]).pipe(
-            Batcher.batches({ header }),
-            Stream.runCollect
-          )
-        )
-      )
-      expect(outputs.map((batch) => [batch.firstOrdinal, batch.lastOrdinal])).toEqual([
-        [0, 1],
-        [2, 4],
-        [5, 5]
-      ])
+      const rows = keys.map((key, ordinal) => Batcher.row(ordinal, { line: keyedLine(ordinal) }, key))
+      expect(yield* keyedBatches(rows)).toEqual(expectedKeyedBatches)
+    }))
+
+  it.effect("splits a block of rows where a key repeats", () =>
+    Effect.gen(function* () {
+      const builder = new RowBlock.RowBlockBuilder()
+      keys.forEach((key, ordinal) => builder.add(ordinal, keyedLine(ordinal), key))
+      expect(yield* keyedBatches(Option.toArray(Option.fromNullable(builder.take())))).toEqual(expectedKeyedBatches)
     }))
 
   it.effect("fails clearly on impossible options", () =>

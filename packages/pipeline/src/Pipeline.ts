@@ -7,7 +7,7 @@
  * order, only once every record before them has. Memory stays flat: input is read as fast
  * as batches drain, and batches live on disk.
  */
-import { Batcher, CsvEncoder, type FieldMetadata } from "@sfdc-activation/batcher"
+import { Batcher, CsvEncoder, type FieldMetadata, RowBlock } from "@sfdc-activation/batcher"
 import { type BulkClient, PipedUpload } from "@sfdc-activation/bulk-client"
 import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
@@ -57,8 +57,8 @@ export const defaultMaxBatchAge: Duration.DurationInput = "5 minutes"
 
 /** Rows rejected before batching are written this many at a time. */
 const localRejectFlushCount = 1_000
-/** Rows queued ahead of each stream's batcher. */
-const laneCapacity = 8_192
+/** Blocks of rows (one per input chunk and stream) queued ahead of each stream's batcher. */
+const laneCapacity = 16
 
 export type PipelineInput<P> =
   | { readonly _tag: "Record"; readonly stream: string; readonly data: Readonly<Record<string, unknown>> }
@@ -194,14 +194,18 @@ export const run =
 
         const maxBatchBytes = options.maxBatchBytes ?? Batcher.defaultMaxBatchBytes
         /** A row that cannot fit in any batch, as a local reject. */
-        const tooLarge = (encoder: CsvEncoder.CsvEncoder, encoded: CsvEncoder.EncodedRow): LocalError | undefined =>
-          encoder.headerBytes + encoded.bytes > maxBatchBytes
+        const tooLarge = (encoder: CsvEncoder.CsvEncoder, line: string): LocalError | undefined => {
+          // a UTF-16 code unit is at most 3 bytes in UTF-8: most rows need no count
+          if (encoder.headerBytes + line.length * 3 <= maxBatchBytes) return undefined
+          const bytes = Buffer.byteLength(line, "utf8")
+          return encoder.headerBytes + bytes > maxBatchBytes
             ? {
                 statusCode: "RECORD_TOO_LARGE",
-                message: `the encoded row takes ${encoded.bytes} bytes; with the header it cannot fit a ${maxBatchBytes}-byte upload`,
+                message: `the encoded row takes ${bytes} bytes; with the header it cannot fit a ${maxBatchBytes}-byte upload`,
                 fields: []
               }
             : undefined
+        }
 
         /** One stream: its batcher and its jobs. */
         const lane = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder, rows: Mailbox.Mailbox<Batcher.BatchInput>) =>
@@ -245,10 +249,10 @@ export const run =
           )
 
         const lanes = new Map<string, { readonly rows: Mailbox.Mailbox<Batcher.BatchInput>; readonly fiber: Fiber.RuntimeFiber<void, PipelineError> }>()
-        const laneFor = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder) =>
-          Effect.gen(function* () {
-            const existing = lanes.get(key)
-            if (existing !== undefined) return existing.rows
+        const laneFor = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder) => {
+          const existing = lanes.get(key)
+          if (existing !== undefined) return Effect.succeed(existing.rows)
+          return Effect.gen(function* () {
             const rows = yield* Mailbox.make<Batcher.BatchInput>({ capacity: laneCapacity })
             const fiber = yield* lane(key, plan, encoder, rows).pipe(
               Effect.tapErrorCause((cause) => output.failCause(cause)),
@@ -257,6 +261,7 @@ export const run =
             lanes.set(key, { rows, fiber })
             return rows
           })
+        }
 
         let localRejects: Array<LocalReject> = []
         const flushLocalRejects = Effect.gen(function* () {
@@ -273,54 +278,85 @@ export const run =
           })
         })
 
+        /** Each stream's rows of the current input chunk, packed for its lane. */
+        const rowBlocks = new Map<string, RowBlock.RowBlockBuilder>()
+        const blockFor = (stream: string): RowBlock.RowBlockBuilder => {
+          let builder = rowBlocks.get(stream)
+          if (builder === undefined) {
+            builder = new RowBlock.RowBlockBuilder()
+            rowBlocks.set(stream, builder)
+          }
+          return builder
+        }
+        const offerRows = Effect.suspend(() =>
+          Effect.forEach(
+            rowBlocks,
+            ([key, builder]) => {
+              const block = builder.take()
+              const plan = plans.get(key)
+              const encoder = encoders.get(key)
+              if (block === undefined || plan === undefined || encoder === undefined) return Effect.void
+              return Effect.flatMap(laneFor(key, plan, encoder), (mailbox) => mailbox.offer(block))
+            },
+            { discard: true }
+          )
+        )
+
+        /**
+         * Encodes records from `items[from]` on into their streams' blocks, until a checkpoint, a
+         * full batch of local rejects or the end; returns where it stopped. Plain code, not an
+         * Effect per record: this is the hot path, and a generator per chunk kept each chunk's
+         * records alive long enough to reach the old generation.
+         */
+        const encodeRecords = (items: ReadonlyArray<PipelineInput<P>>, from: number, now: number): number | PipelineError => {
+          for (let index = from; index < items.length; index++) {
+            const item = items[index]
+            if (item === undefined || item._tag === "Checkpoint") return index
+            const plan = plans.get(item.stream)
+            const encoder = encoders.get(item.stream)
+            if (plan === undefined || encoder === undefined) {
+              return new PipelineError({
+                reason: "UnknownStream",
+                stream: item.stream,
+                detail: `a record names stream ${JSON.stringify(item.stream)}, which the sync does not configure`
+              })
+            }
+            stats.recordsIn(item.stream, 1)
+            const epoch = tracker.addRecord(item.stream)
+            const line = encoder.encodeLine(item.data)
+            const refusal: LocalError | undefined = typeof line === "string" ? tooLarge(encoder, line) : line
+            if (refusal !== undefined) {
+              localRejects.push({ stream: item.stream, epoch, record: localRecord(plan, sourceRow(item.data), refusal, now) })
+              if (localRejects.length >= localRejectFlushCount) return index + 1
+            } else if (typeof line === "string") {
+              blockFor(item.stream).add(tracker.assignOrdinal(item.stream, epoch), line, keyOf(item.stream, item.data))
+            }
+          }
+          return items.length
+        }
+
+        /** One input chunk, from `from` on: records into blocks, checkpoints in order between them. */
+        const readChunk = (
+          items: ReadonlyArray<PipelineInput<P>>,
+          from: number,
+          now: number
+        ): Effect.Effect<void, PipelineError, Effect.Effect.Context<typeof offerRows>> =>
+          Effect.suspend(() => {
+            const stop = encodeRecords(items, from, now)
+            if (typeof stop !== "number") return Effect.zipRight(offerRows, Effect.fail(stop))
+            if (localRejects.length >= localRejectFlushCount) return Effect.zipRight(flushLocalRejects, readChunk(items, stop, now))
+            const item = items[stop]
+            if (item === undefined || item._tag !== "Checkpoint") return offerRows
+            return offerRows.pipe(
+              Effect.zipRight(flushLocalRejects),
+              Effect.zipRight(settle(() => void tracker.addCheckpoint(item.payload, item.scope))),
+              Effect.zipRight(readChunk(items, stop + 1, now))
+            )
+          })
+
         const readInput = input.pipe(
           Stream.runForEachChunk((chunk) =>
-            Effect.gen(function* () {
-              const now = yield* Clock.currentTimeMillis
-              let pendingRows = new Map<string, Array<Batcher.BatchInput>>()
-              const offerPending = Effect.gen(function* () {
-                for (const [key, rows] of pendingRows) {
-                  const plan = plans.get(key)
-                  const encoder = encoders.get(key)
-                  if (plan === undefined || encoder === undefined) continue
-                  const mailbox = yield* laneFor(key, plan, encoder)
-                  yield* mailbox.offerAll(rows)
-                }
-                pendingRows = new Map()
-              })
-              for (const item of Chunk.toReadonlyArray(chunk)) {
-                if (item._tag === "Checkpoint") {
-                  yield* offerPending
-                  yield* flushLocalRejects
-                  yield* settle(() => {
-                    tracker.addCheckpoint(item.payload, item.scope)
-                  })
-                  continue
-                }
-                const plan = plans.get(item.stream)
-                const encoder = encoders.get(item.stream)
-                if (plan === undefined || encoder === undefined) {
-                  return yield* new PipelineError({
-                    reason: "UnknownStream",
-                    stream: item.stream,
-                    detail: `a record names stream ${JSON.stringify(item.stream)}, which the sync does not configure`
-                  })
-                }
-                stats.recordsIn(item.stream, 1)
-                const epoch = tracker.addRecord(item.stream)
-                const encoded = encoder.encode(item.data)
-                const refusal: LocalError | undefined = encoded._tag === "Rejected" ? encoded : tooLarge(encoder, encoded)
-                if (refusal !== undefined) {
-                  localRejects.push({ stream: item.stream, epoch, record: localRecord(plan, sourceRow(item.data), refusal, now) })
-                  if (localRejects.length >= localRejectFlushCount) yield* flushLocalRejects
-                } else if (encoded._tag === "Row") {
-                  const rows = pendingRows.get(item.stream) ?? []
-                  if (rows.length === 0) pendingRows.set(item.stream, rows)
-                  rows.push(Batcher.row(tracker.assignOrdinal(item.stream, epoch), encoded, keyOf(item.stream, item.data)))
-                }
-              }
-              yield* offerPending
-            })
+            Effect.flatMap(Clock.currentTimeMillis, (now) => readChunk(Chunk.toReadonlyArray(chunk), 0, now))
           )
         )
 
