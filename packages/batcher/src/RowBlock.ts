@@ -17,58 +17,54 @@ export interface RowBlock {
   readonly keys: ReadonlyArray<string | undefined> | undefined
 }
 
-/** The first block holds this many bytes; blocks grow as rows need. */
-const initialBlockBytes = 64 * 1024
-/** The most bytes a UTF-16 code unit takes in UTF-8. */
-const maxUtf8BytesPerUnit = 3
-
 /** Packs lines into a `RowBlock`, one `add` at a time. */
 export class RowBlockBuilder {
-  private buffer: Buffer = Buffer.allocUnsafe(initialBlockBytes)
-  private used = 0
-  private ends: Array<number> = []
+  private lines: Array<string> = []
+  /** Where each line ends, counted in UTF-16 code units. */
+  private charEnds: Array<number> = []
+  private chars = 0
   private keys: Array<string | undefined> | undefined = undefined
   private firstOrdinal = 0
 
   /** Rows added since the last `take`. */
   get rowCount(): number {
-    return this.ends.length
+    return this.lines.length
   }
 
   /** Appends a line (ending with `\n`) with its ordinal, which must follow the previous row's. */
   add(ordinal: number, line: string, key?: string): void {
-    if (this.ends.length === 0) this.firstOrdinal = ordinal
-    const room = this.buffer.length - this.used
-    if (line.length * maxUtf8BytesPerUnit > room) this.grow(Buffer.byteLength(line, "utf8"))
-    this.used += this.buffer.write(line, this.used, "utf8")
-    if (key !== undefined && this.keys === undefined) this.keys = new Array<string | undefined>(this.ends.length).fill(undefined)
+    if (this.lines.length === 0) this.firstOrdinal = ordinal
+    if (key !== undefined && this.keys === undefined) this.keys = new Array<string | undefined>(this.lines.length).fill(undefined)
     this.keys?.push(key)
-    this.ends.push(this.used)
+    this.lines.push(line)
+    this.chars += line.length
+    this.charEnds.push(this.chars)
   }
 
-  /** The rows added so far as a block (none when there are none); the builder starts over. */
+  /**
+   * The rows added so far as a block (none when there are none); the builder starts over. The
+   * lines are encoded in one call; when they are all ASCII (bytes = characters), their ends in
+   * characters are their ends in bytes, and no line is measured on its own.
+   */
   take(): RowBlock | undefined {
-    if (this.ends.length === 0) return undefined
-    const block: RowBlock = {
-      _tag: "Rows",
-      firstOrdinal: this.firstOrdinal,
-      bytes: this.buffer.subarray(0, this.used),
-      ends: this.ends,
-      keys: this.keys
+    if (this.lines.length === 0) return undefined
+    const text = this.lines.join("")
+    const bytes = Buffer.from(text, "utf8")
+    let ends = this.charEnds
+    if (bytes.length !== text.length) {
+      ends = []
+      let end = 0
+      for (const line of this.lines) {
+        end += Buffer.byteLength(line, "utf8")
+        ends.push(end)
+      }
     }
-    const spare = this.buffer.length - this.used
-    this.buffer = spare >= initialBlockBytes ? this.buffer.subarray(this.used) : Buffer.allocUnsafe(Math.max(initialBlockBytes, this.used))
-    this.used = 0
-    this.ends = []
+    const block: RowBlock = { _tag: "Rows", firstOrdinal: this.firstOrdinal, bytes, ends, keys: this.keys }
+    this.lines = []
+    this.charEnds = []
+    this.chars = 0
     this.keys = undefined
     return block
-  }
-
-  private grow(lineBytes: number): void {
-    if (this.buffer.length - this.used >= lineBytes) return
-    const next = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + lineBytes))
-    this.buffer.copy(next, 0, 0, this.used)
-    this.buffer = next
   }
 }
 

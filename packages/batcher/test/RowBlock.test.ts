@@ -8,7 +8,7 @@ const rowsOf = (block: RowBlock.RowBlock | undefined): Array<string> => {
 }
 
 describe("RowBlockBuilder", () => {
-  it("packs lines as UTF-8 with their ends, growing past its first buffer", () => {
+  it("packs lines as UTF-8 with where each ends, multi-byte characters and long lines included", () => {
     const builder = new RowBlock.RowBlockBuilder()
     const lines = ["a,é\n", `${"東".repeat(30_000)}\n`, "🚀,\"x\"\n", `${"y".repeat(100_000)}\n`]
     lines.forEach((line, index) => builder.add(7 + index, line))

@@ -58,7 +58,7 @@ export const defaultMaxBatchAge: Duration.DurationInput = "5 minutes"
 /** Rows rejected before batching are written this many at a time. */
 const localRejectFlushCount = 1_000
 /** Blocks of rows (one per input chunk and stream) queued ahead of each stream's batcher. */
-const laneCapacity = 16
+const laneCapacity = 64
 
 export type PipelineInput<P> =
   | { readonly _tag: "Record"; readonly stream: string; readonly data: Readonly<Record<string, unknown>> }
