@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process"
 import { once } from "node:events"
+import { readFileSync } from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline"
 
@@ -26,10 +27,27 @@ export interface Emulator {
   readonly stats: () => Promise<Stats>
   readonly reset: () => Promise<void>
   readonly setFaults: (faults: Record<string, unknown>) => Promise<void>
+  /** CPU seconds the server process has used so far; `undefined` where `/proc` is missing (not Linux). */
+  readonly cpuSeconds: () => number | undefined
   readonly stop: () => Promise<void>
 }
 
 export const serverScript = path.resolve(import.meta.dirname, "../../../packages/salesforce-emulator/dist/server.js")
+
+/** Linux's clock ticks per second (`getconf CLK_TCK`), the unit of `/proc/PID/stat` times. */
+const clockTicksPerSecond = 100
+
+/** User + system CPU seconds of a process from `/proc/PID/stat` (fields 14 and 15, after the command name). */
+const processCpuSeconds = (pid: number | undefined): number | undefined => {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond
+  } catch {
+    return undefined
+  }
+}
 
 const json = async <A>(response: Response): Promise<A> => {
   if (!response.ok) throw new Error(`emulator admin API: HTTP ${response.status} ${await response.text()}`)
@@ -53,6 +71,7 @@ export const start = async (): Promise<Emulator> => {
     reset: async () => void (await json<unknown>(await admin("reset", { method: "POST" }))),
     setFaults: async (faults) =>
       void (await json<unknown>(await admin("faults", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(faults) }))),
+    cpuSeconds: () => processCpuSeconds(child.pid),
     stop: async () => {
       const exited = once(child, "exit")
       child.kill("SIGTERM")

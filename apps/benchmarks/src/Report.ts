@@ -100,12 +100,12 @@ const row = (run: RunResult, floor: RunResult | undefined, jsforce: RunResult | 
   const vsFloor = run.subject === "floor" ? undefined : ratio(run, floor, (r) => r.wallSeconds)
   const vsJsforce = run.subject === "jsforce" || run.subject === "floor" ? undefined : ratio(run, jsforce, (r) => r.wallSeconds)
   const callsPerMillion = run.subject === "floor" ? "–" : fixed((run.apiCalls * perMillion) / run.records, 1)
-  return `| ${run.subject}${run.ok ? "" : " (failed)"} | ${fixed(run.wallSeconds)} | ${grouped(run.recordsPerSecond)} | ${fixed(run.cpuSeconds)} | ${fixed(run.peakRssMiB, 0)} | ${run.subject === "floor" ? "–" : run.apiCalls} | ${callsPerMillion} | ${vsFloor === undefined ? "–" : fixed(vsFloor)} | ${vsJsforce === undefined ? "–" : fixed(vsJsforce)} |`
+  return `| ${run.subject}${run.ok ? "" : " (failed)"} | ${fixed(run.wallSeconds)} | ${grouped(run.recordsPerSecond)} | ${fixed(run.cpuSeconds)} | ${run.subject === "floor" || run.emulatorCpuSeconds === undefined ? "–" : fixed(run.emulatorCpuSeconds)} | ${fixed(run.peakRssMiB, 0)} | ${run.subject === "floor" ? "–" : run.apiCalls} | ${callsPerMillion} | ${vsFloor === undefined ? "–" : fixed(vsFloor)} | ${vsJsforce === undefined ? "–" : fixed(vsJsforce)} |`
 }
 
 const header = [
-  "| subject | wall s | records/s | CPU s | peak RSS MiB | API calls | calls / 1M | wall ÷ floor | wall ÷ jsforce |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  "| subject | wall s | records/s | CPU s | emulator CPU s | peak RSS MiB | API calls | calls / 1M | wall ÷ floor | wall ÷ jsforce |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 ]
 
 /** The Markdown report: one table per size, the small sync, the targets. */

@@ -15,6 +15,8 @@ export interface RunContext {
   readonly nodeFlags: ReadonlyArray<string>
   /** Contacts the emulator held before the run (its fixture's seed records). */
   readonly storedBefore: number
+  /** The emulator's CPU seconds before the run, when they can be read. */
+  readonly emulatorCpuBefore: number | undefined
 }
 
 export interface RunResult extends ProcessFigures {
@@ -28,6 +30,8 @@ export interface RunResult extends ProcessFigures {
   readonly loaded: number
   readonly failed: number
   readonly ok: boolean
+  /** CPU seconds the emulator spent during the run (it shares the machine's cores). */
+  readonly emulatorCpuSeconds?: number
   readonly note?: string
 }
 
@@ -43,6 +47,9 @@ export const result = async (
   const loaded = (stats.records["Contact"] ?? 0) - context.storedBefore
   const callsByKind = Object.fromEntries(Object.entries(byKind).filter(([, count]) => count > 0))
   const ok = figures.exitCode === 0 && loaded === context.dataset.count && stats.rowsFailed === 0
+  const emulatorCpuAfter = context.emulator.cpuSeconds()
+  const emulatorCpuSeconds =
+    emulatorCpuAfter === undefined || context.emulatorCpuBefore === undefined ? undefined : emulatorCpuAfter - context.emulatorCpuBefore
   return {
     subject,
     records: context.dataset.count,
@@ -53,6 +60,7 @@ export const result = async (
     loaded,
     failed: stats.rowsFailed,
     ok,
+    ...(emulatorCpuSeconds === undefined ? {} : { emulatorCpuSeconds }),
     ...(note === undefined ? {} : { note })
   }
 }

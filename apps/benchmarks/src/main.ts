@@ -57,7 +57,7 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
   const profiledScript = subject === "connector" ? Connector.mainScript : subject === "runner" ? Runner.mainScript : undefined
   const nodeFlags = profile && profiledScript !== undefined ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
   const storedBefore = (await emulator.stats()).records["Contact"] ?? 0
-  const context: RunContext = { dataset, emulator, directory, nodeFlags, storedBefore }
+  const context: RunContext = { dataset, emulator, directory, nodeFlags, storedBefore, emulatorCpuBefore: emulator.cpuSeconds() }
   try {
     const run = await (subject === "floor"
       ? Floor.run(context, childDirectory)

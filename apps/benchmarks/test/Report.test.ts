@@ -51,9 +51,13 @@ describe("targets", () => {
 
 describe("markdown", () => {
   it("prints a table per size with ratios against the floor and jsforce", () => {
-    const text = markdown(results([run("floor", 1_000, 1, 50, 0), run("connector", 1_000, 2, 100, 8), run("jsforce", 1_000, 4, 300, 9)]))
+    const text = markdown(
+      results([run("floor", 1_000, 1, 50, 0), { ...run("connector", 1_000, 2, 100, 8), emulatorCpuSeconds: 1.5 }, run("jsforce", 1_000, 4, 300, 9)])
+    )
     expect(text).toContain("### N = 1,000")
-    expect(text).toContain("| connector | 2.00 | 500 | 2.00 | 100 | 8 | 8000.0 | 2.00 | 0.50 |")
+    expect(text).toContain("| connector | 2.00 | 500 | 2.00 | 1.50 | 100 | 8 | 8000.0 | 2.00 | 0.50 |")
+    // the emulator's CPU is shown only when it was measured
+    expect(text).toContain("| jsforce | 4.00 | 250 | 4.00 | – | 300 | 9 | 9000.0 | 4.00 | – |")
     expect(text).toContain("Command: `pnpm bench`")
   })
 })
