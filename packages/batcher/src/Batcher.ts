@@ -119,6 +119,11 @@ export interface Options {
   readonly tempDir?: string
 }
 
+/** A pending batch reached `maxBatchAge`, unless it was flushed since (`flushes` moved on). */
+class AgeReached {
+  constructor(readonly flushes: number) {}
+}
+
 /** Runs `f` on a batch and releases its temp file afterwards, whatever the outcome. */
 export const use = <A, E, R>(batch: Batch, f: (batch: Batch) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.ensuring(f(batch), batch.release)
@@ -203,6 +208,8 @@ export const batches =
         let trailingCheckpoints: Array<string> = []
         /** When the oldest unflushed item (row or checkpoint) arrived. */
         let pendingSince: number | undefined
+        /** Flushes so far: a max-age reminder is for the batch pending when it was scheduled. */
+        let flushes = 0
         let ended = false
 
         /** Files of batches handed out and not yet released. */
@@ -301,6 +308,7 @@ export const batches =
         /** Emits the open batch and, when asked, the checkpoints after it. */
         const flush = (out: Array<BatchOutput>, withTrailing: boolean) =>
           Effect.gen(function* () {
+            flushes++
             if (current !== undefined) out.push(yield* close(current))
             if (withTrailing && trailingCheckpoints.length > 0) {
               out.push({ _tag: "Checkpoints", checkpoints: trailingCheckpoints })
@@ -405,13 +413,23 @@ export const batches =
             }
           })
 
-        const queue = yield* Stream.toQueue(input, { capacity: inputBufferChunks })
+        // Input chunks, and reminders that a pending batch has reached maxBatchAge. A reminder is
+        // scheduled once per batch: a timeout on every take cost a timer and a fiber race per
+        // input chunk, a fifth of the pipeline's throughput.
+        const queue = yield* Queue.bounded<Take.Take<BatchInput, E> | AgeReached>(inputBufferChunks)
+        yield* Effect.forkScoped(Stream.runIntoQueue(input, queue))
+        const scope = yield* Effect.scope
+        /** The value of `flushes` a reminder was last scheduled for. */
+        let remindedAt: number | undefined
 
-        const nextTake = Effect.gen(function* () {
-          if (maxAgeMillis === undefined || pendingSince === undefined) return Option.some(yield* Queue.take(queue))
-          const remaining = pendingSince + maxAgeMillis - (yield* Clock.currentTimeMillis)
-          if (remaining <= 0) return Option.none()
-          return yield* Effect.timeoutOption(Queue.take(queue), Duration.millis(remaining))
+        const remindAtMaxAge = Effect.suspend(() => {
+          const since = pendingSince
+          if (maxAgeMillis === undefined || since === undefined || remindedAt === flushes) return Effect.void
+          remindedAt = flushes
+          const reminder = new AgeReached(flushes)
+          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.forkIn(Effect.zipRight(Effect.sleep(Duration.millis(Math.max(0, since + maxAgeMillis - now))), Queue.offer(queue, reminder)), scope)
+          )
         })
 
         /** The next non-empty chunk of outputs, or none once the input has ended and all is flushed. */
@@ -419,12 +437,14 @@ export const batches =
           const out: Array<BatchOutput> = []
           while (out.length === 0) {
             if (ended) return Option.none()
-            const next = yield* nextTake
-            if (Option.isNone(next)) {
-              yield* flush(out, true)
+            yield* remindAtMaxAge
+            const next = yield* Queue.take(queue)
+            if (next instanceof AgeReached) {
+              // a reminder for a batch flushed since is stale
+              if (next.flushes === flushes) yield* flush(out, true)
               continue
             }
-            yield* Take.match(next.value, {
+            yield* Take.match(next, {
               onEnd: () =>
                 Effect.gen(function* () {
                   ended = true

@@ -7,6 +7,7 @@ import * as Exit from "effect/Exit"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { parse } from "csv-parse/sync"
@@ -209,6 +210,32 @@ describe("Batcher.batches", () => {
       yield* Deferred.succeed(gate, undefined)
       yield* Fiber.join(fiber)
       expect(emitted.map((output) => (output._tag === "Batch" ? output.firstOrdinal : output._tag))).toEqual([0, "Checkpoints", 1])
+    }))
+
+  it.effect("flushes at maxBatchAge while rows keep arriving, one batch per age", () =>
+    Effect.gen(function* () {
+      const emitted: Array<Batcher.BatchOutput> = []
+      // a row every second for 12 seconds; batches age out after 4.5
+      const input = Stream.range(0, 11).pipe(
+        Stream.schedule(Schedule.spaced("1 second")),
+        Stream.map((ordinal) => rowInput(ordinal, "x"))
+      )
+      const fiber = yield* input.pipe(
+        Batcher.batches({ header, maxBatchAge: "4500 millis" }),
+        Stream.runForEach((output) => Effect.sync(() => emitted.push(output))),
+        Effect.fork
+      )
+      for (let step = 0; step < 28; step++) {
+        yield* TestClock.adjust("500 millis")
+        yield* Effect.yieldNow()
+      }
+      yield* Fiber.join(fiber)
+      const batches = onlyBatches(emitted).map((batch) => [batch.firstOrdinal, batch.lastOrdinal])
+      expect(batches).toEqual([
+        [0, 4],
+        [5, 9],
+        [10, 11]
+      ])
     }))
 
   describe("temp files", () => {
