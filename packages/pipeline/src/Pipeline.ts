@@ -304,9 +304,8 @@ export const run =
 
         /**
          * Encodes records from `items[from]` on into their streams' blocks, until a checkpoint, a
-         * full batch of local rejects or the end; returns where it stopped. Plain code, not an
-         * Effect per record: this is the hot path, and a generator per chunk kept each chunk's
-         * records alive long enough to reach the old generation.
+         * full batch of local rejects or the end; returns where it stopped. Plain code, with no
+         * Effect per record or generator per chunk: this is the hot path.
          */
         const encodeRecords = (items: ReadonlyArray<PipelineInput<P>>, from: number, now: number): number | PipelineError => {
           for (let index = from; index < items.length; index++) {
