@@ -68,7 +68,7 @@ export class Reader {
     let quoted = false
     for (;;) {
       if (index >= text.length) {
-        values.push(quoted ? value : text.slice(fieldStart, index))
+        values.push(value + text.slice(fieldStart, index))
         this.position = index
         this.rowStart = start
         this.rowEnd = index

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Csv from "../src/Csv.js"
+
+const rows = (text: string, delimiter = ",") => {
+  const reader = new Csv.Reader(text, delimiter)
+  const out: Array<ReadonlyArray<string>> = []
+  for (let row = reader.next(); row !== undefined; row = reader.next()) out.push(row.values)
+  return out
+}
+
+describe("Csv.Reader", () => {
+  it("reads quoted values wherever they sit, the last one of the text included", () => {
+    // a stored row is read again from its own text, which has no line terminator
+    expect(rows('A1,"x, y"')).toEqual([["A1", "x, y"]])
+    expect(rows('"A3",zz')).toEqual([["A3", "zz"]])
+    expect(rows('A4,"q ""x"""')).toEqual([["A4", 'q "x"']])
+    expect(rows('A5,"multi\nline"')).toEqual([["A5", "multi\nline"]])
+    expect(rows('A1,"x, y"\n"b",c\n')).toEqual([
+      ["A1", "x, y"],
+      ["b", "c"]
+    ])
+  })
+
+  it("takes LF or CRLF, skips blank lines, never trims, honours the delimiter", () => {
+    expect(rows("a,b\r\n\r\n c ,d\n\n")).toEqual([
+      ["a", "b"],
+      [" c ", "d"]
+    ])
+    expect(rows('a|"b|c"|d', "|")).toEqual([["a", "b|c", "d"]])
+  })
+})
