@@ -31,15 +31,14 @@ const readBody = (request: http.IncomingMessage): Promise<Buffer> =>
     request.on("error", reject)
   })
 
-const toFetchRequest = (request: http.IncomingMessage, origin: string, body: Buffer): Request => {
+/** The request line and headers as a Fetch `Request`; the body, read already, goes to `org.handle` beside it. */
+const toFetchRequest = (request: http.IncomingMessage, origin: string): Request => {
   const headers = new Headers()
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue
     headers.set(name, Array.isArray(value) ? value.join(", ") : value)
   }
-  const method = request.method ?? "GET"
-  const hasBody = method !== "GET" && method !== "HEAD"
-  return new Request(new URL(request.url ?? "/", origin), { method, headers, ...(hasBody ? { body: body } : {}) })
+  return new Request(new URL(request.url ?? "/", origin), { method: request.method ?? "GET", headers })
 }
 
 const writeChunk = (response: http.ServerResponse, chunk: Uint8Array): Promise<void> =>
@@ -49,7 +48,7 @@ const writeChunk = (response: http.ServerResponse, chunk: Uint8Array): Promise<v
 
 const send = async (org: Org, origin: string, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
   const body = await readBody(request)
-  const answer = await org.handle(toFetchRequest(request, origin, body))
+  const answer = await org.handle(toFetchRequest(request, origin), { body })
   const drop = Responses.dropOf(answer)
   if (answer.type === "error" || (drop !== undefined && drop.afterBytes === undefined)) {
     request.socket.destroy()

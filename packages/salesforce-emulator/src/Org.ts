@@ -35,7 +35,18 @@ export interface Options {
 export interface HandleOptions {
   /** The URL clients must use for API calls (`instance_url`); default: the request's origin. */
   readonly instanceUrl?: string
+  /**
+   * The request's body, when the caller has read it already (the loopback server does: handing
+   * a 100 MB upload to a Fetch `Request` copied it once more); read from `request` otherwise.
+   */
+  readonly body?: Uint8Array
 }
+
+const bodyBytes = async (request: Request, options: HandleOptions): Promise<Uint8Array> =>
+  options.body ?? new Uint8Array(await request.arrayBuffer())
+
+const bodyText = async (request: Request, options: HandleOptions): Promise<string> =>
+  options.body === undefined ? request.text() : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength).toString("utf8")
 
 /** Call kinds counted in `stats().calls`. */
 export type CallKind = Exclude<Faults.CallKind, "any"> | "other"
@@ -350,9 +361,9 @@ export class Org {
   private async dispatch(request: Request, options: HandleOptions): Promise<Response> {
     const url = new URL(request.url)
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname
-    if (path === adminPrefix || path.startsWith(`${adminPrefix}/`)) return this.admin(request, path.slice(adminPrefix.length))
+    if (path === adminPrefix || path.startsWith(`${adminPrefix}/`)) return this.admin(request, path.slice(adminPrefix.length), options)
     const instanceUrl = options.instanceUrl ?? url.origin
-    const route = await this.route(request, url, path, instanceUrl)
+    const route = await this.route(request, url, path, instanceUrl, options)
     this.count(route.kind)
     const decision = this.engine.decide(route.kind === "other" ? "any" : route.kind)
     if (decision.delayMs > 0) await sleep(decision.delayMs)
@@ -380,12 +391,12 @@ export class Org {
     return response
   }
 
-  private async route(request: Request, url: URL, path: string, instanceUrl: string): Promise<Route> {
+  private async route(request: Request, url: URL, path: string, instanceUrl: string, options: HandleOptions): Promise<Route> {
     const method = request.method.toUpperCase()
     const other = (run: () => Response, authenticated = true): Route => ({ kind: "other", run, authenticated })
     if (path === "/services/oauth2/token") {
       if (method !== "POST") return other(() => Responses.apiError(405, "METHOD_NOT_ALLOWED", `HTTP Method '${method}' not allowed. Allowed are POST`), false)
-      const body = await request.text()
+      const body = await bodyText(request, options)
       return {
         kind: "token",
         authenticated: false,
@@ -422,7 +433,7 @@ export class Org {
     if (first === "jobs" && second === "ingest") {
       if (third === undefined) {
         if (method === "POST") {
-          const body = await request.text()
+          const body = await bodyText(request, options)
           return { kind: "create", authenticated: true, run: () => this.createJob(body, version) }
         }
         if (method === "GET") return { kind: "list", authenticated: true, run: () => this.listJobs(url, version) }
@@ -432,7 +443,7 @@ export class Org {
         if (method === "GET") return { kind: "poll", authenticated: true, run: () => this.withJob(third, (job) => Responses.json(job.info())) }
         if (method === "DELETE") return { kind: "delete", authenticated: true, run: () => this.withJob(third, (job) => this.deleteJob(job)) }
         if (method === "PATCH") {
-          const body = await request.text()
+          const body = await bodyText(request, options)
           const state = Schema.decodeUnknownEither(PatchJobBody)(parseJson(body).pipe(Either.getOrElse(() => undefined)))
           const aborting = Either.isRight(state) && state.right.state === "Aborted"
           return { kind: aborting ? "abort" : "close", authenticated: true, run: () => this.withJob(third, (job) => this.patchJob(job, state)) }
@@ -440,7 +451,7 @@ export class Org {
         return other(() => Responses.apiError(405, "METHOD_NOT_ALLOWED", `HTTP Method '${method}' not allowed. Allowed are GET,PATCH,DELETE`))
       }
       if (fourth === "batches" && fifth === undefined && method === "PUT") {
-        const bytes = new Uint8Array(await request.arrayBuffer())
+        const bytes = await bodyBytes(request, options)
         return { kind: "upload", authenticated: true, run: () => this.withJob(third, (job) => this.upload(job, request, bytes)) }
       }
       if ((fourth === "successfulResults" || fourth === "failedResults" || fourth === "unprocessedrecords") && fifth === undefined && method === "GET") {
@@ -720,7 +731,7 @@ export class Org {
   // -------------------------------------------------------------------------------------------
   // Admin API
 
-  private async admin(request: Request, path: string): Promise<Response> {
+  private async admin(request: Request, path: string, options: HandleOptions): Promise<Response> {
     const method = request.method.toUpperCase()
     const records = /^\/objects\/([^/]+)\/records$/.exec(path)
     if (records !== null && method === "GET") {
@@ -731,7 +742,7 @@ export class Org {
     if (path === "/stats" && method === "GET") return Responses.json(this.stats())
     if (path === "/faults" && method === "GET") return Responses.json(this.faults)
     if (path === "/faults" && (method === "POST" || method === "PUT")) {
-      const parsed = parseJson(await request.text())
+      const parsed = parseJson(await bodyText(request, options))
       const decoded = Either.isLeft(parsed) ? parsed : Faults.decode(parsed.right)
       if (Either.isLeft(decoded)) return Responses.apiError(400, "INVALID_FAULTS", decoded.left)
       this.setFaults(decoded.right)

@@ -29,6 +29,30 @@ describe("EmulatorServer", () => {
     }
   })
 
+  it("hands request bodies to the org as sent: JSON, form and a CSV upload with multi-byte text", async () => {
+    const org = Org.make({ faults: { processingDelayMs: 0 } })
+    const server = await EmulatorServer.start(org)
+    try {
+      const token = (await (await fetch(`${server.url}/services/oauth2/token`, { method: "POST", body: tokenBody(org) })).json()) as Record<string, string>
+      const headers = { authorization: `Bearer ${token["access_token"]}` }
+      const job = (await (await fetch(`${server.url}${api}/jobs/ingest`, { method: "POST", headers, body: JSON.stringify({ object: "Contact", operation: "insert" }) })).json()) as { id: string }
+      const upload = await fetch(`${server.url}${api}/jobs/ingest/${job.id}/batches`, {
+        method: "PUT",
+        headers: { ...headers, "content-type": "text/csv" },
+        body: "LastName,Title\nÅngström,\"Bürokrat, 東京\"\nKahlo,🎨\n"
+      })
+      expect(upload.status).toBe(201)
+      await fetch(`${server.url}${api}/jobs/ingest/${job.id}`, { method: "PATCH", headers, body: JSON.stringify({ state: "UploadComplete" }) })
+      const stored = org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Ångström" || contact["LastName"] === "Kahlo")
+      expect(stored.map((contact) => [contact["LastName"], contact["Title"]])).toEqual([
+        ["Ångström", "Bürokrat, 東京"],
+        ["Kahlo", "🎨"]
+      ])
+    } finally {
+      await server.close()
+    }
+  })
+
   it("destroys the socket for dropped connections, mid-body with afterBytes", async () => {
     const org = Org.make({ faults: { processingDelayMs: 0, dropConnections: [{ call: "limits", every: 1, times: 1 }, { call: "results", afterBytes: 20 }] } })
     const server = await EmulatorServer.start(org)
