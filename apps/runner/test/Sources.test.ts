@@ -26,13 +26,42 @@ describe("duckdb source", () => {
       const reader = Sources.reader(source, context)
       const rows = rowsOf(yield* Stream.runCollect(reader.items))
       expect(rows).toHaveLength(60)
-      expect(rows[0]).toEqual({ account_key: "ACC-0001", lead_score: "68", customer_since: "2024-01-17", seen: "2024-05-06T07:08:09Z" })
+      expect(rows[0]).toEqual({ account_key: "ACC-0001", lead_score: 68, customer_since: "2024-01-17", seen: "2024-05-06T07:08:09Z" })
       expect(yield* reader.count).toBe(60)
       expect(yield* reader.columns).toEqual([
         { name: "account_key", kind: "text" },
         { name: "lead_score", kind: "number" },
         { name: "customer_since", kind: "date" },
         { name: "seen", kind: "timestamp" }
+      ])
+    })
+  )
+
+  it.effect("reads every kind of value: exact big numbers, non-finite doubles as text, ISO timestamps, nested values", () =>
+    Effect.gen(function* () {
+      const query = [
+        "SELECT 12345678901234567891::HUGEINT AS huge, 9007199254740993::BIGINT AS unsafe, 1.500::DECIMAL(10,3) AS price,",
+        "'NaN'::DOUBLE AS nan, '-inf'::DOUBLE AS negative_infinity, true AS flag, NULL AS nothing,",
+        "TIMESTAMP '2024-05-06 07:08:09.123' AS seen, DATE '2024-01-17' AS day,",
+        "[1, 2] AS list, {'a': 'b'} AS nested, 'say \"NaN\", Infinity' AS text, 'é東🚀' AS unicode"
+      ].join(" ")
+      const rows = rowsOf(yield* Stream.runCollect(Sources.reader({ type: "duckdb", query }, context).items))
+      expect(rows).toEqual([
+        {
+          huge: "12345678901234567891",
+          unsafe: "9007199254740993",
+          price: 1.5,
+          nan: "NaN",
+          negative_infinity: "-Infinity",
+          flag: true,
+          nothing: null,
+          seen: "2024-05-06T07:08:09.123Z",
+          day: "2024-01-17",
+          list: [1, 2],
+          nested: { a: "b" },
+          text: 'say "NaN", Infinity',
+          unicode: "é東🚀"
+        }
       ])
     })
   )

@@ -4,6 +4,7 @@
  * base directory (the repository root). Results stream chunk by chunk (2,048 rows).
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from "@duckdb/node-api"
+import { LosslessNumbers } from "@sfdc-activation/airbyte-protocol"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
@@ -51,22 +52,72 @@ const columnsOf = (names: ReadonlyArray<string>, types: ReadonlyArray<DuckDBType
     return { name, kind: type === undefined ? "other" : kindOf(type) }
   })
 
+/**
+ * `NaN`, `Infinity` and `-Infinity` outside strings, which `to_json` writes bare (they are not
+ * JSON), quoted: the text the other readers give for non-finite doubles.
+ */
+export const quoteNonFinite = (json: string): string => {
+  let result = ""
+  let copiedUpTo = 0
+  let index = 0
+  while (index < json.length) {
+    const code = json.charCodeAt(index)
+    if (code === 34) {
+      index++
+      while (index < json.length && json.charCodeAt(index) !== 34) index += json.charCodeAt(index) === 92 ? 2 : 1
+      index++
+      continue
+    }
+    const word = /^-?(?:NaN|Infinity)/.exec(json.slice(index, index + 9))?.[0]
+    if (word !== undefined) {
+      result += `${json.slice(copiedUpTo, index)}"${word}"`
+      index += word.length
+      copiedUpTo = index
+      continue
+    }
+    index++
+  }
+  return copiedUpTo === 0 ? json : result + json.slice(copiedUpTo)
+}
+
+/** A row as `to_json` wrote it: numbers a double cannot hold arrive as their exact digits. */
+const parseRow = (json: string): Record<string, unknown> => {
+  const text = LosslessNumbers.preserve(json)
+  try {
+    return JSON.parse(text) as Record<string, unknown>
+  } catch {
+    return JSON.parse(quoteNonFinite(text)) as Record<string, unknown>
+  }
+}
+
+/**
+ * Each row is read as one JSON text that DuckDB writes (`to_json`): one string per row crosses
+ * from DuckDB instead of one per value, which made reading ~2.5 times faster (1M rows of 10
+ * columns: 6.2 → 2.5 s). Numbers come as numbers (exact digits past 2^53), timestamps as ISO.
+ */
 const rows = (db: DuckDBConnection, query: string): Stream.Stream<SourceItem, SourceError> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const result = yield* Effect.tryPromise({ try: () => db.stream(query), catch: failure("query failed") })
-      const columns = columnsOf(result.columnNames(), result.columnTypes())
-      const timestamps = columns.filter((column) => column.kind === "timestamp").map((column) => column.name)
-      return Stream.fromAsyncIterable(result.yieldRowObjectJson(), failure("reading rows failed")).pipe(
-        Stream.mapConcat((chunk) =>
-          chunk.map((data) => {
-            for (const name of timestamps) {
-              const value = data[name]
-              if (typeof value === "string") data[name] = isoTimestamp(value)
-            }
-            return row(data)
-          })
-        )
+      const shape = yield* Effect.tryPromise({ try: () => db.run(`SELECT * FROM (${subquery(query)}) AS q LIMIT 0`), catch: failure("query failed") })
+      const timestamps = columnsOf(shape.columnNames(), shape.columnTypes())
+        .filter((column) => column.kind === "timestamp")
+        .map((column) => column.name)
+      const result = yield* Effect.tryPromise({
+        try: () => db.stream(`SELECT to_json(q) AS row FROM (${subquery(query)}) AS q`),
+        catch: failure("query failed")
+      })
+      const toItems = (chunk: ReadonlyArray<ReadonlyArray<unknown>>): Array<SourceItem> =>
+        chunk.map((values) => {
+          const data = parseRow(String(values[0]))
+          for (const name of timestamps) {
+            const value = data[name]
+            if (typeof value === "string") data[name] = isoTimestamp(value)
+          }
+          return row(data)
+        })
+      return Stream.fromAsyncIterable(result.yieldRows(), failure("reading rows failed")).pipe(
+        Stream.mapEffect((chunk) => Effect.try({ try: () => toItems(chunk), catch: failure("a row could not be read") })),
+        Stream.flattenIterables
       )
     })
   )
