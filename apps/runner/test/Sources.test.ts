@@ -77,10 +77,10 @@ describe("duckdb source", () => {
 describe("file source", () => {
   it.effect("reads JSONL and CSV", () =>
     Effect.gen(function* () {
-      writeFileSync(path.join(scratch, "a.jsonl"), '{"id":1,"name":"Ann"}\n\n{"id":2,"name":null}\n')
+      writeFileSync(path.join(scratch, "a.jsonl"), '{"id":1,"name":"Ann"}\n\n{"id":2,"name":null,"big":12345678901234567891}\n')
       writeFileSync(path.join(scratch, "a.csv"), "id,name\n1,Ann\n2,\n")
       const jsonl = Sources.reader({ type: "file", path: "a.jsonl" }, { ...context, baseDir: scratch })
-      expect(rowsOf(yield* Stream.runCollect(jsonl.items))).toEqual([{ id: 1, name: "Ann" }, { id: 2, name: null }])
+      expect(rowsOf(yield* Stream.runCollect(jsonl.items))).toEqual([{ id: 1, name: "Ann" }, { id: 2, name: null, big: "12345678901234567891" }])
       expect(yield* jsonl.count).toBe(2)
       const csv = Sources.reader({ type: "file", path: "a.csv" }, { ...context, baseDir: scratch })
       expect(rowsOf(yield* Stream.runCollect(csv.items))).toEqual([{ id: "1", name: "Ann" }, { id: "2", name: null }])

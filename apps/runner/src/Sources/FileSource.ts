@@ -2,6 +2,7 @@
  * JSON lines or CSV files, read as a stream. A JSONL line must hold one object; a CSV file has
  * a header row, its cells are text and an empty cell is null.
  */
+import { LosslessNumbers } from "@sfdc-activation/airbyte-protocol"
 import { parse as parseCsv } from "csv-parse"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -42,7 +43,11 @@ const jsonlRows = (file: string): Stream.Stream<SourceItem, SourceError> =>
     Stream.filter(([line]) => line.trim() !== ""),
     Stream.mapEffect(([line, index]) =>
       Effect.gen(function* () {
-        const parsed = yield* Effect.try({ try: (): unknown => JSON.parse(line), catch: failure(file, `line ${index + 1} is not JSON`) })
+        // numbers a double cannot hold arrive as their exact digits, as from the other sources
+        const parsed = yield* Effect.try({
+          try: (): unknown => JSON.parse(LosslessNumbers.preserve(line)),
+          catch: failure(file, `line ${index + 1} is not JSON`)
+        })
         if (!isRecord(parsed)) return yield* new SourceError({ source: "file", detail: `${file}: line ${index + 1} is not a JSON object` })
         return row(parsed)
       })
