@@ -66,6 +66,16 @@ describe("duckdb source", () => {
     })
   )
 
+  it.effect("takes a query ending with a semicolon or a line comment", () =>
+    Effect.gen(function* () {
+      for (const query of ["SELECT 1 AS one -- the answer", "SELECT 1 AS one; -- the answer\n", "SELECT 1 AS one;;\n"]) {
+        const reader = Sources.reader({ type: "duckdb", query }, context)
+        expect(rowsOf(yield* Stream.runCollect(reader.items))).toEqual([{ one: 1 }])
+        expect(yield* reader.count).toBe(1)
+      }
+    })
+  )
+
   it.effect("fails with the query error", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(Stream.runDrain(Sources.reader({ type: "duckdb", query: "SELECT * FROM missing_table" }, context).items))

@@ -52,5 +52,9 @@ export const isoTimestamp = (value: string): string => {
   return `${match[1]}T${match[2]}${offset}`
 }
 
-/** A SQL statement as a subquery: trailing semicolons and whitespace removed. */
-export const subquery = (sql: string): string => sql.trim().replace(/;+\s*$/, "")
+/**
+ * A SQL statement as the body of a subquery: trailing semicolons (and a comment after them)
+ * removed, and a line break at the end, so a trailing `-- comment` cannot swallow the closing
+ * parenthesis.
+ */
+export const subquery = (sql: string): string => `${sql.trim().replace(/(?:;\s*(?:--[^\n]*)?\s*)+$/, "")}\n`
