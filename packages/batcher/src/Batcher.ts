@@ -16,6 +16,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
@@ -421,14 +422,22 @@ export const batches =
         const scope = yield* Effect.scope
         /** The value of `flushes` a reminder was last scheduled for. */
         let remindedAt: number | undefined
+        /** The last reminder scheduled; an earlier batch's is stopped, so at most one sleeps. */
+        let reminderFiber: Fiber.RuntimeFiber<boolean> | undefined
 
         const remindAtMaxAge = Effect.suspend(() => {
           const since = pendingSince
           if (maxAgeMillis === undefined || since === undefined || remindedAt === flushes) return Effect.void
           remindedAt = flushes
           const reminder = new AgeReached(flushes)
+          const stale = reminderFiber
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
             Effect.forkIn(Effect.zipRight(Effect.sleep(Duration.millis(Math.max(0, since + maxAgeMillis - now))), Queue.offer(queue, reminder)), scope)
+          ).pipe(
+            Effect.tap((fiber) => {
+              reminderFiber = fiber
+            }),
+            Effect.zipRight(stale === undefined ? Effect.void : Fiber.interruptFork(stale))
           )
         })
 
