@@ -56,7 +56,7 @@ const columnsOf = (names: ReadonlyArray<string>, types: ReadonlyArray<DuckDBType
  * `NaN`, `Infinity` and `-Infinity` outside strings, which `to_json` writes bare (they are not
  * JSON), quoted: the text the other readers give for non-finite doubles.
  */
-export const quoteNonFinite = (json: string): string => {
+const quoteNonFinite = (json: string): string => {
   let result = ""
   let copiedUpTo = 0
   let index = 0
