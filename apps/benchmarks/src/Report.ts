@@ -115,7 +115,11 @@ export const markdown = (results: Results): string => {
     const runs = results.runs.filter((run) => run.records === size)
     const floor = find(runs, "floor", size)
     const jsforce = find(runs, "jsforce", size)
-    return [`### N = ${grouped(size)}`, "", ...header, ...runs.map((run) => row(run, floor, jsforce))].join("\n")
+    const repeated = runs.flatMap((run) =>
+      run.wallSecondsOfRuns === undefined ? [] : [`${run.subject} ${run.wallSecondsOfRuns.map((seconds) => fixed(seconds)).join(" / ")} s`]
+    )
+    const medians = repeated.length === 0 ? [] : ["", `Median of repeated runs (wall times): ${repeated.join("; ")}.`]
+    return [`### N = ${grouped(size)}`, "", ...header, ...runs.map((run) => row(run, floor, jsforce)), ...medians].join("\n")
   })
   const small = results.small.length === 0 ? [] : ["### Small sync: 100 records, default processing delay (200 ms)", "", ...header, ...results.small.map((run) => row(run, undefined, undefined))].join("\n")
   const notes = results.runs.concat(results.small).filter((run) => run.note !== undefined || !run.ok)

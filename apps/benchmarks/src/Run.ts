@@ -32,6 +32,8 @@ export interface RunResult extends ProcessFigures {
   readonly ok: boolean
   /** CPU seconds the emulator spent during the run (it shares the machine's cores). */
   readonly emulatorCpuSeconds?: number
+  /** Wall times of every run when the subject ran more than once; the figures are the median run's. */
+  readonly wallSecondsOfRuns?: ReadonlyArray<number>
   readonly note?: string
 }
 
@@ -63,4 +65,16 @@ export const result = async (
     ...(emulatorCpuSeconds === undefined ? {} : { emulatorCpuSeconds }),
     ...(note === undefined ? {} : { note })
   }
+}
+
+/**
+ * Repeated runs of one subject as one result: the run with the median wall time (the lower
+ * middle one for an even count), failed if any run failed, with every run's wall time.
+ */
+export const medianRun = (first: RunResult, more: ReadonlyArray<RunResult>): RunResult => {
+  if (more.length === 0) return first
+  const all = [first, ...more]
+  const byWall = [...all].sort((left, right) => left.wallSeconds - right.wallSeconds)
+  const median = byWall[Math.floor((byWall.length - 1) / 2)] ?? first
+  return { ...median, ok: all.every((run) => run.ok), wallSecondsOfRuns: all.map((run) => run.wallSeconds) }
 }

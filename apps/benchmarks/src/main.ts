@@ -4,7 +4,7 @@
  * plus the 100-record small sync; writes results/latest.json, results/latest.md and the README table.
  *
  * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,runner,jsforce
- * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_PROFILE=1 runs the connector and the runner under `node --cpu-prof`
+ * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -15,7 +15,7 @@ import * as Data from "./Data.js"
 import * as Emulator from "./Emulator.js"
 import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
-import type { RunContext, RunResult, Subject } from "./Run.js"
+import { medianRun, type RunContext, type RunResult, type Subject } from "./Run.js"
 import * as Connector from "./subjects/Connector.js"
 import * as Floor from "./subjects/Floor.js"
 import * as Jsforce from "./subjects/Jsforce.js"
@@ -36,11 +36,15 @@ const sizes = list("BENCH_SIZES", "1000000,3000000").map(Number)
 const subjects = list("BENCH_SUBJECTS", "floor,connector,runner,jsforce") as ReadonlyArray<Subject>
 const small = process.env["BENCH_SMALL"] !== "0"
 const profile = process.env["BENCH_PROFILE"] === "1"
+const repeats = Math.max(1, Math.floor(Number(process.env["BENCH_REPEAT"] ?? "1")) || 1)
+/** The floor is cheap and every ratio's denominator: at least 3 runs. A profiled subject runs once. */
+const repeatsOf = (subject: Subject) => (subject === "floor" ? Math.max(3, repeats) : profile ? 1 : repeats)
 
 const command = [
   ...(process.env["BENCH_SIZES"] === undefined ? [] : [`BENCH_SIZES=${sizes.join(",")}`]),
   ...(process.env["BENCH_SUBJECTS"] === undefined ? [] : [`BENCH_SUBJECTS=${subjects.join(",")}`]),
   ...(process.env["BENCH_CONNECTOR_JOBS"] === undefined ? [] : [`BENCH_CONNECTOR_JOBS=${process.env["BENCH_CONNECTOR_JOBS"]}`]),
+  ...(repeats === 1 ? [] : [`BENCH_REPEAT=${repeats}`]),
   "pnpm bench"
 ].join(" ")
 
@@ -78,6 +82,14 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
   }
 }
 
+/** Runs a subject `repeatsOf(subject)` times; the run with the median wall time stands for them all. */
+const measureRepeated = async (subject: Subject, dataset: Data.Dataset, childDirectory: string): Promise<RunResult> => {
+  const first = await measure(subject, dataset, childDirectory)
+  const more: Array<RunResult> = []
+  for (let run = 1; run < repeatsOf(subject); run++) more.push(await measure(subject, dataset, childDirectory))
+  return medianRun(first, more)
+}
+
 const replaceBetween = (text: string, start: string, end: string, body: string) => {
   const from = text.indexOf(start)
   const to = text.indexOf(end)
@@ -93,7 +105,7 @@ for (const size of sizes) {
   const dataset = await Data.generate(workDir, size)
   recordBytes = Math.round(dataset.jsonlBytes / size)
   log(`  ${(dataset.jsonlBytes / 1024 / 1024).toFixed(0)} MiB of RECORD lines (~${recordBytes} bytes each), ${(dataset.csvBytes / 1024 / 1024).toFixed(0)} MiB CSV`)
-  for (const subject of subjects) runs.push(await measure(subject, dataset, childDirectory))
+  for (const subject of subjects) runs.push(await measureRepeated(subject, dataset, childDirectory))
 }
 const smallRuns: Array<RunResult> = []
 if (small) {

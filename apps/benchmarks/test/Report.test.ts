@@ -56,6 +56,9 @@ describe("markdown", () => {
     )
     expect(text).toContain("### N = 1,000")
     expect(text).toContain("| connector | 2.00 | 500 | 2.00 | 1.50 | 100 | 8 | 8000.0 | 2.00 | 0.50 |")
+    expect(
+      markdown(results([{ ...run("floor", 1_000, 1, 50, 0), wallSecondsOfRuns: [1.2, 1, 0.9] }, run("connector", 1_000, 2, 100, 8)]))
+    ).toContain("Median of repeated runs (wall times): floor 1.20 / 1.00 / 0.90 s.")
     // the emulator's CPU is shown only when it was measured
     expect(text).toContain("| jsforce | 4.00 | 250 | 4.00 | – | 300 | 9 | 9000.0 | 4.00 | – |")
     expect(text).toContain("Command: `pnpm bench`")
