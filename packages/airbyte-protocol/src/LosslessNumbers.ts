@@ -47,6 +47,18 @@ const canonical = (literal: string): string => {
 /** Whether `JSON.parse` keeps the literal's value: the double's shortest text means the same number. */
 const isExact = (literal: string): boolean => canonical(literal) === canonical(String(Number(literal)))
 
+/** Where the JSON string literal opening at `start` ends (just past its closing quote). */
+const stringEnd = (text: string, start: number): number => {
+  let index = start + 1
+  while (index < text.length) {
+    const code = text.charCodeAt(index)
+    if (code === 92) index += 2
+    else if (code === 34) break
+    else index++
+  }
+  return index + 1
+}
+
 /** `line` with every number literal too precise for a double turned into a string. */
 export const preserve = (line: string): string => {
   if (!hasLongDigitRun(line)) return line
@@ -56,14 +68,7 @@ export const preserve = (line: string): string => {
   while (index < line.length) {
     const code = line.charCodeAt(index)
     if (code === 34) {
-      index++
-      while (index < line.length) {
-        const inner = line.charCodeAt(index)
-        if (inner === 92) index += 2
-        else if (inner === 34) break
-        else index++
-      }
-      index++
+      index = stringEnd(line, index)
       continue
     }
     if (code === 45 || isDigit(code)) {
@@ -84,4 +89,31 @@ export const preserve = (line: string): string => {
     index++
   }
   return copiedUpTo === 0 ? line : result + line.slice(copiedUpTo)
+}
+
+const nonFinite = /^-?(?:NaN|Infinity)/
+
+/**
+ * `json` with the bare `NaN`, `Infinity` and `-Infinity` some writers put outside strings (they
+ * are not JSON; DuckDB's `to_json` does it for non-finite doubles) turned into strings.
+ */
+export const quoteNonFinite = (json: string): string => {
+  let result = ""
+  let copiedUpTo = 0
+  let index = 0
+  while (index < json.length) {
+    if (json.charCodeAt(index) === 34) {
+      index = stringEnd(json, index)
+      continue
+    }
+    const word = nonFinite.exec(json.slice(index, index + 9))?.[0]
+    if (word !== undefined) {
+      result += `${json.slice(copiedUpTo, index)}"${word}"`
+      index += word.length
+      copiedUpTo = index
+      continue
+    }
+    index++
+  }
+  return copiedUpTo === 0 ? json : result + json.slice(copiedUpTo)
 }

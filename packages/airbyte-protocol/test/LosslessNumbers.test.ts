@@ -43,3 +43,12 @@ describe("LosslessNumbers", () => {
       expect(message?.type === "RECORD" ? message.record.data : undefined).toEqual({ AnnualRevenue: "123456789012345678.25" })
     }))
 })
+
+describe("LosslessNumbers.quoteNonFinite", () => {
+  it("quotes bare NaN and infinities, never inside strings, and leaves JSON alone", () => {
+    const written = '{"a":NaN,"b":[-Infinity,Infinity],"s":"NaN, \\"Infinity\\"","n":1}'
+    expect(JSON.parse(LosslessNumbers.quoteNonFinite(written))).toEqual({ a: "NaN", b: ["-Infinity", "Infinity"], s: 'NaN, "Infinity"', n: 1 })
+    const plain = '{"a":1,"s":"NaN"}'
+    expect(LosslessNumbers.quoteNonFinite(plain)).toBe(plain)
+  })
+})

@@ -52,33 +52,12 @@ const columnsOf = (names: ReadonlyArray<string>, types: ReadonlyArray<DuckDBType
     return { name, kind: type === undefined ? "other" : kindOf(type) }
   })
 
-/**
- * `NaN`, `Infinity` and `-Infinity` outside strings, which `to_json` writes bare (they are not
- * JSON), quoted: the text the other readers give for non-finite doubles.
- */
-const quoteNonFinite = (json: string): string => {
-  let result = ""
-  let copiedUpTo = 0
-  let index = 0
-  while (index < json.length) {
-    const code = json.charCodeAt(index)
-    if (code === 34) {
-      index++
-      while (index < json.length && json.charCodeAt(index) !== 34) index += json.charCodeAt(index) === 92 ? 2 : 1
-      index++
-      continue
-    }
-    const word = /^-?(?:NaN|Infinity)/.exec(json.slice(index, index + 9))?.[0]
-    if (word !== undefined) {
-      result += `${json.slice(copiedUpTo, index)}"${word}"`
-      index += word.length
-      copiedUpTo = index
-      continue
-    }
-    index++
-  }
-  return copiedUpTo === 0 ? json : result + json.slice(copiedUpTo)
-}
+/** The columns a query returns, from running it with `LIMIT 0`. */
+const queryColumns = (db: DuckDBConnection, query: string): Effect.Effect<Array<SourceColumn>, SourceError> =>
+  Effect.map(
+    Effect.tryPromise({ try: () => db.run(`SELECT * FROM (${subquery(query)}) AS q LIMIT 0`), catch: failure("query failed") }),
+    (result) => columnsOf(result.columnNames(), result.columnTypes())
+  )
 
 /** A row as `to_json` wrote it: numbers a double cannot hold arrive as their exact digits. */
 const parseRow = (json: string): Record<string, unknown> => {
@@ -86,7 +65,7 @@ const parseRow = (json: string): Record<string, unknown> => {
   try {
     return JSON.parse(text) as Record<string, unknown>
   } catch {
-    return JSON.parse(quoteNonFinite(text)) as Record<string, unknown>
+    return JSON.parse(LosslessNumbers.quoteNonFinite(text)) as Record<string, unknown>
   }
 }
 
@@ -98,10 +77,7 @@ const parseRow = (json: string): Record<string, unknown> => {
 const rows = (db: DuckDBConnection, query: string): Stream.Stream<SourceItem, SourceError> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const shape = yield* Effect.tryPromise({ try: () => db.run(`SELECT * FROM (${subquery(query)}) AS q LIMIT 0`), catch: failure("query failed") })
-      const timestamps = columnsOf(shape.columnNames(), shape.columnTypes())
-        .filter((column) => column.kind === "timestamp")
-        .map((column) => column.name)
+      const timestamps = (yield* queryColumns(db, query)).filter((column) => column.kind === "timestamp").map((column) => column.name)
       const result = yield* Effect.tryPromise({
         try: () => db.stream(`SELECT to_json(q) AS row FROM (${subquery(query)}) AS q`),
         catch: failure("query failed")
@@ -134,14 +110,5 @@ export const reader = (source: SyncDefinition.DuckDbSourceType, baseDir: string)
       return Number(result.getRowObjectsJson()[0]?.["n"] ?? 0)
     })
   ),
-  columns: Effect.scoped(
-    Effect.gen(function* () {
-      const db = yield* connection(source, baseDir)
-      const result = yield* Effect.tryPromise({
-        try: () => db.run(`SELECT * FROM (${subquery(source.query)}) AS q LIMIT 0`),
-        catch: failure("query failed")
-      })
-      return columnsOf(result.columnNames(), result.columnTypes())
-    })
-  )
+  columns: Effect.scoped(Effect.flatMap(connection(source, baseDir), (db) => queryColumns(db, source.query)))
 })
