@@ -27,6 +27,8 @@ export interface Emulator {
   readonly stats: () => Promise<Stats>
   readonly reset: () => Promise<void>
   readonly setFaults: (faults: Record<string, unknown>) => Promise<void>
+  /** The describe result of an sObject, as a client reads it. */
+  readonly describe: (sobject: string) => Promise<unknown>
   /** CPU seconds the server process has used so far; `undefined` where `/proc` is missing (not Linux). */
   readonly cpuSeconds: () => number | undefined
   readonly stop: () => Promise<void>
@@ -71,6 +73,12 @@ export const start = async (): Promise<Emulator> => {
     reset: async () => void (await json<unknown>(await admin("reset", { method: "POST" }))),
     setFaults: async (faults) =>
       void (await json<unknown>(await admin("faults", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(faults) }))),
+    describe: async (sobject) => {
+      const { clientId, clientSecret, refreshToken } = await json<Credentials>(await admin("credentials"))
+      const grant = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId, client_secret: clientSecret })
+      const token = await json<{ access_token: string }>(await fetch(`${url}/services/oauth2/token`, { method: "POST", body: grant }))
+      return json<unknown>(await fetch(`${url}/services/data/v62.0/sobjects/${sobject}/describe/`, { headers: { Authorization: `Bearer ${token.access_token}` } }))
+    },
     cpuSeconds: () => processCpuSeconds(child.pid),
     stop: async () => {
       const exited = once(child, "exit")

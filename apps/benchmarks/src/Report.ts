@@ -45,7 +45,10 @@ export const targets = (results: Results): Array<Target> => {
   const sizes = [...new Set(runs.map((run) => run.records))].sort((a, b) => a - b)
   const million = sizes.includes(perMillion) ? perMillion : sizes[0] ?? 0
   const connector = find(runs, "connector", million)
-  const floorRatio = ratio(connector, find(runs, "floor", million), (run) => run.wallSeconds)
+  const floor = find(runs, "floor", million)
+  const floorRatio = ratio(connector, floor, (run) => run.wallSeconds)
+  const nullOrgRatio = ratio(find(runs, "connector-null-org", million), floor, (run) => run.wallSeconds)
+  const nullOrg = nullOrgRatio === undefined ? "" : `; against the null org ${fixed(nullOrgRatio)} ×`
   const jsforce = find(runs, "jsforce", million)
   const wallVsJsforce = ratio(connector, jsforce, (run) => run.wallSeconds)
   const rssVsJsforce = ratio(connector, jsforce, (run) => run.peakRssMiB)
@@ -58,7 +61,7 @@ export const targets = (results: Results): Array<Target> => {
   return [
     {
       name: `connector wall time ≤ 1.5 × floor (${n})`,
-      measured: floorRatio === undefined ? "not measured" : `${fixed(floorRatio)} ×`,
+      measured: floorRatio === undefined ? "not measured" : `${fixed(floorRatio)} ×${nullOrg}`,
       met: floorRatio === undefined ? undefined : floorRatio <= 1.5
     },
     {
@@ -104,7 +107,7 @@ const row = (run: RunResult, floor: RunResult | undefined, jsforce: RunResult | 
 }
 
 const header = [
-  "| subject | wall s | records/s | CPU s | emulator CPU s | peak RSS MiB | API calls | calls / 1M | wall ÷ floor | wall ÷ jsforce |",
+  "| subject | wall s | records/s | CPU s | org CPU s | peak RSS MiB | API calls | calls / 1M | wall ÷ floor | wall ÷ jsforce |",
   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 ]
 

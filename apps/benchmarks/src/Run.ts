@@ -3,7 +3,8 @@ import type { Dataset } from "./Data.js"
 import type { Emulator } from "./Emulator.js"
 import type { ProcessFigures } from "./Measure.js"
 
-export type Subject = "floor" | "connector" | "runner" | "jsforce"
+/** `connector-null-org`: the connector against the null org (its own cost, no Salesforce processing). */
+export type Subject = "floor" | "connector" | "connector-null-org" | "runner" | "jsforce"
 
 export interface RunContext {
   readonly dataset: Dataset

@@ -1,9 +1,9 @@
 /**
  * `nx run benchmarks:bench` (`pnpm bench`): generates the rows once per size, then measures, in one
  * sitting, the floor, the connector, the runner and jsforce against a fresh emulator server each,
- * plus the 100-record small sync; writes results/latest.json, results/latest.md and the README table.
+ * the connector again against the null org (its own cost), plus the 100-record small sync; writes results/latest.json, results/latest.md and the README table.
  *
- * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,runner,jsforce
+ * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce
  * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
@@ -13,6 +13,7 @@ import * as path from "node:path"
 import * as Children from "./Children.js"
 import * as Data from "./Data.js"
 import * as Emulator from "./Emulator.js"
+import * as NullOrg from "./NullOrg.js"
 import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
 import { medianRun, type RunContext, type RunResult, type Subject } from "./Run.js"
@@ -33,7 +34,7 @@ const list = (name: string, fallback: string) =>
     .filter((value) => value !== "")
 
 const sizes = list("BENCH_SIZES", "1000000,3000000").map(Number)
-const subjects = list("BENCH_SUBJECTS", "floor,connector,runner,jsforce") as ReadonlyArray<Subject>
+const subjects = list("BENCH_SUBJECTS", "floor,connector,connector-null-org,runner,jsforce") as ReadonlyArray<Subject>
 const small = process.env["BENCH_SMALL"] !== "0"
 const profile = process.env["BENCH_PROFILE"] === "1"
 const repeats = Math.max(1, Math.floor(Number(process.env["BENCH_REPEAT"] ?? "1")) || 1)
@@ -51,22 +52,23 @@ const command = [
 const log = (text: string) => process.stdout.write(`${text}\n`)
 
 const describeRun = (run: RunResult) =>
-  `  ${run.subject.padEnd(9)} ${run.ok ? "ok    " : "FAILED"} ${run.wallSeconds.toFixed(2).padStart(7)} s  ${Math.round(run.recordsPerSecond).toLocaleString("en-US").padStart(9)} rec/s  CPU ${run.cpuSeconds.toFixed(2).padStart(6)} s  RSS ${run.peakRssMiB.toFixed(0).padStart(5)} MiB  calls ${run.apiCalls} ${JSON.stringify(run.callsByKind)}`
+  `  ${run.subject.padEnd(18)} ${run.ok ? "ok    " : "FAILED"} ${run.wallSeconds.toFixed(2).padStart(7)} s  ${Math.round(run.recordsPerSecond).toLocaleString("en-US").padStart(9)} rec/s  CPU ${run.cpuSeconds.toFixed(2).padStart(6)} s  RSS ${run.peakRssMiB.toFixed(0).padStart(5)} MiB  calls ${run.apiCalls} ${JSON.stringify(run.callsByKind)}`
 
 const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: string): Promise<RunResult> => {
   const directory = path.join(workDir, `${subject}-${dataset.count}`)
   mkdirSync(directory, { recursive: true })
-  const emulator = await Emulator.start()
+  const server = await Emulator.start()
+  const emulator = subject === "connector-null-org" ? await NullOrg.start({ Contact: await server.describe("Contact") }) : server
   const profileDir = path.join(directory, "profile")
-  const profiledScript = subject === "connector" ? Connector.mainScript : subject === "runner" ? Runner.mainScript : undefined
+  const profiledScript = subject === "connector" || subject === "connector-null-org" ? Connector.mainScript : subject === "runner" ? Runner.mainScript : undefined
   const nodeFlags = profile && profiledScript !== undefined ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
   const storedBefore = (await emulator.stats()).records["Contact"] ?? 0
   const context: RunContext = { dataset, emulator, directory, nodeFlags, storedBefore, emulatorCpuBefore: emulator.cpuSeconds() }
   try {
     const run = await (subject === "floor"
       ? Floor.run(context, childDirectory)
-      : subject === "connector"
-        ? Connector.run(context)
+      : subject === "connector" || subject === "connector-null-org"
+        ? Connector.run(context, subject)
         : subject === "runner"
           ? Runner.run(context)
           : Jsforce.run(context, childDirectory))
@@ -78,7 +80,8 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
     }
     return run
   } finally {
-    await emulator.stop()
+    if (emulator !== server) await emulator.stop()
+    await server.stop()
   }
 }
 

@@ -47,6 +47,13 @@ describe("targets", () => {
     const judged = targets(results([run("floor", 1_000_000, 2, 100, 0), run("connector", 1_000_000, 4, 400, 50)]))
     expect(judged.map((target) => target.met)).toEqual([false, undefined, undefined, false, undefined, false, undefined])
   })
+
+  it("shows the connector against the null org beside the floor ratio, judging only the real load", () => {
+    const judged = targets(
+      results([run("floor", 1_000_000, 2, 100, 0), run("connector", 1_000_000, 4, 180, 15), run("connector-null-org", 1_000_000, 2.8, 180, 6)])
+    )
+    expect([judged[0]?.measured, judged[0]?.met]).toEqual(["2.00 ×; against the null org 1.40 ×", false])
+  })
 })
 
 describe("markdown", () => {

@@ -39,7 +39,8 @@ const errorOf = (stdoutFile: string): string | undefined => {
   return message === undefined ? undefined : `failed: ${message}`
 }
 
-export const run = async (context: RunContext): Promise<RunResult> => {
+/** Runs the connector against `context.emulator`; `subject` names the run (the null org's is its own). */
+export const run = async (context: RunContext, subject: "connector" | "connector-null-org" = "connector"): Promise<RunResult> => {
   const credentials = await context.emulator.credentials()
   const config = path.join(context.directory, "connector-config.json")
   const catalogFile = path.join(context.directory, "connector-catalog.json")
@@ -65,5 +66,5 @@ export const run = async (context: RunContext): Promise<RunResult> => {
   })
   const jobs = maxConcurrentJobs === undefined ? undefined : `max_concurrent_jobs: ${maxConcurrentJobs}`
   const note = [jobs, errorOf(stdoutFile)].filter((part) => part !== undefined).join("; ")
-  return result("connector", context, figures, note === "" ? undefined : note)
+  return result(subject, context, figures, note === "" ? undefined : note)
 }
