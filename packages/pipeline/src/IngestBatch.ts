@@ -4,12 +4,12 @@
  * A job is created, its CSV uploaded once, closed and awaited. Rows Salesforce refused for
  * good go to the reject sink. Rows refused for a passing reason (`UNABLE_TO_LOCK_ROW`…) and,
  * after a job ends Failed or Aborted, the rows it never attempted (`unprocessedrecords`) are
- * sent again in follow-up jobs, grouped by parent reference so rows of one parent do not
- * contend for its lock; only when the attempts run out are they rejected. An upload that
- * breaks off is sent again in a new job. Nothing is dropped.
+ * sent again in follow-up jobs (`RetryRows`: grouped by parent reference so rows of one parent
+ * do not contend for its lock, or spooled to a temp file when there are many); only when the
+ * attempts run out are they rejected. An upload that breaks off is sent again in a new job.
+ * Nothing is dropped.
  */
 import { BulkClient, type IngestJob, type ResultRows } from "@sfdc-activation/bulk-client"
-import { CsvValue } from "@sfdc-activation/batcher"
 import { RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { PipelineError } from "./PipelineError.js"
+import * as RetryRows from "./RetryRows.js"
 import type { SyncStats } from "./SyncStats.js"
 
 /** Where a batch goes, and on whose behalf. */
@@ -36,6 +37,10 @@ export interface IngestOptions {
   readonly poll?: BulkClient.PollOptions | undefined
   /** How long an interrupted run tries to abort its open job (default `abortGracePeriod`). */
   readonly abortGracePeriod?: Duration.DurationInput | undefined
+  /** CSV bytes of rows to send again held in memory before they go to a temp file (default 4 MiB). */
+  readonly retryMemoryLimitBytes?: number | undefined
+  /** Where rows to send again are spooled (default: the OS temp directory). */
+  readonly tempDir?: string | undefined
 }
 
 export const defaultIngestOptions: IngestOptions = { maxUploadAttempts: 3, maxRowRetries: 2 }
@@ -77,12 +82,6 @@ const awaitAtMost = <A, E>(effect: Effect.Effect<A, E>, limit: Duration.Duration
 /** Rejected rows are written to the sink this many at a time. */
 const rejectChunkSize = 1_000
 
-/** A row to send again, with the error to report if it never gets through. */
-interface RetryRow {
-  readonly row: Readonly<Record<string, string>>
-  readonly sfError: string
-}
-
 /** What happened to one batch. */
 export interface BatchOutcome {
   readonly rows: number
@@ -104,20 +103,6 @@ const sentRow = (resultRow: ResultRows.ResultRow): Record<string, string> => {
   return row
 }
 
-/** A parent reference column: a relationship (`Account.External_Id__c`) or a lookup Id (`AccountId`). */
-const isParentColumn = (column: string) => column.includes(".") || (column !== "Id" && column.endsWith("Id"))
-
-/** A CSV body for rows to send again, rows of one parent together. */
-export const retryBody = (rows: ReadonlyArray<RetryRow>): { readonly text: string; readonly rows: ReadonlyArray<RetryRow> } => {
-  const columns = Object.keys(rows[0]?.row ?? {})
-  const parentColumns = columns.filter(isParentColumn)
-  const parentKey = (row: RetryRow) => parentColumns.map((column) => row.row[column] ?? "").join("\u0000")
-  const sorted = parentColumns.length === 0 ? rows : [...rows].sort((a, b) => parentKey(a).localeCompare(parentKey(b)))
-  let text = `${columns.join(",")}\n`
-  for (const { row } of sorted) text += `${columns.map((column) => CsvValue.quote(row[column] ?? "")).join(",")}\n`
-  return { text, rows: sorted }
-}
-
 const emptyOutcome = (rows: number): BatchOutcome => ({
   rows,
   created: 0,
@@ -136,7 +121,7 @@ export const ingestBatch = (
   options: IngestOptions = defaultIngestOptions,
   stats?: SyncStats
 ): Effect.Effect<BatchOutcome, PipelineError, BulkClient.BulkClient | RejectSink.RejectSink> =>
-  Effect.gen(function* () {
+  Effect.scoped(Effect.gen(function* () {
     const bulk = yield* BulkClient.BulkClient
     const sink = yield* RejectSink.RejectSink
     const outcome = { ...emptyOutcome(body.rowCount), rejectedByStatusCode: {} as Record<string, number> }
@@ -213,7 +198,7 @@ export const ingestBatch = (
      */
     const settleJob = (info: IngestJob.JobInfo, sent: number) =>
       Effect.gen(function* () {
-        const retry: Array<RetryRow> = []
+        const retry = yield* RetryRows.make({ memoryLimitBytes: options.retryMemoryLimitBytes, tempDir: options.tempDir })
         const now = yield* Clock.currentTimeMillis
         const processed = info.numberRecordsProcessed ?? 0
         const failed = info.numberRecordsFailed ?? 0
@@ -226,21 +211,23 @@ export const ingestBatch = (
           Stream.grouped(rejectChunkSize),
           Stream.runForEach((rows) => {
             const refused: Array<RejectedRecord.RejectedRecord> = []
+            const again: Array<RetryRows.RetryRow> = []
             for (const resultRow of Chunk.toReadonlyArray(rows)) {
               const sfError = resultRow["sf__Error"] ?? ""
               const row = sentRow(resultRow)
-              if (transientStatusCodes.has(RejectedRecord.parseSfError(sfError).statusCode)) retry.push({ row, sfError })
+              if (transientStatusCodes.has(RejectedRecord.parseSfError(sfError).statusCode)) again.push({ row, sfError })
               else refused.push(rejectedRecord(row, sfError, info.id, resultRow["sf__Id"], now))
             }
-            return reject(refused)
+            return Effect.zipRight(retry.add(again), reject(refused))
           }),
           Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
         )
         if (!completedAll) {
           const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
           yield* bulk.results(info.id, "unprocessedrecords").pipe(
-            Stream.runForEach((row) => Effect.sync(() => retry.push({ row: sentRow(row), sfError: reason }))),
-            Effect.mapError((cause) => fail(cause, cause.message))
+            Stream.grouped(rejectChunkSize),
+            Stream.runForEach((rows) => retry.add(Chunk.toReadonlyArray(rows).map((row) => ({ row: sentRow(row), sfError: reason })))),
+            Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
           )
         }
         yield* countSucceeded(info.id, processed, failed)
@@ -268,20 +255,21 @@ export const ingestBatch = (
       Effect.flatMap(runWithUploadRetries(payload, bytes, rows), (info) => settleJob(info, rows))
 
     let pending = yield* sendRows(body.content, body.bytes, body.rowCount)
-    for (let round = 0; round < options.maxRowRetries && pending.retry.length > 0; round++) {
-      const { text, rows } = retryBody(pending.retry)
-      const bytes = new TextEncoder().encode(text)
-      yield* Effect.logInfo(`sending ${rows.length} rows again in a follow-up job`).pipe(
+    for (let round = 0; round < options.maxRowRetries && pending.retry.count > 0; round++) {
+      const again = yield* pending.retry.body()
+      yield* Effect.logInfo(`sending ${again.rows} rows again in a follow-up job`).pipe(
         Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })
       )
-      pending = yield* sendRows(Stream.make(bytes), bytes.length, rows.length)
+      const previous = pending.retry
+      pending = yield* sendRows(again.content, again.bytes, again.rows)
+      yield* previous.remove()
     }
-    if (pending.retry.length > 0) {
+    if (pending.retry.count > 0) {
+      const { jobId } = pending
       const now = yield* Clock.currentTimeMillis
-      const gaveUp = pending.retry.map(({ row, sfError }) => rejectedRecord(row, sfError, pending.jobId, undefined, now))
-      for (let start = 0; start < gaveUp.length; start += rejectChunkSize) {
-        yield* reject(gaveUp.slice(start, start + rejectChunkSize))
-      }
+      yield* pending.retry.chunks(rejectChunkSize).pipe(
+        Stream.runForEach((rows) => reject(rows.map(({ row, sfError }) => rejectedRecord(row, sfError, jobId, undefined, now))))
+      )
     }
     return outcome
-  })
+  }))

@@ -147,7 +147,11 @@ export const run =
           return source.caseInsensitive ? text.toLowerCase() : text.slice(0, 15)
         }
 
-        const ingestOptions: IngestBatch.IngestOptions = { ...IngestBatch.defaultIngestOptions, ...options.ingest }
+        const ingestOptions: IngestBatch.IngestOptions = {
+          ...IngestBatch.defaultIngestOptions,
+          ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }),
+          ...options.ingest
+        }
         const tracker = new CheckpointTracker<P>()
         const stats = new SyncStats()
         const output = yield* Mailbox.make<PipelineEvent<P>, E | PipelineError>()

@@ -3,7 +3,7 @@ import { BulkClient } from "@sfdc-activation/bulk-client"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { IngestBatch, Pipeline, StreamPlans } from "../src/index.js"
+import { Pipeline, StreamPlans } from "../src/index.js"
 import { bulkLayer, emulatedOrg, localRejects, tempDirectory } from "./support.js"
 
 const { org, server } = emulatedOrg()
@@ -60,18 +60,4 @@ describe("job concurrency", () => {
       expect(parallel).toBeLessThanOrEqual(4)
       expect(yield* jobsAtOnce(true)).toBe(1)
     }))
-})
-
-describe("retryBody", () => {
-  it("groups rows of one parent together and keeps every column", () => {
-    const rows = ["A2", "A1", "A2", "A1", "A3"].map((account, index) => ({
-      row: { LastName: `Name, ${index}`, AccountId: account },
-      sfError: "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--"
-    }))
-    const { text, rows: ordered } = IngestBatch.retryBody(rows)
-    expect(ordered.map((row) => row.row.AccountId)).toEqual(["A1", "A1", "A2", "A2", "A3"])
-    expect(text.split("\n")[0]).toBe("LastName,AccountId")
-    expect(text).toContain('"Name, 1",A1\n')
-    expect(text.trimEnd().split("\n")).toHaveLength(6)
-  })
 })

@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { readdirSync } from "node:fs"
 import { Pipeline, StreamPlans } from "../src/index.js"
 import { bulkLayer, emulatedOrg, localRejects, readRejects, tempDirectory } from "./support.js"
 
@@ -128,6 +129,42 @@ describe("Pipeline", () => {
       expect(loadedContacts()).toHaveLength(10)
       expect(released(events)).toHaveLength(1)
       expect(summaryOf(events).totals.jobs).toBeGreaterThanOrEqual(2)
+    }))
+
+  it.live("spools a large set of unprocessed rows to a temp file, sends it again and leaves no file behind", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      const plan = yield* contactPlan()
+      const tempDir = tempDirectory("pipeline-spool-")
+      // Every job fails after 4 rows: 10 rows take the first job and two follow-ups, each spooled.
+      const { events } = yield* runSync(new Map([["contacts", plan]]), contacts(10), { tempDir, ingest: { retryMemoryLimitBytes: 64 } })
+      expect(loadedContacts().map((record) => record["External_Id__c"]).sort()).toEqual(contacts(10).map((_, index) => `T-${index}`).sort())
+      expect(summaryOf(events).totals).toMatchObject({ created: 10, rejected: 0, jobs: 3 })
+      expect(readdirSync(tempDir)).toEqual([])
+    }))
+
+  it.live("rejects spooled rows with their values and error when the follow-up jobs run out", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      const plan = yield* contactPlan()
+      const tempDir = tempDirectory("pipeline-spool-")
+      const { events, directory } = yield* runSync(new Map([["contacts", plan]]), contacts(10), {
+        tempDir,
+        ingest: { retryMemoryLimitBytes: 64, maxRowRetries: 0 }
+      })
+      expect(loadedContacts()).toHaveLength(4)
+      const rejects = yield* readRejects(directory)
+      expect(rejects).toHaveLength(6)
+      expect(new Set(rejects.map((reject) => reject.statusCode))).toEqual(new Set(["UNPROCESSED"]))
+      const loaded = new Set(loadedContacts().map((record) => String(record["External_Id__c"])))
+      const expected = contacts(10).flatMap((input) =>
+        input._tag === "Record" && !loaded.has(String(input.data["id"])) ? [{ LastName: input.data["last_name"], Email: input.data["email"], External_Id__c: input.data["id"] }] : []
+      )
+      expect(rejects.map((reject) => reject.row).sort((a, b) => String(a["External_Id__c"]).localeCompare(String(b["External_Id__c"])))).toEqual(
+        expected.sort((a, b) => String(a.External_Id__c).localeCompare(String(b.External_Id__c)))
+      )
+      expect(summaryOf(events).totals).toMatchObject({ created: 4, rejected: 6 })
+      expect(readdirSync(tempDir)).toEqual([])
     }))
 
   it.live("retries rows that met UNABLE_TO_LOCK_ROW in a follow-up job", () =>
