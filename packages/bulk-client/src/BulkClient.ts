@@ -88,6 +88,11 @@ export interface BulkClientService {
   readonly awaitJob: (jobId: string, options?: AwaitOptions) => Effect.Effect<IngestJob.JobInfo, CallError>
   /** A result set as parsed rows (column → value), streamed: never the whole body in memory. */
   readonly results: (jobId: string, set: IngestJob.ResultSet) => Stream.Stream<ResultRows.ResultRow, CallError>
+  /**
+   * The rows of a result set whose `column` holds `value` (`sf__Created` = `true`), counted as
+   * the body streams, without building rows; a download that breaks off is counted again.
+   */
+  readonly countResults: (jobId: string, set: IngestJob.ResultSet, column: string, value: string) => Effect.Effect<number, CallError>
   readonly describeGlobal: Effect.Effect<OrgMetadata.GlobalDescribe, CallError>
   /** Cached for the life of the client; `revalidate` asks again with `If-Modified-Since`. */
   readonly describeSObject: (name: string, options?: { readonly revalidate?: boolean }) => Effect.Effect<OrgMetadata.SObjectDescribe, CallError>
@@ -331,6 +336,26 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
      * A download that breaks off part way is started again, and the rows already delivered
      * are skipped (a finished job's result sets do not change), so every row comes once.
      */
+    const resultsRequest = (jobId: string, set: IngestJob.ResultSet) =>
+      HttpClientRequest.get(`${ingest}/${jobId}/${set}/`).pipe(HttpClientRequest.setHeaders({ Accept: "text/csv", "Accept-Encoding": "gzip" }))
+
+    const brokenDownload = (jobId: string, set: IngestJob.ResultSet) => (cause: unknown) =>
+      new BulkApiError({
+        reason: "Network",
+        call: "results",
+        jobId,
+        detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
+      })
+
+    const countResults = (jobId: string, set: IngestJob.ResultSet, column: string, value: string) =>
+      retried(
+        Effect.scoped(
+          Effect.flatMap(send("results", resultsRequest(jobId, set), jobId), (response) =>
+            ResultRows.countMatching(response.stream, column, value, { onError: brokenDownload(jobId, set) })
+          )
+        )
+      )
+
     const results = (jobId: string, set: IngestJob.ResultSet): Stream.Stream<ResultRows.ResultRow, CallError> =>
       Stream.suspend(() => {
         let delivered = 0
@@ -338,23 +363,8 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
           const skip = delivered
           return Stream.unwrapScoped(
             Effect.map(
-              send(
-                "results",
-                HttpClientRequest.get(`${ingest}/${jobId}/${set}/`).pipe(
-                  HttpClientRequest.setHeaders({ Accept: "text/csv", "Accept-Encoding": "gzip" })
-                ),
-                jobId
-              ),
-              (response) =>
-                ResultRows.parse(response.stream, {
-                  onError: (cause) =>
-                    new BulkApiError({
-                      reason: "Network",
-                      call: "results",
-                      jobId,
-                      detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
-                    })
-                })
+              send("results", resultsRequest(jobId, set), jobId),
+              (response) => ResultRows.parse(response.stream, { onError: brokenDownload(jobId, set) })
             )
           ).pipe(
             Stream.drop(skip),
@@ -401,6 +411,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       listJobs,
       awaitJob,
       results,
+      countResults,
       describeGlobal,
       describeSObject,
       limits,

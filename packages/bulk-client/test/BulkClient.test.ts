@@ -106,6 +106,8 @@ describe("BulkClient", () => {
         const succeeded = Chunk.toArray(yield* Stream.runCollect(client.results(done.id, "successfulResults")))
         expect(succeeded.map((row) => row["LastName"]).sort()).toEqual(["Hopper", "Lovelace"])
         expect(succeeded.every((row) => row["sf__Created"] === "true" && /^003[0-9A-Za-z]{15}$/.test(row["sf__Id"] ?? ""))).toBe(true)
+        expect(yield* client.countResults(done.id, "successfulResults", "sf__Created", "true")).toBe(2)
+        expect(yield* client.countResults(done.id, "failedResults", "Email", "nobody@example.com")).toBe(1)
         const failed = Chunk.toArray(yield* Stream.runCollect(client.results(done.id, "failedResults")))
         expect(failed).toHaveLength(1)
         expect(failed[0]?.["sf__Error"]).toMatch(/^REQUIRED_FIELD_MISSING:/)

@@ -31,6 +31,78 @@ describe("ResultRows", () => {
       expect(yield* Effect.flip(Stream.runCollect(ResultRows.parse(truncatedGzip, { onError })))).toMatch(/^broken/)
     }))
 
+  it.effect("counts the rows whose column holds a value, as parsing them would, split anywhere and gzip", () =>
+    Effect.gen(function* () {
+      const csv =
+        '\ufeff"sf__Id","sf__Created",Name,Note\n' +
+        '"001A","true","a, ""b""","true"\n' +
+        '"001B","false","multi\nline, ""true""\r\nstill","x"\n' +
+        "\n" +
+        '001C,true,plain,"true"\n' +
+        '"001D","truer","",""\n' +
+        '"001E","true","""","last row, no line break"'
+      const bytes = encoder.encode(csv)
+      const crlf = encoder.encode(
+        '"sf__Id","sf__Created",Name,Note\r\n' +
+          '"001A","true","a, ""b""","true"\r\n' +
+          '"001B","false","multi\nline, ""true""\r\nstill","x"\r\n' +
+          "\r\n" +
+          '001C,true,plain,"true"\r\n' +
+          '"001D","truer","",""\r\n' +
+          '"001E","true","""","last row, no line break"\r\n'
+      )
+      const count = (body: Stream.Stream<Uint8Array>, column = "sf__Created", value = "true") =>
+        ResultRows.countMatching(body, column, value, { onError })
+      const parsed = Chunk.toArray(yield* Stream.runCollect(ResultRows.parse(Stream.make(bytes), { onError })))
+      expect(parsed.filter((row) => row["sf__Created"] === "true")).toHaveLength(3)
+      expect(yield* count(Stream.make(bytes))).toBe(3)
+      expect(yield* count(Stream.fromIterable(Array.from(bytes, (byte) => Uint8Array.of(byte))))).toBe(3)
+      expect(yield* count(Stream.make(new Uint8Array(gzipSync(bytes))))).toBe(3)
+      expect(Chunk.toArray(yield* Stream.runCollect(ResultRows.parse(Stream.make(crlf), { onError })))).toEqual(parsed)
+      expect(yield* count(Stream.make(crlf))).toBe(3)
+      expect(yield* count(Stream.make(bytes), "Note", "true")).toBe(2)
+      expect(yield* count(Stream.make(bytes), "Name", 'multi\nline, "true"\r\nstill')).toBe(1)
+      expect(yield* count(Stream.make(bytes), "Missing")).toBe(0)
+      expect(yield* count(Stream.make(encoder.encode('"sf__Id","sf__Created"\n')))).toBe(0)
+      expect(yield* count(Stream.empty)).toBe(0)
+    }))
+
+  it.effect("counts as csv-parse reads, over random rows cut into random chunks", () =>
+    Effect.gen(function* () {
+      let seed = 7
+      const random = () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+        return seed / 2_147_483_648
+      }
+      const pieces = ["true", "false", ",", '"', "\n", "\r\n", "a", "é", "東京", " ", ""]
+      const value = () => Array.from({ length: Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join("")
+      const field = (text: string) => (random() < 0.5 || /[",\r\n]/.test(text) || text === "" ? `"${text.replaceAll('"', '""')}"` : text)
+      for (let round = 0; round < 20; round++) {
+        const lineEnd = round % 2 === 0 ? "\n" : "\r\n"
+        let csv = `sf__Id,sf__Created,Note${lineEnd}`
+        for (let row = 0; row < 50; row++) {
+          const created = random() < 0.5 ? "true" : value()
+          csv += `${field(`001${row}`)},${field(created)},${field(value())}${lineEnd}`
+        }
+        const bytes = encoder.encode(csv)
+        const chunks: Array<Uint8Array> = []
+        for (let start = 0; start < bytes.length; ) {
+          const end = Math.min(bytes.length, start + 1 + Math.floor(random() * 40))
+          chunks.push(bytes.subarray(start, end))
+          start = end
+        }
+        const parsed = Chunk.toArray(yield* Stream.runCollect(ResultRows.parse(Stream.make(bytes), { onError })))
+        const expected = parsed.filter((row) => row["sf__Created"] === "true").length
+        expect(yield* ResultRows.countMatching(Stream.fromIterable(chunks), "sf__Created", "true", { onError })).toBe(expected)
+      }
+    }))
+
+  it.effect("fails a count with the caller's error when the body breaks off", () =>
+    Effect.gen(function* () {
+      const broken = Stream.concat(Stream.make(encoder.encode('"sf__Id",sf__Created\n"1",true\n')), Stream.fail("reset"))
+      expect(yield* Effect.flip(ResultRows.countMatching(broken, "sf__Created", "true", { onError }))).toMatch(/^broken/)
+    }))
+
   it.effect("streams a million rows without holding them", () =>
     Effect.gen(function* () {
       const rowCount = 1_000_000

@@ -239,10 +239,9 @@ export const ingestBatch = (
       Effect.gen(function* () {
         const succeeded = Math.max(0, processed - failed)
         if (target.operation === "upsert" && succeeded > 0) {
-          const created = yield* bulk.results(jobId, "successfulResults").pipe(
-            Stream.runFold(0, (count, row) => (row["sf__Created"] === "true" ? count + 1 : count)),
-            Effect.mapError((cause) => fail(cause, cause.message))
-          )
+          const created = yield* bulk
+            .countResults(jobId, "successfulResults", "sf__Created", "true")
+            .pipe(Effect.mapError((cause) => fail(cause, cause.message)))
           outcome.created += created
           outcome.updated += succeeded - created
         } else if (target.operation === "insert") outcome.created += succeeded
