@@ -27,6 +27,7 @@ import { createReadStream } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
+import { KeySet } from "./KeySet.js"
 import * as RowBlock from "./RowBlock.js"
 
 /** One upload per job; 150 MB after base64, so 100 MiB raw. */
@@ -163,7 +164,7 @@ interface OpenBatch {
   lastOrdinal: number
   readonly checkpoints: Array<string>
   /** Keys of the rows in this batch, when rows carry keys. */
-  readonly keys: Set<string>
+  readonly keys: KeySet
   /** Bytes not yet written to the file (the header first, until the first write). */
   pending: Array<Uint8Array>
   pendingBytes: number
@@ -325,7 +326,7 @@ export const batches =
             firstOrdinal,
             lastOrdinal: firstOrdinal,
             checkpoints: trailingCheckpoints,
-            keys: new Set(),
+            keys: new KeySet(),
             pending: [header],
             pendingBytes: headerBytes,
             file: undefined
