@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import { parse as parseCsv } from "csv-parse/sync"
 import { gzipSync } from "node:zlib"
 import { ResultRows } from "../src/index.js"
 
@@ -67,7 +68,7 @@ describe("ResultRows", () => {
       expect(yield* count(Stream.empty)).toBe(0)
     }))
 
-  it.effect("counts as csv-parse reads, over random rows cut into random chunks", () =>
+  it.effect("reads and counts as csv-parse does, over random rows cut into random chunks", () =>
     Effect.gen(function* () {
       let seed = 7
       const random = () => {
@@ -91,10 +92,21 @@ describe("ResultRows", () => {
           chunks.push(bytes.subarray(start, end))
           start = end
         }
-        const parsed = Chunk.toArray(yield* Stream.runCollect(ResultRows.parse(Stream.make(bytes), { onError })))
-        const expected = parsed.filter((row) => row["sf__Created"] === "true").length
+        const oracle: Array<Record<string, string>> = parseCsv(csv, { columns: true, skip_empty_lines: true })
+        expect(Chunk.toArray(yield* Stream.runCollect(ResultRows.parse(Stream.fromIterable(chunks), { onError })))).toEqual(oracle)
+        const expected = oracle.filter((row) => row["sf__Created"] === "true").length
         expect(yield* ResultRows.countMatching(Stream.fromIterable(chunks), "sf__Created", "true", { onError })).toBe(expected)
       }
+    }))
+
+  it.effect("names the record of malformed CSV", () =>
+    Effect.gen(function* () {
+      const read = (csv: string) => Effect.flip(Stream.runCollect(ResultRows.parse(Stream.make(encoder.encode(csv)), { onError })))
+      expect(yield* read('sf__Id,Name\n"1","unclosed\n')).toBe("broken: malformed CSV in record 2 (the header is record 1): a quoted field is never closed")
+      expect(yield* read('sf__Id,Name\n"1",A\n"2","B"x\n')).toBe(
+        "broken: malformed CSV in record 3 (the header is record 1): a closing quote is not followed by a comma or a line break"
+      )
+      expect(yield* read("sf__Id,Name\n1,A\n2,B,C\n")).toBe("broken: malformed CSV in record 3 (the header is record 1): 3 fields where the header has 2")
     }))
 
   it.effect("fails a count with the caller's error when the body breaks off", () =>
