@@ -96,11 +96,18 @@ export interface BatchOutcome {
 
 const sfColumns = new Set(["sf__Id", "sf__Error", "sf__Created"])
 
-/** The columns as sent, without Salesforce's `sf__` result columns. */
-const sentRow = (resultRow: ResultRows.ResultRow): Record<string, string> => {
-  const row: Record<string, string> = {}
-  for (const [column, value] of Object.entries(resultRow)) if (!sfColumns.has(column)) row[column] = value
-  return row
+/**
+ * Result rows as sent: without Salesforce's `sf__` result columns. The columns are those of
+ * the set's first row (every row of a result set has the same).
+ */
+const sentRows = () => {
+  let columns: ReadonlyArray<string> | undefined
+  return (resultRow: ResultRows.ResultRow): Record<string, string> => {
+    columns ??= Object.keys(resultRow).filter((column) => !sfColumns.has(column))
+    const row: Record<string, string> = {}
+    for (const column of columns) row[column] = resultRow[column] ?? ""
+    return row
+  }
 }
 
 const emptyOutcome = (rows: number): BatchOutcome => ({
@@ -137,23 +144,28 @@ export const ingestBatch = (
         }
       })
 
-    const rejectedRecord = (row: Readonly<Record<string, string>>, sfError: string, jobId: string, sfId: string | undefined, now: number) => {
-      const parsed = RejectedRecord.parseSfError(sfError)
-      return {
-        row,
-        ...(sfId === undefined || sfId === "" ? {} : { sfId }),
-        sfError,
-        statusCode: parsed.statusCode,
-        message: parsed.message,
-        fields: parsed.fields,
-        jobId,
-        object: target.object,
-        operation: target.operation,
-        stream: target.stream,
-        ...(target.syncId === undefined ? {} : { syncId: target.syncId }),
-        rejectedAt: new Date(now).toISOString()
-      }
-    }
+    /** A refused row as a reject; `rejectedAt` is an ISO time, the same for a job's rejects. */
+    const rejectedRecord = (
+      row: Readonly<Record<string, string>>,
+      sfError: string,
+      jobId: string,
+      sfId: string | undefined,
+      rejectedAt: string,
+      parsed: RejectedRecord.SfError = RejectedRecord.parseSfError(sfError)
+    ) => ({
+      row,
+      ...(sfId === undefined || sfId === "" ? {} : { sfId }),
+      sfError,
+      statusCode: parsed.statusCode,
+      message: parsed.message,
+      fields: parsed.fields,
+      jobId,
+      object: target.object,
+      operation: target.operation,
+      stream: target.stream,
+      ...(target.syncId === undefined ? {} : { syncId: target.syncId }),
+      rejectedAt
+    })
 
     /** One job for `payload`: created, uploaded, closed, awaited. An open job is aborted if interrupted. */
     const runJob = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
@@ -199,7 +211,7 @@ export const ingestBatch = (
     const settleJob = (info: IngestJob.JobInfo, sent: number) =>
       Effect.gen(function* () {
         const retry = yield* RetryRows.make({ memoryLimitBytes: options.retryMemoryLimitBytes, tempDir: options.tempDir })
-        const now = yield* Clock.currentTimeMillis
+        const rejectedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
         const processed = info.numberRecordsProcessed ?? 0
         const failed = info.numberRecordsFailed ?? 0
         const completedAll = info.state === "JobComplete" && processed >= sent
@@ -207,6 +219,7 @@ export const ingestBatch = (
           yield* countSucceeded(info.id, processed, 0)
           return { retry, jobId: info.id }
         }
+        const sentRow = sentRows()
         yield* bulk.results(info.id, "failedResults").pipe(
           Stream.grouped(rejectChunkSize),
           Stream.runForEach((rows) => {
@@ -215,8 +228,9 @@ export const ingestBatch = (
             for (const resultRow of Chunk.toReadonlyArray(rows)) {
               const sfError = resultRow["sf__Error"] ?? ""
               const row = sentRow(resultRow)
-              if (transientStatusCodes.has(RejectedRecord.parseSfError(sfError).statusCode)) again.push({ row, sfError })
-              else refused.push(rejectedRecord(row, sfError, info.id, resultRow["sf__Id"], now))
+              const parsed = RejectedRecord.parseSfError(sfError)
+              if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError })
+              else refused.push(rejectedRecord(row, sfError, info.id, resultRow["sf__Id"], rejectedAt, parsed))
             }
             return Effect.zipRight(retry.add(again), reject(refused))
           }),
@@ -224,9 +238,10 @@ export const ingestBatch = (
         )
         if (!completedAll) {
           const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
+          const unprocessedRow = sentRows()
           yield* bulk.results(info.id, "unprocessedrecords").pipe(
             Stream.grouped(rejectChunkSize),
-            Stream.runForEach((rows) => retry.add(Chunk.toReadonlyArray(rows).map((row) => ({ row: sentRow(row), sfError: reason })))),
+            Stream.runForEach((rows) => retry.add(Chunk.toReadonlyArray(rows).map((row) => ({ row: unprocessedRow(row), sfError: reason })))),
             Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
           )
         }
@@ -265,9 +280,9 @@ export const ingestBatch = (
     }
     if (pending.retry.count > 0) {
       const { jobId } = pending
-      const now = yield* Clock.currentTimeMillis
+      const rejectedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
       yield* pending.retry.chunks(rejectChunkSize).pipe(
-        Stream.runForEach((rows) => reject(rows.map(({ row, sfError }) => rejectedRecord(row, sfError, jobId, undefined, now))))
+        Stream.runForEach((rows) => reject(rows.map(({ row, sfError }) => rejectedRecord(row, sfError, jobId, undefined, rejectedAt))))
       )
     }
     return outcome
