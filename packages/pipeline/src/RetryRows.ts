@@ -32,8 +32,11 @@ export const defaultMemoryLimitBytes = 4 * 1024 * 1024
 /** A parent reference column: a relationship (`Account.External_Id__c`) or a lookup Id (`AccountId`). */
 const isParentColumn = (column: string) => column.includes(".") || (column !== "Id" && column.endsWith("Id"))
 
-const csvLine = (columns: ReadonlyArray<string>, row: Readonly<Record<string, string>>) =>
-  columns.map((column) => CsvValue.quote(row[column] ?? "")).join(",")
+/** A row's CSV line; never a blank line (one empty column is written `""`), which a reader would skip. */
+const csvLine = (columns: ReadonlyArray<string>, row: Readonly<Record<string, string>>) => {
+  const line = columns.map((column) => CsvValue.quote(row[column] ?? "")).join(",")
+  return line === "" ? '""' : line
+}
 
 /** A CSV body for rows to send again, rows of one parent together. */
 export const retryBody = (rows: ReadonlyArray<RetryRow>): { readonly text: string; readonly rows: ReadonlyArray<RetryRow> } => {

@@ -77,6 +77,16 @@ describe("RetryRows", () => {
       expect(readdirSync(directory)).toEqual([])
     }))
 
+  it.scoped("keeps a row whose only column is empty, in memory and spooled", () =>
+    Effect.gen(function* () {
+      const rows = [{ row: { Id: "" }, sfError: lockError }, { row: { Id: "001000000000001AAA" }, sfError: lockError }]
+      expect(RetryRows.retryBody(rows).text).toBe('Id\n""\n001000000000001AAA\n')
+      const spooled = yield* RetryRows.make({ memoryLimitBytes: 1, tempDir: tempDirectory("retry-rows-") })
+      yield* spooled.add(rows)
+      expect((yield* bodyText(spooled)).text).toBe('Id\n""\n001000000000001AAA\n')
+      expect((yield* spooled.chunks(10).pipe(Stream.runCollect, Effect.map(Chunk.toArray))).flat()).toEqual(rows)
+    }))
+
   it.effect("removes its temp file when its scope closes", () =>
     Effect.gen(function* () {
       const directory = tempDirectory("retry-rows-")
