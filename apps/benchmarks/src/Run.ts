@@ -3,8 +3,26 @@ import type { Dataset } from "./Data.js"
 import type { Emulator } from "./Emulator.js"
 import type { ProcessFigures } from "./Measure.js"
 
-/** `connector-null-org`: the connector against the null org (its own cost, no Salesforce processing). */
-export type Subject = "floor" | "connector" | "connector-null-org" | "runner" | "jsforce"
+/**
+ * `connector-null-org`: the connector against the null org (its own cost, no Salesforce processing).
+ * `connector-upsert`, `connector-refused`, `connector-failing-jobs`: the connector's other paths
+ * (see `subjects/Connector.ts`).
+ */
+export type Subject =
+  | "floor"
+  | "connector"
+  | "connector-null-org"
+  | "connector-upsert"
+  | "connector-refused"
+  | "connector-failing-jobs"
+  | "runner"
+  | "jsforce"
+
+/** What the org must hold after a run for it to count as ok: rows stored and rows refused. */
+export interface Expected {
+  readonly loaded: number
+  readonly failed: number
+}
 
 export interface RunContext {
   readonly dataset: Dataset
@@ -16,6 +34,10 @@ export interface RunContext {
   readonly nodeFlags: ReadonlyArray<string>
   /** Contacts the emulator held before the run (its fixture's seed records). */
   readonly storedBefore: number
+  /** API calls the emulator had counted before the run, by kind (and `total`). */
+  readonly callsBefore: Readonly<Record<string, number>>
+  /** Rows the emulator had refused before the run. */
+  readonly failedBefore: number
   /** The emulator's CPU seconds before the run, when they can be read. */
   readonly emulatorCpuBefore: number | undefined
 }
@@ -38,18 +60,38 @@ export interface RunResult extends ProcessFigures {
   readonly note?: string
 }
 
+/** A run's context, with the emulator's counts as they stand now (what the run is measured from). */
+export const contextOf = async (
+  base: Pick<RunContext, "dataset" | "emulator" | "directory" | "nodeFlags">
+): Promise<RunContext> => {
+  const stats = await base.emulator.stats()
+  return {
+    ...base,
+    storedBefore: stats.records["Contact"] ?? 0,
+    callsBefore: stats.calls,
+    failedBefore: stats.rowsFailed,
+    emulatorCpuBefore: base.emulator.cpuSeconds()
+  }
+}
+
 /** The figures of a finished process plus the emulator's view of what was loaded. */
 export const result = async (
   subject: Subject,
   context: RunContext,
   figures: ProcessFigures,
-  note?: string
+  note?: string,
+  expected: Expected = { loaded: context.dataset.count, failed: 0 }
 ): Promise<RunResult> => {
   const stats = await context.emulator.stats()
   const { total, ...byKind } = stats.calls
   const loaded = (stats.records["Contact"] ?? 0) - context.storedBefore
-  const callsByKind = Object.fromEntries(Object.entries(byKind).filter(([, count]) => count > 0))
-  const ok = figures.exitCode === 0 && loaded === context.dataset.count && stats.rowsFailed === 0
+  const failed = stats.rowsFailed - context.failedBefore
+  const callsByKind = Object.fromEntries(
+    Object.entries(byKind)
+      .map(([kind, count]) => [kind, count - (context.callsBefore[kind] ?? 0)] as const)
+      .filter(([, count]) => count > 0)
+  )
+  const ok = figures.exitCode === 0 && loaded === expected.loaded && failed === expected.failed
   const emulatorCpuAfter = context.emulator.cpuSeconds()
   const emulatorCpuSeconds =
     emulatorCpuAfter === undefined || context.emulatorCpuBefore === undefined ? undefined : emulatorCpuAfter - context.emulatorCpuBefore
@@ -58,10 +100,10 @@ export const result = async (
     records: context.dataset.count,
     ...figures,
     recordsPerSecond: context.dataset.count / figures.wallSeconds,
-    apiCalls: total,
+    apiCalls: total - (context.callsBefore["total"] ?? 0),
     callsByKind,
     loaded,
-    failed: stats.rowsFailed,
+    failed,
     ok,
     ...(emulatorCpuSeconds === undefined ? {} : { emulatorCpuSeconds }),
     ...(note === undefined ? {} : { note })

@@ -3,7 +3,8 @@
  * sitting, the floor, the connector, the runner and jsforce against a fresh emulator server each,
  * the connector again against the null org (its own cost), plus the 100-record small sync; writes results/latest.json, results/latest.md and the README table.
  *
- * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce
+ * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce (default;
+ * also connector-upsert, connector-refused, connector-failing-jobs: the connector's other paths)
  * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
@@ -16,7 +17,8 @@ import * as Emulator from "./Emulator.js"
 import * as NullOrg from "./NullOrg.js"
 import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
-import { medianRun, type RunContext, type RunResult, type Subject } from "./Run.js"
+import * as Run from "./Run.js"
+import { medianRun, type RunResult, type Subject } from "./Run.js"
 import * as Connector from "./subjects/Connector.js"
 import * as Floor from "./subjects/Floor.js"
 import * as Jsforce from "./subjects/Jsforce.js"
@@ -52,7 +54,7 @@ const command = [
 const log = (text: string) => process.stdout.write(`${text}\n`)
 
 const describeRun = (run: RunResult) =>
-  `  ${run.subject.padEnd(18)} ${run.ok ? "ok    " : "FAILED"} ${run.wallSeconds.toFixed(2).padStart(7)} s  ${Math.round(run.recordsPerSecond).toLocaleString("en-US").padStart(9)} rec/s  CPU ${run.cpuSeconds.toFixed(2).padStart(6)} s  RSS ${run.peakRssMiB.toFixed(0).padStart(5)} MiB  calls ${run.apiCalls} ${JSON.stringify(run.callsByKind)}`
+  `  ${run.subject.padEnd(22)} ${run.ok ? "ok    " : "FAILED"} ${run.wallSeconds.toFixed(2).padStart(7)} s  ${Math.round(run.recordsPerSecond).toLocaleString("en-US").padStart(9)} rec/s  CPU ${run.cpuSeconds.toFixed(2).padStart(6)} s  RSS ${run.peakRssMiB.toFixed(0).padStart(5)} MiB  calls ${run.apiCalls} ${JSON.stringify(run.callsByKind)}`
 
 const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: string): Promise<RunResult> => {
   const directory = path.join(workDir, `${subject}-${dataset.count}`)
@@ -60,14 +62,13 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
   const server = await Emulator.start()
   const emulator = subject === "connector-null-org" ? await NullOrg.start({ Contact: await server.describe("Contact") }) : server
   const profileDir = path.join(directory, "profile")
-  const profiledScript = subject === "connector" || subject === "connector-null-org" ? Connector.mainScript : subject === "runner" ? Runner.mainScript : undefined
+  const profiledScript = Connector.isConnectorSubject(subject) ? Connector.mainScript : subject === "runner" ? Runner.mainScript : undefined
   const nodeFlags = profile && profiledScript !== undefined ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
-  const storedBefore = (await emulator.stats()).records["Contact"] ?? 0
-  const context: RunContext = { dataset, emulator, directory, nodeFlags, storedBefore, emulatorCpuBefore: emulator.cpuSeconds() }
+  const context = await Run.contextOf({ dataset, emulator, directory, nodeFlags })
   try {
     const run = await (subject === "floor"
       ? Floor.run(context, childDirectory)
-      : subject === "connector" || subject === "connector-null-org"
+      : Connector.isConnectorSubject(subject)
         ? Connector.run(context, subject)
         : subject === "runner"
           ? Runner.run(context)

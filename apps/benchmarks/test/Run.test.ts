@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { medianRun, type RunResult } from "../src/Run.js"
+import * as NullOrg from "../src/NullOrg.js"
+import { contextOf, medianRun, result, type RunResult } from "../src/Run.js"
 
 const run = (wallSeconds: number, ok = true): RunResult => ({
   subject: "floor",
@@ -29,5 +30,31 @@ describe("medianRun", () => {
   it("takes the lower middle of an even count, and fails if any run failed", () => {
     const median = medianRun(run(4), [run(1), run(3, false), run(2)])
     expect([median.wallSeconds, median.ok]).toEqual([2, false])
+  })
+})
+
+describe("result", () => {
+  const figures = { wallSeconds: 2, cpuSeconds: 1, peakRssMiB: 100, exitCode: 0 }
+  const dataset = { count: 3, jsonl: "", csv: "", jsonlBytes: 0, csvBytes: 0 }
+
+  it("counts only the calls and rows since the context was taken, and judges them against what was expected", async () => {
+    const org = await NullOrg.start({ Contact: { name: "Contact" } })
+    try {
+      const load = async (rows: number) => {
+        const create = await fetch(`${org.url}/services/data/v62.0/jobs/ingest`, { method: "POST", body: JSON.stringify({ object: "Contact", operation: "insert" }) })
+        const { id } = (await create.json()) as { id: string }
+        await fetch(`${org.url}/services/data/v62.0/jobs/ingest/${id}/batches`, { method: "PUT", body: `LastName\n${"Name\n".repeat(rows)}` })
+        await fetch(`${org.url}/services/data/v62.0/jobs/ingest/${id}`, { method: "PATCH", body: JSON.stringify({ state: "UploadComplete" }) })
+      }
+      await load(5)
+      const context = await contextOf({ dataset, emulator: org, directory: "", nodeFlags: [] })
+      await load(3)
+      const measured = await result("connector", context, figures)
+      expect([measured.ok, measured.loaded, measured.apiCalls, measured.callsByKind]).toEqual([true, 3, 3, { create: 1, upload: 1, close: 1 }])
+      const refused = await result("connector-refused", context, figures, undefined, { loaded: 0, failed: 3 })
+      expect(refused.ok).toBe(false)
+    } finally {
+      await org.stop()
+    }
   })
 })

@@ -1,13 +1,25 @@
-/** Ours, connector: the RECORD lines piped into `destination-salesforce write` (append → insert). */
+/**
+ * Ours, connector: the RECORD lines piped into `destination-salesforce write` (append → insert),
+ * and its other paths:
+ * - `connector-upsert`: `append_dedup` on External_Id__c → upsert (into an org without them: all created);
+ * - `connector-refused`: the rows loaded once first (not measured), then again: Salesforce refuses
+ *   every row (DUPLICATE_VALUE on the unique External_Id__c), and every row goes to the reject sink;
+ * - `connector-failing-jobs`: every job ends Failed after a tenth of N rows (100,000 at 1M); the
+ *   rest are sent again in follow-up jobs (twice), then rejected.
+ */
 import { readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { fields, streamName } from "../Data.js"
 import { measureNode } from "../Measure.js"
-import { result, type RunContext, type RunResult } from "../Run.js"
+import { contextOf, result, type RunContext, type RunResult, type Subject } from "../Run.js"
 
 export const mainScript = path.resolve(import.meta.dirname, "../../../destination-salesforce/dist/main.js")
 
-const catalog = {
+export type ConnectorSubject = "connector" | "connector-null-org" | "connector-upsert" | "connector-refused" | "connector-failing-jobs"
+
+export const isConnectorSubject = (subject: Subject): subject is ConnectorSubject => subject.startsWith("connector")
+
+const catalogOf = (subject: ConnectorSubject) => ({
   streams: [
     {
       stream: {
@@ -16,13 +28,25 @@ const catalog = {
         supported_sync_modes: ["full_refresh", "incremental"]
       },
       sync_mode: "full_refresh",
-      destination_sync_mode: "append",
+      destination_sync_mode: subject === "connector-upsert" ? "append_dedup" : "append",
+      ...(subject === "connector-upsert" ? { primary_key: [["External_Id__c"]] } : {}),
       destination_object_name: "Contact",
       sync_id: 1,
       generation_id: 1,
       minimum_generation_id: 0
     }
   ]
+})
+
+/** Rows after which the emulator ends each job Failed, for `connector-failing-jobs`: a tenth of the rows. */
+const failJobAfterRows = (count: number) => Math.max(1, Math.floor(count / 10))
+
+/** The connector's closing summary: "sync finished: N records in, C created, U updated, D deleted, R rejected, J jobs". */
+const summaryOf = (stdoutFile: string) => {
+  const found = /sync finished: (\d+) records in, (\d+) created, (\d+) updated, (\d+) deleted, (\d+) rejected/.exec(readFileSync(stdoutFile, "utf8"))
+  if (found === null) return undefined
+  const [recordsIn, created, updated, deleted, rejected] = found.slice(1).map(Number)
+  return { recordsIn: recordsIn ?? 0, stored: (created ?? 0) + (updated ?? 0) + (deleted ?? 0), rejected: rejected ?? 0 }
 }
 
 /** BENCH_CONNECTOR_JOBS sets `max_concurrent_jobs` (default: the connector's own, 4). */
@@ -39,8 +63,8 @@ const errorOf = (stdoutFile: string): string | undefined => {
   return message === undefined ? undefined : `failed: ${message}`
 }
 
-/** Runs the connector against `context.emulator`; `subject` names the run (the null org's is its own). */
-export const run = async (context: RunContext, subject: "connector" | "connector-null-org" = "connector"): Promise<RunResult> => {
+/** Runs the connector against `context.emulator`; `subject` names the run and chooses its path. */
+export const run = async (context: RunContext, subject: ConnectorSubject = "connector"): Promise<RunResult> => {
   const credentials = await context.emulator.credentials()
   const config = path.join(context.directory, "connector-config.json")
   const catalogFile = path.join(context.directory, "connector-catalog.json")
@@ -56,15 +80,35 @@ export const run = async (context: RunContext, subject: "connector" | "connector
       ...(maxConcurrentJobs === undefined ? {} : { max_concurrent_jobs: Number(maxConcurrentJobs) })
     })
   )
-  writeFileSync(catalogFile, JSON.stringify(catalog))
+  writeFileSync(catalogFile, JSON.stringify(catalogOf(subject)))
   const stdoutFile = path.join(context.directory, "connector.out")
-  const figures = await measureNode({
-    args: [...context.nodeFlags, mainScript, "write", "--config", config, "--catalog", catalogFile],
-    stdinFile: context.dataset.jsonl,
-    stdoutFile,
-    stderrFile: path.join(context.directory, "connector.err")
-  })
+  const write = (nodeFlags: ReadonlyArray<string>) =>
+    measureNode({
+      args: [...nodeFlags, mainScript, "write", "--config", config, "--catalog", catalogFile],
+      stdinFile: context.dataset.jsonl,
+      stdoutFile,
+      stderrFile: path.join(context.directory, "connector.err")
+    })
+  let measured = context
+  if (subject === "connector-refused") {
+    const preload = await write([])
+    if (preload.exitCode !== 0) throw new Error(`connector-refused: loading the rows first failed (${errorOf(stdoutFile) ?? `exit ${preload.exitCode}`})`)
+    measured = await contextOf(context)
+  }
+  if (subject === "connector-failing-jobs") await context.emulator.setFaults({ failJobAfterRows: failJobAfterRows(context.dataset.count) })
+  const figures = await write(context.nodeFlags)
+  const summary = summaryOf(stdoutFile)
   const jobs = maxConcurrentJobs === undefined ? undefined : `max_concurrent_jobs: ${maxConcurrentJobs}`
-  const note = [jobs, errorOf(stdoutFile)].filter((part) => part !== undefined).join("; ")
-  return result(subject, context, figures, note === "" ? undefined : note)
+  const count = context.dataset.count
+  const unaccounted = summary === undefined ? count : count - summary.stored - summary.rejected
+  const lost = unaccounted === 0 ? undefined : `${unaccounted} records neither stored nor rejected`
+  const note = [jobs, errorOf(stdoutFile), lost].filter((part) => part !== undefined).join("; ")
+  const expected =
+    subject === "connector-refused"
+      ? { loaded: 0, failed: count }
+      : subject === "connector-failing-jobs"
+        ? { loaded: summary?.stored ?? count, failed: 0 }
+        : { loaded: count, failed: 0 }
+  const outcome = await result(subject, measured, figures, note === "" ? undefined : note, expected)
+  return lost === undefined ? outcome : { ...outcome, ok: false }
 }
