@@ -28,6 +28,7 @@ import * as IngestJob from "./IngestJob.js"
 import * as OrgMetadata from "./OrgMetadata.js"
 import * as PipedUpload from "./PipedUpload.js"
 import * as PollCadence from "./PollCadence.js"
+import * as ResultCsv from "./ResultCsv.js"
 import * as ResultRows from "./ResultRows.js"
 
 export const defaultApiVersion = "62.0"
@@ -339,13 +340,16 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
     const resultsRequest = (jobId: string, set: IngestJob.ResultSet) =>
       HttpClientRequest.get(`${ingest}/${jobId}/${set}/`).pipe(HttpClientRequest.setHeaders({ Accept: "text/csv", "Accept-Encoding": "gzip" }))
 
+    /** A results download that failed: malformed CSV is not worth another download, a broken one is. */
     const brokenDownload = (jobId: string, set: IngestJob.ResultSet) => (cause: unknown) =>
-      new BulkApiError({
-        reason: "Network",
-        call: "results",
-        jobId,
-        detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
-      })
+      cause instanceof ResultCsv.MalformedCsv
+        ? new BulkApiError({ reason: "UnexpectedResponse", call: "results", jobId, detail: `the ${set} could not be read: ${cause.message}` })
+        : new BulkApiError({
+            reason: "Network",
+            call: "results",
+            jobId,
+            detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
+          })
 
     const countResults = (jobId: string, set: IngestJob.ResultSet, column: string, value: string) =>
       retried(

@@ -41,9 +41,20 @@ export class RowReader {
   /** Records read so far, the header included. */
   private records = 0
 
+  /**
+   * Length of `rest` when it was last read and found to hold no complete row. A row spanning many
+   * chunks (long text) is read again only once the text has doubled: linear, not quadratic.
+   */
+  private unfinished = 0
+
   /** The rows completed by `bytes`. */
   push(bytes: Uint8Array): Array<CsvRow> {
-    return this.read(this.rest + this.decoder.write(bytes), false)
+    const text = this.rest + this.decoder.write(bytes)
+    if (text.length < 2 * this.unfinished) {
+      this.rest = text
+      return []
+    }
+    return this.read(text, false)
   }
 
   /** The last rows, once every byte was pushed; fails on an unterminated quoted field. */
@@ -90,6 +101,7 @@ export class RowReader {
       rows.push(row)
     }
     this.rest = text.slice(position)
+    this.unfinished = this.rest.length
     if (final && this.rest !== "") throw new MalformedCsv(this.records + 1, "a quoted field is never closed")
     return rows
   }
@@ -165,6 +177,8 @@ export class ColumnCounter {
   private rowHasBytes = false
   private bomChecked = 0
   private count = 0
+  /** Rows ended so far, the header included. */
+  private records = 0
 
   constructor(
     private readonly column: string,
@@ -216,8 +230,9 @@ export class ColumnCounter {
     }
   }
 
-  /** The count, once every byte was fed (a last row without a line break counts). */
+  /** The count, once every byte was fed (a last row without a line break counts); fails on an unclosed quote. */
   finish(): number {
+    if (this.quoted && !this.quoteSeen) throw new MalformedCsv(this.records + 1, "a quoted field is never closed")
     if (this.quoteSeen) this.quoted = false
     this.endRow()
     return this.count
@@ -242,6 +257,7 @@ export class ColumnCounter {
   private endRow(): void {
     if (this.rowHasBytes) {
       this.endField()
+      this.records++
       if (this.inHeader) this.inHeader = false
     }
     this.kept = []

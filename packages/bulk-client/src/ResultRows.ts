@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as ResultCsv from "./ResultCsv.js"
-import { pipeline as streamPipeline, Readable, type Transform } from "node:stream"
+import { pipeline as streamPipeline, Readable } from "node:stream"
 import { createGunzip } from "node:zlib"
 
 /** One result row: column name → value (`sf__Id`, `sf__Created` / `sf__Error`, then the columns sent). */
@@ -18,46 +18,83 @@ export type ResultRow = Readonly<Record<string, string>>
 /** The first byte of a gzip stream; no CSV starts with this control character. */
 const gzipMagic = 0x1f
 
+/** A result body being read as CSV bytes. */
+interface CsvBytes<E2> {
+  /** The bytes, gunzipped when the body is gzip. */
+  readonly chunks: AsyncIterable<unknown>
+  /** Stops reading: a read waiting for the body ends at once. */
+  readonly stop: () => void
+  /** The caller's error for a failed read: the body's own failure as already mapped, or the cause mapped now. */
+  readonly failure: (cause: unknown) => E2
+}
+
 /**
- * The body as a Node stream of CSV bytes, gunzipped when it is gzip. A gzip body is recognised
- * by its first byte, so it does not matter whether the HTTP client already decoded
- * `Content-Encoding`.
+ * Reads the body as CSV bytes. A gzip body is recognised by its first byte, so it does not
+ * matter whether the HTTP client already decoded `Content-Encoding`. Reading stops with the scope.
  */
 const csvBytes = <E, E2>(body: Stream.Stream<Uint8Array, E>, onError: (cause: unknown) => E2) =>
   Effect.gen(function* () {
-    const [first, rest] = yield* Stream.peel(Stream.mapError(body, onError), Sink.head<Uint8Array>())
+    let bodyFailure: { readonly error: E2 } | undefined
+    const mapped = Stream.mapError(
+      Stream.filter(body, (bytes) => bytes.length > 0),
+      (cause) => {
+        const error = onError(cause)
+        bodyFailure = { error }
+        return error
+      }
+    )
+    const [first, rest] = yield* Stream.peel(mapped, Sink.head<Uint8Array>())
     const gzip = Option.exists(first, (bytes) => bytes[0] === gzipMagic)
     const whole = Option.match(first, { onNone: () => rest, onSome: (bytes) => Stream.concat(Stream.make(bytes), rest) })
     const source = Readable.fromWeb(yield* Stream.toReadableStreamEffect(whole))
-    yield* Effect.addFinalizer(() => Effect.sync(() => source.destroy()))
-    return gzip ? [source, createGunzip()] as const : [source] as const
+    const gunzip = gzip ? createGunzip() : undefined
+    const stop = () => {
+      source.destroy()
+      gunzip?.destroy()
+    }
+    yield* Effect.addFinalizer(() => Effect.sync(stop))
+    const bytes: CsvBytes<E2> = {
+      chunks: gunzip === undefined ? source : streamPipeline(source, gunzip, () => undefined),
+      stop,
+      failure: (cause) => bodyFailure?.error ?? onError(cause)
+    }
+    return bytes
   })
 
-/** The CSV's text bytes, read as they come, gunzipped when the body is gzip. */
-const chunksOf = (stages: readonly [Readable] | readonly [Readable, Transform]): AsyncIterable<unknown> => {
-  const [source, gunzip] = stages
-  if (gunzip === undefined) return source
-  return streamPipeline(source, gunzip, () => undefined)
+async function* rowsOf(chunks: AsyncIterable<unknown>): AsyncGenerator<Chunk.Chunk<ResultRow>> {
+  const reader = new ResultCsv.RowReader()
+  for await (const chunk of chunks) {
+    if (!(chunk instanceof Uint8Array)) continue
+    const rows = reader.push(chunk)
+    if (rows.length > 0) yield Chunk.unsafeFromArray(rows)
+  }
+  const last = reader.end()
+  if (last.length > 0) yield Chunk.unsafeFromArray(last)
 }
 
-/** Parses CSV bytes (gzip or not) into rows keyed by the header. */
+/**
+ * Parses CSV bytes (gzip or not) into rows keyed by the header. Stopped early (interrupted), it
+ * stops reading the body first: a generator waiting for bytes would otherwise wait for the next.
+ */
 export const parse = <E, E2>(
   body: Stream.Stream<Uint8Array, E>,
   options: { readonly onError: (cause: unknown) => E2 }
 ): Stream.Stream<ResultRow, E2> =>
   Stream.unwrapScoped(
-    Effect.map(csvBytes(body, options.onError), (stages) => {
-      async function* rowsOf(chunks: AsyncIterable<unknown>): AsyncGenerator<Chunk.Chunk<ResultRow>> {
-        const reader = new ResultCsv.RowReader()
-        for await (const chunk of chunks) {
-          if (!(chunk instanceof Uint8Array)) continue
-          const rows = reader.push(chunk)
-          if (rows.length > 0) yield Chunk.unsafeFromArray(rows)
+    Effect.map(csvBytes(body, options.onError), (bytes) => {
+      const chunks: AsyncIterable<Chunk.Chunk<ResultRow>> = {
+        [Symbol.asyncIterator]: () => {
+          const rows = rowsOf(bytes.chunks)
+          return {
+            next: () => rows.next(),
+            return: () => {
+              bytes.stop()
+              return rows.return(undefined)
+            }
+          }
         }
-        const last = reader.end()
-        if (last.length > 0) yield Chunk.unsafeFromArray(last)
       }
-      return Stream.flattenChunks(Stream.fromAsyncIterable(rowsOf(chunksOf(stages)), options.onError))
+      return Stream.flattenChunks(Stream.fromAsyncIterable(chunks, bytes.failure))
     })
   )
 
@@ -74,14 +111,14 @@ export const countMatching = <E, E2>(
 ): Effect.Effect<number, E2> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const stages = yield* csvBytes(body, options.onError)
+      const bytes = yield* csvBytes(body, options.onError)
       const counter = new ResultCsv.ColumnCounter(column, value)
-      yield* Effect.tryPromise({
+      return yield* Effect.tryPromise({
         try: async () => {
-          for await (const chunk of chunksOf(stages)) if (chunk instanceof Uint8Array) counter.feed(chunk)
+          for await (const chunk of bytes.chunks) if (chunk instanceof Uint8Array) counter.feed(chunk)
+          return counter.finish()
         },
-        catch: options.onError
+        catch: bytes.failure
       })
-      return counter.finish()
     })
   )

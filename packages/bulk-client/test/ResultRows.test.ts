@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { parse as parseCsv } from "csv-parse/sync"
 import { gzipSync } from "node:zlib"
@@ -107,6 +109,55 @@ describe("ResultRows", () => {
         "broken: malformed CSV in record 3 (the header is record 1): a closing quote is not followed by a comma or a line break"
       )
       expect(yield* read("sf__Id,Name\n1,A\n2,B,C\n")).toBe("broken: malformed CSV in record 3 (the header is record 1): 3 fields where the header has 2")
+    }))
+
+  it.live("stops reading at once when interrupted while the body stalls, plain or gzip", () =>
+    Effect.gen(function* () {
+      const csv = encoder.encode("sf__Id,sf__Created\n1,true\n")
+      for (const first of [csv, new Uint8Array(gzipSync(csv)).subarray(0, 10)]) {
+        const reading = yield* Deferred.make<void>()
+        const body = Stream.concat(Stream.make(first), Stream.fromEffect(Deferred.succeed(reading, undefined)).pipe(Stream.drain, Stream.concat(Stream.never)))
+        const fiber = yield* Effect.fork(Stream.runCollect(ResultRows.parse(body, { onError })))
+        yield* Deferred.await(reading)
+        yield* Fiber.interrupt(fiber)
+        const counting = yield* Effect.fork(ResultRows.countMatching(body, "sf__Created", "true", { onError }))
+        yield* Fiber.interrupt(counting)
+      }
+    }), 10_000)
+
+  it.effect("finds gzip after an empty first chunk, and reports the body's own failure as mapped once", () =>
+    Effect.gen(function* () {
+      const csv = encoder.encode("sf__Id,sf__Created\n1,true\n2,false\n")
+      const zipped = Stream.make(new Uint8Array(0), new Uint8Array(gzipSync(csv)))
+      expect(Chunk.toArray(yield* Stream.runCollect(ResultRows.parse(zipped, { onError })))).toEqual([
+        { sf__Id: "1", sf__Created: "true" },
+        { sf__Id: "2", sf__Created: "false" }
+      ])
+      expect(yield* ResultRows.countMatching(zipped, "sf__Created", "true", { onError })).toBe(1)
+      const seen: Array<unknown> = []
+      const record = (cause: unknown) => {
+        seen.push(cause)
+        return "mapped"
+      }
+      const broken = Stream.concat(Stream.make(csv), Stream.fail("connection reset"))
+      expect(yield* Effect.flip(Stream.runCollect(ResultRows.parse(broken, { onError: record })))).toBe("mapped")
+      expect(seen).toEqual(["connection reset"])
+    }))
+
+  it.effect("reads a long quoted value arriving in many small chunks", () =>
+    Effect.gen(function* () {
+      const long = `${"line, with \"quotes\"\n".repeat(40_000)}end`
+      const bytes = encoder.encode(`sf__Id,Note\n1,"${long.replaceAll('"', '""')}"\n2,short\n`)
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 1024) }, (_, index) => bytes.subarray(index * 1024, (index + 1) * 1024))
+      const rows = Chunk.toArray(yield* Stream.runCollect(ResultRows.parse(Stream.fromIterable(chunks), { onError })))
+      expect(rows).toEqual([
+        { sf__Id: "1", Note: long },
+        { sf__Id: "2", Note: "short" }
+      ])
+      const unclosed = Stream.make(encoder.encode('sf__Id,sf__Created\n1,"true\n'))
+      expect(yield* Effect.flip(ResultRows.countMatching(unclosed, "sf__Created", "true", { onError }))).toBe(
+        "broken: malformed CSV in record 2 (the header is record 1): a quoted field is never closed"
+      )
     }))
 
   it.effect("fails a count with the caller's error when the body breaks off", () =>
