@@ -115,13 +115,18 @@ const errorsPerChunk = 4096
 
 /** The error of every spooled row, in order, from its run-length lines; a chunk at a time. */
 async function* spooledErrors(path: string): AsyncGenerator<Chunk.Chunk<string>> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity })
-  for await (const line of lines) {
-    const space = line.indexOf(" ")
-    const count = Number(line.slice(0, space))
-    const error: unknown = JSON.parse(line.slice(space + 1))
-    if (space === -1 || !Number.isInteger(count) || typeof error !== "string") throw new Error(`${path}: not an error run: ${line.slice(0, 80)}`)
-    for (let left = count; left > 0; left -= errorsPerChunk) yield Chunk.unsafeFromArray(new Array<string>(Math.min(left, errorsPerChunk)).fill(error))
+  const input = createReadStream(path)
+  try {
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      const space = line.indexOf(" ")
+      const count = Number(line.slice(0, space))
+      const error: unknown = JSON.parse(line.slice(space + 1))
+      if (space === -1 || !Number.isInteger(count) || typeof error !== "string") throw new Error(`${path}: not an error run: ${line.slice(0, 80)}`)
+      for (let left = count; left > 0; left -= errorsPerChunk) yield Chunk.unsafeFromArray(new Array<string>(Math.min(left, errorsPerChunk)).fill(error))
+    }
+  } finally {
+    // readline leaves its input open when the reading stops early
+    input.destroy()
   }
 }
 
@@ -246,8 +251,15 @@ export class RetryRows {
     })
   }
 
-  /** Moves the held rows to new temp files; rows added later go straight to them. */
+  /**
+   * Moves the held rows to new temp files; rows added later go straight to them. Not interrupted
+   * between creating the directory and keeping it in `spool`, where `remove` finds it.
+   */
   private startSpool(): Effect.Effect<void, PipelineError> {
+    return Effect.uninterruptible(this.createSpool()).pipe(Effect.zipRight(Effect.suspend(() => this.spoolHeld())))
+  }
+
+  private createSpool(): Effect.Effect<void, PipelineError> {
     return Effect.gen(this, function* () {
       const directory = yield* Effect.tryPromise({
         try: () => mkdtemp(join(this.tempDir ?? tmpdir(), "sfdc-retry-")),
@@ -258,14 +270,18 @@ export class RetryRows {
       const errors = yield* Effect.tapError(SpoolFile.create(join(directory, "errors.txt")), () =>
         Effect.zipRight(Effect.promise(() => rows.close()), removeDirectory)
       )
-      const spool: Spool = { directory, rows, errors }
-      this.spool = spool
-      const columns = this.columns ?? []
-      rows.push(`${columns.join(",")}\n`)
-      for (const retry of this.held) this.spoolRow(spool, `${csvLine(columns, retry.row)}\n`, retry.sfError)
-      this.held = []
-      yield* this.flush(spool)
+      this.spool = { directory, rows, errors }
     })
+  }
+
+  private spoolHeld(): Effect.Effect<void, PipelineError> {
+    const spool = this.spool
+    if (spool === undefined) return Effect.void
+    const columns = this.columns ?? []
+    spool.rows.push(`${columns.join(",")}\n`)
+    for (const retry of this.held) this.spoolRow(spool, `${csvLine(columns, retry.row)}\n`, retry.sfError)
+    this.held = []
+    return this.flush(spool)
   }
 }
 

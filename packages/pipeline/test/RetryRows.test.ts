@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { readdirSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import type { Readable } from "node:stream"
 import { RetryRows } from "../src/index.js"
 import { tempDirectory } from "./support.js"
@@ -85,6 +85,18 @@ describe("RetryRows", () => {
       yield* spooled.add(rows)
       expect((yield* bodyText(spooled)).text).toBe('Id\n""\n001000000000001AAA\n')
       expect((yield* spooled.chunks(10).pipe(Stream.runCollect, Effect.map(Chunk.toArray))).flat()).toEqual(rows)
+    }))
+
+  it.scoped.skipIf(!existsSync("/proc/self/fd"))("closes its files when the rows are read back only in part", () =>
+    Effect.gen(function* () {
+      const rows = yield* RetryRows.make({ memoryLimitBytes: 10, tempDir: tempDirectory("retry-rows-") })
+      // rows alternate between two errors: one run line each, more than one read of the file
+      yield* rows.add(rowsOf(5_000))
+      const openFiles = () => readdirSync("/proc/self/fd").length
+      const before = openFiles()
+      const first = yield* rows.chunks(10).pipe(Stream.take(1), Stream.runCollect, Effect.map(Chunk.toArray))
+      expect(first.flat()).toEqual(rowsOf(5_000).slice(0, 10))
+      expect(openFiles()).toBe(before)
     }))
 
   it.effect("removes its temp file when its scope closes", () =>
