@@ -5,8 +5,10 @@
  * subject shows its own cost, without Salesforce's share of the work (the emulator's processing,
  * which otherwise runs on the same cores).
  *
- * It runs in the harness's process, which is otherwise idle while a subject runs; its CPU time is
- * the harness's.
+ * It runs in the harness's process, which is otherwise idle while a subject runs (it waits for the
+ * subject to exit); its CPU time is the harness's. Rows are counted by line breaks: the generated
+ * rows hold none in their values. The successful results list no rows: an upsert against it would
+ * count none created.
  */
 import { once } from "node:events"
 import http from "node:http"
@@ -151,7 +153,9 @@ export const start = async (describes: Readonly<Record<string, unknown>>): Promi
       if (part !== "" && request.method === "GET") {
         count("results")
         response.writeHead(200, { "Content-Type": "text/csv" })
-        return response.end(part === "/unprocessedrecords" ? "" : "sf__Id,sf__Error\n")
+        // no row failed and none was left unprocessed; the successful rows are not listed
+        const header = part.startsWith("/successfulResults") ? "sf__Id,sf__Created\n" : part.startsWith("/failedResults") ? "sf__Id,sf__Error\n" : ""
+        return response.end(header)
       }
       return notFound()
     })

@@ -59,13 +59,15 @@ const describeRun = (run: RunResult) =>
 const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: string): Promise<RunResult> => {
   const directory = path.join(workDir, `${subject}-${dataset.count}`)
   mkdirSync(directory, { recursive: true })
-  const server = await Emulator.start()
-  const emulator = subject === "connector-null-org" ? await NullOrg.start({ Contact: await server.describe("Contact") }) : server
   const profileDir = path.join(directory, "profile")
   const profiledScript = Connector.isConnectorSubject(subject) ? Connector.mainScript : subject === "runner" ? Runner.mainScript : undefined
   const nodeFlags = profile && profiledScript !== undefined ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
-  const context = await Run.contextOf({ dataset, emulator, directory, nodeFlags })
+  const server = await Emulator.start()
+  let nullOrg: Emulator.Emulator | undefined
   try {
+    // the null org serves the emulator's describe of Contact; the emulator then idles
+    if (subject === "connector-null-org") nullOrg = await NullOrg.start({ Contact: await server.describe("Contact") })
+    const context = await Run.contextOf({ dataset, emulator: nullOrg ?? server, directory, nodeFlags })
     const run = await (subject === "floor"
       ? Floor.run(context, childDirectory)
       : Connector.isConnectorSubject(subject)
@@ -81,7 +83,7 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
     }
     return run
   } finally {
-    if (emulator !== server) await emulator.stop()
+    await nullOrg?.stop()
     await server.stop()
   }
 }
