@@ -159,8 +159,9 @@ const byteOrderMarkBytes = [0xef, 0xbb, 0xbf] as const
 
 /**
  * An RFC 4180 scanner that keeps one column's value per row and counts the rows where it
- * equals a value. Quoted fields may hold commas, doubled quotes and line breaks; CRLF and
- * LF end rows; blank lines are skipped; a leading byte order mark is ignored.
+ * equals a value; past that column it jumps from quote to quote and line break to line break.
+ * Quoted fields may hold commas, doubled quotes and line breaks; CRLF and LF end rows; blank
+ * lines are skipped; a leading byte order mark is ignored.
  */
 export class ColumnCounter {
   private readonly wanted: Buffer
@@ -198,6 +199,24 @@ export class ColumnCounter {
       index++
     }
     for (; index < chunk.length; index++) {
+      if (!this.inHeader && this.field > this.target) {
+        // past the counted column only the row's end matters: jump to the next quote or line feed
+        if (this.quoted && !this.quoteSeen) {
+          const closing = chunk.indexOf(quote, index)
+          if (closing === -1) break
+          index = closing
+        } else if (!this.quoted) {
+          const lineEnd = chunk.indexOf(lineFeed, index)
+          const opening = chunk.indexOf(quote, index)
+          if (opening !== -1 && (lineEnd === -1 || opening < lineEnd)) {
+            this.quoted = true
+            index = opening
+            continue
+          }
+          if (lineEnd === -1) break
+          index = lineEnd
+        }
+      }
       const byte = chunk[index] ?? 0
       if (this.quoted) {
         if (this.quoteSeen) {
