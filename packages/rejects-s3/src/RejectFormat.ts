@@ -48,25 +48,12 @@ const csvField = (value: string): string => (needsQuotes.test(value) ? `"${value
 /** The first line of every CSV object. */
 export const csvHeader = `${csvColumns.join(",")}\n`
 
-/** One record as a CSV line (RFC 4180 quoting, `\n` terminated). */
+/** One record as a CSV line (RFC 4180 quoting, `\n` terminated), in `csvColumns` order. */
 export const csvLine = (record: RejectedRecord): string =>
-  [
-    record.rejectedAt,
-    record.syncId ?? "",
-    record.stream.namespace ?? "",
-    record.stream.name,
-    record.object,
-    record.operation,
-    record.jobId ?? "",
-    record.sfId ?? "",
-    record.sfError,
-    record.statusCode,
-    record.message,
-    record.fields.join(","),
-    JSON.stringify(record.row)
-  ]
-    .map(csvField)
-    .join(",") + "\n"
+  `${csvField(record.rejectedAt)},${csvField(record.syncId ?? "")},${csvField(record.stream.namespace ?? "")},` +
+  `${csvField(record.stream.name)},${csvField(record.object)},${csvField(record.operation)},${csvField(record.jobId ?? "")},` +
+  `${csvField(record.sfId ?? "")},${csvField(record.sfError)},${csvField(record.statusCode)},${csvField(record.message)},` +
+  `${csvField(record.fields.join(","))},${csvField(JSON.stringify(record.row))}\n`
 
 /** One record as a JSON line. */
 export const jsonLine = (record: RejectedRecord): string => `${JSON.stringify(record)}\n`

@@ -80,7 +80,11 @@ export interface LocalConfig extends SinkOptions {
 
 interface OpenObject {
   readonly upload: ObjectUpload
+  /** Uncompressed bytes not yet packed. */
   pending: Array<Uint8Array>
+  /** Lines not yet encoded: encoded at the end of each write, not one by one. */
+  pendingText: string
+  /** UTF-8 bytes of `pending` and `pendingText`. */
   pendingBytes: number
   packed: Array<Uint8Array>
   packedBytes: number
@@ -130,8 +134,8 @@ export const make = (
     }
     const layout = yield* RejectLayout.make(options.layout)
     const formatExtension = RejectFormat.extension(format, compression)
-    const header = new TextEncoder().encode(RejectFormat.header(format))
-    const encoder = new TextEncoder()
+    const header = RejectFormat.header(format)
+    const headerBytes = Buffer.byteLength(header, "utf8")
     const line = RejectFormat.line(format)
 
     const lock = yield* Effect.makeSemaphore(1)
@@ -157,21 +161,30 @@ export const make = (
         })
         const object: OpenObject = {
           upload: store.begin(key),
-          pending: header.byteLength > 0 ? [header] : [],
-          pendingBytes: header.byteLength,
+          pending: [],
+          pendingText: header,
+          pendingBytes: headerBytes,
           packed: [],
           packedBytes: 0,
-          writtenBytes: header.byteLength,
+          writtenBytes: headerBytes,
           records: 0
         }
         open.set(stream, object)
         return object
       })
 
+    /** Encodes the lines waiting as text (short-lived strings, one buffer per write). */
+    const encodePending = (object: OpenObject) => {
+      if (object.pendingText === "") return
+      object.pending.push(Buffer.from(object.pendingText, "utf8"))
+      object.pendingText = ""
+    }
+
     // Moves pending (uncompressed) bytes to packed: one gzip member per move when gzipped.
     const pack = (object: OpenObject) =>
       Effect.gen(function* () {
         if (object.pendingBytes === 0) return
+        encodePending(object)
         const raw = concat(object.pending)
         const packed = compression === "gzip" ? yield* gzip(raw) : raw
         object.pending = []
@@ -230,23 +243,27 @@ export const make = (
         )
       )
 
-    const writeRecord = (record: RejectedRecord) =>
-      Effect.gen(function* () {
-        const stream = streamKey(record)
-        const object = open.get(stream) ?? (yield* start(record))
-        const bytes = encoder.encode(line(record))
-        object.pending.push(bytes)
-        object.pendingBytes += bytes.byteLength
-        object.writtenBytes += bytes.byteLength
-        object.records += 1
-        counts.written += 1
-        counts.byStatusCode[record.statusCode] = (counts.byStatusCode[record.statusCode] ?? 0) + 1
-        if (object.writtenBytes >= objectSizeBytes) yield* complete(stream, object)
-        else yield* uploadFullParts(object)
-      })
-
+    /** Adds each record's line to its stream's object; an effect runs only when a part or an object is full. */
     const write = (records: ReadonlyArray<RejectedRecord>) =>
-      guarded(Effect.forEach(records, writeRecord, { discard: true }))
+      guarded(
+        Effect.gen(function* () {
+          for (const record of records) {
+            const stream = streamKey(record)
+            const object = open.get(stream) ?? (yield* start(record))
+            const text = line(record)
+            const bytes = Buffer.byteLength(text, "utf8")
+            object.pendingText += text
+            object.pendingBytes += bytes
+            object.writtenBytes += bytes
+            object.records += 1
+            counts.written += 1
+            counts.byStatusCode[record.statusCode] = (counts.byStatusCode[record.statusCode] ?? 0) + 1
+            if (object.writtenBytes >= objectSizeBytes) yield* complete(stream, object)
+            else if (object.pendingBytes >= partSizeBytes || object.packedBytes >= partSizeBytes) yield* uploadFullParts(object)
+          }
+          for (const object of open.values()) encodePending(object)
+        })
+      )
 
     const flushOpen = Effect.suspend(() =>
       Effect.forEach(Array.from(open.entries()), ([stream, object]) => complete(stream, object), { discard: true })
