@@ -28,7 +28,7 @@ import * as IngestJob from "./IngestJob.js"
 import * as OrgMetadata from "./OrgMetadata.js"
 import * as PipedUpload from "./PipedUpload.js"
 import * as PollCadence from "./PollCadence.js"
-import * as ResultCsv from "./ResultCsv.js"
+import { CsvReader } from "@sfdc-activation/csv"
 import * as ResultRows from "./ResultRows.js"
 
 export const defaultApiVersion = "62.0"
@@ -342,7 +342,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
 
     /** A results download that failed: malformed CSV is not worth another download, a broken one is. */
     const brokenDownload = (jobId: string, set: IngestJob.ResultSet) => (cause: unknown) =>
-      cause instanceof ResultCsv.MalformedCsv
+      cause instanceof CsvReader.MalformedCsv
         ? new BulkApiError({ reason: "UnexpectedResponse", call: "results", jobId, detail: `the ${set} could not be read: ${cause.message}` })
         : new BulkApiError({
             reason: "Network",

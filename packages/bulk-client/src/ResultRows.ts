@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
-import * as ResultCsv from "./ResultCsv.js"
+import { CsvReader } from "@sfdc-activation/csv"
 import { pipeline as streamPipeline, Readable } from "node:stream"
 import { createGunzip } from "node:zlib"
 
@@ -62,7 +62,7 @@ const csvBytes = <E, E2>(body: Stream.Stream<Uint8Array, E>, onError: (cause: un
   })
 
 async function* rowsOf(chunks: AsyncIterable<unknown>): AsyncGenerator<Chunk.Chunk<ResultRow>> {
-  const reader = new ResultCsv.RowReader()
+  const reader = new CsvReader.RowReader()
   for await (const chunk of chunks) {
     if (!(chunk instanceof Uint8Array)) continue
     const rows = reader.push(chunk)
@@ -112,7 +112,7 @@ export const countMatching = <E, E2>(
   Effect.scoped(
     Effect.gen(function* () {
       const bytes = yield* csvBytes(body, options.onError)
-      const counter = new ResultCsv.ColumnCounter(column, value)
+      const counter = new CsvReader.ColumnCounter(column, value)
       return yield* Effect.tryPromise({
         try: async () => {
           for await (const chunk of bytes.chunks) if (chunk instanceof Uint8Array) counter.feed(chunk)

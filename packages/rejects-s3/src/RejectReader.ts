@@ -3,12 +3,14 @@
  * directory, and streams their records, gunzipping and parsing CSV or JSONL on the way. Objects
  * are streamed, never held whole in memory. Probe objects and unfinished files are skipped.
  */
-import { parse as parseCsv } from "csv-parse"
+import { CsvReader } from "@sfdc-activation/csv"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Readable, pipeline } from "node:stream"
+import { StringDecoder } from "node:string_decoder"
 import { createGunzip } from "node:zlib"
 import * as LocalStore from "./LocalStore.js"
 import type { ObjectStore } from "./ObjectStore.js"
@@ -25,45 +27,91 @@ export type Location =
 const corrupt = (key: string, message: string, cause?: unknown) =>
   new RejectSinkError({ reason: "Corrupt", message, key, ...(cause === undefined ? {} : { cause }) })
 
-const fromNode = (key: string, stream: AsyncIterable<unknown>) =>
-  Stream.fromAsyncIterable(stream, (cause) =>
-    cause instanceof RejectSinkError ? cause : corrupt(key, "Could not decode the object", cause)
-  )
+const decodeJson = Schema.decodeUnknownEither(RejectFormat.JsonLine)
 
-const decodeCsv = Schema.decodeUnknown(RejectFormat.CsvRecord)
-const decodeJson = Schema.decodeUnknown(RejectFormat.JsonLine)
+/** Turns an object's bytes into records, chunk by chunk; throws a `RejectSinkError` on a bad record. */
+interface RecordParser {
+  readonly push: (bytes: Uint8Array) => Array<RejectedRecord>
+  readonly end: () => Array<RejectedRecord>
+}
+
+const csvParser = (key: string): RecordParser => {
+  const reader = new CsvReader.RowReader()
+  let rowNumber = 0
+  const decodeRows = (rows: ReadonlyArray<CsvReader.CsvRow>) =>
+    rows.map((row) => {
+      rowNumber++
+      const decoded = RejectFormat.csvRecordOf(row)
+      if (Either.isLeft(decoded)) throw corrupt(key, `Row ${rowNumber} is not a rejected record: ${decoded.left.message}`)
+      return decoded.right
+    })
+  return { push: (bytes) => decodeRows(reader.push(bytes)), end: () => decodeRows(reader.end()) }
+}
+
+const jsonlParser = (key: string): RecordParser => {
+  const decoder = new StringDecoder("utf8")
+  let rest = ""
+  let lineNumber = 0
+  const decodeLines = (text: string, final: boolean) => {
+    const lines = text.split("\n")
+    rest = final ? "" : (lines.pop() ?? "")
+    const records: Array<RejectedRecord> = []
+    for (const line of lines) {
+      lineNumber++
+      if (line.trim() === "") continue
+      const decoded = decodeJson(line)
+      if (Either.isLeft(decoded)) throw corrupt(key, `Line ${lineNumber} is not a rejected record: ${decoded.left.message}`)
+      records.push(decoded.right)
+    }
+    return records
+  }
+  return { push: (bytes) => decodeLines(rest + decoder.write(bytes), false), end: () => decodeLines(rest + decoder.end(), true) }
+}
+
+/**
+ * The records of `bytes`, a chunk at a time. Stopped early, it destroys `bytes` first: a
+ * generator waiting for the next chunk would otherwise wait for it before stopping.
+ */
+const recordChunks = (bytes: Readable, parser: RecordParser): AsyncIterable<Chunk.Chunk<RejectedRecord>> => {
+  async function* chunks(): AsyncGenerator<Chunk.Chunk<RejectedRecord>> {
+    for await (const chunk of bytes) {
+      if (!(chunk instanceof Uint8Array)) continue
+      const records = parser.push(chunk)
+      if (records.length > 0) yield Chunk.unsafeFromArray(records)
+    }
+    const last = parser.end()
+    if (last.length > 0) yield Chunk.unsafeFromArray(last)
+  }
+  return {
+    [Symbol.asyncIterator]: () => {
+      const generator = chunks()
+      return {
+        next: () => generator.next(),
+        return: () => {
+          bytes.destroy()
+          return generator.return(undefined)
+        }
+      }
+    }
+  }
+}
 
 /** The records of one stored object. */
 export const readObject = (store: ObjectStore, key: string): Stream.Stream<RejectedRecord, RejectSinkError> => {
   const kind = RejectFormat.fromName(key)
   if (kind === undefined) return Stream.fail(corrupt(key, "Not a .csv or .jsonl object"))
-  const source = (): Readable => Readable.from(Stream.toAsyncIterable(store.read(key)))
-  const bytes = (): Readable =>
-    kind.compression === "gzip" ? pipeline(source(), createGunzip(), () => undefined) : source()
-  if (kind.format === "csv") {
-    return Stream.suspend(() =>
-      fromNode(key, pipeline(bytes(), parseCsv({ columns: true, bom: true }), () => undefined))
-    ).pipe(
-      Stream.zipWithIndex,
-      Stream.mapEffect(([row, index]) =>
-        decodeCsv(row).pipe(
-          Effect.mapError((issue) => corrupt(key, `Row ${index + 1} is not a rejected record: ${issue.message}`))
-        )
+  return Stream.suspend(() => {
+    const source = Readable.from(Stream.toAsyncIterable(store.read(key)))
+    const bytes = kind.compression === "gzip" ? pipeline(source, createGunzip(), () => undefined) : source
+    const parser = kind.format === "csv" ? csvParser(key) : jsonlParser(key)
+    return Stream.flattenChunks(
+      Stream.fromAsyncIterable(recordChunks(bytes, parser), (cause) =>
+        cause instanceof RejectSinkError
+          ? cause
+          : corrupt(key, cause instanceof CsvReader.MalformedCsv ? cause.message : "Could not decode the object", cause)
       )
     )
-  }
-  return Stream.suspend(() => fromNode(key, bytes())).pipe(
-    Stream.filterMap((chunk) => (chunk instanceof Uint8Array ? Option.some(chunk) : Option.none())),
-    Stream.decodeText(),
-    Stream.splitLines,
-    Stream.zipWithIndex,
-    Stream.filter(([line]) => line.trim() !== ""),
-    Stream.mapEffect(([line, index]) =>
-      decodeJson(line).pipe(
-        Effect.mapError((issue) => corrupt(key, `Line ${index + 1} is not a rejected record: ${issue.message}`))
-      )
-    )
-  )
+  })
 }
 
 const isReadable = (key: string) =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { RejectedRecord, RejectFormat } from "../src/index.js"
 import { rejected } from "./fixtures.js"
@@ -70,6 +71,21 @@ describe("RejectFormat", () => {
     const decoded = Schema.decodeUnknownSync(RejectFormat.CsvRecord)(Schema.encodeSync(RejectFormat.CsvRecord)(local))
     expect(decoded).toEqual(local)
     expect("jobId" in decoded).toBe(false)
+  })
+
+  it("csvRecordOf reads a row as the schema does, and lets the schema say what is wrong", () => {
+    const record = rejected(3, { sfId: "003xx000004TmiQAAS", stream: { name: "contacts", namespace: "crm" } })
+    const { jobId: _jobId, syncId: _syncId, ...local } = record
+    for (const sample of [record, local]) {
+      const row = Schema.encodeSync(RejectFormat.CsvRecord)(sample)
+      expect(RejectFormat.csvRecordOf(row)).toEqual(Either.right(Schema.decodeUnknownSync(RejectFormat.CsvRecord)(row)))
+    }
+    const row = Schema.encodeSync(RejectFormat.CsvRecord)(record)
+    for (const broken of [{ ...row, record: "{not json" }, { ...row, record: '{"Email":1}' }, { ...row, object: undefined }]) {
+      const decoded = RejectFormat.csvRecordOf(broken)
+      expect(Either.isLeft(decoded)).toBe(true)
+      expect(Either.getLeft(decoded)).toEqual(Either.getLeft(Schema.decodeUnknownEither(RejectFormat.CsvRecord)(broken)))
+    }
   })
 
   it("names objects by format and compression", () => {

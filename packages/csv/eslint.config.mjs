@@ -1,0 +1,3 @@
+import { projectConfig } from "../../configs/eslint.config.mjs"
+
+export default projectConfig(import.meta.dirname)

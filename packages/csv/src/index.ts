@@ -1,0 +1,1 @@
+export * as CsvReader from "./CsvReader.js"

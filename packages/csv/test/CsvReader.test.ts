@@ -1,0 +1,93 @@
+import { describe, expect, it } from "@effect/vitest"
+import { parse as parseCsv } from "csv-parse/sync"
+import { CsvReader } from "../src/index.js"
+
+const encoder = new TextEncoder()
+
+/** Every row of `chunks` through a RowReader. */
+const readAll = (chunks: ReadonlyArray<Uint8Array>) => {
+  const reader = new CsvReader.RowReader()
+  const rows = chunks.flatMap((chunk) => reader.push(chunk))
+  return [...rows, ...reader.end()]
+}
+
+/** The rows of `chunks` whose `column` holds `value`, through a ColumnCounter. */
+const countAll = (chunks: ReadonlyArray<Uint8Array>, column: string, value: string) => {
+  const counter = new CsvReader.ColumnCounter(column, value)
+  for (const chunk of chunks) counter.feed(chunk)
+  return counter.finish()
+}
+
+const bytesOf = (text: string) => Array.from(encoder.encode(text), (byte) => Uint8Array.of(byte))
+
+describe("RowReader and ColumnCounter", () => {
+  it("read and count as csv-parse does, over random rows cut into random chunks", () => {
+    let seed = 7
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed / 2_147_483_648
+    }
+    const pieces = ["true", "false", ",", '"', "\n", "\r\n", "a", "é", "東京", " ", ""]
+    const value = () => Array.from({ length: Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join("")
+    const field = (text: string) => (random() < 0.5 || /[",\r\n]/.test(text) || text === "" ? `"${text.replaceAll('"', '""')}"` : text)
+    for (let round = 0; round < 40; round++) {
+      const lineEnd = round % 2 === 0 ? "\n" : "\r\n"
+      let csv = `${round % 4 === 0 ? "\ufeff" : ""}sf__Id,sf__Created,Note${lineEnd}`
+      for (let row = 0; row < 50; row++) {
+        const created = random() < 0.5 ? "true" : value()
+        csv += `${field(`001${row}`)},${field(created)},${field(value())}${lineEnd}`
+      }
+      const bytes = encoder.encode(csv)
+      const chunks: Array<Uint8Array> = []
+      for (let start = 0; start < bytes.length; ) {
+        const end = Math.min(bytes.length, start + 1 + Math.floor(random() * 40))
+        chunks.push(bytes.subarray(start, end))
+        start = end
+      }
+      const oracle: Array<Record<string, string>> = parseCsv(csv, { columns: true, bom: true, skip_empty_lines: true })
+      expect(readAll(chunks)).toEqual(oracle)
+      expect(countAll(chunks, "sf__Created", "true")).toBe(oracle.filter((row) => row["sf__Created"] === "true").length)
+    }
+  })
+
+  it("read blank lines, a last row without a line break, a header alone and nothing", () => {
+    expect(readAll(bytesOf('Id,Name\r\n\r\n1,""\n\n2,"x"'))).toEqual([
+      { Id: "1", Name: "" },
+      { Id: "2", Name: "x" }
+    ])
+    expect(countAll(bytesOf('Id,Name\r\n\r\n1,""\n\n2,"x"'), "Name", "x")).toBe(1)
+    expect(readAll(bytesOf("Id,Name\n"))).toEqual([])
+    expect(readAll([])).toEqual([])
+    expect(countAll([], "Id", "1")).toBe(0)
+    expect(countAll(bytesOf("Id\n1\n"), "Missing", "1")).toBe(0)
+  })
+
+  it("read a long quoted value arriving in many small chunks", () => {
+    const long = `${'line, with "quotes"\n'.repeat(40_000)}end`
+    const bytes = encoder.encode(`Id,Note\n1,"${long.replaceAll('"', '""')}"\n2,short\n`)
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 1024) }, (_, index) => bytes.subarray(index * 1024, (index + 1) * 1024))
+    expect(readAll(chunks)).toEqual([
+      { Id: "1", Note: long },
+      { Id: "2", Note: "short" }
+    ])
+    expect(countAll(chunks, "Note", "short")).toBe(1)
+  })
+
+  it("name the record of malformed CSV", () => {
+    const failure = (read: () => unknown) => {
+      try {
+        read()
+        return undefined
+      } catch (error) {
+        return error instanceof CsvReader.MalformedCsv ? error.message : error
+      }
+    }
+    const prefix = "malformed CSV in record"
+    expect(failure(() => readAll(bytesOf('Id,Name\n"1","unclosed\n')))).toBe(`${prefix} 2 (the header is record 1): a quoted field is never closed`)
+    expect(failure(() => readAll(bytesOf('Id,Name\n"1",A\n"2","B"x\n')))).toBe(
+      `${prefix} 3 (the header is record 1): a closing quote is not followed by a comma or a line break`
+    )
+    expect(failure(() => readAll(bytesOf("Id,Name\n1,A\n2,B,C\n")))).toBe(`${prefix} 3 (the header is record 1): 3 fields where the header has 2`)
+    expect(failure(() => countAll(bytesOf('Id,Created\n1,"true\n'), "Created", "true"))).toBe(`${prefix} 2 (the header is record 1): a quoted field is never closed`)
+  })
+})

@@ -1,0 +1,3 @@
+import { projectTestConfig } from "../../configs/vitest.shared.mjs"
+
+export default projectTestConfig()
