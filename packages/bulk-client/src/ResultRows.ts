@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
-import { CsvReader } from "@sfdc-activation/csv"
+import { ChunkedReading, CsvReader } from "@sfdc-activation/csv"
 import { pipeline as streamPipeline, Readable } from "node:stream"
 import { createGunzip } from "node:zlib"
 
@@ -61,41 +61,23 @@ const csvBytes = <E, E2>(body: Stream.Stream<Uint8Array, E>, onError: (cause: un
     return bytes
   })
 
-async function* rowsOf(chunks: AsyncIterable<unknown>): AsyncGenerator<Chunk.Chunk<ResultRow>> {
+/** Rows keyed by the header, from CSV bytes. */
+const rowParser = (): ChunkedReading.ChunkParser<ResultRow> => {
   const reader = new CsvReader.RowReader()
-  for await (const chunk of chunks) {
-    if (!(chunk instanceof Uint8Array)) continue
-    const rows = reader.push(chunk)
-    if (rows.length > 0) yield Chunk.unsafeFromArray(rows)
-  }
-  const last = reader.end()
-  if (last.length > 0) yield Chunk.unsafeFromArray(last)
+  return { push: (bytes) => reader.push(bytes), end: () => reader.end() }
 }
 
-/**
- * Parses CSV bytes (gzip or not) into rows keyed by the header. Stopped early (interrupted), it
- * stops reading the body first: a generator waiting for bytes would otherwise wait for the next.
- */
+/** Parses CSV bytes (gzip or not) into rows keyed by the header; stopped early, it stops reading the body first. */
 export const parse = <E, E2>(
   body: Stream.Stream<Uint8Array, E>,
   options: { readonly onError: (cause: unknown) => E2 }
 ): Stream.Stream<ResultRow, E2> =>
   Stream.unwrapScoped(
-    Effect.map(csvBytes(body, options.onError), (bytes) => {
-      const chunks: AsyncIterable<Chunk.Chunk<ResultRow>> = {
-        [Symbol.asyncIterator]: () => {
-          const rows = rowsOf(bytes.chunks)
-          return {
-            next: () => rows.next(),
-            return: () => {
-              bytes.stop()
-              return rows.return(undefined)
-            }
-          }
-        }
-      }
-      return Stream.flattenChunks(Stream.fromAsyncIterable(chunks, bytes.failure))
-    })
+    Effect.map(csvBytes(body, options.onError), (bytes) =>
+      Stream.fromAsyncIterable(ChunkedReading.parse(bytes.chunks, rowParser(), bytes.stop), bytes.failure).pipe(
+        Stream.mapConcatChunk((rows) => Chunk.unsafeFromArray(rows))
+      )
+    )
   )
 
 /**

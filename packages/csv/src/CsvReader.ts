@@ -47,6 +47,11 @@ export class RowReader {
    */
   private unfinished = 0
 
+  /** The header's column names, once the header row has been read. */
+  get columns(): ReadonlyArray<string> | undefined {
+    return this.header
+  }
+
   /** The rows completed by `bytes`. */
   push(bytes: Uint8Array): Array<CsvRow> {
     const text = this.rest + this.decoder.write(bytes)

@@ -1,1 +1,3 @@
+export * as ChunkedReading from "./ChunkedReading.js"
 export * as CsvReader from "./CsvReader.js"
+export * as LineReader from "./LineReader.js"

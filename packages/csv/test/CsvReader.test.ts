@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { parse as parseCsv } from "csv-parse/sync"
-import { CsvReader } from "../src/index.js"
+import { Readable } from "node:stream"
+import { ChunkedReading, CsvReader, LineReader } from "../src/index.js"
 
 const encoder = new TextEncoder()
 
@@ -89,5 +90,42 @@ describe("RowReader and ColumnCounter", () => {
     )
     expect(failure(() => readAll(bytesOf("Id,Name\n1,A\n2,B,C\n")))).toBe(`${prefix} 3 (the header is record 1): 3 fields where the header has 2`)
     expect(failure(() => countAll(bytesOf('Id,Created\n1,"true\n'), "Created", "true"))).toBe(`${prefix} 2 (the header is record 1): a quoted field is never closed`)
+  })
+})
+
+describe("LineReader", () => {
+  it("splits lines across chunks, inside a character too, dropping CRs before LFs", () => {
+    const reader = new LineReader.LineReader()
+    const lines = bytesOf('{"a":"東京"}\r\n\n{"b":1}\n{"c":2}').flatMap((byte) => reader.push(byte))
+    expect([...lines, ...reader.end()]).toEqual(['{"a":"東京"}', "", '{"b":1}', '{"c":2}'])
+    const ended = new LineReader.LineReader()
+    expect([...ended.push(encoder.encode("x\n")), ...ended.end()]).toEqual(["x"])
+  })
+})
+
+describe("ChunkedReading", () => {
+  it("hands on each chunk's items, the last ones at the end, and stops the source when returned early", async () => {
+    const reader = new LineReader.LineReader()
+    const parser = { push: (bytes: Uint8Array) => reader.push(bytes), end: () => reader.end() }
+    const collected: Array<ReadonlyArray<string>> = []
+    const chunks = Readable.from([encoder.encode("a\nb"), "not bytes", encoder.encode("\nc")], { objectMode: true })
+    for await (const lines of ChunkedReading.parse(chunks, parser, () => undefined)) collected.push(lines)
+    expect(collected).toEqual([["a"], ["b"], ["c"]])
+
+    let stopped = false
+    let release: () => void = () => undefined
+    async function* stalled(): AsyncGenerator<Uint8Array> {
+      yield encoder.encode("first\n")
+      await new Promise<void>((resolve) => (release = resolve))
+    }
+    const iterator = ChunkedReading.parse(stalled(), parser, () => {
+      stopped = true
+      release()
+    })[Symbol.asyncIterator]()
+    expect(await iterator.next()).toEqual({ done: false, value: ["first"] })
+    const waiting = iterator.next()
+    await iterator.return?.()
+    expect(stopped).toBe(true)
+    expect(await waiting).toEqual({ done: true, value: undefined })
   })
 })

@@ -3,14 +3,13 @@
  * directory, and streams their records, gunzipping and parsing CSV or JSONL on the way. Objects
  * are streamed, never held whole in memory. Probe objects and unfinished files are skipped.
  */
-import { CsvReader } from "@sfdc-activation/csv"
+import { ChunkedReading, CsvReader, LineReader } from "@sfdc-activation/csv"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Readable, pipeline } from "node:stream"
-import { StringDecoder } from "node:string_decoder"
 import { createGunzip } from "node:zlib"
 import * as LocalStore from "./LocalStore.js"
 import type { ObjectStore } from "./ObjectStore.js"
@@ -29,13 +28,7 @@ const corrupt = (key: string, message: string, cause?: unknown) =>
 
 const decodeJson = Schema.decodeUnknownEither(RejectFormat.JsonLine)
 
-/** Turns an object's bytes into records, chunk by chunk; throws a `RejectSinkError` on a bad record. */
-interface RecordParser {
-  readonly push: (bytes: Uint8Array) => Array<RejectedRecord>
-  readonly end: () => Array<RejectedRecord>
-}
-
-const csvParser = (key: string): RecordParser => {
+const csvParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
   const reader = new CsvReader.RowReader()
   let rowNumber = 0
   const decodeRows = (rows: ReadonlyArray<CsvReader.CsvRow>) =>
@@ -48,13 +41,10 @@ const csvParser = (key: string): RecordParser => {
   return { push: (bytes) => decodeRows(reader.push(bytes)), end: () => decodeRows(reader.end()) }
 }
 
-const jsonlParser = (key: string): RecordParser => {
-  const decoder = new StringDecoder("utf8")
-  let rest = ""
+const jsonlParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
+  const reader = new LineReader.LineReader()
   let lineNumber = 0
-  const decodeLines = (text: string, final: boolean) => {
-    const lines = text.split("\n")
-    rest = final ? "" : (lines.pop() ?? "")
+  const decodeLines = (lines: ReadonlyArray<string>) => {
     const records: Array<RejectedRecord> = []
     for (const line of lines) {
       lineNumber++
@@ -65,35 +55,7 @@ const jsonlParser = (key: string): RecordParser => {
     }
     return records
   }
-  return { push: (bytes) => decodeLines(rest + decoder.write(bytes), false), end: () => decodeLines(rest + decoder.end(), true) }
-}
-
-/**
- * The records of `bytes`, a chunk at a time. Stopped early, it destroys `bytes` first: a
- * generator waiting for the next chunk would otherwise wait for it before stopping.
- */
-const recordChunks = (bytes: Readable, parser: RecordParser): AsyncIterable<Chunk.Chunk<RejectedRecord>> => {
-  async function* chunks(): AsyncGenerator<Chunk.Chunk<RejectedRecord>> {
-    for await (const chunk of bytes) {
-      if (!(chunk instanceof Uint8Array)) continue
-      const records = parser.push(chunk)
-      if (records.length > 0) yield Chunk.unsafeFromArray(records)
-    }
-    const last = parser.end()
-    if (last.length > 0) yield Chunk.unsafeFromArray(last)
-  }
-  return {
-    [Symbol.asyncIterator]: () => {
-      const generator = chunks()
-      return {
-        next: () => generator.next(),
-        return: () => {
-          bytes.destroy()
-          return generator.return(undefined)
-        }
-      }
-    }
-  }
+  return { push: (bytes) => decodeLines(reader.push(bytes)), end: () => decodeLines(reader.end()) }
 }
 
 /** The records of one stored object. */
@@ -104,13 +66,15 @@ export const readObject = (store: ObjectStore, key: string): Stream.Stream<Rejec
     const source = Readable.from(Stream.toAsyncIterable(store.read(key)))
     const bytes = kind.compression === "gzip" ? pipeline(source, createGunzip(), () => undefined) : source
     const parser = kind.format === "csv" ? csvParser(key) : jsonlParser(key)
-    return Stream.flattenChunks(
-      Stream.fromAsyncIterable(recordChunks(bytes, parser), (cause) =>
-        cause instanceof RejectSinkError
-          ? cause
-          : corrupt(key, cause instanceof CsvReader.MalformedCsv ? cause.message : "Could not decode the object", cause)
-      )
-    )
+    const stop = () => {
+      bytes.destroy()
+      source.destroy()
+    }
+    return Stream.fromAsyncIterable(ChunkedReading.parse(bytes, parser, stop), (cause) =>
+      cause instanceof RejectSinkError
+        ? cause
+        : corrupt(key, cause instanceof CsvReader.MalformedCsv ? cause.message : "Could not decode the object", cause)
+    ).pipe(Stream.mapConcatChunk((records) => Chunk.unsafeFromArray(records)))
   })
 }
 

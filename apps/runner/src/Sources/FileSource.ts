@@ -3,7 +3,8 @@
  * a header row, its cells are text and an empty cell is null.
  */
 import { LosslessNumbers } from "@sfdc-activation/airbyte-protocol"
-import { parse as parseCsv } from "csv-parse"
+import { ChunkedReading, CsvReader, LineReader } from "@sfdc-activation/csv"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -29,45 +30,78 @@ export const formatOf = (source: SyncDefinition.FileSourceType): Either.Either<F
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** Lines of a text file, numbered from 1. */
-const lines = (file: string) =>
-  Stream.fromAsyncIterable(createReadStream(file), failure(file, "cannot read")).pipe(
-    Stream.filterMap((chunk: unknown) => (chunk instanceof Uint8Array ? Option.some(chunk) : Option.none())),
-    Stream.decodeText(),
-    Stream.splitLines,
-    Stream.zipWithIndex
-  )
+/** What `parser` makes of a file, read a chunk at a time (no effect per row). */
+const fileItems = <A>(file: string, parser: ChunkedReading.ChunkParser<A>, detail: string): Stream.Stream<A, SourceError> =>
+  Stream.suspend(() => {
+    const input = createReadStream(file, { highWaterMark: readChunkBytes })
+    return Stream.fromAsyncIterable(ChunkedReading.parse(input, parser, () => input.destroy()), (cause) =>
+      cause instanceof SourceError ? cause : failure(file, detail)(cause)
+    ).pipe(Stream.mapConcatChunk((items) => Chunk.unsafeFromArray(items)))
+  })
 
-const jsonlRows = (file: string): Stream.Stream<SourceItem, SourceError> =>
-  lines(file).pipe(
-    Stream.filter(([line]) => line.trim() !== ""),
-    Stream.mapEffect(([line, index]) =>
-      Effect.gen(function* () {
-        // numbers a double cannot hold arrive as their exact digits, as from the other sources
-        const parsed = yield* Effect.try({
-          try: (): unknown => JSON.parse(LosslessNumbers.preserve(line)),
-          catch: failure(file, `line ${index + 1} is not JSON`)
-        })
-        if (!isRecord(parsed)) return yield* new SourceError({ source: "file", detail: `${file}: line ${index + 1} is not a JSON object` })
-        return row(parsed)
-      })
-    )
-  )
+/** A file is read this many bytes at a time. */
+const readChunkBytes = 1024 * 1024
 
-const csvRecords = (file: string) =>
-  Stream.fromAsyncIterable(
-    createReadStream(file).pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true })),
-    failure(file, "is not valid CSV")
-  )
+/** Non-blank lines as rows; numbers a double cannot hold arrive as their exact digits, as from the other sources. */
+const jsonlParser = (file: string): ChunkedReading.ChunkParser<SourceItem> => {
+  const reader = new LineReader.LineReader()
+  let lineNumber = 0
+  const rowsOf = (lines: ReadonlyArray<string>) => {
+    const rows: Array<SourceItem> = []
+    for (const line of lines) {
+      lineNumber++
+      if (line.trim() === "") continue
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(LosslessNumbers.preserve(line))
+      } catch (cause) {
+        throw failure(file, `line ${lineNumber} is not JSON`)(cause)
+      }
+      if (!isRecord(parsed)) throw new SourceError({ source: "file", detail: `${file}: line ${lineNumber} is not a JSON object` })
+      rows.push(row(parsed))
+    }
+    return rows
+  }
+  return { push: (bytes) => rowsOf(reader.push(bytes)), end: () => rowsOf(reader.end()) }
+}
 
-const csvRows = (file: string): Stream.Stream<SourceItem, SourceError> =>
-  csvRecords(file).pipe(
-    Stream.map((record) => {
+/** Rows keyed by the header; an empty cell is null. */
+const csvParser = (): ChunkedReading.ChunkParser<SourceItem> => {
+  const reader = new CsvReader.RowReader()
+  const rowsOf = (records: ReadonlyArray<CsvReader.CsvRow>) =>
+    records.map((record) => {
       const data: Record<string, unknown> = {}
-      if (isRecord(record)) for (const [key, value] of Object.entries(record)) data[key] = value === "" ? null : value
+      for (const [key, value] of Object.entries(record)) data[key] = value === "" ? null : value
       return row(data)
     })
-  )
+  return { push: (bytes) => rowsOf(reader.push(bytes)), end: () => rowsOf(reader.end()) }
+}
+
+/** The non-blank lines of a text file. */
+const nonBlankLines = (): ChunkedReading.ChunkParser<string> => {
+  const reader = new LineReader.LineReader()
+  const nonBlank = (lines: ReadonlyArray<string>) => lines.filter((line) => line.trim() !== "")
+  return { push: (bytes) => nonBlank(reader.push(bytes)), end: () => nonBlank(reader.end()) }
+}
+
+/** The header of a CSV file, once read (the rest of the file is not). */
+const csvHeader = (): ChunkedReading.ChunkParser<ReadonlyArray<string>> => {
+  const reader = new CsvReader.RowReader()
+  const header = () => (reader.columns === undefined ? [] : [reader.columns])
+  return {
+    push: (bytes) => {
+      reader.push(bytes)
+      return header()
+    },
+    end: () => {
+      reader.end()
+      return header()
+    }
+  }
+}
+
+const jsonlRows = (file: string) => fileItems(file, jsonlParser(file), "cannot read")
+const csvRows = (file: string) => fileItems(file, csvParser(), "is not valid CSV")
 
 export const reader = (source: SyncDefinition.FileSourceType, baseDir: string): SourceReader => {
   const file = path.resolve(baseDir, source.path)
@@ -75,20 +109,14 @@ export const reader = (source: SyncDefinition.FileSourceType, baseDir: string): 
   return {
     items: Stream.unwrap(Effect.map(format, (kind) => (kind === "csv" ? csvRows(file) : jsonlRows(file)))),
     count: Effect.flatMap(format, (kind) =>
-      Stream.runCount(kind === "csv" ? csvRecords(file) : lines(file).pipe(Stream.filter(([line]) => line.trim() !== "")))
+      kind === "csv" ? Stream.runCount(csvRows(file)) : Stream.runCount(fileItems(file, nonBlankLines(), "cannot read"))
     ),
     columns: Effect.flatMap(format, (kind) =>
       kind === "jsonl"
         ? Effect.succeed(undefined)
-        : Effect.gen(function* () {
-            const header = yield* Stream.runHead(lines(file))
-            if (header._tag === "None") return []
-            const names = yield* Stream.runHead(
-              Stream.fromAsyncIterable(parseCsv(header.value[0], { bom: true }), failure(file, "has no valid CSV header"))
-            )
-            const fields = names._tag === "Some" && Array.isArray(names.value) ? names.value.map(String) : []
-            return fields.map((name): SourceColumn => ({ name, kind: "text" }))
-          })
+        : Effect.map(Stream.runHead(fileItems(file, csvHeader(), "has no valid CSV header")), (header) =>
+            Option.getOrElse(header, () => []).map((name): SourceColumn => ({ name, kind: "text" }))
+          )
     )
   }
 }
