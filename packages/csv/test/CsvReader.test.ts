@@ -101,6 +101,12 @@ describe("LineReader", () => {
     const ended = new LineReader.LineReader()
     expect([...ended.push(encoder.encode("x\n")), ...ended.end()]).toEqual(["x"])
   })
+
+  it("nonBlank decodes the lines that hold something, with their line numbers", () => {
+    const parser = LineReader.nonBlank((line, lineNumber) => `${lineNumber}:${line}`)
+    const decoded = bytesOf("a\n \n\nb\nc").flatMap((byte) => parser.push(byte))
+    expect([...decoded, ...parser.end()]).toEqual(["1:a", "4:b", "5:c"])
+  })
 })
 
 describe("ChunkedReading", () => {

@@ -41,22 +41,12 @@ const csvParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
   return { push: (bytes) => decodeRows(reader.push(bytes)), end: () => decodeRows(reader.end()) }
 }
 
-const jsonlParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
-  const reader = new LineReader.LineReader()
-  let lineNumber = 0
-  const decodeLines = (lines: ReadonlyArray<string>) => {
-    const records: Array<RejectedRecord> = []
-    for (const line of lines) {
-      lineNumber++
-      if (line.trim() === "") continue
-      const decoded = decodeJson(line)
-      if (Either.isLeft(decoded)) throw corrupt(key, `Line ${lineNumber} is not a rejected record: ${decoded.left.message}`)
-      records.push(decoded.right)
-    }
-    return records
-  }
-  return { push: (bytes) => decodeLines(reader.push(bytes)), end: () => decodeLines(reader.end()) }
-}
+const jsonlParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> =>
+  LineReader.nonBlank((line, lineNumber) => {
+    const decoded = decodeJson(line)
+    if (Either.isLeft(decoded)) throw corrupt(key, `Line ${lineNumber} is not a rejected record: ${decoded.left.message}`)
+    return decoded.right
+  })
 
 /** The records of one stored object. */
 export const readObject = (store: ObjectStore, key: string): Stream.Stream<RejectedRecord, RejectSinkError> => {

@@ -43,27 +43,17 @@ const fileItems = <A>(file: string, parser: ChunkedReading.ChunkParser<A>, detai
 const readChunkBytes = 1024 * 1024
 
 /** Non-blank lines as rows; numbers a double cannot hold arrive as their exact digits, as from the other sources. */
-const jsonlParser = (file: string): ChunkedReading.ChunkParser<SourceItem> => {
-  const reader = new LineReader.LineReader()
-  let lineNumber = 0
-  const rowsOf = (lines: ReadonlyArray<string>) => {
-    const rows: Array<SourceItem> = []
-    for (const line of lines) {
-      lineNumber++
-      if (line.trim() === "") continue
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(LosslessNumbers.preserve(line))
-      } catch (cause) {
-        throw failure(file, `line ${lineNumber} is not JSON`)(cause)
-      }
-      if (!isRecord(parsed)) throw new SourceError({ source: "file", detail: `${file}: line ${lineNumber} is not a JSON object` })
-      rows.push(row(parsed))
+const jsonlParser = (file: string): ChunkedReading.ChunkParser<SourceItem> =>
+  LineReader.nonBlank((line, lineNumber) => {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(LosslessNumbers.preserve(line))
+    } catch (cause) {
+      throw failure(file, `line ${lineNumber} is not JSON`)(cause)
     }
-    return rows
-  }
-  return { push: (bytes) => rowsOf(reader.push(bytes)), end: () => rowsOf(reader.end()) }
-}
+    if (!isRecord(parsed)) throw new SourceError({ source: "file", detail: `${file}: line ${lineNumber} is not a JSON object` })
+    return row(parsed)
+  })
 
 /** Rows keyed by the header; an empty cell is null. */
 const csvParser = (): ChunkedReading.ChunkParser<SourceItem> => {
@@ -75,13 +65,6 @@ const csvParser = (): ChunkedReading.ChunkParser<SourceItem> => {
       return row(data)
     })
   return { push: (bytes) => rowsOf(reader.push(bytes)), end: () => rowsOf(reader.end()) }
-}
-
-/** The non-blank lines of a text file. */
-const nonBlankLines = (): ChunkedReading.ChunkParser<string> => {
-  const reader = new LineReader.LineReader()
-  const nonBlank = (lines: ReadonlyArray<string>) => lines.filter((line) => line.trim() !== "")
-  return { push: (bytes) => nonBlank(reader.push(bytes)), end: () => nonBlank(reader.end()) }
 }
 
 /** The header of a CSV file, once read (the rest of the file is not). */
@@ -109,7 +92,7 @@ export const reader = (source: SyncDefinition.FileSourceType, baseDir: string): 
   return {
     items: Stream.unwrap(Effect.map(format, (kind) => (kind === "csv" ? csvRows(file) : jsonlRows(file)))),
     count: Effect.flatMap(format, (kind) =>
-      kind === "csv" ? Stream.runCount(csvRows(file)) : Stream.runCount(fileItems(file, nonBlankLines(), "cannot read"))
+      kind === "csv" ? Stream.runCount(csvRows(file)) : Stream.runCount(fileItems(file, LineReader.nonBlank(() => undefined), "cannot read"))
     ),
     columns: Effect.flatMap(format, (kind) =>
       kind === "jsonl"
