@@ -6,7 +6,7 @@ import type { ProcessFigures } from "./Measure.js"
 /**
  * `connector-null-org`: the connector against the null org (its own cost, no Salesforce processing).
  * `connector-upsert`, `connector-refused`, `connector-failing-jobs`: the connector's other paths
- * (see `subjects/Connector.ts`).
+ * (see `subjects/Connector.ts`); `runner-file`: the runner with a CSV file source.
  */
 export type Subject =
   | "floor"
@@ -16,6 +16,7 @@ export type Subject =
   | "connector-refused"
   | "connector-failing-jobs"
   | "runner"
+  | "runner-file"
   | "jsforce"
 
 /** What the org must hold after a run for it to count as ok: rows stored and rows refused. */

@@ -1,4 +1,7 @@
-/** Ours, runner: the same rows from the CSV file through DuckDB and `runner sync`. */
+/**
+ * Ours, runner: the same rows from the CSV file through DuckDB and `runner sync`; `runner-file`
+ * (opt-in): the same CSV file as a `type: file` source, read by the runner itself.
+ */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { fields } from "../Data.js"
@@ -10,15 +13,18 @@ export const mainScript = path.resolve(import.meta.dirname, "../../../runner/dis
 /** BENCH_RUNNER_SERIAL=1 adds `serial: true` (one job at a time). */
 const serial = process.env["BENCH_RUNNER_SERIAL"] === "1"
 
-/** One sync: the CSV read by DuckDB (every column as text, as the connector sees JSON strings). */
-const definition = (csv: string, url: string) =>
+export type RunnerSubject = "runner" | "runner-file"
+
+/** One sync: the CSV read by DuckDB (every column as text, as the connector sees JSON strings), or as a file source. */
+const definition = (subject: RunnerSubject, csv: string, url: string) =>
   [
     "name: bench",
     "org:",
     `  login: ${url}`,
     "source:",
-    "  type: duckdb",
-    `  query: SELECT * FROM read_csv('${csv}', header = true, all_varchar = true)`,
+    ...(subject === "runner"
+      ? ["  type: duckdb", `  query: SELECT * FROM read_csv('${csv}', header = true, all_varchar = true)`]
+      : ["  type: file", `  path: ${csv}`]),
     "object: Contact",
     "operation: insert",
     "mappings:",
@@ -28,11 +34,11 @@ const definition = (csv: string, url: string) =>
     ""
   ].join("\n")
 
-export const run = async (context: RunContext): Promise<RunResult> => {
+export const run = async (context: RunContext, subject: RunnerSubject = "runner"): Promise<RunResult> => {
   const credentials = await context.emulator.credentials()
   const configDir = path.join(context.directory, "syncs")
   mkdirSync(configDir, { recursive: true })
-  writeFileSync(path.join(configDir, "bench.yaml"), definition(context.dataset.csv, context.emulator.url))
+  writeFileSync(path.join(configDir, "bench.yaml"), definition(subject, context.dataset.csv, context.emulator.url))
   const stdoutFile = path.join(context.directory, "runner.out")
   const figures = await measureNode({
     args: [...context.nodeFlags, mainScript, "sync", "--config-dir", configDir, "--report", path.join(context.directory, "runner-report.json")],
@@ -49,5 +55,5 @@ export const run = async (context: RunContext): Promise<RunResult> => {
     .split("\n")
     .find((line) => /^\s+\w+Failed: /.test(line))
   const note = [serial ? "serial: true" : undefined, failure === undefined ? undefined : `failed: ${failure.trim()}`].filter((part) => part !== undefined).join("; ")
-  return result("runner", context, figures, note === "" ? undefined : note)
+  return result(subject, context, figures, note === "" ? undefined : note)
 }
