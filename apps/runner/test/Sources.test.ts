@@ -105,6 +105,22 @@ describe("file source", () => {
       expect(error.message).toContain("line 2 is not a JSON object")
     })
   )
+
+  it.effect("reads files with a byte order mark or CR line ends, and names the bad line of a CSV file", () =>
+    Effect.gen(function* () {
+      writeFileSync(path.join(scratch, "bom.jsonl"), '\ufeff{"id":1}\r\n')
+      expect(rowsOf(yield* Stream.runCollect(Sources.reader({ type: "file", path: "bom.jsonl" }, { ...context, baseDir: scratch }).items))).toEqual([{ id: 1 }])
+      writeFileSync(path.join(scratch, "mac.csv"), "\ufeffid,name\r1,Ann\r2,Bo\r")
+      const mac = Sources.reader({ type: "file", path: "mac.csv" }, { ...context, baseDir: scratch })
+      expect(rowsOf(yield* Stream.runCollect(mac.items))).toEqual([{ id: "1", name: "Ann" }, { id: "2", name: "Bo" }])
+      writeFileSync(path.join(scratch, "bad.csv"), 'id,name\n1,"Ann\nAnn"\n\n2,Bo,extra\n')
+      const bad = Sources.reader({ type: "file", path: "bad.csv" }, { ...context, baseDir: scratch })
+      // the header is good: the columns can be planned; the sync names the bad line
+      expect(yield* bad.columns).toEqual([{ name: "id", kind: "text" }, { name: "name", kind: "text" }])
+      const error = yield* Effect.flip(Stream.runDrain(bad.items))
+      expect(error.message).toContain("at line 5, record 3 (the header is record 1): 3 fields where the header has 2")
+    })
+  )
 })
 
 describe("airbyte source", () => {

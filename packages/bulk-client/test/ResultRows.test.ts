@@ -72,7 +72,7 @@ describe("ResultRows", () => {
   it.effect("fails with the caller's error on malformed CSV", () =>
     Effect.gen(function* () {
       const read = (csv: string) => Effect.flip(Stream.runCollect(ResultRows.parse(Stream.make(encoder.encode(csv)), { onError })))
-      expect(yield* read('sf__Id,Name\n"1","unclosed\n')).toBe("broken: malformed CSV in record 2 (the header is record 1): a quoted field is never closed")
+      expect(yield* read('sf__Id,Name\n"1","unclosed\n')).toBe("broken: malformed CSV at line 2, record 2 (the header is record 1): a quoted field is never closed")
       const unclosed = Stream.make(encoder.encode('sf__Id,sf__Created\n1,"true\n'))
       expect(yield* Effect.flip(ResultRows.countMatching(unclosed, "sf__Created", "true", { onError }))).toBe(
         "broken: malformed CSV in record 2 (the header is record 1): a quoted field is never closed"

@@ -18,19 +18,35 @@ const byteOrderMark = "\ufeff"
 /** A result CSV that cannot be read: where, and why. */
 export class MalformedCsv extends Error {
   constructor(
+    /** The line the record starts on (from 1), when known (`ColumnCounter` does not count lines). */
+    readonly line: number | undefined,
     /** The record (the header is record 1). */
     readonly record: number,
     detail: string
   ) {
-    super(`malformed CSV in record ${record} (the header is record 1): ${detail}`)
+    super(`malformed CSV ${line === undefined ? "in" : `at line ${line},`} record ${record} (the header is record 1): ${detail}`)
   }
+}
+
+/** Line feeds in `text` from `from` up to (not including) `to`. */
+const lineFeedsBetween = (text: string, from: number, to: number): number => {
+  let count = 0
+  for (let at = text.indexOf("\n", from); at !== -1 && at < to; at = text.indexOf("\n", at + 1)) count++
+  return count
 }
 
 /** One row: column name → value. */
 export type CsvRow = Record<string, string>
 
-/** Where a row ended, or that the text ends inside it. */
+/** Where a row ended, or that the text ends inside it, or that a closing quote is followed by something else. */
 const incomplete = -1
+const notAfterClosingQuote = -2
+
+/** After the CR at `at`: a CRLF or a bare CR ends the row (`incomplete` while the next character is unknown). */
+const lineEnd = (text: string, at: number): number => {
+  if (at + 1 >= text.length) return incomplete
+  return text.charCodeAt(at + 1) === lineFeed ? at + 2 : at + 1
+}
 
 /** Rows keyed by the header, from chunks of UTF-8 bytes. */
 export class RowReader {
@@ -40,6 +56,8 @@ export class RowReader {
   private started = false
   /** Records read so far, the header included. */
   private records = 0
+  /** The line `rest` starts on. */
+  private line = 1
 
   /**
    * Length of `rest` when it was last read and found to hold no complete row. A row spanning many
@@ -78,20 +96,25 @@ export class RowReader {
     const rows: Array<CsvRow> = []
     let position = 0
     const values: Array<string> = []
+    const malformed = (rowStart: number, record: number, detail: string) =>
+      new MalformedCsv(this.line + lineFeedsBetween(text, 0, rowStart), record, detail)
     while (position < text.length) {
       const code = text.charCodeAt(position)
       if (code === lineFeed) {
         position++
         continue
       }
-      if (code === carriageReturn && text.charCodeAt(position + 1) === lineFeed) {
-        position += 2
+      if (code === carriageReturn) {
+        if (position + 1 >= text.length) break
+        position += text.charCodeAt(position + 1) === lineFeed ? 2 : 1
         continue
       }
       values.length = 0
       const end = this.readRow(text, position, values)
       if (end === incomplete) break
+      if (end < 0) throw malformed(position, this.records + 1, "a closing quote is not followed by a comma or a line break")
       this.records++
+      const rowStart = position
       position = end
       const header = this.header
       if (header === undefined) {
@@ -99,19 +122,20 @@ export class RowReader {
         continue
       }
       if (values.length !== header.length) {
-        throw new MalformedCsv(this.records, `${values.length} fields where the header has ${header.length}`)
+        throw malformed(rowStart, this.records, `${values.length} fields where the header has ${header.length}`)
       }
       const row: CsvRow = {}
       for (let index = 0; index < header.length; index++) row[header[index] ?? ""] = values[index] ?? ""
       rows.push(row)
     }
+    if (final && position < text.length) throw malformed(position, this.records + 1, "a quoted field is never closed")
+    this.line += lineFeedsBetween(text, 0, position)
     this.rest = text.slice(position)
     this.unfinished = this.rest.length
-    if (final && this.rest !== "") throw new MalformedCsv(this.records + 1, "a quoted field is never closed")
     return rows
   }
 
-  /** Reads one row's values from `start`; the index after its line break, or `incomplete`. */
+  /** Reads one row's values from `start`; the index after its line break, `incomplete` or `notAfterClosingQuote`. */
   private readRow(text: string, start: number, values: Array<string>): number {
     const length = text.length
     let position = start
@@ -138,24 +162,23 @@ export class RowReader {
           continue
         }
         if (next === lineFeed) return position + 1
-        if (next === carriageReturn) {
-          if (position + 1 >= length) return incomplete
-          if (text.charCodeAt(position + 1) === lineFeed) return position + 2
-        }
-        throw new MalformedCsv(this.records + 1, "a closing quote is not followed by a comma or a line break")
+        if (next === carriageReturn) return lineEnd(text, position)
+        return notAfterClosingQuote
       }
       let scan = position
       let code = 0
       while (scan < length) {
         code = text.charCodeAt(scan)
-        if (code === comma || code === lineFeed) break
+        if (code === comma || code === lineFeed || code === carriageReturn) break
         scan++
       }
       if (scan >= length) return incomplete
-      const valueEnd = code === lineFeed && scan > position && text.charCodeAt(scan - 1) === carriageReturn ? scan - 1 : scan
-      values.push(text.slice(position, valueEnd))
-      if (code === lineFeed) return scan + 1
-      position = scan + 1
+      values.push(text.slice(position, scan))
+      if (code === comma) {
+        position = scan + 1
+        continue
+      }
+      return code === lineFeed ? scan + 1 : lineEnd(text, scan)
     }
   }
 }
@@ -256,7 +279,7 @@ export class ColumnCounter {
 
   /** The count, once every byte was fed (a last row without a line break counts); fails on an unclosed quote. */
   finish(): number {
-    if (this.quoted && !this.quoteSeen) throw new MalformedCsv(this.records + 1, "a quoted field is never closed")
+    if (this.quoted && !this.quoteSeen) throw new MalformedCsv(undefined, this.records + 1, "a quoted field is never closed")
     if (this.quoteSeen) this.quoted = false
     this.endRow()
     return this.count

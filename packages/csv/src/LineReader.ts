@@ -1,26 +1,42 @@
 /**
  * Lines of UTF-8 text fed chunk by chunk, split anywhere (also inside a character): what JSON
- * lines are read with. A line ends with LF; a CR before it is dropped; the last line needs none.
+ * lines are read with. A line ends with LF; a CR before it is dropped; the last line needs none;
+ * a leading byte order mark is dropped.
  */
 import { StringDecoder } from "node:string_decoder"
 import type { ChunkParser } from "./ChunkedReading.js"
 
 export class LineReader {
   private readonly decoder = new StringDecoder("utf8")
-  private rest = ""
+  /** The text of the unfinished line, in pieces: joined once it ends (a long line costs linear time). */
+  private pending: Array<string> = []
+  private started = false
 
   /** The lines `bytes` complete. */
   push(bytes: Uint8Array): Array<string> {
-    const lines = (this.rest + this.decoder.write(bytes)).split("\n")
-    this.rest = lines.pop() ?? ""
+    const text = this.text(this.decoder.write(bytes))
+    if (!text.includes("\n")) {
+      if (text !== "") this.pending.push(text)
+      return []
+    }
+    const lines = (this.pending.join("") + text).split("\n")
+    const rest = lines.pop() ?? ""
+    this.pending = rest === "" ? [] : [rest]
     return lines.map(withoutCarriageReturn)
   }
 
   /** The last line, once every byte was pushed (none when the text ended with a line break). */
   end(): Array<string> {
-    const last = this.rest + this.decoder.end()
-    this.rest = ""
+    const last = this.pending.join("") + this.text(this.decoder.end())
+    this.pending = []
     return last === "" ? [] : [withoutCarriageReturn(last)]
+  }
+
+  /** Decoded text, without the byte order mark the first may start with. */
+  private text(decoded: string): string {
+    if (this.started || decoded === "") return decoded
+    this.started = true
+    return decoded.startsWith("\ufeff") ? decoded.slice(1) : decoded
   }
 }
 

@@ -74,7 +74,7 @@ describe("RowReader and ColumnCounter", () => {
     expect(countAll(chunks, "Note", "short")).toBe(1)
   })
 
-  it("name the record of malformed CSV", () => {
+  it("name the line and the record of malformed CSV", () => {
     const failure = (read: () => unknown) => {
       try {
         read()
@@ -83,13 +83,27 @@ describe("RowReader and ColumnCounter", () => {
         return error instanceof CsvReader.MalformedCsv ? error.message : error
       }
     }
-    const prefix = "malformed CSV in record"
-    expect(failure(() => readAll(bytesOf('Id,Name\n"1","unclosed\n')))).toBe(`${prefix} 2 (the header is record 1): a quoted field is never closed`)
-    expect(failure(() => readAll(bytesOf('Id,Name\n"1",A\n"2","B"x\n')))).toBe(
-      `${prefix} 3 (the header is record 1): a closing quote is not followed by a comma or a line break`
+    expect(failure(() => readAll(bytesOf('Id,Name\n"1","unclosed\n')))).toBe(
+      "malformed CSV at line 2, record 2 (the header is record 1): a quoted field is never closed"
     )
-    expect(failure(() => readAll(bytesOf("Id,Name\n1,A\n2,B,C\n")))).toBe(`${prefix} 3 (the header is record 1): 3 fields where the header has 2`)
-    expect(failure(() => countAll(bytesOf('Id,Created\n1,"true\n'), "Created", "true"))).toBe(`${prefix} 2 (the header is record 1): a quoted field is never closed`)
+    expect(failure(() => readAll(bytesOf('Id,Name\n\n"1","A\nB"\n"2","B"x\n')))).toBe(
+      "malformed CSV at line 5, record 3 (the header is record 1): a closing quote is not followed by a comma or a line break"
+    )
+    expect(failure(() => readAll(bytesOf("Id,Name\r\n1,A\r\n\r\n2,B,C\r\n")))).toBe(
+      "malformed CSV at line 4, record 3 (the header is record 1): 3 fields where the header has 2"
+    )
+    expect(failure(() => countAll(bytesOf('Id,Created\n1,"true\n'), "Created", "true"))).toBe(
+      "malformed CSV in record 2 (the header is record 1): a quoted field is never closed"
+    )
+  })
+
+  it("read rows ended by a bare CR, as old spreadsheets write them", () => {
+    for (const chunks of [bytesOf('a,b\r1,"2"\r\r3,4\r'), [encoder.encode('a,b\r1,"2"\r\r3,4\r')]]) {
+      expect(readAll(chunks)).toEqual([
+        { a: "1", b: "2" },
+        { a: "3", b: "4" }
+      ])
+    }
   })
 })
 
@@ -100,6 +114,18 @@ describe("LineReader", () => {
     expect([...lines, ...reader.end()]).toEqual(['{"a":"東京"}', "", '{"b":1}', '{"c":2}'])
     const ended = new LineReader.LineReader()
     expect([...ended.push(encoder.encode("x\n")), ...ended.end()]).toEqual(["x"])
+    const marked = new LineReader.LineReader()
+    expect([...bytesOf('\ufeff{"a":1}\n\ufeff').flatMap((byte) => marked.push(byte)), ...marked.end()]).toEqual(['{"a":1}', "\ufeff"])
+  })
+
+  it("reads a long line arriving in many small chunks", () => {
+    const long = "x".repeat(3_000_000)
+    const bytes = encoder.encode(`${long}\nshort`)
+    const reader = new LineReader.LineReader()
+    const lines = Array.from({ length: Math.ceil(bytes.length / 1024) }, (_, index) => bytes.subarray(index * 1024, (index + 1) * 1024)).flatMap((chunk) =>
+      reader.push(chunk)
+    )
+    expect([...lines, ...reader.end()]).toEqual([long, "short"])
   })
 
   it("nonBlank decodes the lines that hold something, with their line numbers", () => {

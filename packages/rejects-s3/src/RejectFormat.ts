@@ -143,8 +143,13 @@ export const CsvRecord = Schema.transformOrFail(CsvRow, RejectedRecord, {
 /** A JSON line back to a `RejectedRecord`. */
 export const JsonLine = Schema.parseJson(RejectedRecord)
 
+/** A JSON object of strings (one with its own `__proto__` key is left to the schema, which drops it). */
 const isStringRecord = (value: unknown): value is Record<string, string> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((item) => typeof item === "string")
+  typeof value === "object" &&
+  value !== null &&
+  !Array.isArray(value) &&
+  !Object.hasOwn(value, "__proto__") &&
+  Object.values(value).every((item) => typeof item === "string")
 
 const hasCsvColumns = (row: Readonly<Record<string, unknown>>): row is CsvColumns =>
   csvColumns.every((column) => typeof row[column] === "string")

@@ -173,6 +173,9 @@ export const make = (
         return object
       })
 
+    /** Lines waiting as text are encoded at the end of each write, or once this long. */
+    const maxPendingTextChars = 1024 * 1024
+
     /** Encodes the lines waiting as text (short-lived strings, one buffer per write). */
     const encodePending = (object: OpenObject) => {
       if (object.pendingText === "") return
@@ -258,6 +261,7 @@ export const make = (
             object.records += 1
             counts.written += 1
             counts.byStatusCode[record.statusCode] = (counts.byStatusCode[record.statusCode] ?? 0) + 1
+            if (object.pendingText.length >= maxPendingTextChars) encodePending(object)
             if (object.writtenBytes >= objectSizeBytes) yield* complete(stream, object)
             else if (object.pendingBytes >= partSizeBytes || object.packedBytes >= partSizeBytes) yield* uploadFullParts(object)
           }

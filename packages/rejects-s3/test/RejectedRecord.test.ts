@@ -81,6 +81,8 @@ describe("RejectFormat", () => {
       expect(RejectFormat.csvRecordOf(row)).toEqual(Either.right(Schema.decodeUnknownSync(RejectFormat.CsvRecord)(row)))
     }
     const row = Schema.encodeSync(RejectFormat.CsvRecord)(record)
+    const odd = { ...row, record: '{"__proto__":"x","Email":"a@example.com"}' }
+    expect(RejectFormat.csvRecordOf(odd)).toEqual(Schema.decodeUnknownEither(RejectFormat.CsvRecord)(odd))
     for (const broken of [{ ...row, record: "{not json" }, { ...row, record: '{"Email":1}' }, { ...row, object: undefined }]) {
       const decoded = RejectFormat.csvRecordOf(broken)
       expect(Either.isLeft(decoded)).toBe(true)

@@ -67,20 +67,18 @@ const csvParser = (): ChunkedReading.ChunkParser<SourceItem> => {
   return { push: (bytes) => rowsOf(reader.push(bytes)), end: () => rowsOf(reader.end()) }
 }
 
-/** The header of a CSV file, once read (the rest of the file is not). */
+/** The header of a CSV file, once read; what follows it does not matter (a bad row is the sync's to report). */
 const csvHeader = (): ChunkedReading.ChunkParser<ReadonlyArray<string>> => {
   const reader = new CsvReader.RowReader()
-  const header = () => (reader.columns === undefined ? [] : [reader.columns])
-  return {
-    push: (bytes) => {
-      reader.push(bytes)
-      return header()
-    },
-    end: () => {
-      reader.end()
-      return header()
+  const header = (read: () => unknown) => {
+    try {
+      read()
+    } catch (error) {
+      if (reader.columns === undefined) throw error
     }
+    return reader.columns === undefined ? [] : [reader.columns]
   }
+  return { push: (bytes) => header(() => reader.push(bytes)), end: () => header(() => reader.end()) }
 }
 
 const jsonlRows = (file: string) => fileItems(file, jsonlParser(file), "cannot read")
