@@ -1,7 +1,7 @@
 /**
  * Reading CSV as Salesforce writes it (RFC 4180, UTF-8), fed chunk by chunk, split anywhere:
- * quoted fields may hold commas, doubled quotes and line breaks; rows end with LF or CRLF; blank
- * lines are skipped; a leading byte order mark is ignored.
+ * quoted fields may hold commas, doubled quotes and line breaks; rows end with LF or CRLF (and,
+ * for `RowReader`, a bare CR); blank lines are skipped; a leading byte order mark is ignored.
  *
  * `RowReader` turns rows into objects keyed by the header; `ColumnCounter` only counts the rows
  * where one column holds a value. Both are plain loops over the text: a general CSV library
