@@ -61,12 +61,6 @@ const csvBytes = <E, E2>(body: Stream.Stream<Uint8Array, E>, onError: (cause: un
     return bytes
   })
 
-/** Rows keyed by the header, from CSV bytes. */
-const rowParser = (): ChunkedReading.ChunkParser<ResultRow> => {
-  const reader = new CsvReader.RowReader()
-  return { push: (bytes) => reader.push(bytes), end: () => reader.end() }
-}
-
 /** Parses CSV bytes (gzip or not) into rows keyed by the header; stopped early, it stops reading the body first. */
 export const parse = <E, E2>(
   body: Stream.Stream<Uint8Array, E>,
@@ -74,7 +68,7 @@ export const parse = <E, E2>(
 ): Stream.Stream<ResultRow, E2> =>
   Stream.unwrapScoped(
     Effect.map(csvBytes(body, options.onError), (bytes) =>
-      Stream.fromAsyncIterable(ChunkedReading.parse(bytes.chunks, rowParser(), bytes.stop), bytes.failure).pipe(
+      Stream.fromAsyncIterable(ChunkedReading.parse<ResultRow>(bytes.chunks, new CsvReader.RowReader(), bytes.stop), bytes.failure).pipe(
         Stream.mapConcatChunk((rows) => Chunk.unsafeFromArray(rows))
       )
     )
