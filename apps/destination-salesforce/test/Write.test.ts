@@ -121,6 +121,29 @@ describe("write", () => {
       expect(rejects.map((reject) => reject.row["Email"] ?? reject.row["email"]).sort()).toEqual(["nameless@example.com", "orphan@example.com"])
     }))
 
+  it.effect("echoes a state that comes before any record, and one that follows only refused records", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const catalog = { streams: [stream("contacts", "append", ["LastName", "Email"], { destination_object_name: "Contact" })] }
+      const input = [
+        streamState("contacts", '"start"'),
+        record("contacts", { Email: "nameless@example.com" }),
+        streamState("contacts", '"refused"'),
+        record("contacts", { LastName: "Simpson", Email: "homer@example.com" }),
+        streamState("contacts", '"loaded"')
+      ]
+      const { code, lines } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], input)
+      expect(code).toBe(0)
+      const states = lines
+        .filter((line) => line.startsWith('{"type":"STATE"'))
+        .map((line) => JSON.parse(line) as { state: { stream: { stream_state: { cursor: string } }; destinationStats: unknown } })
+      expect(states.map((message) => [message.state.stream.stream_state.cursor, message.state.destinationStats])).toEqual([
+        ["start", { recordCount: 0 }],
+        ["refused", { recordCount: 1, rejectedRecordCount: 1 }],
+        ["loaded", { recordCount: 1 }]
+      ])
+    }))
+
   it.effect("deletes by Id, and resubmits what a failed job left unprocessed", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0, failJobAfterRows: 3 })

@@ -161,12 +161,16 @@ export const run =
         const sinkFailed = (cause: { readonly message: string }) =>
           new PipelineError({ reason: "RejectSinkFailed", detail: cause.message, cause })
 
-        /** Applies a settlement and emits what it releases, in order, once rejects are durable. */
-        const settle = (change: () => void) =>
+        /**
+         * Applies a settlement and emits what it releases, in order, once rejects are durable. A
+         * change may release checkpoints itself: a checkpoint whose records are all settled already
+         * (or that follows no record at all) is released as it arrives.
+         */
+        const settle = (change: () => ReadonlyArray<Released<P>> | void) =>
           releaseLock.withPermits(1)(
             Effect.gen(function* () {
-              change()
-              const released = tracker.release()
+              const releasedByChange = change() ?? []
+              const released = [...releasedByChange, ...tracker.release()]
               if (released.length === 0) return
               yield* Effect.mapError(sink.flush, sinkFailed)
               yield* output.offerAll(released.map((item) => ({ _tag: "CheckpointReleased" as const, ...item })))
@@ -352,7 +356,7 @@ export const run =
             if (item === undefined || item._tag !== "Checkpoint") return offerRows
             return offerRows.pipe(
               Effect.zipRight(flushLocalRejects),
-              Effect.zipRight(settle(() => void tracker.addCheckpoint(item.payload, item.scope))),
+              Effect.zipRight(settle(() => tracker.addCheckpoint(item.payload, item.scope))),
               Effect.zipRight(readChunk(items, stop + 1, now))
             )
           })

@@ -121,6 +121,29 @@ describe("Pipeline", () => {
       expect(summary.totals).toMatchObject({ recordsIn: 54, created: 48, rejected: 6, rejectedLocally: 0 })
     }))
 
+  it.live("echoes a checkpoint whose records were all settled before it arrived, and one before any record", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      const refused = Array.from({ length: 1_200 }, (_, index) => Pipeline.record<string>("contacts", { email: `nameless${index}@example.com`, id: `T-x${index}` }))
+      const inputs = [
+        Pipeline.checkpoint("start", "contacts"),
+        ...refused,
+        Pipeline.checkpoint("after-refused", "contacts"),
+        Pipeline.checkpoint("nothing-new", "contacts"),
+        ...contacts(2),
+        Pipeline.checkpoint("end", "contacts")
+      ]
+      const { events } = yield* runSync(new Map([["contacts", plan]]), inputs)
+      expect(released(events)).toEqual([
+        { _tag: "CheckpointReleased", payload: "start", recordCount: 0, rejectedCount: 0 },
+        { _tag: "CheckpointReleased", payload: "after-refused", recordCount: 1_200, rejectedCount: 1_200 },
+        { _tag: "CheckpointReleased", payload: "nothing-new", recordCount: 0, rejectedCount: 0 },
+        { _tag: "CheckpointReleased", payload: "end", recordCount: 2, rejectedCount: 0 }
+      ])
+      expect(loadedContacts()).toHaveLength(2)
+    }))
+
   it.live("resubmits the unprocessed rows of a job that failed part way", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
