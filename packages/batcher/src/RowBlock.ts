@@ -22,7 +22,7 @@ export class RowBlockBuilder {
   private lines: Array<string> = []
   /** Where each line ends, counted in UTF-16 code units. */
   private charEnds: Array<number> = []
-  private chars = 0
+  private totalChars = 0
   private keys: Array<string | undefined> | undefined = undefined
   private firstOrdinal = 0
 
@@ -31,14 +31,19 @@ export class RowBlockBuilder {
     return this.lines.length
   }
 
+  /** UTF-16 code units added since the last `take` (the bytes, when the lines are ASCII). */
+  get chars(): number {
+    return this.totalChars
+  }
+
   /** Appends a line (ending with `\n`) with its ordinal, which must follow the previous row's. */
   add(ordinal: number, line: string, key?: string): void {
     if (this.lines.length === 0) this.firstOrdinal = ordinal
     if (key !== undefined && this.keys === undefined) this.keys = new Array<string | undefined>(this.lines.length).fill(undefined)
     this.keys?.push(key)
     this.lines.push(line)
-    this.chars += line.length
-    this.charEnds.push(this.chars)
+    this.totalChars += line.length
+    this.charEnds.push(this.totalChars)
   }
 
   /**
@@ -62,7 +67,7 @@ export class RowBlockBuilder {
     const block: RowBlock = { _tag: "Rows", firstOrdinal: this.firstOrdinal, bytes, ends, keys: this.keys }
     this.lines = []
     this.charEnds = []
-    this.chars = 0
+    this.totalChars = 0
     this.keys = undefined
     return block
   }

@@ -20,13 +20,15 @@ describe("RowBlockBuilder", () => {
     expect(block?.keys).toBeUndefined()
   })
 
-  it("starts over after take, without touching the block it handed out", () => {
+  it("starts over after take (rows and characters counted anew), without touching the block it handed out", () => {
     const builder = new RowBlock.RowBlockBuilder()
     builder.add(0, "first\n")
     const first = builder.take()
     builder.add(1, "second\n")
     builder.add(2, "third\n")
+    expect(builder.chars).toBe("second\nthird\n".length)
     const second = builder.take()
+    expect(builder.chars).toBe(0)
     expect(rowsOf(first)).toEqual(["first\n"])
     expect(rowsOf(second)).toEqual(["second\n", "third\n"])
     expect(second?.firstOrdinal).toBe(1)

@@ -57,8 +57,14 @@ export const defaultMaxBatchAge: Duration.DurationInput = "5 minutes"
 
 /** Rows rejected before batching are written this many at a time. */
 const localRejectFlushCount = 1_000
-/** Blocks of rows (one per input chunk and stream) queued ahead of each stream's batcher. */
-const laneCapacity = 64
+/**
+ * Rows are handed to a stream's batcher in blocks of about this many characters (a block also
+ * ends with its input chunk): with `laneCapacity`, what waits ahead of a batcher is bounded in
+ * bytes whatever the source's chunk size (a 1 MiB file read is ~7,000 rows).
+ */
+const maxBlockChars = 256 * 1024
+/** Blocks of rows queued ahead of each stream's batcher. */
+const laneCapacity = 16
 
 export type PipelineInput<P> =
   | { readonly _tag: "Record"; readonly stream: string; readonly data: Readonly<Record<string, unknown>> }
@@ -312,7 +318,7 @@ export const run =
 
         /**
          * Encodes records from `items[from]` on into their streams' blocks, until a checkpoint, a
-         * full batch of local rejects or the end; returns where it stopped. Plain code, with no
+         * full block, a full batch of local rejects or the end; returns where it stopped. Plain code, with no
          * Effect per record or generator per chunk: this is the hot path.
          */
         const encodeRecords = (items: ReadonlyArray<PipelineInput<P>>, from: number, now: number): number | PipelineError => {
@@ -336,7 +342,9 @@ export const run =
               localRejects.push({ stream: item.stream, epoch, record: localRecord(plan, sourceRow(item.data), refusal, now) })
               if (localRejects.length >= localRejectFlushCount) return index + 1
             } else if (typeof line === "string") {
-              blockFor(item.stream).add(tracker.assignOrdinal(item.stream, epoch), line, keyOf(item.stream, item.data))
+              const block = blockFor(item.stream)
+              block.add(tracker.assignOrdinal(item.stream, epoch), line, keyOf(item.stream, item.data))
+              if (block.chars >= maxBlockChars) return index + 1
             }
           }
           return items.length
@@ -353,7 +361,8 @@ export const run =
             if (typeof stop !== "number") return Effect.zipRight(offerRows, Effect.fail(stop))
             if (localRejects.length >= localRejectFlushCount) return Effect.zipRight(flushLocalRejects, readChunk(items, stop, now))
             const item = items[stop]
-            if (item === undefined || item._tag !== "Checkpoint") return offerRows
+            if (item === undefined) return offerRows
+            if (item._tag !== "Checkpoint") return Effect.zipRight(offerRows, readChunk(items, stop, now))
             return offerRows.pipe(
               Effect.zipRight(flushLocalRejects),
               Effect.zipRight(settle(() => tracker.addCheckpoint(item.payload, item.scope))),

@@ -121,6 +121,26 @@ describe("Pipeline", () => {
       expect(summary.totals).toMatchObject({ recordsIn: 54, created: 48, rejected: 6, rejectedLocally: 0 })
     }))
 
+  it.live("hands a large input chunk on in several blocks and loses no row after the first", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan({
+        columns: [column("LastName", "last_name"), column("External_Id__c", "id"), column("Description", "notes")]
+      })
+      // One input chunk of ~1 MB of rows: several blocks' worth.
+      const notes = "x".repeat(300)
+      const rows = Array.from({ length: 3_000 }, (_, index) =>
+        Pipeline.record<string>("contacts", { last_name: `Lovelace ${index}`, id: `T-${index}`, notes })
+      )
+      const inputs = [...rows.slice(0, 2_500), Pipeline.checkpoint("s1", "contacts"), ...rows.slice(2_500)]
+      const { events } = yield* runSync(new Map([["contacts", plan]]), inputs)
+      expect(released(events)).toEqual([{ _tag: "CheckpointReleased", payload: "s1", recordCount: 2_500, rejectedCount: 0 }])
+      expect(summaryOf(events).totals).toMatchObject({ recordsIn: 3_000, created: 3_000, jobs: 1 })
+      const stored = new Set(loadedContacts().map((record) => record["External_Id__c"]))
+      expect(stored.size).toBe(3_000)
+      expect(stored.has("T-2499") && stored.has("T-2999")).toBe(true)
+    }))
+
   it.live("echoes a checkpoint whose records were all settled before it arrived, and one before any record", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
