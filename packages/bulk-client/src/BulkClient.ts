@@ -35,7 +35,7 @@ export const defaultApiVersion = "62.0"
 
 export interface PollOptions {
   /**
-   * A fixed cadence between polls. Without one, polls back off from 1 s (×1.5, at most 30 s
+   * A fixed cadence between polls. Without one, polls back off from 250 ms (×1.5, at most 30 s
    * apart) and, once the job reports progress, aim at its projected end (`PollCadence`).
    */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined

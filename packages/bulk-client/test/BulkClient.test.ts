@@ -173,7 +173,7 @@ describe("BulkClient", () => {
       })
     ))
 
-  it.effect("polls 1 s apart, growing ×1.5, and times out without touching the job", () =>
+  it.effect("polls 250 ms apart, growing ×1.5, and times out without touching the job", () =>
     withClient((client) =>
       Effect.gen(function* () {
         const job = yield* closedJobLeftWaiting(client)
@@ -181,16 +181,16 @@ describe("BulkClient", () => {
         const fiber = yield* Effect.fork(client.awaitJob(job.id, { timeout: "10 seconds" }))
         yield* settle()
         expect(polls()).toBe(1)
-        yield* TestClock.adjust("999 millis")
+        yield* TestClock.adjust("249 millis")
         yield* settle()
         expect(polls()).toBe(1)
         yield* TestClock.adjust("1 millis")
         yield* settle()
         expect(polls()).toBe(2)
-        yield* TestClock.adjust("1500 millis")
+        yield* TestClock.adjust("375 millis")
         yield* settle()
         expect(polls()).toBe(3)
-        yield* TestClock.adjust("2250 millis")
+        yield* TestClock.adjust("563 millis")
         yield* settle()
         expect(polls()).toBe(4)
         yield* TestClock.adjust("10 seconds")
@@ -206,10 +206,10 @@ describe("BulkClient", () => {
     withClient((client) =>
       Effect.gen(function* () {
         const job = yield* closedJobLeftWaiting(client)
-        // The job as Salesforce reports it while processing 10,000 rows: 8,000 done a second in.
+        // The job as Salesforce reports it while processing 10,000 rows: 5,000 done 250 ms in.
         const sightings = [
           { state: "InProgress", numberRecordsProcessed: 0 },
-          { state: "InProgress", numberRecordsProcessed: 8_000 },
+          { state: "InProgress", numberRecordsProcessed: 5_000 },
           { state: "InProgress", numberRecordsProcessed: 9_900 },
           { state: "JobComplete", numberRecordsProcessed: 10_000 }
         ]
@@ -221,10 +221,10 @@ describe("BulkClient", () => {
         )
         const fiber = yield* Effect.fork(client.awaitJob(job.id, { expectedRecords: 10_000 }))
         yield* settle()
-        yield* TestClock.adjust("1 second")
+        yield* TestClock.adjust("250 millis")
         yield* settle()
         expect(polls).toBe(2)
-        // 2,000 rows left at 8 rows/ms: the next poll 275 ms later, not at the 1.5 s backoff.
+        // 5,000 rows left at 20 rows/ms: the next poll 275 ms later, not at the 375 ms backoff.
         yield* TestClock.adjust("274 millis")
         yield* settle()
         expect(polls).toBe(2)
