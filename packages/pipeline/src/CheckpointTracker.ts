@@ -102,15 +102,23 @@ export class CheckpointTracker<P> {
     if (lastEpoch !== undefined) this.countRejected(stream, lastEpoch, rejected)
   }
 
-  /** Checkpoints whose records are all settled, in order; each is returned once. */
+  /**
+   * Checkpoints whose records are all settled, in order; each is returned once. The settled
+   * epochs are walked once however many checkpoints go out (a source may send a state per record).
+   */
   release(): Array<Released<P>> {
     const released: Array<Released<P>> = []
-    for (;;) {
-      const next = this.pending[0]
-      if (next === undefined || !this.settledThrough(next.epoch)) break
-      this.pending.shift()
+    let settledEpochs = 0
+    let taken = 0
+    for (; taken < this.pending.length; taken++) {
+      const next = this.pending[taken]
+      if (next === undefined) break
+      const through = next.epoch - this.firstOpenEpoch
+      while (settledEpochs <= through && (this.unsettled[settledEpochs] ?? 0) === 0) settledEpochs++
+      if (settledEpochs <= through) break
       released.push({ payload: next.payload, recordCount: next.recordCount, rejectedCount: this.takeRejected(next.scope, next.epoch) })
     }
+    this.pending.splice(0, taken)
     this.dropSettledEpochs()
     return released
   }
@@ -125,19 +133,12 @@ export class CheckpointTracker<P> {
     return this.unsettled.reduce((sum, count) => sum + count, 0)
   }
 
-  private settledThrough(epoch: number): boolean {
-    for (let index = 0; index <= epoch - this.firstOpenEpoch; index++) {
-      if ((this.unsettled[index] ?? 0) > 0) return false
-    }
-    return true
-  }
-
   private dropSettledEpochs(): void {
     const oldestPending = this.pending[0]?.epoch ?? this.epoch
-    while (this.firstOpenEpoch < oldestPending && this.unsettled[0] === 0 && this.unsettled.length > 1) {
-      this.unsettled.shift()
-      this.firstOpenEpoch++
-    }
+    let dropped = 0
+    while (this.firstOpenEpoch + dropped < oldestPending && this.unsettled[dropped] === 0 && this.unsettled.length - dropped > 1) dropped++
+    this.unsettled.splice(0, dropped)
+    this.firstOpenEpoch += dropped
   }
 
   private decrement(epoch: number, count: number): void {

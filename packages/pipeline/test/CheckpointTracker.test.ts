@@ -45,6 +45,20 @@ describe("CheckpointTracker", () => {
     expect(tracker.addCheckpoint("start", undefined)).toEqual([{ payload: "start", recordCount: 0, rejectedCount: 0 }])
   })
 
+  it("releases a checkpoint per record, 100,000 of them covered by one batch, in one pass", () => {
+    const tracker = new CheckpointTracker.CheckpointTracker<number>()
+    const count = 100_000
+    for (let index = 0; index < count; index++) {
+      tracker.assignOrdinal("a", tracker.addRecord("a"))
+      tracker.addCheckpoint(index, "a")
+    }
+    tracker.settleBatch("a", 0, count - 1, 0)
+    const released = tracker.release()
+    expect(released.map((item) => item.payload)).toEqual(Array.from({ length: count }, (_, index) => index))
+    expect(released.every((item) => item.recordCount === 1)).toBe(true)
+    expect([tracker.pendingCount, tracker.unsettledCount]).toEqual([0, 0])
+  })
+
   it("settles single records rejected before batching", () => {
     const tracker = new CheckpointTracker.CheckpointTracker<string>()
     const epoch = tracker.addRecord("a")
