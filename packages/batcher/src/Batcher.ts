@@ -78,6 +78,8 @@ export interface Batch {
   readonly lastOrdinal: number
   /** Checkpoints seen after the previous item's last row and up to this batch's last row, in order. */
   readonly checkpoints: ReadonlyArray<string>
+  /** The matching keys of its rows (empty when rows carry none). */
+  readonly keys: KeySet
   readonly body: BatchBody
   /** Removes the temp file now (idempotent); the stream removes it anyway when it ends. */
   readonly release: Effect.Effect<void>
@@ -301,6 +303,7 @@ export const batches =
               firstOrdinal: batch.firstOrdinal,
               lastOrdinal: batch.lastOrdinal,
               checkpoints: batch.checkpoints,
+              keys: batch.keys,
               body,
               release
             }

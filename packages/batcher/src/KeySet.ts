@@ -51,6 +51,21 @@ export class KeySet {
     return this.slotOf(first, second) < 0
   }
 
+  /**
+   * Whether the two sets share a key. A shared fingerprint counts too: rarely, a yes for sets with
+   * no key in common, never a no for sets that have one.
+   */
+  intersects(other: KeySet): boolean {
+    const [smaller, larger] = this.count <= other.count ? [this, other] : [other, this]
+    if (smaller.count === 0) return false
+    for (let slot = 0; slot < smaller.firsts.length; slot++) {
+      const storedFirst = smaller.firsts[slot] ?? 0
+      const storedSecond = smaller.seconds[slot] ?? 0
+      if ((storedFirst !== 0 || storedSecond !== 0) && larger.slotOf(storedFirst, storedSecond) < 0) return true
+    }
+    return false
+  }
+
   add(key: string): void {
     fingerprint(key)
     const slot = this.slotOf(first, second)

@@ -21,4 +21,16 @@ describe("KeySet", () => {
     expect(sample.every((key) => keys.has(key))).toBe(true)
     expect(["b", "東", "\u0000\u0000", "0013000000abcde"].some((key) => keys.has(key))).toBe(false)
   })
+
+  it("tells whether two sets share a key, whichever is larger", () => {
+    const large = new KeySet()
+    for (let index = 0; index < 50_000; index++) large.add(`K-${index}`)
+    const of = (...keys: Array<string>) => {
+      const set = new KeySet()
+      for (const key of keys) set.add(key)
+      return set
+    }
+    expect([large.intersects(of("K-49999")), of("x", "K-7").intersects(large)]).toEqual([true, true])
+    expect([large.intersects(of("k-7", "K-50000")), of().intersects(large), large.intersects(of())]).toEqual([false, false, false])
+  })
 })

@@ -21,6 +21,7 @@ import * as Mailbox from "effect/Mailbox"
 import * as Stream from "effect/Stream"
 import { CheckpointTracker, type Released, type Scope } from "./CheckpointTracker.js"
 import * as IngestBatch from "./IngestBatch.js"
+import { KeyOrder } from "./KeyOrder.js"
 import { PipelineError } from "./PipelineError.js"
 import { type SyncSummary, SyncStats } from "./SyncStats.js"
 
@@ -222,8 +223,9 @@ export const run =
         }
 
         /** One stream: its batcher and its jobs. */
-        const lane = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder, rows: Mailbox.Mailbox<Batcher.BatchInput>) =>
-          Mailbox.toStream(rows).pipe(
+        const lane = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder, rows: Mailbox.Mailbox<Batcher.BatchInput>) => {
+          const order = new KeyOrder()
+          return Mailbox.toStream(rows).pipe(
             Batcher.batches({
               header: encoder.header,
               maxBatchBytes,
@@ -232,12 +234,15 @@ export const run =
               ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir })
             }),
             Stream.mapError((cause) => new PipelineError({ reason: "BatchFailed", stream: key, detail: cause.message, cause })),
+            // In input order, before any job starts: which earlier batches each one must wait for.
+            Stream.map((item) => ({ item, turn: item._tag === "Batch" ? order.enter(item.keys) : undefined })),
             Stream.mapEffect(
-              (item) => {
+              ({ item, turn }) => {
                 switch (item._tag) {
                   case "Batch":
                     return Batcher.use(item, (batch) =>
                       Effect.gen(function* () {
+                        if (turn !== undefined) yield* turn.wait
                         const outcome = yield* jobSlots.withPermits(1)(
                           IngestBatch.ingestBatch(
                             target(plan),
@@ -249,7 +254,10 @@ export const run =
                         yield* stats.add(key, outcome)
                         yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, outcome.rejected))
                       })
-                    ).pipe(Effect.annotateLogs({ stream: key, object: plan.object.name }))
+                    ).pipe(
+                      Effect.ensuring(turn === undefined ? Effect.void : turn.leave),
+                      Effect.annotateLogs({ stream: key, object: plan.object.name })
+                    )
                   case "OversizedRow":
                     // Rows too large for a batch are rejected before they reach the batcher.
                     return Effect.void
@@ -261,6 +269,7 @@ export const run =
             ),
             Stream.runDrain
           )
+        }
 
         const lanes = new Map<string, { readonly rows: Mailbox.Mailbox<Batcher.BatchInput>; readonly fiber: Fiber.RuntimeFiber<void, PipelineError> }>()
         const laneFor = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder) => {

@@ -3,6 +3,7 @@
  */
 export * as CheckpointTracker from "./CheckpointTracker.js"
 export * as IngestBatch from "./IngestBatch.js"
+export * as KeyOrder from "./KeyOrder.js"
 export * as Pipeline from "./Pipeline.js"
 export * as PipelineError from "./PipelineError.js"
 export * as RetryRows from "./RetryRows.js"

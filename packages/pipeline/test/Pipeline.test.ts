@@ -251,6 +251,22 @@ describe("Pipeline", () => {
       expect(org.storedRecords("Contact").find((record) => String(record["External_Id__c"]).toLowerCase() === "t-dup")?.["LastName"]).toBe("Second")
     }))
 
+  it.live("starts the later job of a repeated key only once the earlier one is done, even when its upload is slow", () =>
+    Effect.gen(function* () {
+      // The first job's upload is held back: run side by side, the second job would end first
+      // and the older row would overwrite the newer one.
+      org.setFaults({ processingDelayMs: 0, slowResponses: [{ call: "upload", delayMs: 300, times: 1 }] })
+      const plan = yield* contactPlan({ operation: "upsert", externalIdFieldName: "External_Id__c" })
+      const { events } = yield* runSync(new Map([["contacts", plan]]), [
+        Pipeline.record("contacts", { last_name: "First", email: "a@example.com", id: "T-dup" }),
+        Pipeline.record("contacts", { last_name: "Second", email: "c@example.com", id: "T-dup" }),
+        Pipeline.checkpoint("s1", "contacts")
+      ])
+      expect(released(events)).toHaveLength(1)
+      expect(summaryOf(events).totals).toMatchObject({ created: 1, updated: 1, jobs: 2 })
+      expect(org.storedRecords("Contact").find((record) => record["External_Id__c"] === "T-dup")?.["LastName"]).toBe("Second")
+    }))
+
   it.live("resolves relationship columns through the parent's external id", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
