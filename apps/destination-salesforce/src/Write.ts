@@ -17,9 +17,12 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ConfigError, type ConnectorConfig } from "./ConnectorConfig.js"
 
-/** The pipeline's key for a stream: its namespace and name. */
+/**
+ * The pipeline's key for a stream: its name, or its namespace and name as a JSON pair — never
+ * `namespace.name`, which namespace `a` with stream `b` would share with a stream named `a.b`.
+ */
 export const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | undefined }): string =>
-  descriptor.namespace === undefined ? descriptor.name : `${descriptor.namespace}.${descriptor.name}`
+  descriptor.namespace === undefined ? descriptor.name : JSON.stringify([descriptor.namespace, descriptor.name])
 
 const operations = {
   append: "insert",
@@ -102,7 +105,11 @@ export const plans = (
         columns,
         nullPolicy: config.null_handling === "CLEAR" ? "clear" : "leave"
       })
-      byKey.set(streamKey(descriptor), plan)
+      const key = streamKey(descriptor)
+      if (byKey.has(key)) {
+        return yield* new ConfigError({ detail: `the catalog configures stream ${key} twice` })
+      }
+      byKey.set(key, plan)
     }
     return byKey
   })

@@ -144,6 +144,30 @@ describe("write", () => {
       ])
     }))
 
+  it.effect("keeps namespace a, stream b apart from a stream named a.b", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const namespaced = stream("b", "append", ["LastName"], { destination_object_name: "Contact" })
+      const catalog = {
+        streams: [
+          { ...namespaced, stream: { ...namespaced.stream, namespace: "a" } },
+          stream("a.b", "append", ["Name"], { destination_object_name: "Account" })
+        ]
+      }
+      const input = [
+        JSON.stringify({ type: "RECORD", record: { stream: "b", namespace: "a", data: { LastName: "Namespaced" }, emitted_at: 1_732_665_600_000 } }),
+        record("a.b", { Name: "Dotted" })
+      ]
+      const { code, messages } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], input)
+      expect(code).toBe(0)
+      expect(org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Namespaced")).toHaveLength(1)
+      expect(org.storedRecords("Account").filter((account) => account["Name"] === "Dotted")).toHaveLength(1)
+      const completed = (messages as Array<Message>).flatMap((message) =>
+        message.trace?.stream_status?.status === "COMPLETE" ? [message.trace.stream_status.stream_descriptor.name] : []
+      )
+      expect(completed.sort()).toEqual(["a.b", "b"])
+    }))
+
   it.effect("deletes by Id, and resubmits what a failed job left unprocessed", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0, failJobAfterRows: 3 })
