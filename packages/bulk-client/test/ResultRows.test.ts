@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { gzipSync } from "node:zlib"
@@ -77,6 +78,17 @@ describe("ResultRows", () => {
       expect(yield* Effect.flip(ResultRows.countMatching(unclosed, "sf__Created", "true", { onError }))).toBe(
         "broken: malformed CSV in record 2 (the header is record 1): a quoted field is never closed"
       )
+    }))
+
+  it.effect("hands on the rows before a malformed row in the same chunk, then fails with the caller's error", () =>
+    Effect.gen(function* () {
+      const csv = 'sf__Id,Name\n001A,A\n001B,B\n001C,"C"x\n001D,D\n'
+      const read = yield* Stream.runCollect(Stream.either(ResultRows.parse(Stream.make(encoder.encode(csv)), { onError })))
+      expect(Chunk.toArray(read)).toEqual([
+        Either.right({ sf__Id: "001A", Name: "A" }),
+        Either.right({ sf__Id: "001B", Name: "B" }),
+        Either.left("broken: malformed CSV at line 4, record 4 (the header is record 1): a closing quote is not followed by a comma or a line break")
+      ])
     }))
 
   it.live("stops reading at once when interrupted while the body stalls, plain or gzip", () =>

@@ -70,30 +70,32 @@ export class RowReader {
     return this.header
   }
 
-  /** The rows completed by `bytes`. */
-  push(bytes: Uint8Array): Array<CsvRow> {
+  /**
+   * The rows completed by `bytes`, appended to `rows` (returned). On malformed CSV it throws
+   * `MalformedCsv`, and `rows` holds the rows before the malformed one.
+   */
+  push(bytes: Uint8Array, rows: Array<CsvRow> = []): Array<CsvRow> {
     const text = this.rest + this.decoder.write(bytes)
     if (text.length < 2 * this.unfinished) {
       this.rest = text
-      return []
+      return rows
     }
-    return this.read(text, false)
+    return this.read(text, false, rows)
   }
 
-  /** The last rows, once every byte was pushed; fails on an unterminated quoted field. */
-  end(): Array<CsvRow> {
+  /** The last rows, once every byte was pushed, appended to `rows` as by `push`; fails on an unterminated quoted field. */
+  end(rows: Array<CsvRow> = []): Array<CsvRow> {
     const text = this.rest + this.decoder.end()
-    if (text === "") return []
-    return this.read(`${text}\n`, true)
+    if (text === "") return rows
+    return this.read(`${text}\n`, true, rows)
   }
 
-  private read(input: string, final: boolean): Array<CsvRow> {
+  private read(input: string, final: boolean, rows: Array<CsvRow>): Array<CsvRow> {
     let text = input
     if (!this.started && text.length > 0) {
       this.started = true
       if (text.startsWith(byteOrderMark)) text = text.slice(1)
     }
-    const rows: Array<CsvRow> = []
     let position = 0
     const values: Array<string> = []
     const malformed = (rowStart: number, record: number, detail: string) =>

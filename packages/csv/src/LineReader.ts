@@ -44,18 +44,18 @@ const withoutCarriageReturn = (line: string) => (line.endsWith("\r") ? line.slic
 
 /**
  * A parser of the non-blank lines (blank: only whitespace): `decode` gets each with its line
- * number (from 1, blank lines counted) and may throw to stop the reading.
+ * number (from 1, blank lines counted) and may throw to stop the reading; the lines decoded
+ * before are in the array given to `push` or `end` (see `ChunkedReading.ChunkParser`).
  */
 export const nonBlank = <A>(decode: (line: string, lineNumber: number) => A): ChunkParser<A> => {
   const reader = new LineReader()
   let lineNumber = 0
-  const decodeAll = (lines: ReadonlyArray<string>) => {
-    const decoded: Array<A> = []
+  const decodeAll = (lines: ReadonlyArray<string>, decoded: Array<A>) => {
     for (const line of lines) {
       lineNumber++
       if (line.trim() !== "") decoded.push(decode(line, lineNumber))
     }
     return decoded
   }
-  return { push: (bytes) => decodeAll(reader.push(bytes)), end: () => decodeAll(reader.end()) }
+  return { push: (bytes, decoded = []) => decodeAll(reader.push(bytes), decoded), end: (decoded = []) => decodeAll(reader.end(), decoded) }
 }

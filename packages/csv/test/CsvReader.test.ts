@@ -130,8 +130,8 @@ describe("LineReader", () => {
 
   it("nonBlank decodes the lines that hold something, with their line numbers", () => {
     const parser = LineReader.nonBlank((line, lineNumber) => `${lineNumber}:${line}`)
-    const decoded = bytesOf("a\n \n\nb\nc").flatMap((byte) => parser.push(byte))
-    expect([...decoded, ...parser.end()]).toEqual(["1:a", "4:b", "5:c"])
+    const decoded = bytesOf("a\n \n\nb\nc").flatMap((byte) => parser.push(byte, []))
+    expect([...decoded, ...parser.end([])]).toEqual(["1:a", "4:b", "5:c"])
   })
 })
 
@@ -159,5 +159,86 @@ describe("ChunkedReading", () => {
     await iterator.return?.()
     expect(stopped).toBe(true)
     expect(await waiting).toEqual({ done: true, value: undefined })
+  })
+})
+
+describe("bad input after good rows in the same chunk", () => {
+  /** The batches `parse` hands on for `chunks`, then the error it ends with (undefined if none). */
+  const parseAll = async <A>(chunks: ReadonlyArray<Uint8Array>, parser: ChunkedReading.ChunkParser<A>) => {
+    const batches: Array<ReadonlyArray<A>> = []
+    try {
+      for await (const items of ChunkedReading.parse(Readable.from(chunks, { objectMode: true }), parser, () => undefined)) batches.push(items)
+      return { batches, error: undefined }
+    } catch (error) {
+      return { batches, error }
+    }
+  }
+
+  it("RowReader keeps the rows before a malformed row in the array it appends to, then throws where it is", () => {
+    const reader = new CsvReader.RowReader()
+    const rows: Array<CsvReader.CsvRow> = []
+    expect(() => reader.push(encoder.encode("id,name\n1,A\n2,B\n\n3,C,extra\n4,D\n"), rows)).toThrow(
+      "malformed CSV at line 5, record 4 (the header is record 1): 3 fields where the header has 2"
+    )
+    expect(rows).toEqual([
+      { id: "1", name: "A" },
+      { id: "2", name: "B" }
+    ])
+    const ending = new CsvReader.RowReader()
+    const last: Array<CsvReader.CsvRow> = []
+    expect(ending.push(encoder.encode('id,name\n1,A\n2,"B'), last)).toBe(last)
+    expect(last).toEqual([{ id: "1", name: "A" }])
+    expect(() => ending.end(last)).toThrow("malformed CSV at line 3, record 3 (the header is record 1): a quoted field is never closed")
+    expect(last).toEqual([{ id: "1", name: "A" }])
+  })
+
+  it("parse hands on the CSV rows before the malformed one, then fails with its line and record", async () => {
+    const csv = `key,last\n${Array.from({ length: 5 }, (_, i) => `CV-${i},L${i}`).join("\n")}\nx,y,z\nCV-9,L9\n`
+    const { batches, error } = await parseAll([encoder.encode(csv)], new CsvReader.RowReader())
+    expect(batches.flat()).toEqual(Array.from({ length: 5 }, (_, i) => ({ key: `CV-${i}`, last: `L${i}` })))
+    expect(error).toBeInstanceOf(CsvReader.MalformedCsv)
+    expect(error).toMatchObject({ line: 7, record: 7, message: "malformed CSV at line 7, record 7 (the header is record 1): 3 fields where the header has 2" })
+    // the same when the bad row ends the file without a line break: it is read by `end`
+    const unclosed = await parseAll([encoder.encode('key,last\nA,1\nB,"2\n')], new CsvReader.RowReader())
+    expect(unclosed.batches.flat()).toEqual([{ key: "A", last: "1" }])
+    expect(unclosed.error).toMatchObject({ line: 3, record: 3 })
+  })
+
+  it("parse hands on the JSON lines decoded before a bad one, then fails with the decoder's error", async () => {
+    const parser = LineReader.nonBlank((line, lineNumber) => {
+      try {
+        return JSON.parse(line) as unknown
+      } catch {
+        throw new Error(`line ${lineNumber} is not JSON`)
+      }
+    })
+    const good = Array.from({ length: 5 }, (_, i) => JSON.stringify({ key: `JL-${i}` }))
+    const { batches, error } = await parseAll([encoder.encode(`${good.join("\n")}\n{oops\n{"key":"after"}\n`)], parser)
+    expect(batches.flat()).toEqual(Array.from({ length: 5 }, (_, i) => ({ key: `JL-${i}` })))
+    expect(error).toEqual(new Error("line 6 is not JSON"))
+    // the bad line alone in the last bytes, read by `end`
+    const last = LineReader.nonBlank((line, lineNumber) => {
+      if (line === "bad") throw new Error(`line ${lineNumber}`)
+      return line
+    })
+    const ending = await parseAll([encoder.encode("a\n\nb\nbad")], last)
+    expect(ending.batches).toEqual([["a", "b"]])
+    expect(ending.error).toEqual(new Error("line 4"))
+  })
+
+  it("map passes the rows read before a failure through, and an error of its own keeps those before it", async () => {
+    const csv = encoder.encode("n\n1\n2\n3\n\"x\"y\n")
+    const doubled = await parseAll([csv], ChunkedReading.map(new CsvReader.RowReader(), (row) => Number(row["n"]) * 2))
+    expect(doubled.batches).toEqual([[2, 4, 6]])
+    expect(doubled.error).toMatchObject({ line: 5, record: 5 })
+    const checked = await parseAll(
+      [csv],
+      ChunkedReading.map(new CsvReader.RowReader(), (row) => {
+        if (row["n"] === "3") throw new Error("3 is not allowed")
+        return row["n"]
+      })
+    )
+    expect(checked.batches).toEqual([["1", "2"]])
+    expect(checked.error).toEqual(new Error("3 is not allowed"))
   })
 })

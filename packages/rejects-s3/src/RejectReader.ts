@@ -28,17 +28,15 @@ const corrupt = (key: string, message: string, cause?: unknown) =>
 
 const decodeJson = Schema.decodeUnknownEither(RejectFormat.JsonLine)
 
+/** The records of a CSV object; at a malformed row, the records before it still come, then the error. */
 const csvParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
-  const reader = new CsvReader.RowReader()
   let rowNumber = 0
-  const decodeRows = (rows: ReadonlyArray<CsvReader.CsvRow>) =>
-    rows.map((row) => {
-      rowNumber++
-      const decoded = RejectFormat.csvRecordOf(row)
-      if (Either.isLeft(decoded)) throw corrupt(key, `Row ${rowNumber} is not a rejected record: ${decoded.left.message}`)
-      return decoded.right
-    })
-  return { push: (bytes) => decodeRows(reader.push(bytes)), end: () => decodeRows(reader.end()) }
+  return ChunkedReading.map(new CsvReader.RowReader(), (row) => {
+    rowNumber++
+    const decoded = RejectFormat.csvRecordOf(row)
+    if (Either.isLeft(decoded)) throw corrupt(key, `Row ${rowNumber} is not a rejected record: ${decoded.left.message}`)
+    return decoded.right
+  })
 }
 
 const jsonlParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> =>

@@ -30,7 +30,10 @@ export const formatOf = (source: SyncDefinition.FileSourceType): Either.Either<F
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** What `parser` makes of a file, read a chunk at a time (no effect per row). */
+/**
+ * What `parser` makes of a file, read a chunk at a time (no effect per row). At a bad line, the
+ * rows before it are emitted, then the stream fails naming the file and the line.
+ */
 const fileItems = <A>(file: string, parser: ChunkedReading.ChunkParser<A>, detail: string): Stream.Stream<A, SourceError> =>
   Stream.suspend(() => {
     const input = createReadStream(file, { highWaterMark: readChunkBytes })
@@ -56,29 +59,26 @@ const jsonlParser = (file: string): ChunkedReading.ChunkParser<SourceItem> =>
   })
 
 /** Rows keyed by the header; an empty cell is null. */
-const csvParser = (): ChunkedReading.ChunkParser<SourceItem> => {
-  const reader = new CsvReader.RowReader()
-  const rowsOf = (records: ReadonlyArray<CsvReader.CsvRow>) =>
-    records.map((record) => {
-      const data: Record<string, unknown> = {}
-      for (const [key, value] of Object.entries(record)) data[key] = value === "" ? null : value
-      return row(data)
-    })
-  return { push: (bytes) => rowsOf(reader.push(bytes)), end: () => rowsOf(reader.end()) }
-}
+const csvParser = (): ChunkedReading.ChunkParser<SourceItem> =>
+  ChunkedReading.map(new CsvReader.RowReader(), (record) => {
+    const data: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(record)) data[key] = value === "" ? null : value
+    return row(data)
+  })
 
 /** The header of a CSV file, once read; what follows it does not matter (a bad row is the sync's to report). */
 const csvHeader = (): ChunkedReading.ChunkParser<ReadonlyArray<string>> => {
   const reader = new CsvReader.RowReader()
-  const header = (read: () => unknown) => {
+  const header = (read: () => unknown, items: Array<ReadonlyArray<string>>) => {
     try {
       read()
     } catch (error) {
       if (reader.columns === undefined) throw error
     }
-    return reader.columns === undefined ? [] : [reader.columns]
+    if (reader.columns !== undefined) items.push(reader.columns)
+    return items
   }
-  return { push: (bytes) => header(() => reader.push(bytes)), end: () => header(() => reader.end()) }
+  return { push: (bytes, items) => header(() => reader.push(bytes), items), end: (items) => header(() => reader.end(), items) }
 }
 
 const jsonlRows = (file: string) => fileItems(file, jsonlParser(file), "cannot read")

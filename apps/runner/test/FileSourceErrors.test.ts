@@ -1,0 +1,81 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Stream from "effect/Stream"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import * as Sources from "../src/Sources/Sources.js"
+import { loopbackOrg, runCli, workspace } from "./support.js"
+
+const { org, url, env } = loopbackOrg({ faults: { processingDelayMs: 0 } })
+
+const sync = (file: string) => `name: contacts
+org: ${url()}
+source:
+  type: file
+  path: ${file}
+object: Contact
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+  External_Id__c: key
+  LastName: last
+rejects:
+  type: local
+  directory: .rejects
+`
+const stored = (prefix: string) => org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith(prefix))
+
+describe("a bad line in a file source, after good rows in the same chunk", () => {
+  it.live("JSONL: the rows before it reach Salesforce, then the sync fails naming the file and the line", () =>
+    Effect.gen(function* () {
+      const good = Array.from({ length: 5 }, (_, i) => JSON.stringify({ key: `FJ-${i}`, last: `L${i}` }))
+      const root = yield* workspace({ "c.yaml": sync("c.jsonl") }, { "c.jsonl": `${good.join("\n")}\n{oops\n${JSON.stringify({ key: "FJ-after", last: "A" })}\n` })
+      const result = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toContain(`${path.join(root, "c.jsonl")}: line 6 is not JSON`)
+      expect(stored("FJ-").map((contact) => contact["External_Id__c"]).sort()).toEqual(["FJ-0", "FJ-1", "FJ-2", "FJ-3", "FJ-4"])
+    })
+  )
+
+  it.live("CSV: the rows before it reach Salesforce, then the sync fails naming the file, the line and the record", () =>
+    Effect.gen(function* () {
+      const good = Array.from({ length: 5 }, (_, i) => `FC-${i},L${i}`)
+      const root = yield* workspace({ "c.yaml": sync("c.csv") }, { "c.csv": `key,last\n${good.join("\n")}\nx,y,z\nFC-after,A\n` })
+      const result = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toContain(`${path.join(root, "c.csv")}: is not valid CSV: malformed CSV at line 7, record 7 (the header is record 1): 3 fields where the header has 2`)
+      expect(stored("FC-").map((contact) => contact["External_Id__c"]).sort()).toEqual(["FC-0", "FC-1", "FC-2", "FC-3", "FC-4"])
+    })
+  )
+})
+
+describe("the file source's items before a bad line", () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), "runner-file-errors-"))
+  const context = { baseDir: scratch, stdin: Stream.empty }
+  /** How many rows the source emits before it fails, and the failure. */
+  const readUntilFailure = (file: string) =>
+    Effect.map(Stream.runCollect(Stream.either(Sources.reader({ type: "file", path: file }, context).items)), (items) => {
+      const all = Chunk.toArray(items)
+      return { rows: all.filter(Either.isRight).length, failure: all.filter(Either.isLeft).map((left) => left.left.message) }
+    })
+
+  it.effect("are all emitted, whichever read chunk they are in, then the error", () =>
+    Effect.gen(function* () {
+      // more than one 1 MiB read: rows in earlier chunks and rows in the bad line's chunk
+      const count = 20_000
+      const padding = "x".repeat(60)
+      writeFileSync(path.join(scratch, "big.jsonl"), `${Array.from({ length: count }, (_, i) => JSON.stringify({ key: i, padding })).join("\n")}\n[1]\n{"key":-1}\n`)
+      expect(yield* readUntilFailure("big.jsonl")).toEqual({ rows: count, failure: [`file source: ${path.join(scratch, "big.jsonl")}: line ${count + 1} is not a JSON object`] })
+      writeFileSync(path.join(scratch, "big.csv"), `key,padding\n${Array.from({ length: count }, (_, i) => `${i},${padding}`).join("\n")}\n"1"2,x\n3,y\n`)
+      expect(yield* readUntilFailure("big.csv")).toEqual({
+        rows: count,
+        failure: [
+          `file source: ${path.join(scratch, "big.csv")}: is not valid CSV: malformed CSV at line ${count + 2}, record ${count + 2} (the header is record 1): a closing quote is not followed by a comma or a line break`
+        ]
+      })
+    })
+  )
+})
