@@ -8,6 +8,15 @@
 const minSecretChars = 4
 export const mask = "***"
 
+/** `text` percent-decoded, or undefined when it holds a `%` that is not a valid escape. */
+const decoded = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
 export class Redactor {
   private readonly secrets = new Set<string>()
 
@@ -17,7 +26,8 @@ export class Redactor {
     const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]+)@/i.exec(value)?.[1]
     if (password !== undefined && password.length >= minSecretChars) {
       this.secrets.add(password)
-      this.secrets.add(decodeURIComponent(password))
+      const plain = decoded(password)
+      if (plain !== undefined) this.secrets.add(plain)
     }
   }
 

@@ -4,7 +4,7 @@
  * so `replay --from <location>` resubmits exactly one run's rejects.
  */
 import type { RejectReader, RejectSinkError, S3Store } from "@sfdc-activation/rejects-s3"
-import { RejectSink } from "@sfdc-activation/rejects-s3"
+import { RejectLayout, RejectSink } from "@sfdc-activation/rejects-s3"
 import type * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as path from "node:path"
@@ -45,18 +45,23 @@ export const layer = (
   })
 }
 
-/** Where a run's rejects are, as a user passes it to `replay --from`; undefined for `none`. */
+/**
+ * Where a run's rejects are, as a user passes it to `replay --from`; undefined for `none`. Built
+ * as the sink builds its keys: `path` and the run id sanitised, empty segments dropped (a
+ * trailing `/` in `path` changes nothing).
+ */
 export const locationOf = (rejects: SyncDefinition.Rejects | undefined, runId: string): string | undefined => {
   const config = resolve(rejects)
   if (config === "none") return undefined
-  if (config.type === "local") return path.join(config.directory, runId)
-  const prefix = [config.path ?? "", runId].filter((segment) => segment !== "").join("/")
+  if (config.type === "local") return path.join(config.directory, RejectLayout.sanitizeSegment(runId))
+  const prefix = [RejectLayout.sanitizePrefix(config.path ?? ""), RejectLayout.sanitizeSegment(runId)].filter((segment) => segment !== "").join("/")
   return `s3://${config.bucket}/${prefix}`
 }
 
 /**
  * A `--from` argument as a reader location: a directory, or `s3://bucket/prefix` (connection
- * settings taken from a sync whose rejects use that bucket).
+ * settings taken from a sync whose rejects use that bucket), the prefix normalised as the sink
+ * writes its keys.
  */
 export const readLocation = (
   from: string,
@@ -68,6 +73,6 @@ export const readLocation = (
   const bucket = s3[1] ?? ""
   const config = s3Configs.find((candidate) => candidate !== "none" && candidate.type === "s3" && candidate.bucket === bucket)
   if (config === undefined || config === "none" || config.type !== "s3") return `no sync stores its rejects in bucket ${bucket}, so its region and endpoint are unknown`
-  const prefix = s3[2] ?? ""
-  return { _tag: "S3", connection: s3Connection(config), prefix: prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/` }
+  const prefix = RejectLayout.sanitizePrefix(s3[2] ?? "")
+  return { _tag: "S3", connection: s3Connection(config), prefix: prefix === "" ? "" : `${prefix}/` }
 }

@@ -1,12 +1,15 @@
 /**
  * The Airbyte state a source resumes from: released STATE messages, merged per stream (a
  * GLOBAL or LEGACY state replaces everything), written as the JSON array a connector's
- * `read --state` takes. Written atomically, so an interrupted run leaves the previous state.
+ * `read --state` takes. The states already in the file are merged in first, so a run that
+ * checkpoints only some streams keeps the others. Written atomically, so an interrupted run
+ * leaves the previous state.
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { StateLine } from "@sfdc-activation/airbyte-protocol"
-import { mkdir, rename, writeFile } from "node:fs/promises"
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
 import * as path from "node:path"
 
 const StateMessage = Schema.Struct({
@@ -21,49 +24,143 @@ const StreamState = Schema.Struct({
 })
 const decodeStreamState = Schema.decodeUnknownOption(StreamState)
 
-export class StateFileError extends Schema.TaggedError<StateFileError>()("StateFileError", { file: Schema.String, detail: Schema.String }) {
+/** The content of a state file: an array of state objects. */
+const decodeFile = Schema.decodeUnknownEither(Schema.parseJson(Schema.Array(Schema.Record({ key: Schema.String, value: Schema.Unknown }))))
+
+export class StateFileError extends Schema.TaggedError<StateFileError>()("StateFileError", {
+  file: Schema.String,
+  operation: Schema.Literal("read", "write"),
+  detail: Schema.String
+}) {
   override get message(): string {
-    return `cannot write the state file ${this.file}: ${this.detail}`
+    return `cannot ${this.operation} the state file ${this.file}: ${this.detail}`
   }
 }
 
 export const resolvePath = (baseDir: string, file: string): string => path.resolve(baseDir, file)
 
+/**
+ * The key a stream's state is kept under: its namespace and name, unambiguous (namespace `a`
+ * with stream `b` is not stream `a.b`). Internal only: never shown, never written.
+ */
+export const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | null | undefined }): string =>
+  JSON.stringify([descriptor.namespace ?? null, descriptor.name])
+
+/** The key of a global (or legacy) state, which replaces every stream's. */
+const globalKey = ""
+
+/**
+ * The top-level elements of a JSON array, as their exact text (numbers beyond 2^53 stay
+ * exact). `text` must be valid JSON.
+ */
+const arrayElements = (text: string): Array<string> => {
+  const elements: Array<string> = []
+  let depth = 0
+  let inString = false
+  let start = 0
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]
+    if (inString) {
+      if (char === "\\") i++
+      else if (char === '"') inString = false
+    } else if (char === '"') inString = true
+    else if (char === "[" || char === "{") {
+      if (depth === 0) start = i + 1
+      depth++
+    } else if (char === "]" || char === "}") {
+      depth--
+      if (depth === 0) elements.push(text.slice(start, i))
+    } else if (char === "," && depth === 1) {
+      elements.push(text.slice(start, i))
+      start = i + 1
+    }
+  }
+  return elements.map((element) => element.trim()).filter((element) => element !== "")
+}
+
+const errnoCode = (cause: unknown): unknown => (cause instanceof Error && "code" in cause ? cause.code : undefined)
+
+/** The file's text, or undefined when there is no file yet. */
+const readExisting = (file: string): Effect.Effect<string | undefined, StateFileError> =>
+  Effect.tryPromise({
+    try: async () => {
+      try {
+        return await readFile(file, "utf8")
+      } catch (cause) {
+        if (errnoCode(cause) === "ENOENT") return undefined
+        throw cause
+      }
+    },
+    catch: (cause) => new StateFileError({ file, operation: "read", detail: cause instanceof Error ? cause.message : String(cause) })
+  })
+
+/** The states an earlier run saved in `file`, in order: each decoded, and as its exact text. */
+const load = (file: string): Effect.Effect<ReadonlyArray<{ readonly state: unknown; readonly text: string }>, StateFileError> =>
+  Effect.flatMap(readExisting(file), (text) => {
+    if (text === undefined) return Effect.succeed([])
+    return Either.match(decodeFile(text), {
+      onLeft: () =>
+        Effect.fail(new StateFileError({ file, operation: "read", detail: "expected the JSON array of Airbyte states an earlier run wrote; fix or remove the file" })),
+      onRight: (states) => {
+        const texts = arrayElements(text)
+        return Effect.succeed(states.map((state, index) => ({ state, text: texts[index] ?? JSON.stringify(state) })))
+      }
+    })
+  })
+
 export interface StateFile {
   /** The states to resume from, after `line` was released. */
   readonly merge: (line: string) => ReadonlyArray<string>
+  /** Writes the states after `line` was released, merged into those `file` held when first written. */
   readonly write: (line: string, file: string) => Effect.Effect<void, StateFileError>
 }
 
+/** A sync's state file: empty until its first write, which merges in what the file already holds. */
 export const make = (): StateFile => {
   /** Each stream's latest state, as the exact text the source sent (numbers beyond 2^53 stay exact). */
   const byStream = new Map<string, string>()
+  let loaded = false
+  /** Keeps `text` (a state object) as its stream's state, or as the global state. */
+  const keep = (state: unknown, text: string) => {
+    const stream = decodeStreamState(state)
+    if (stream._tag === "Some") {
+      byStream.set(streamKey(stream.value.stream.stream_descriptor), text)
+    } else {
+      byStream.clear()
+      byStream.set(globalKey, text)
+    }
+  }
   const merge = (line: string): ReadonlyArray<string> => {
     const decoded = decodeLine(line)
     const text = StateLine.stateText(line)
-    if (decoded._tag === "None" || text === undefined) return [...byStream.values()]
-    const stream = decodeStreamState(decoded.value.state)
-    if (stream._tag === "Some") {
-      const descriptor = stream.value.stream.stream_descriptor
-      byStream.set(`${descriptor.namespace ?? ""}.${descriptor.name}`, text)
-    } else {
-      byStream.clear()
-      byStream.set("", text)
-    }
+    if (decoded._tag === "Some" && text !== undefined) keep(decoded.value.state, text)
     return [...byStream.values()]
   }
+  /** Merges in what `file` holds, before the first write only. */
+  const loadOnce = (file: string) =>
+    Effect.suspend(() =>
+      loaded
+        ? Effect.void
+        : Effect.map(load(file), (states) => {
+            for (const { state, text } of states) keep(state, text)
+            loaded = true
+          })
+    )
   return {
     merge,
     write: (line, file) =>
-      Effect.tryPromise({
-        try: async () => {
-          const states = merge(line)
-          const temporary = `${file}.partial`
-          await mkdir(path.dirname(file), { recursive: true })
-          await writeFile(temporary, `[\n${states.map((state) => `  ${state}`).join(",\n")}\n]\n`)
-          await rename(temporary, file)
-        },
-        catch: (cause) => new StateFileError({ file, detail: cause instanceof Error ? cause.message : String(cause) })
-      })
+      Effect.zipRight(
+        loadOnce(file),
+        Effect.tryPromise({
+          try: async () => {
+            const states = merge(line)
+            const temporary = `${file}.partial`
+            await mkdir(path.dirname(file), { recursive: true })
+            await writeFile(temporary, `[\n${states.map((state) => `  ${state}`).join(",\n")}\n]\n`)
+            await rename(temporary, file)
+          },
+          catch: (cause) => new StateFileError({ file, operation: "write", detail: cause instanceof Error ? cause.message : String(cause) })
+        })
+      )
   }
 }

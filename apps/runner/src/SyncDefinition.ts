@@ -3,10 +3,19 @@
  * from, which Salesforce org and object they go to, how columns map to fields, and what counts
  * as failure. The same schema decodes the YAML and generates `configs/sync.schema.json`.
  */
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
+/**
+ * A range check's error message: "Expected <range>, actual <value>". Set as a message so that a
+ * `description` added for the JSON Schema does not replace the range in errors.
+ */
+const outOfRange = (range: string) => ({
+  message: (issue: ParseResult.ParseIssue) => `Expected ${range}, actual ${String(issue.actual)}`
+})
+
 const NonEmpty = Schema.String.pipe(Schema.minLength(1))
-const PositiveInt = Schema.Int.pipe(Schema.positive())
+const PositiveInt = Schema.Int.pipe(Schema.positive(outOfRange("a positive integer")))
 
 /** An API name: letters, digits and underscores (`Account`, `Product_Usage__c`). */
 export const ApiName = Schema.String.pipe(
@@ -151,8 +160,8 @@ export const SyncDefinition = Schema.Struct({
     description: "Field (or relationship such as Account.External_Id__c) → source column, { from, nulls } or { constant }"
   }),
   nulls: Schema.optional(NullPolicy),
-  batchSize: Schema.optional(PositiveInt.pipe(Schema.lessThanOrEqualTo(150_000_000)).annotations({ description: "Rows per Bulk API job" })),
-  concurrency: Schema.optional(PositiveInt.pipe(Schema.lessThanOrEqualTo(25)).annotations({ description: "Jobs in flight (default 4)" })),
+  batchSize: Schema.optional(PositiveInt.pipe(Schema.lessThanOrEqualTo(150_000_000, outOfRange("at most 150000000"))).annotations({ description: "Rows per Bulk API job" })),
+  concurrency: Schema.optional(PositiveInt.pipe(Schema.lessThanOrEqualTo(25, outOfRange("at most 25"))).annotations({ description: "Jobs in flight (default 4)" })),
   serial: Schema.optional(Schema.Boolean.annotations({ description: "One job at a time (lock contention)" })),
   validate: Schema.optional(Schema.Boolean.annotations({ description: "Check rows against describe before sending (default true)" })),
   rejects: Schema.optional(Rejects),

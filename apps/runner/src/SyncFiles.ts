@@ -43,13 +43,21 @@ const startsWith = (longer: ReadonlyArray<PropertyKey>, prefix: ReadonlyArray<Pr
 const samePath = (a: ReadonlyArray<PropertyKey>, b: ReadonlyArray<PropertyKey>) =>
   a.length === b.length && a.every((key, index) => b[index] === key)
 
+/** The `undefined` branch of an optional key, failed because the key has a value. */
+const isOptionalAlternative = (issue: Issue) => issue.message.startsWith("Expected undefined,")
+
+/** A value of the wrong type, or out of its range. */
+const isWrongValue = (issue: Issue) => issue.tag === "Type" || issue.tag === "Refinement"
+
 /**
  * The issues worth showing: the most specific ones (an issue with deeper issues under it is a
  * union member that did not match), and a union's failed `type` discriminators only when
  * nothing more specific is wrong beside them. Same-path alternatives merge into "expected A or B".
  */
 export const summarizeIssues = (issues: ReadonlyArray<Issue>): Array<{ path: ReadonlyArray<PropertyKey>; message: string }> => {
-  const specific = issues.filter((issue) => !issues.some((other) => startsWith(other.path, issue.path)))
+  // An optional key's "Expected undefined" says nothing when the value failed its own check beside it.
+  const meaningful = issues.filter((issue) => !(isOptionalAlternative(issue) && issues.some((other) => other !== issue && samePath(other.path, issue.path))))
+  const specific = meaningful.filter((issue) => !meaningful.some((other) => startsWith(other.path, issue.path)))
   const withoutDiscriminators = specific.filter((issue) => {
     const last = issue.path[issue.path.length - 1]
     if (last !== "type" || issue.tag !== "Type") return true
@@ -60,12 +68,11 @@ export const summarizeIssues = (issues: ReadonlyArray<Issue>): Array<{ path: Rea
   const parentOf = (issue: Issue) => issue.path.slice(0, -1)
   const focused = withoutDiscriminators.filter(
     (issue) =>
-      issue.tag === "Type" ||
-      !withoutDiscriminators.some((other) => other.tag === "Type" && samePath(parentOf(other), parentOf(issue)))
+      isWrongValue(issue) ||
+      !withoutDiscriminators.some((other) => isWrongValue(other) && samePath(parentOf(other), parentOf(issue)))
   )
   const grouped: Array<{ path: ReadonlyArray<PropertyKey>; messages: Array<string> }> = []
   for (const issue of focused) {
-    if (issue.message.startsWith("Expected undefined,") && focused.some((other) => other !== issue && samePath(other.path, issue.path))) continue
     const group = grouped.find((candidate) => samePath(candidate.path, issue.path))
     if (group === undefined) grouped.push({ path: issue.path, messages: [issue.message] })
     else if (!group.messages.includes(issue.message)) group.messages.push(issue.message)

@@ -107,6 +107,26 @@ describe("runner", () => {
     })
   )
 
+  it.live("a postgres URL that cannot be parsed fails sync and plan naming source.url, never the password", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({
+        "a.yaml": accountsSync("").replace(
+          "type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')",
+          "type: postgres\n  url: ${DATABASE_URL}\n  query: SELECT 1"
+        )
+      })
+      const env = { DATABASE_URL: "postgres://loader:50%off-pass@db.internal:54x2/warehouse" }
+      const sync = yield* runCli(["sync"], { cwd: root, env })
+      expect(sync.code).toBe(1)
+      expect(sync.stdout).toContain("postgres source: source.url is not a valid PostgreSQL URL")
+      const plan = yield* runCli(["plan"], { cwd: root, env })
+      expect(plan.stderr).not.toContain("unexpected failure")
+      expect(plan.stdout).toContain("SourceFailed")
+      expect(plan.stdout).toContain("source.url is not a valid PostgreSQL URL")
+      expect(`${sync.stdout}${sync.stderr}${plan.stdout}${plan.stderr}`).not.toContain("off-pass")
+    })
+  )
+
   it.live("plan catches each kind of mapping error, with positions", () =>
     Effect.gen(function* () {
       const root = yield* workspace({

@@ -22,6 +22,12 @@ describe("Redactor", () => {
     expect(redactor.scrub("auth failed for p@ss-word / p%40ss-word")).toBe(`auth failed for ${mask} / ${mask}`)
     expect(redactor.scrub("connect postgres://app:p%40ss-word@db:5432/warehouse")).toBe(`connect ${mask}`)
   })
+
+  it("keeps a URL's password as written when its % is not a valid escape", () => {
+    const redactor = new Redactor()
+    expect(() => redactor.add("postgres://loader:50%off-pass@db/warehouse")).not.toThrow()
+    expect(redactor.scrub("password 50%off-pass")).toBe(`password ${mask}`)
+  })
 })
 
 describe("Progress", () => {

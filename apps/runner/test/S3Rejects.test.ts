@@ -26,12 +26,10 @@ afterAll(async () => {
   await new Promise<void>((resolve) => s3.close(() => resolve()))
 })
 
-describe("rejects in S3", () => {
-  it.live("stores a run's rejects in the bucket, and replays them from s3://", () =>
-    Effect.gen(function* () {
-      const root = yield* workspace(
-        {
-          "leads.yaml": `name: leads
+const leadsWithRejectsAt = (rejectsPath: string) =>
+  workspace(
+    {
+      "leads.yaml": `name: leads
 org: ${url()}
 source:
   type: file
@@ -47,13 +45,18 @@ rejects:
   bucket: ${bucket}
   region: us-east-1
   endpoint: ${s3Endpoint}
-  path: salesforce/rejects
+  path: ${rejectsPath}
   accessKeyId: \${S3_KEY}
   secretAccessKey: \${S3_SECRET}
 `
-        },
-        { "leads.jsonl": '{"last":"Kept","company":"Acme"}\n{"last":"Nameless"}\n' }
-      )
+    },
+    { "leads.jsonl": '{"last":"Kept","company":"Acme"}\n{"last":"Nameless"}\n' }
+  )
+
+describe("rejects in S3", () => {
+  it.live("stores a run's rejects in the bucket, and replays them from s3://", () =>
+    Effect.gen(function* () {
+      const root = yield* leadsWithRejectsAt("salesforce/rejects")
       const env = { ...orgEnv(), S3_KEY: "S3RVER", S3_SECRET: "S3RVER" }
       const first = yield* runCli(["sync"], { cwd: root, env })
       expect(first.code).toBe(0)
@@ -63,6 +66,23 @@ rejects:
       expect(replayed.stdout).toContain("REQUIRED_FIELD_MISSING")
       expect(replayed.stdout).toMatch(/1 read/)
       expect(`${first.stdout}${first.stderr}${replayed.stdout}${replayed.stderr}`).not.toContain(org.credentials.clientSecret)
+    })
+  )
+
+  it.live("prints a location that replays what was stored when path ends with /, and takes it with a / too", () =>
+    Effect.gen(function* () {
+      const root = yield* leadsWithRejectsAt("salesforce/trailing/")
+      const env = { ...orgEnv(), S3_KEY: "S3RVER", S3_SECRET: "S3RVER" }
+      const first = yield* runCli(["sync"], { cwd: root, env })
+      expect(first.code).toBe(0)
+      const location = /s3:\/\/[^\s]+/.exec(first.stdout)?.[0] ?? ""
+      expect(location).toMatch(new RegExp(`^s3://${bucket}/salesforce/trailing/[^/]+$`))
+      for (const from of [location, `${location}/`]) {
+        const replayed = yield* runCli(["replay", "--from", from], { cwd: root, env })
+        expect(replayed.stderr).not.toContain("no rejected records")
+        expect(replayed.stdout).toContain("REQUIRED_FIELD_MISSING")
+        expect(replayed.stdout).toMatch(/1 read/)
+      }
     })
   )
 })

@@ -5,8 +5,9 @@ import * as Stream from "effect/Stream"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import type { SourceItem } from "../src/Sources/Source.js"
+import { SourceError, type SourceItem } from "../src/Sources/Source.js"
 import * as Sources from "../src/Sources/Sources.js"
+import * as StateFile from "../src/StateFile.js"
 import type * as SyncDefinition from "../src/SyncDefinition.js"
 import * as Postgres from "./postgres.js"
 import { repoRoot } from "./support.js"
@@ -137,7 +138,46 @@ describe("airbyte source", () => {
     Effect.gen(function* () {
       const reader = Sources.reader({ type: "airbyte", command: [process.execPath, "-e", script], stream: "users" }, context)
       const items = Chunk.toArray(yield* Stream.runCollect(reader.items))
-      expect(items.map((item) => (item._tag === "Row" ? item.data : { state: item.scope }))).toEqual([{ id: 1 }, { state: "users" }, { id: 2 }])
+      expect(items.map((item) => (item._tag === "Row" ? item.data : { state: item.scope }))).toEqual([{ id: 1 }, { state: StateFile.streamKey({ name: "users" }) }, { id: 2 }])
+    })
+  )
+
+  it.effect("a reader of one stream passes on only that stream's STATEs, and global ones", () =>
+    Effect.gen(function* () {
+      const lines = [
+        { type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "other" }, stream_state: { cursor: 1 } } } },
+        { type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "users", namespace: "crm" }, stream_state: { cursor: 2 } } } },
+        { type: "STATE", state: { type: "GLOBAL", global: { shared_state: { cursor: 3 }, stream_states: [] } } }
+      ]
+      writeFileSync(path.join(scratch, "states.jsonl"), `${lines.map((line) => JSON.stringify(line)).join("\n")}\n`)
+      const scopes = (stream: string | undefined) =>
+        Effect.map(Stream.runCollect(Sources.reader({ type: "airbyte", file: "states.jsonl", stream }, { ...context, baseDir: scratch }).items), (items) =>
+          Chunk.toArray(items).map((item) => (item._tag === "State" ? item.scope : "row"))
+        )
+      expect(yield* scopes("users")).toEqual([StateFile.streamKey({ namespace: "crm", name: "users" }), undefined])
+      expect(yield* scopes(undefined)).toHaveLength(3)
+    })
+  )
+
+  it.effect("keeps a namespaced stream apart from a stream whose name has a dot", () =>
+    Effect.gen(function* () {
+      const state = (descriptor: { name: string; namespace?: string }) =>
+        JSON.stringify({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: descriptor, stream_state: {} } } })
+      writeFileSync(path.join(scratch, "dotted.jsonl"), `${state({ namespace: "a", name: "b" })}\n${state({ name: "a.b" })}\n`)
+      const items = Chunk.toArray(yield* Stream.runCollect(Sources.reader({ type: "airbyte", file: "dotted.jsonl" }, { ...context, baseDir: scratch }).items))
+      const scopes = items.map((item) => (item._tag === "State" ? item.scope : undefined))
+      expect(new Set(scopes).size).toBe(2)
+    })
+  )
+
+  it.effect("names the file or the command a malformed line came from", () =>
+    Effect.gen(function* () {
+      writeFileSync(path.join(scratch, "messages.jsonl"), "{bad\n")
+      const fromFile = yield* Effect.flip(Stream.runDrain(Sources.reader({ type: "airbyte", file: "messages.jsonl" }, { ...context, baseDir: scratch }).items))
+      expect(fromFile.message).toMatch(/^airbyte source: messages\.jsonl: input line 1: malformed JSON/)
+      const command = [process.execPath, "-e", "console.log('{bad')"]
+      const fromCommand = yield* Effect.flip(Stream.runDrain(Sources.reader({ type: "airbyte", command }, context).items))
+      expect(fromCommand.message).toContain(`airbyte source: the output of ${process.execPath}: input line 1: malformed JSON`)
     })
   )
 
@@ -146,6 +186,22 @@ describe("airbyte source", () => {
       const reader = Sources.reader({ type: "airbyte", command: [process.execPath, "-e", "console.error('bad config'); process.exit(3)"] }, context)
       const error = yield* Effect.flip(Stream.runDrain(reader.items))
       expect(error.message).toContain("exited with code 3: bad config")
+    })
+  )
+})
+
+describe("postgres source url", () => {
+  it.effect("a URL postgres.js cannot parse fails each read with a SourceError naming source.url, not the password", () =>
+    Effect.gen(function* () {
+      for (const url of ["postgres://loader:pass-word@db.internal:54x2/warehouse", "postgres://loader:50%off-pass@db.internal/warehouse"]) {
+        const reader = Sources.reader({ type: "postgres", url, query: "SELECT 1" }, context)
+        for (const read of [Stream.runDrain(reader.items), reader.count, reader.columns]) {
+          const error = yield* Effect.flip(read)
+          expect(error).toBeInstanceOf(SourceError)
+          expect(error.message).toContain("postgres source: source.url is not a valid PostgreSQL URL")
+          expect(error.message).not.toMatch(/pass-word|off-pass/)
+        }
+      }
     })
   )
 })

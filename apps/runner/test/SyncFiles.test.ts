@@ -37,6 +37,17 @@ describe("SyncFiles", () => {
     expect(error.message).toMatch(/^configs\/syncs\/a\.yaml:7:12: operation: expected "insert" or "update" or "upsert" or "delete" or "hardDelete", got "upsrt"/)
   })
 
+  it("names the range of an out-of-range number, with its position", () => {
+    expect(errorOf(`${valid}batchSize: 0\n`).message).toBe("configs/syncs/a.yaml:13:12: batchSize: expected a positive integer, actual 0")
+    expect(errorOf(`${valid}concurrency: 30\n`).message).toBe("configs/syncs/a.yaml:13:14: concurrency: expected at most 25, actual 30")
+    expect(errorOf(`${valid}failWhen:\n  rejectedPercentAbove: 150\n`).message).toBe(
+      "configs/syncs/a.yaml:14:25: failWhen.rejectedPercentAbove: expected a number between 0 and 100, actual 150"
+    )
+    expect(errorOf(valid.replace("  query: SELECT 1", "  query: SELECT 1\n  type: postgres\n  url: postgres://db/w\n  fetchRows: 0").replace("  type: duckdb\n", "")).message).toContain(
+      "source.fetchRows: expected a positive integer, actual 0"
+    )
+  })
+
   it("points at an unknown key and at the parent of a missing one", () => {
     expect(errorOf(valid.replace("  query: SELECT 1", "  qurey: SELECT 1")).message).toContain("configs/syncs/a.yaml:5:3: source.qurey: is unexpected")
     expect(errorOf(valid.replace("object: Account\n", "")).message).toMatch(/^configs\/syncs\/a\.yaml:1:1: object: is missing/)

@@ -3,13 +3,14 @@
  * rows: RECORD `data` (of one stream, or all), and STATE messages as checkpoints, written to
  * `stateFile` once every record before them is settled.
  */
-import { MessageReader } from "@sfdc-activation/airbyte-protocol"
+import { type AirbyteMessage, MessageReader } from "@sfdc-activation/airbyte-protocol"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { spawn } from "node:child_process"
 import { createReadStream } from "node:fs"
 import * as path from "node:path"
+import * as StateFile from "../StateFile.js"
 import type * as SyncDefinition from "../SyncDefinition.js"
 import { messageOf, row, SourceError, type SourceItem, type SourceReader } from "./Source.js"
 
@@ -56,27 +57,35 @@ export const commandOutput = (command: ReadonlyArray<string>, cwd: string): Stre
     })
   )
 
-const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | undefined }) =>
-  descriptor.namespace === undefined ? descriptor.name : `${descriptor.namespace}.${descriptor.name}`
+/** Whether a STATE message is checkpointed by a sync of `stream` (all streams when undefined): global states always are. */
+const isStateOf = (state: AirbyteMessage.AirbyteState, stream: string | undefined): boolean =>
+  stream === undefined || state.type !== "STREAM" || state.stream === undefined || state.stream.stream_descriptor.name === stream
 
-/** Decoded messages as source items. */
-export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, stream: string | undefined): Stream.Stream<SourceItem, SourceError> =>
+/**
+ * Decoded messages as source items: the RECORDs of `stream` (all when undefined) and the STATEs
+ * a sync of it may checkpoint. `origin` (the file, or the command) prefixes a malformed line's error.
+ */
+export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, stream: string | undefined, origin: string): Stream.Stream<SourceItem, SourceError> =>
   bytes.pipe(
     MessageReader.decodeMessages(),
-    Stream.mapError((error) => (error instanceof SourceError ? error : new SourceError({ source: "airbyte", detail: error.message, cause: error }))),
+    Stream.mapError((error) => (error instanceof SourceError ? error : new SourceError({ source: "airbyte", detail: `${origin}: ${error.message}`, cause: error }))),
     Stream.filterMap((inbound): Option.Option<SourceItem> => {
       const message = inbound.message
       if (message.type === "RECORD") {
         return stream === undefined || message.record.stream === stream ? Option.some(row(message.record.data)) : Option.none()
       }
-      if (message.type === "STATE" && inbound.stateLine !== undefined) {
+      if (message.type === "STATE" && inbound.stateLine !== undefined && isStateOf(message.state, stream)) {
         const state = message.state
-        const scope = state.type === "STREAM" && state.stream !== undefined ? streamKey(state.stream.stream_descriptor) : undefined
+        const scope = state.type === "STREAM" && state.stream !== undefined ? StateFile.streamKey(state.stream.stream_descriptor) : undefined
         return Option.some({ _tag: "State", line: inbound.stateLine, scope })
       }
       return Option.none()
     })
   )
+
+/** Where an airbyte source's messages come from, as a malformed line's error names it. */
+const originOf = (source: SyncDefinition.AirbyteSourceType): string =>
+  source.file !== undefined ? source.file : source.command !== undefined ? `the output of ${source.command[0] ?? "the command"}` : "standard input"
 
 export const reader = (source: SyncDefinition.AirbyteSourceType, baseDir: string, stdin: Stream.Stream<Uint8Array, SourceError>): SourceReader => {
   const file = source.file === undefined ? undefined : path.resolve(baseDir, source.file)
@@ -86,12 +95,13 @@ export const reader = (source: SyncDefinition.AirbyteSourceType, baseDir: string
       : source.command !== undefined
         ? commandOutput(source.command, baseDir)
         : stdin
+  const origin = originOf(source)
   return {
-    items: items(bytes, source.stream),
+    items: items(bytes, source.stream, origin),
     count:
       file === undefined
         ? Effect.succeed(undefined)
-        : Stream.runCount(Stream.filter(items(bytes, source.stream), (item) => item._tag === "Row")),
+        : Stream.runCount(Stream.filter(items(bytes, source.stream, origin), (item) => item._tag === "Row")),
     columns: Effect.succeed(undefined)
   }
 }

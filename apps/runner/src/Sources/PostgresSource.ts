@@ -53,9 +53,16 @@ const types = {
   timestamp: { to: oid.timestamp, from: [oid.timestamp], serialize: noSerialize, parse: isoTimestamp }
 }
 
+/** Why a `source.url` postgres.js cannot parse is refused; the URL itself is never quoted (it holds the password). */
+const invalidUrl = () =>
+  new SourceError({
+    source: "postgres",
+    detail: "source.url is not a valid PostgreSQL URL (expected postgres://user:password@host:port/database, a % in the password written as %25)"
+  })
+
 const client = (url: string) =>
   Effect.acquireRelease(
-    Effect.sync(() => postgres(url, { max: 1, types, onnotice: () => undefined })),
+    Effect.try({ try: () => postgres(url, { max: 1, types, onnotice: () => undefined }), catch: invalidUrl }),
     (sql) => Effect.promise(() => sql.end({ timeout: 5 }).catch(() => undefined))
   )
 
