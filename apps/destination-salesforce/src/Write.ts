@@ -174,11 +174,11 @@ export const write = <E, R>(
         Stream.mapEffect((event): Effect.Effect<ReadonlyArray<MessageWriter.Outbound>> => {
           if (event._tag === "CheckpointReleased") return Effect.succeed([stateEcho(event)])
           const totals = event.summary.totals
+          const counts = `${totals.recordsIn} records in, ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted, ${totals.rejected} rejected, ${totals.jobs} jobs`
+          // A stopped run's error and INCOMPLETE statuses follow.
+          if (event._tag === "Stopped") return Effect.succeed([MessageWriter.log("WARN", `sync stopped after ${counts}`)])
           return Effect.map(Effect.forEach(descriptors, (stream) => MessageWriter.streamStatus(stream, "COMPLETE")), (statuses) => [
-            MessageWriter.log(
-              "INFO",
-              `sync finished: ${totals.recordsIn} records in, ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted, ${totals.rejected} rejected, ${totals.jobs} jobs`
-            ),
+            MessageWriter.log("INFO", `sync finished: ${counts}`),
             ...statuses
           ])
         }),

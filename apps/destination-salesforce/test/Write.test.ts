@@ -226,5 +226,8 @@ describe("write", () => {
       expect(error?.message).toContain("input line 3")
       expect(messages.at(-2)).toMatchObject({ type: "TRACE", trace: { type: "STREAM_STATUS", stream_status: { status: "INCOMPLETE", stream_descriptor: { name: "people" } } } })
       expect(lines.some((line) => line.startsWith('{"type":"STATE"'))).toBe(true)
+      // What was settled before the failure is told, and no stream is said to be COMPLETE.
+      expect(messages).toContainEqual({ type: "LOG", log: { level: "WARN", message: "sync stopped after 1 records in, 1 created, 0 updated, 0 deleted, 0 rejected, 1 jobs" } })
+      expect(lines.some((line) => line.includes('"COMPLETE"'))).toBe(false)
     }))
 })

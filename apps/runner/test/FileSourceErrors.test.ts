@@ -3,7 +3,7 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import * as Sources from "../src/Sources/Sources.js"
@@ -76,6 +76,21 @@ describe("the file source's items before a bad line", () => {
           `file source: ${path.join(scratch, "big.csv")}: is not valid CSV: malformed CSV at line ${count + 2}, record ${count + 2} (the header is record 1): a closing quote is not followed by a comma or a line break`
         ]
       })
+    })
+  )
+})
+
+describe("the report of a sync that stops part way", () => {
+  it.live("counts what was committed and rejected before the failure, and says where the rejects are", () =>
+    Effect.gen(function* () {
+      const lines = [{ key: "RP-1", last: "One" }, { key: "RP-2", last: "Two" }, { key: "RP-3", last: null }].map((data) => JSON.stringify(data))
+      const root = yield* workspace({ "c.yaml": sync("c.jsonl") }, { "c.jsonl": `${lines.join("\n")}\n{oops\n` })
+      const result = yield* runCli(["sync", "--report", "r.json"], { cwd: root, env: env() })
+      expect(result.code).toBe(1)
+      expect(stored("RP-")).toHaveLength(2)
+      const report = JSON.parse(readFileSync(path.join(root, "r.json"), "utf8")) as { syncs: Array<Record<string, unknown>> }
+      expect(report.syncs[0]).toMatchObject({ status: "failed", recordsIn: 3, created: 2, rejected: 1 })
+      expect(String(report.syncs[0]?.["rejectsLocation"])).toContain(".rejects")
     })
   )
 })

@@ -83,6 +83,8 @@ export const checkpoint = <P>(payload: P, scope?: string): PipelineInput<P> => (
 export type PipelineEvent<P> =
   | ({ readonly _tag: "CheckpointReleased" } & Released<P>)
   | { readonly _tag: "Finished"; readonly summary: SyncSummary }
+  /** The run is about to fail: what was settled before it stopped (the failure comes next). */
+  | { readonly _tag: "Stopped"; readonly summary: SyncSummary }
 
 /** Why a row was refused before it was sent. */
 interface LocalError {
@@ -394,6 +396,8 @@ export const run =
           yield* Effect.mapError(sink.flush, sinkFailed)
         })
 
+        const stopped = Effect.suspend(() => output.offer({ _tag: "Stopped", summary: stats.summary() }))
+
         // When the input breaks (malformed line, unknown stream), what was accepted before it
         // is still settled and its checkpoints released, then the run fails.
         yield* readInput.pipe(
@@ -404,10 +408,10 @@ export const run =
                 Effect.suspend(() => output.offer({ _tag: "Finished", summary: stats.summary() }))
               ).pipe(Effect.zipRight(output.end)),
             onFailure: (cause) =>
-              drain.pipe(
-                Effect.catchAllCause((drainCause) => output.failCause(Cause.sequential(cause, drainCause))),
-                Effect.zipRight(output.failCause(cause))
-              )
+              Effect.matchCauseEffect(drain, {
+                onSuccess: () => Effect.zipRight(stopped, output.failCause(cause)),
+                onFailure: (drainCause) => Effect.zipRight(stopped, output.failCause(Cause.sequential(cause, drainCause)))
+              })
           }),
           Effect.catchAllCause((cause) => output.failCause(cause)),
           Effect.forkScoped

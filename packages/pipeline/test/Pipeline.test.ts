@@ -301,4 +301,22 @@ describe("Pipeline", () => {
       )
       expect(outcome).toMatchObject({ _tag: "PipelineError", reason: "UnknownStream", stream: "ghosts" })
     }))
+
+  it.live("tells what was settled before it stopped, just before the failure", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      const events: Array<Pipeline.PipelineEvent<string>> = []
+      const inputs = [...contacts(2), Pipeline.record<string>("contacts", { email: "nameless@example.com", id: "T-x" }), Pipeline.record<string>("ghosts", { a: 1 })]
+      const outcome = yield* Stream.fromIterable(inputs).pipe(
+        Pipeline.run(new Map([["contacts", plan]])),
+        Stream.runForEach((event) => Effect.sync(() => void events.push(event))),
+        Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-rejects-")))),
+        Effect.flip
+      )
+      expect(outcome).toMatchObject({ reason: "UnknownStream" })
+      const last = events.at(-1)
+      expect(last?._tag).toBe("Stopped")
+      expect(last?._tag === "Stopped" ? last.summary.totals : undefined).toMatchObject({ recordsIn: 3, created: 2, rejected: 1, rejectedLocally: 1 })
+    }))
 })

@@ -7,7 +7,7 @@
 import { AuthError } from "@sfdc-activation/auth"
 import type { CsvEncoder } from "@sfdc-activation/batcher"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
-import { Pipeline, PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
+import { Pipeline, PipelineError, StreamPlans, type SyncStats } from "@sfdc-activation/pipeline"
 import type { RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -59,6 +59,22 @@ export const emptyResult = (loaded: LoadedSync, status: RunReport.SyncStatus, de
   durationMs: 0
 })
 
+/** A result's counts from the pipeline's summary (all zero without one). */
+const countsOf = (summary: SyncStats.SyncSummary | undefined) => {
+  const totals = summary?.totals
+  return {
+    recordsIn: totals?.recordsIn ?? 0,
+    created: totals?.created ?? 0,
+    updated: totals?.updated ?? 0,
+    deleted: totals?.deleted ?? 0,
+    rejected: totals?.rejected ?? 0,
+    rejectedLocally: totals?.rejectedLocally ?? 0,
+    rejectedByStatusCode: totals?.rejectedByStatusCode ?? {},
+    jobs: totals?.jobs ?? 0,
+    bytesUploaded: totals?.bytesUploaded ?? 0
+  }
+}
+
 /** The plans of a run: the sync's own stream, and any extra streams (replay) keyed by name. */
 export const planFor = (loaded: LoadedSync, streamName: string, columns: ReadonlyArray<CsvEncoder.Column>, nullPolicy?: CsvEncoder.NullPolicy) => {
   const definition = loaded.definition
@@ -93,6 +109,8 @@ export const runPipeline = (
   const definition = loaded.definition
   const started = Date.now()
   const progress = context.progress
+  /** The pipeline's last summary: at its end, or when it stopped on a failure. */
+  let settled: SyncStats.SyncSummary | undefined
   const rejectsLocation = RejectsConfig.locationOf(definition.rejects, runId)
   return Effect.gen(function* () {
     progress.start(definition.name, started)
@@ -104,7 +122,6 @@ export const runPipeline = (
     )
     return yield* Effect.gen(function* () {
       const { plans, input } = yield* build
-      let summary: Option.Option<Pipeline.PipelineEvent<Checkpoint>> = Option.none()
       yield* input.pipe(
         Stream.mapChunks((chunk) => {
           progress.addRecordsRead(chunk.length)
@@ -116,26 +133,14 @@ export const runPipeline = (
           syncId: runId
         }),
         Stream.runForEach((event) =>
-          event._tag === "CheckpointReleased" ? onCheckpoint(event.payload) : Effect.sync(() => void (summary = Option.some(event)))
+          event._tag === "CheckpointReleased" ? onCheckpoint(event.payload) : Effect.sync(() => void (settled = event.summary))
         )
       )
-      return summary
     }).pipe(Effect.provide(services))
   }).pipe(
     Effect.scoped,
-    Effect.map((finished): RunReport.SyncResult => {
-      const totals = Option.isSome(finished) && finished.value._tag === "Finished" ? finished.value.summary.totals : undefined
-      const counts = {
-        recordsIn: totals?.recordsIn ?? 0,
-        created: totals?.created ?? 0,
-        updated: totals?.updated ?? 0,
-        deleted: totals?.deleted ?? 0,
-        rejected: totals?.rejected ?? 0,
-        rejectedLocally: totals?.rejectedLocally ?? 0,
-        rejectedByStatusCode: totals?.rejectedByStatusCode ?? {},
-        jobs: totals?.jobs ?? 0,
-        bytesUploaded: totals?.bytesUploaded ?? 0
-      }
+    Effect.map((): RunReport.SyncResult => {
+      const counts = countsOf(settled)
       const crossed = RunReport.thresholdCrossed(definition.failWhen, counts)
       return {
         ...emptyResult(loaded, crossed === undefined ? "succeeded" : "thresholdExceeded", crossed),
@@ -150,9 +155,13 @@ export const runPipeline = (
         const error = Option.getOrUndefined(Cause.failureOption(cause))
         const detail = context.redactor.scrub(error === undefined ? "the sync was interrupted or crashed" : errorMessage(error))
         yield* Effect.logError(`sync ${definition.name} failed: ${detail}`)
+        // What was settled before the failure stands: its counts and where its rejects are.
+        const counts = countsOf(settled)
         return {
           ...emptyResult(loaded, isConfigProblem(error) ? "configError" : "failed", detail),
+          ...counts,
           rejectSamples: [...progress.rejectSamples],
+          rejectsLocation: counts.rejected > 0 ? rejectsLocation : undefined,
           durationMs: Date.now() - started
         }
       })
