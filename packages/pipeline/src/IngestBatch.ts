@@ -227,10 +227,11 @@ export const ingestBatch = (
             const again: Array<RetryRows.RetryRow> = []
             for (const resultRow of Chunk.toReadonlyArray(rows)) {
               const sfError = resultRow["sf__Error"] ?? ""
+              const sfId = resultRow["sf__Id"] === "" ? undefined : resultRow["sf__Id"]
               const row = sentRow(resultRow)
               const parsed = RejectedRecord.parseSfError(sfError)
-              if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError })
-              else refused.push(rejectedRecord(row, sfError, info.id, resultRow["sf__Id"], rejectedAt, parsed))
+              if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError, sfId })
+              else refused.push(rejectedRecord(row, sfError, info.id, sfId, rejectedAt, parsed))
             }
             return Effect.zipRight(retry.add(again), reject(refused))
           }),
@@ -282,7 +283,7 @@ export const ingestBatch = (
       const { jobId } = pending
       const rejectedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
       yield* pending.retry.chunks(rejectChunkSize).pipe(
-        Stream.runForEach((rows) => reject(rows.map(({ row, sfError }) => rejectedRecord(row, sfError, jobId, undefined, rejectedAt))))
+        Stream.runForEach((rows) => reject(rows.map(({ row, sfError, sfId }) => rejectedRecord(row, sfError, jobId, sfId, rejectedAt))))
       )
     }
     return outcome

@@ -6,7 +6,7 @@
  * CSV stays under `memoryLimitBytes`, and sent grouped by parent reference (rows of one parent
  * then do not contend for its lock). Past the limit every row goes to a temp file as the
  * follow-up job's CSV, in the order Salesforce listed it, and is uploaded from there like a batch;
- * the errors go beside it, a run of rows with the same error as one line. Memory stays flat.
+ * the errors go beside it, a run of rows with the same error (and Id) as one line. Memory stays flat.
  */
 import { type BulkClient, PipedUpload, ResultRows } from "@sfdc-activation/bulk-client"
 import { CsvValue } from "@sfdc-activation/batcher"
@@ -20,10 +20,25 @@ import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { PipelineError } from "./PipelineError.js"
 
-/** A row to send again, with the error to report if it never gets through. */
+/** A row to send again, with the error (and the record's Id, when Salesforce named one) to report if it never gets through. */
 export interface RetryRow {
   readonly row: Readonly<Record<string, string>>
   readonly sfError: string
+  readonly sfId?: string | undefined
+}
+
+/** What a spooled row is reported with if it never gets through. */
+type Failure = Pick<RetryRow, "sfError" | "sfId">
+
+const sameFailure = (left: Failure, right: Failure) => left.sfError === right.sfError && left.sfId === right.sfId
+
+/** A run's failure as its line holds it: the error, or the error and the Id. */
+const failureText = (failure: Failure) => JSON.stringify(failure.sfId === undefined ? failure.sfError : [failure.sfError, failure.sfId])
+
+const failureOf = (value: unknown): Failure | undefined => {
+  if (typeof value === "string") return { sfError: value }
+  if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string") return { sfError: value[0], sfId: value[1] }
+  return undefined
 }
 
 /** CSV bytes of held rows past which the rows go to a temp file. */
@@ -113,16 +128,16 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
 /** Errors handed on at once when read back. */
 const errorsPerChunk = 4096
 
-/** The error of every spooled row, in order, from its run-length lines; a chunk at a time. */
-async function* spooledErrors(path: string): AsyncGenerator<Chunk.Chunk<string>> {
+/** The failure of every spooled row, in order, from its run-length lines; a chunk at a time. */
+async function* spooledErrors(path: string): AsyncGenerator<Chunk.Chunk<Failure>> {
   const input = createReadStream(path)
   try {
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
       const space = line.indexOf(" ")
       const count = Number(line.slice(0, space))
-      const error: unknown = JSON.parse(line.slice(space + 1))
-      if (space === -1 || !Number.isInteger(count) || typeof error !== "string") throw new Error(`${path}: not an error run: ${line.slice(0, 80)}`)
-      for (let left = count; left > 0; left -= errorsPerChunk) yield Chunk.unsafeFromArray(new Array<string>(Math.min(left, errorsPerChunk)).fill(error))
+      const failure = space === -1 ? undefined : failureOf(JSON.parse(line.slice(space + 1)))
+      if (failure === undefined || !Number.isInteger(count)) throw new Error(`${path}: not an error run: ${line.slice(0, 80)}`)
+      for (let left = count; left > 0; left -= errorsPerChunk) yield Chunk.unsafeFromArray(new Array<Failure>(Math.min(left, errorsPerChunk)).fill(failure))
     }
   } finally {
     // readline leaves its input open when the reading stops early
@@ -138,8 +153,8 @@ export class RetryRows {
   private rowBytes = 0
   private rowCount = 0
   private spool: Spool | undefined
-  /** The error of the rows spooled last, and how many in a row had it. */
-  private runError = ""
+  /** The failure of the rows spooled last, and how many in a row had it. */
+  private runFailure: Failure = { sfError: "" }
   private runLength = 0
 
   constructor(
@@ -166,7 +181,7 @@ export class RetryRows {
         this.rowBytes += Buffer.byteLength(line, "utf8")
         this.rowCount++
         if (this.spool === undefined) this.held.push(retry)
-        else this.spoolRow(this.spool, line, retry.sfError)
+        else this.spoolRow(this.spool, line, retry)
       }
       const spool = this.spool
       if (spool === undefined) return this.rowBytes > this.memoryLimitBytes ? this.startSpool() : Effect.void
@@ -207,7 +222,7 @@ export class RetryRows {
     return Stream.unwrap(
       Effect.as(
         this.flush(spool),
-        Stream.zipWith(rows, errors, (row, sfError): RetryRow => ({ row, sfError })).pipe(
+        Stream.zipWith(rows, errors, (row, failure): RetryRow => ({ row, ...failure })).pipe(
           Stream.grouped(size),
           Stream.map((chunk) => Array.from(chunk))
         )
@@ -230,16 +245,16 @@ export class RetryRows {
     })
   }
 
-  private spoolRow(spool: Spool, line: string, sfError: string): void {
-    if (this.runLength > 0 && sfError !== this.runError) spool.errors.push(this.endRun())
-    this.runError = sfError
+  private spoolRow(spool: Spool, line: string, failure: Failure): void {
+    if (this.runLength > 0 && !sameFailure(failure, this.runFailure)) spool.errors.push(this.endRun())
+    this.runFailure = { sfError: failure.sfError, sfId: failure.sfId }
     this.runLength++
     spool.rows.push(line)
   }
 
-  /** The current run of rows with one error, as its line; the next row starts a new run. */
+  /** The current run of rows with one failure, as its line; the next row starts a new run. */
   private endRun(): string {
-    const run = `${this.runLength} ${JSON.stringify(this.runError)}\n`
+    const run = `${this.runLength} ${failureText(this.runFailure)}\n`
     this.runLength = 0
     return run
   }
@@ -279,7 +294,7 @@ export class RetryRows {
     if (spool === undefined) return Effect.void
     const columns = this.columns ?? []
     spool.rows.push(`${columns.join(",")}\n`)
-    for (const retry of this.held) this.spoolRow(spool, `${csvLine(columns, retry.row)}\n`, retry.sfError)
+    for (const retry of this.held) this.spoolRow(spool, `${csvLine(columns, retry.row)}\n`, retry)
     this.held = []
     return this.flush(spool)
   }

@@ -221,6 +221,23 @@ describe("Pipeline", () => {
       expect(totals.jobs).toBeGreaterThanOrEqual(2)
     }))
 
+  it.live("rejects a row whose follow-up jobs ran out with the Id of the record Salesforce named", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan({ operation: "upsert", externalIdFieldName: "External_Id__c" })
+      const plans = new Map([["contacts", plan]])
+      yield* runSync(plans, contacts(2))
+      const ids = new Map(loadedContacts().map((record) => [record["External_Id__c"], record["Id"]]))
+      org.setFaults({ processingDelayMs: 0, lockErrorRate: 1 })
+      // The emulator hits a row with a lock error once: with no follow-up job, it is rejected.
+      const { directory } = yield* runSync(plans, contacts(2), { ingest: { maxRowRetries: 0 } })
+      const rejects = yield* readRejects(directory)
+      expect(rejects.map((reject) => [reject.statusCode, reject.row["External_Id__c"], reject.sfId]).sort()).toEqual([
+        ["UNABLE_TO_LOCK_ROW", "T-0", ids.get("T-0")],
+        ["UNABLE_TO_LOCK_ROW", "T-1", ids.get("T-1")]
+      ])
+    }))
+
   it.live("upserts by external id without duplicates, counting created and updated, and clears nulls", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
