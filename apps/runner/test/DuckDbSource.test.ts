@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import * as DuckDbSource from "../src/Sources/DuckDbSource.js"
-import { loopbackOrg, runCli, workspace } from "./support.js"
+import { contactsUpsert, loopbackOrg, runCli, workspace } from "./support.js"
 
 /**
  * A CSV of `rows` rows whose row `bad` holds a score DuckDB cannot convert: it is far past the
@@ -61,19 +61,11 @@ describe("duckdb source failing part way, in a sync", () => {
     Effect.gen(function* () {
       const root = yield* workspace(
         {
-          "c.yaml": `name: contacts
-org: ${url()}
-source:
-  type: duckdb
-  query: SELECT key, 'n' || score AS last FROM read_csv('big.csv')
-object: Contact
-operation: upsert
-externalIdField: External_Id__c
-mappings:
-  External_Id__c: key
-  LastName: last
-batchSize: 50000
-`
+          "c.yaml": contactsUpsert({
+            org: url(),
+            source: "  type: duckdb\n  query: SELECT key, 'n' || score AS last FROM read_csv('big.csv')",
+            extra: "batchSize: 50000\n"
+          })
         },
         { "big.csv": csv(200_000, 150_000) }
       )

@@ -7,25 +7,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import * as Sources from "../src/Sources/Sources.js"
-import { loopbackOrg, runCli, workspace } from "./support.js"
+import { contactsUpsert, loopbackOrg, runCli, workspace } from "./support.js"
 
 const { org, url, env } = loopbackOrg({ faults: { processingDelayMs: 0 } })
 
-const sync = (file: string) => `name: contacts
-org: ${url()}
-source:
-  type: file
-  path: ${file}
-object: Contact
-operation: upsert
-externalIdField: External_Id__c
-mappings:
-  External_Id__c: key
-  LastName: last
-rejects:
-  type: local
-  directory: .rejects
-`
+const sync = (file: string) =>
+  contactsUpsert({ org: url(), source: `  type: file\n  path: ${file}`, extra: "rejects:\n  type: local\n  directory: .rejects\n" })
 const stored = (prefix: string) => org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith(prefix))
 
 describe("a bad line in a file source, after good rows in the same chunk", () => {

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { loopbackOrg, runCli, workspace } from "./support.js"
+import { contactsUpsert, loopbackOrg, runCli, workspace } from "./support.js"
 
 const { org, url, env } = loopbackOrg({ faults: { processingDelayMs: 0 } })
 
@@ -63,19 +63,8 @@ describe("airbyte source state", () => {
   const streamState = (name: string, cursor: number) =>
     JSON.stringify({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name }, stream_state: { cursor } } } })
   const streamRecord = (stream: string, key: string) => JSON.stringify({ type: "RECORD", record: { stream, emitted_at: 1, data: { key, last: key } } })
-  const airbyteSync = (name: string, input: string, stream?: string) => `name: ${name}
-org: ${url()}
-source:
-  type: airbyte
-${input}
-${stream === undefined ? "" : `  stream: ${stream}\n`}  stateFile: state.json
-object: Contact
-operation: upsert
-externalIdField: External_Id__c
-mappings:
-  External_Id__c: key
-  LastName: last
-`
+  const airbyteSync = (name: string, input: string, stream?: string) =>
+    contactsUpsert({ name, org: url(), source: `  type: airbyte\n${input}\n${stream === undefined ? "" : `  stream: ${stream}\n`}  stateFile: state.json` })
   const savedStreams = (root: string) =>
     Schema.decodeUnknownSync(SavedStates)(readFileSync(path.join(root, "state.json"), "utf8")).map((state) => state.stream.stream_descriptor.name)
 
@@ -87,20 +76,11 @@ mappings:
       const messages = [record("ST-1", "One"), state("people", "1"), state("other", '"x"'), record("ST-2", "Two"), state("people", "12345678901234567890")]
       const root = yield* workspace(
         {
-          "people.yaml": `name: people
-org: ${url()}
-source:
-  type: airbyte
-  file: messages.jsonl
-  stream: people
-  stateFile: state/people.json
-object: Contact
-operation: upsert
-externalIdField: External_Id__c
-mappings:
-  External_Id__c: key
-  LastName: last
-`
+          "people.yaml": contactsUpsert({
+            name: "people",
+            org: url(),
+            source: "  type: airbyte\n  file: messages.jsonl\n  stream: people\n  stateFile: state/people.json"
+          })
         },
         { "messages.jsonl": `${messages.join("\n")}\n` }
       )

@@ -52,6 +52,22 @@ export const workspace = (syncs: Record<string, string>, extra: Record<string, s
   })
 
 /**
+ * A sync definition that upserts Contacts by `External_Id__c` from the rows' `key` and `last`:
+ * `source` is the YAML under `source:` (indented), `extra` more top-level lines.
+ */
+export const contactsUpsert = (options: { readonly org: string; readonly source: string; readonly name?: string; readonly extra?: string }) =>
+  `name: ${options.name ?? "contacts"}
+org: ${options.org}
+source:
+${options.source.replace(/\n?$/, "\n")}object: Contact
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+  External_Id__c: key
+  LastName: last
+${options.extra ?? ""}`
+
+/**
  * An emulated org served on a loopback port for the file's tests (started before them, closed
  * after), with the `SALESFORCE_*` environment a sync needs to log in to it.
  */

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { readdirSync, readFileSync } from "node:fs"
 import * as path from "node:path"
-import { loopbackOrg, runCli, workspace } from "../support.js"
+import { contactsUpsert, loopbackOrg, runCli, workspace } from "../support.js"
 
 const { org, url, env } = loopbackOrg()
 
@@ -16,25 +16,12 @@ const rows = Array.from({ length: rowCount }, (_, index) =>
   JSON.stringify(index % 50 === 7 ? { key: `F-${index}` } : { key: `F-${index}`, last: `Person ${index}` })
 ).join("\n")
 
-const contactsSync = (orgUrl: string) => `name: contacts
-org: ${orgUrl}
-source:
-  type: file
-  path: contacts.jsonl
-  format: jsonl
-object: Contact
-operation: upsert
-externalIdField: External_Id__c
-mappings:
-  External_Id__c: key
-  LastName: last
-batchSize: 40
-concurrency: 3
-rejects:
-  type: local
-  directory: .rejects
-  format: jsonl
-`
+const contactsSync = (orgUrl: string) =>
+  contactsUpsert({
+    org: orgUrl,
+    source: "  type: file\n  path: contacts.jsonl\n  format: jsonl",
+    extra: "batchSize: 40\nconcurrency: 3\nrejects:\n  type: local\n  directory: .rejects\n  format: jsonl\n"
+  })
 
 /** Every input row is stored or rejected, once. */
 const accountedFor = (root: string) => {
