@@ -144,6 +144,22 @@ describe("write", () => {
       ])
     }))
 
+  it.effect("reports a row Salesforce refused in the state that covers it, when one job holds rows of several states", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const catalog = { streams: [stream("contacts", "append", ["LastName", "Account.External_Id__c"], { destination_object_name: "Contact" })] }
+      const input = [
+        record("contacts", { LastName: "Orphan", "Account.External_Id__c": "ACC-404" }),
+        streamState("contacts", '"c-1"'),
+        record("contacts", { LastName: "Unlinked" }),
+        streamState("contacts", '"c-2"')
+      ]
+      const { code, lines } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], input)
+      expect(code).toBe(0)
+      const stats = lines.filter((line) => line.startsWith('{"type":"STATE"')).map((line) => (JSON.parse(line) as Message).state?.destinationStats)
+      expect(stats).toEqual([{ recordCount: 1, rejectedRecordCount: 1 }, { recordCount: 1 }])
+    }))
+
   it.effect("keeps namespace a, stream b apart from a stream named a.b", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })

@@ -36,6 +36,12 @@ const fingerprint = (key: string): void => {
   second = first === 0 && b === 0 ? 1 : b | 0
 }
 
+/** A key's fingerprint as one number (53 of its 64 bits), for counting keys in a `Map`. */
+export const fingerprintNumber = (key: string): number => {
+  fingerprint(key)
+  return (first & 0x1fffff) * 0x100000000 + (second >>> 0)
+}
+
 export class KeySet {
   private firsts = new Int32Array(initialCapacity)
   private seconds = new Int32Array(initialCapacity)

@@ -91,15 +91,38 @@ export class CheckpointTracker<P> {
   }
 
   /**
-   * The batch ordinals `first..last` of `stream` settled, `rejected` of them as rejected.
-   * Salesforce's results do not say which input row a failure was, so a batch's rejections
-   * count towards its last epoch.
+   * The batch ordinals `first..last` of `stream` settled, `rejected` of them as rejected. Each
+   * rejection counts towards the epoch of its row when `rejectedOrdinals` says which rows they
+   * were (or when every row was rejected); any other towards the batch's last epoch.
    */
-  settleBatch(stream: string, first: number, last: number, rejected: number): void {
+  settleBatch(stream: string, first: number, last: number, rejected: number, rejectedOrdinals: ReadonlyArray<number> = []): void {
     const overlaps = this.segmentsOverlapping(stream, first, last)
     for (const segment of overlaps) this.decrement(segment.epoch, segment.count)
     const lastEpoch = overlaps[overlaps.length - 1]?.epoch
-    if (lastEpoch !== undefined) this.countRejected(stream, lastEpoch, rejected)
+    if (lastEpoch === undefined) return
+    const everyRow = rejected === last - first + 1
+    let placed = 0
+    let next = 0
+    for (const segment of overlaps) {
+      let count = 0
+      if (everyRow) count = segment.count
+      else {
+        while (next < rejectedOrdinals.length && (rejectedOrdinals[next] ?? 0) < segment.from) next++
+        while (next < rejectedOrdinals.length && (rejectedOrdinals[next] ?? 0) <= segment.to) {
+          count++
+          next++
+        }
+      }
+      count = Math.min(count, rejected - placed)
+      this.countRejected(stream, segment.epoch, count)
+      placed += count
+    }
+    this.countRejected(stream, lastEpoch, rejected - placed)
+  }
+
+  /** How many epochs the batch ordinals `first..last` of `stream` span. */
+  epochsSpanned(stream: string, first: number, last: number): number {
+    return this.segmentsOverlapping(stream, first, last).length
   }
 
   /**
@@ -139,6 +162,13 @@ export class CheckpointTracker<P> {
     while (this.firstOpenEpoch + dropped < oldestPending && this.unsettled[dropped] === 0 && this.unsettled.length - dropped > 1) dropped++
     this.unsettled.splice(0, dropped)
     this.firstOpenEpoch += dropped
+    if (dropped === 0) return
+    // a stream's segments of settled epochs are never looked up again (its last one stays: it is open-ended)
+    for (const segments of this.segments.values()) {
+      let settled = 0
+      while (settled < segments.length - 1 && (segments[settled]?.epoch ?? 0) < this.firstOpenEpoch) settled++
+      if (settled > 0) segments.splice(0, settled)
+    }
   }
 
   private decrement(epoch: number, count: number): void {
@@ -173,17 +203,26 @@ export class CheckpointTracker<P> {
     return count
   }
 
-  private segmentsOverlapping(stream: string, first: number, last: number): Array<{ epoch: number; count: number }> {
+  private segmentsOverlapping(stream: string, first: number, last: number): Array<{ epoch: number; count: number; from: number; to: number }> {
     const segments = this.segments.get(stream) ?? []
-    const overlaps: Array<{ epoch: number; count: number }> = []
-    for (let index = 0; index < segments.length; index++) {
+    const overlaps: Array<{ epoch: number; count: number; from: number; to: number }> = []
+    // the last segment starting at or before `first` (segments are in ordinal order)
+    let low = 0
+    let high = segments.length - 1
+    while (low < high) {
+      const middle = (low + high + 1) >> 1
+      if ((segments[middle]?.firstOrdinal ?? 0) <= first) low = middle
+      else high = middle - 1
+    }
+    for (let index = low; index < segments.length; index++) {
       const segment = segments[index]
-      if (segment === undefined) continue
+      if (segment === undefined || segment.firstOrdinal > last) break
       const segmentEnd = (segments[index + 1]?.firstOrdinal ?? Number.POSITIVE_INFINITY) - 1
       const from = Math.max(first, segment.firstOrdinal)
       const to = Math.min(last, segmentEnd)
-      if (from <= to) overlaps.push({ epoch: segment.epoch, count: to - from + 1 })
+      if (from <= to) overlaps.push({ epoch: segment.epoch, count: to - from + 1, from, to })
     }
     return overlaps
   }
+
 }

@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { PipelineError } from "./PipelineError.js"
+import type { RejectedRows } from "./RejectedRows.js"
 import * as RetryRows from "./RetryRows.js"
 import type { SyncStats } from "./SyncStats.js"
 
@@ -126,7 +127,9 @@ export const ingestBatch = (
   target: BatchTarget,
   body: { readonly content: BulkClient.UploadBody; readonly bytes: number; readonly rowCount: number },
   options: IngestOptions = defaultIngestOptions,
-  stats?: SyncStats
+  stats?: SyncStats,
+  /** Told every rejected row, when the caller needs to find them in the batch. */
+  rejectedRows?: RejectedRows
 ): Effect.Effect<BatchOutcome, PipelineError, BulkClient.BulkClient | RejectSink.RejectSink> =>
   Effect.scoped(Effect.gen(function* () {
     const bulk = yield* BulkClient.BulkClient
@@ -139,6 +142,7 @@ export const ingestBatch = (
         if (records.length === 0) return
         yield* sink.write(records).pipe(Effect.mapError((cause) => new PipelineError({ reason: "RejectSinkFailed", detail: cause.message, cause })))
         outcome.rejected += records.length
+        rejectedRows?.add(records.map((record) => record.row))
         for (const record of records) {
           outcome.rejectedByStatusCode[record.statusCode] = (outcome.rejectedByStatusCode[record.statusCode] ?? 0) + 1
         }

@@ -22,6 +22,7 @@ import * as Stream from "effect/Stream"
 import { CheckpointTracker, type Released, type Scope } from "./CheckpointTracker.js"
 import * as IngestBatch from "./IngestBatch.js"
 import { KeyOrder } from "./KeyOrder.js"
+import { RejectedRows } from "./RejectedRows.js"
 import { PipelineError } from "./PipelineError.js"
 import { type SyncSummary, SyncStats } from "./SyncStats.js"
 
@@ -245,16 +246,23 @@ export const run =
                     return Batcher.use(item, (batch) =>
                       Effect.gen(function* () {
                         if (turn !== undefined) yield* turn.wait
+                        // A batch holding several checkpoints' records finds its rejected rows, so
+                        // each checkpoint reports its own.
+                        const rejectedRows = tracker.epochsSpanned(key, batch.firstOrdinal, batch.lastOrdinal) > 1 ? new RejectedRows() : undefined
                         const outcome = yield* jobSlots.withPermits(1)(
                           IngestBatch.ingestBatch(
                             target(plan),
                             { content: new PipedUpload.NodeStreamBody(batch.body.readable), bytes: batch.bytes, rowCount: batch.rowCount },
                             ingestOptions,
-                            stats
+                            stats,
+                            rejectedRows
                           )
                         )
+                        const someRejected = outcome.rejected > 0 && outcome.rejected < batch.rowCount
+                        const rejectedOrdinals =
+                          rejectedRows !== undefined && someRejected ? yield* rejectedRows.ordinalsIn(batch.body.stream, batch.firstOrdinal) : []
                         yield* stats.add(key, outcome)
-                        yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, outcome.rejected))
+                        yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, outcome.rejected, rejectedOrdinals))
                       })
                     ).pipe(
                       Effect.ensuring(turn === undefined ? Effect.void : turn.leave),

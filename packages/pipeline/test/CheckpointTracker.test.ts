@@ -59,6 +59,36 @@ describe("CheckpointTracker", () => {
     expect([tracker.pendingCount, tracker.unsettledCount]).toEqual([0, 0])
   })
 
+  it("counts a batch's rejections towards the epochs of the rejected rows, the rest towards its last", () => {
+    const tracker = new CheckpointTracker.CheckpointTracker<string>()
+    const first = batchOf(tracker, "a", 3)
+    tracker.addCheckpoint("s1", "a")
+    const second = batchOf(tracker, "a", 2)
+    tracker.addCheckpoint("s2", "a")
+    const from = first[0] ?? 0
+    const to = second[1] ?? 0
+    expect(tracker.epochsSpanned("a", from, to)).toBe(2)
+    // rows 0 and 2 of the first epoch found, a third rejection not found
+    tracker.settleBatch("a", from, to, 3, [from, from + 2])
+    expect(tracker.release()).toEqual([
+      { payload: "s1", recordCount: 3, rejectedCount: 2 },
+      { payload: "s2", recordCount: 2, rejectedCount: 1 }
+    ])
+  })
+
+  it("counts every row of each epoch when a batch's rows were all rejected", () => {
+    const tracker = new CheckpointTracker.CheckpointTracker<string>()
+    const first = batchOf(tracker, "a", 2)
+    tracker.addCheckpoint("s1", "a")
+    const second = batchOf(tracker, "a", 3)
+    tracker.addCheckpoint("s2", "a")
+    tracker.settleBatch("a", first[0] ?? 0, second[2] ?? 0, 5)
+    expect(tracker.release()).toEqual([
+      { payload: "s1", recordCount: 2, rejectedCount: 2 },
+      { payload: "s2", recordCount: 3, rejectedCount: 3 }
+    ])
+  })
+
   it("settles single records rejected before batching", () => {
     const tracker = new CheckpointTracker.CheckpointTracker<string>()
     const epoch = tracker.addRecord("a")

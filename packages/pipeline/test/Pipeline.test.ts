@@ -141,6 +141,30 @@ describe("Pipeline", () => {
       expect(stored.has("T-2499") && stored.has("T-2999")).toBe(true)
     }))
 
+  it.live("counts a rejection towards the checkpoint of its own record when one job holds several checkpoints' records", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      // not validated locally: Salesforce refuses the rows without a LastName
+      const plan = yield* contactPlan({ validate: false })
+      const nameless = (index: number) => Pipeline.record<string>("contacts", { email: `x${index}@example.com`, id: `T-bad${index}` })
+      const { events } = yield* runSync(new Map([["contacts", plan]]), [
+        nameless(1),
+        ...contacts(1),
+        nameless(2),
+        Pipeline.checkpoint("s1", "contacts"),
+        ...contacts(2, 1),
+        Pipeline.checkpoint("s2", "contacts"),
+        nameless(3),
+        Pipeline.checkpoint("s3", "contacts")
+      ])
+      expect(summaryOf(events).totals).toMatchObject({ jobs: 1, created: 3, rejected: 3 })
+      expect(released(events)).toEqual([
+        { _tag: "CheckpointReleased", payload: "s1", recordCount: 3, rejectedCount: 2 },
+        { _tag: "CheckpointReleased", payload: "s2", recordCount: 2, rejectedCount: 0 },
+        { _tag: "CheckpointReleased", payload: "s3", recordCount: 1, rejectedCount: 1 }
+      ])
+    }))
+
   it.live("echoes a checkpoint whose records were all settled before it arrived, and one before any record", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
