@@ -2,7 +2,7 @@
  * Numbers JavaScript cannot hold exactly, kept as their digits.
  *
  * `JSON.parse` turns `12345678901234567891` into `12345678901234567000`. Before parsing, a
- * line holding a run of 16 or more digits is scanned, and every number literal (outside
+ * line holding a number of 16 or more digits is scanned, and every number literal (outside
  * strings) whose value a double cannot hold is quoted, so it arrives as the exact text —
  * which Salesforce takes for number and text fields alike. Literals a double round-trips
  * (`0.30000000000000004`, `1732665600000`) stay numbers.
@@ -13,20 +13,31 @@ const isDigit = (code: number) => code >= 48 && code <= 57
 /** The digits a double always holds exactly; a literal needs more to lose anything. */
 const safeDigits = 15
 
+/** A character a JSON number literal can hold: a digit, `.`, `e`, `E`, `+` or `-`. */
+const isNumberChar = (code: number) => isDigit(code) || code === 46 || code === 101 || code === 69 || code === 43 || code === 45
+
 /**
- * Cheap test: could the line hold a number too long for a double? Any run of 16 digits covers
- * exactly one position ≡ 15 (mod 16), so only those positions are looked at (a third of
- * what a regex costs).
+ * Cheap test: could the line hold a number with more digits than a double keeps (16 or more,
+ * counted across its `.` and exponent: `123456789.123456789` has 18)? Such a literal spans at
+ * least 16 characters, so it covers a position ≡ 15 (mod 16): only those are looked at, and the
+ * run of number characters around one is counted.
  */
-const hasLongDigitRun = (line: string): boolean => {
+const hasLongNumber = (line: string): boolean => {
   const runLength = safeDigits + 1
   for (let probe = runLength - 1; probe < line.length; probe += runLength) {
-    if (!isDigit(line.charCodeAt(probe))) continue
+    if (!isNumberChar(line.charCodeAt(probe))) continue
     let start = probe
-    while (start > 0 && isDigit(line.charCodeAt(start - 1))) start--
-    let end = probe + 1
-    while (end < line.length && isDigit(line.charCodeAt(end))) end++
-    if (end - start >= runLength) return true
+    while (start > 0 && isNumberChar(line.charCodeAt(start - 1))) start--
+    let end = start
+    let digits = 0
+    for (; end < line.length; end++) {
+      const code = line.charCodeAt(end)
+      if (!isNumberChar(code)) break
+      if (isDigit(code)) digits++
+    }
+    if (digits >= runLength) return true
+    // the probes inside this run would count it again
+    while (probe + runLength < end) probe += runLength
   }
   return false
 }
@@ -61,7 +72,7 @@ const stringEnd = (text: string, start: number): number => {
 
 /** `line` with every number literal too precise for a double turned into a string. */
 export const preserve = (line: string): string => {
-  if (!hasLongDigitRun(line)) return line
+  if (!hasLongNumber(line)) return line
   let result = ""
   let copiedUpTo = 0
   let index = 0

@@ -36,6 +36,17 @@ describe("LosslessNumbers", () => {
     }
   })
 
+  it("counts a number's digits across its point and exponent, wherever it sits", () => {
+    for (let offset = 0; offset < 40; offset++) {
+      const padding = "x".repeat(offset)
+      const long = `{"pad":"${padding}","amount":123456789.123456789,"tiny":-1.23456789012345678e-7}`
+      expect(JSON.parse(LosslessNumbers.preserve(long))).toEqual({ pad: padding, amount: "123456789.123456789", tiny: "-1.23456789012345678e-7" })
+      // 15 digits, and text that only looks numeric, stay as they are
+      const short = `{"pad":"${padding}","amount":1234567.12345678,"at":"2024-11-24T10:22:00.000+01:00","id":"123e4567-e89b-12d3"}`
+      expect(LosslessNumbers.preserve(short)).toBe(short)
+    }
+  })
+
   it.effect("reaches record data through the reader", () =>
     Effect.sync(() => {
       const decoded = MessageReader.decodeLine('{"type":"RECORD","record":{"stream":"s","emitted_at":1,"data":{"AnnualRevenue":123456789012345678.25}}}', 1)
