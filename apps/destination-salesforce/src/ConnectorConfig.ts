@@ -30,8 +30,10 @@ export const ConnectorConfig = Schema.Struct({
   refresh_token: Secret,
   is_sandbox: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   auth_type: Schema.optional(Schema.Literal("Client")),
+  // exact: a bad object is not also reported against `undefined` with the whole object (keys included) as its value
   object_storage_config: Schema.optionalWith(Schema.Union(NoStorage, S3Storage), {
-    default: () => ({ storage_type: "None" as const })
+    default: () => ({ storage_type: "None" as const }),
+    exact: true
   }),
   login_url: Schema.optional(Schema.String),
   api_version: Schema.optionalWith(Schema.String.pipe(Schema.pattern(/^\d{2,3}\.0$/)), { default: () => "62.0" }),
@@ -53,14 +55,27 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
 /** Fields whose values must never be echoed, even in a validation message. */
 const secretFields: ReadonlySet<string> = new Set(["client_secret", "refresh_token", "access_key_id", "secret_access_key"])
 
-/** Decodes the parsed `--config` JSON; errors name the offending field, never its value. */
+/** The string values of secret fields anywhere in the raw config. */
+const secretValues = (value: unknown, found: Array<string> = []): Array<string> => {
+  if (typeof value !== "object" || value === null) return found
+  for (const [key, inner] of Object.entries(value)) {
+    if (secretFields.has(key) && typeof inner === "string" && inner !== "") found.push(inner)
+    else secretValues(inner, found)
+  }
+  return found
+}
+
+/** Decodes the parsed `--config` JSON; errors name the offending field, never a secret's value. */
 export const decode = (json: unknown): Either.Either<ConnectorConfig, ConfigError> =>
   Schema.decodeUnknownEither(ConnectorConfig, { errors: "all" })(json).pipe(
     Either.mapLeft((error) => {
+      const secrets = secretValues(json)
       const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
         const where = issue.path.length === 0 ? "(root)" : issue.path.join(".")
         const secret = issue.path.some((key) => typeof key === "string" && secretFields.has(key))
-        return `${where}: ${secret ? "expected a string" : issue.message}`
+        // a message about an enclosing object may quote it whole: its secrets are masked
+        const message = secrets.reduce((text, value) => text.replaceAll(value, "***"), issue.message)
+        return `${where}: ${secret ? "expected a string" : message}`
       })
       return new ConfigError({ detail: issues.join("; ") })
     })

@@ -7,6 +7,7 @@ import { type AuthError, Credentials, SalesforceSession } from "@sfdc-activation
 import { BulkClient } from "@sfdc-activation/bulk-client"
 import { RejectSink, type RejectSinkError } from "@sfdc-activation/rejects-s3"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type { ConnectorConfig, S3Storage } from "./ConnectorConfig.js"
 
 export const sessionLayer = (
@@ -31,8 +32,12 @@ export const s3Connection = (storage: S3Storage) => ({
   bucket: storage.s3_bucket_name,
   region: storage.s3_bucket_region,
   ...(storage.s3_endpoint === undefined ? {} : { endpoint: storage.s3_endpoint, forcePathStyle: true }),
+  // keys left out or empty: the default AWS credential chain, as the spec says
   credentials:
-    storage.access_key_id === undefined || storage.secret_access_key === undefined
+    storage.access_key_id === undefined ||
+    storage.secret_access_key === undefined ||
+    Redacted.value(storage.access_key_id) === "" ||
+    Redacted.value(storage.secret_access_key) === ""
       ? ("default-chain" as const)
       : { accessKeyId: storage.access_key_id, secretAccessKey: storage.secret_access_key },
   ...(storage.role_arn === undefined ? {} : { roleArn: storage.role_arn })

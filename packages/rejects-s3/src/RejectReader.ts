@@ -66,8 +66,8 @@ export const readObject = (store: ObjectStore, key: string): Stream.Stream<Rejec
   })
 }
 
-const isReadable = (key: string) =>
-  RejectFormat.fromName(key) !== undefined && !key.split("/").includes("_probe")
+/** An object of rejects (a probe object has no format extension, a part in progress is not listed). */
+const isReadable = (key: string) => RejectFormat.fromName(key) !== undefined
 
 /** The records of every object under a prefix of a store, object by object in key order. */
 export const readStore = (store: ObjectStore, prefix: string): Stream.Stream<RejectedRecord, RejectSinkError> =>

@@ -361,7 +361,8 @@ const probeObject = (store: ObjectStore, bucketPath: string) =>
     const prefix = RejectLayout.sanitizePrefix(bucketPath)
     const key = `${prefix === "" ? "" : `${prefix}/`}_probe/${randomUUID()}`
     yield* store.begin(key).complete(new TextEncoder().encode("sfdc-activation reject sink probe\n"))
-    const listed = yield* Stream.runCollect(store.list(key))
+    // a refused listing still removes the probe object
+    const listed = yield* Stream.runCollect(store.list(key)).pipe(Effect.tapError(() => Effect.ignore(store.remove(key))))
     yield* store.remove(key)
     if (!Chunk.some(listed, (listedKey) => listedKey === key)) {
       return yield* new RejectSinkError({

@@ -130,9 +130,13 @@ export const classify =
   }
 
 /** The client, destroyed (sockets closed) with the scope. */
-export const makeClient = (connection: S3Connection): Effect.Effect<S3Client, never, Scope.Scope> =>
+export const makeClient = (connection: S3Connection): Effect.Effect<S3Client, RejectSinkError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.sync(() => {
+    Effect.try({
+      // the SDK throws on a configuration it cannot use (an empty region, a malformed endpoint)
+      catch: (cause) =>
+        new RejectSinkError({ reason: "Config", message: `cannot set up the S3 client: ${cause instanceof Error ? cause.message : String(cause)}`, cause }),
+      try: () => {
       const staticCredentials =
         connection.credentials === undefined || connection.credentials === "default-chain"
           ? undefined
@@ -162,6 +166,7 @@ export const makeClient = (connection: S3Connection): Effect.Effect<S3Client, ne
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED"
       })
+      }
     }),
     (client) => Effect.sync(() => client.destroy())
   )
@@ -208,7 +213,7 @@ const missingField = (operation: string, key: string, field: string) =>
   new RejectSinkError({ reason: "Rejected", message: `S3 ${operation} returned no ${field}`, key })
 
 /** An `ObjectStore` over one bucket. */
-export const make = (connection: S3Connection): Effect.Effect<ObjectStore, never, Scope.Scope> =>
+export const make = (connection: S3Connection): Effect.Effect<ObjectStore, RejectSinkError, Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* makeClient(connection)
     const call = makeCall(connection)
