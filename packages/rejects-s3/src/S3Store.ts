@@ -10,6 +10,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -222,6 +223,8 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
     const begin = (Key: string): ObjectUpload => {
       let uploadId: string | undefined
       const parts: Array<{ readonly PartNumber: number; readonly ETag: string }> = []
+      /** Bytes of the parts uploaded so far. */
+      let partBytes = 0
 
       const started = Effect.suspend(() =>
         uploadId !== undefined
@@ -251,7 +254,19 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           )
           if (output.ETag === undefined) return yield* Effect.fail(missingField("UploadPart", Key, "ETag"))
           parts.push({ PartNumber, ETag: output.ETag })
+          partBytes += bytes.byteLength
         })
+
+      /**
+       * A complete whose answer was lost is retried, and the retry is refused (the upload is gone):
+       * the object is there all the same when the key holds every byte of the parts (keys are
+       * unique to one object of one sink).
+       */
+      const storedWhole = (refusal: RejectSinkError) =>
+        call("HeadObject", Key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+          Effect.flatMap((head) => (head.ContentLength === partBytes ? Effect.void : Effect.fail(refusal))),
+          Effect.catchAll(() => Effect.fail(refusal))
+        )
 
       const complete = (lastBytes: Uint8Array) =>
         Effect.gen(function* () {
@@ -270,7 +285,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
               new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
               { abortSignal }
             )
-          )
+          ).pipe(Effect.catchAll(storedWhole))
           uploadId = undefined
         })
 

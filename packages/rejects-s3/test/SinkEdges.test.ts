@@ -3,6 +3,8 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { RejectReader, RejectSink, S3Store } from "../src/index.js"
@@ -13,6 +15,37 @@ const tempDirectory = Effect.acquireRelease(
   Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "rejects-edges-"))),
   (directory) => Effect.sync(() => fs.rmSync(directory, { recursive: true, force: true }))
 )
+
+/** A proxy in front of the harness that lets S3 complete the first multipart upload, then drops its answer. */
+const answerLostOnComplete = (target: number) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: http.Server; readonly port: number }>((resume) => {
+      let dropped = false
+      const server = http.createServer((request, response) => {
+        const completes = request.method === "POST" && (request.url ?? "").includes("uploadId=")
+        const upstream = http.request({ host: "127.0.0.1", port: target, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+          if (completes && !dropped) {
+            dropped = true
+            answer.resume()
+            answer.on("end", () => response.socket?.destroy())
+            return
+          }
+          response.writeHead(answer.statusCode ?? 500, answer.headers)
+          answer.pipe(response)
+        })
+        request.pipe(upstream)
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        resume(Effect.succeed({ server, port: typeof address === "object" && address !== null ? (address satisfies AddressInfo).port : 0 }))
+      })
+    }),
+    ({ server }) =>
+      Effect.sync(() => {
+        server.closeAllConnections()
+        server.close()
+      })
+  )
 
 const readLocal = (directory: string) =>
   Stream.runCollect(RejectReader.read({ _tag: "Local", directory })).pipe(Effect.map(Chunk.toReadonlyArray))
@@ -46,4 +79,17 @@ describe("reject storage edges", () => {
       expect(error).toMatchObject({ _tag: "RejectSinkError", reason: "Config" })
       expect(error.message).toContain("cannot set up the S3 client")
     }))
+
+  it.live("a multipart object whose completion answer was lost counts as stored, not as a failed flush", () =>
+    Effect.gen(function* () {
+      const harness = yield* S3Harness.make
+      const proxy = yield* answerLostOnComplete(harness.port)
+      const connection = harness.connection({ endpoint: `http://127.0.0.1:${proxy.port}` })
+      const sink = yield* RejectSink.makeS3({ ...connection, bucketPath: "dead", partSizeBytes: 5 * 1024 * 1024 })
+      const records = Array.from({ length: 1_200 }, (_, index) => rejected(index, { row: { Email: `e${index}`, Notes: "x".repeat(5_000) } }))
+      yield* sink.write(records)
+      yield* sink.flush
+      const stored = yield* Stream.runCollect(RejectReader.read({ _tag: "S3", connection: harness.connection(), prefix: "dead/" }))
+      expect(Chunk.size(stored)).toBe(records.length)
+    }).pipe(Effect.scoped), 30_000)
 })
