@@ -38,6 +38,7 @@ export type StatusCode =
   | "MALFORMED_ID"
   | "MISSING_ARGUMENT"
   | "INVALID_FIELD"
+  | "RECORD_TOO_LARGE"
 
 /** An encoded CSV line (with its `\n`) and its exact UTF-8 length. */
 export interface EncodedRow {
@@ -107,6 +108,9 @@ export interface CsvEncoder {
 /** Salesforce's header and column limits. */
 export const maxHeaderChars = 32_000
 export const maxColumns = 5_000
+/** Salesforce's limits on the characters of one record (its CSV line) and of one field value. */
+export const maxRecordChars = 400_000
+export const maxFieldChars = 131_072
 
 /** How much of a bad value a reject message quotes. */
 const messageValueChars = 100
@@ -137,10 +141,17 @@ const describeValue = (value: unknown): string => {
   return shown.length > messageValueChars ? `${shown.slice(0, messageValueChars)}...` : shown
 }
 
+/** Checked whatever `validate` says: Salesforce's limit, not a field's. */
+const recordTooLarge = (chars: number): LocalReject => ({
+  _tag: "Rejected",
+  statusCode: "RECORD_TOO_LARGE",
+  message: `the record has ${chars} characters; Salesforce takes at most ${maxRecordChars} characters per record`,
+  fields: []
+})
+
 const requiredMissing = (field: string): LocalReject =>
   reject("REQUIRED_FIELD_MISSING", `Required fields are missing: [${field}]`, field)
 
-/** The value type a cell is written as. */
 /** How a field's values are written in the CSV. */
 export type Format = "text" | "picklist" | "multipicklist" | "id" | "boolean" | "integer" | "decimal" | "date" | "dateTime" | "time"
 
@@ -209,11 +220,33 @@ const typedFormatter = (format: Format): ((value: unknown) => string | undefined
   }
 }
 
-/** Compiles the cell encoder of one column whose values are typed by `field` (`name` is used in messages). */
+/** A restricted picklist's active values: by their spelling, and by their lowercase. */
+interface PicklistValues {
+  readonly exact: ReadonlySet<string>
+  readonly folded: ReadonlyMap<string, string>
+}
+
+const picklistValues = (field: FieldMetadata): PicklistValues => {
+  const exact = new Set<string>()
+  const folded = new Map<string, string>()
+  for (const entry of field.picklistValues) {
+    if (!entry.active) continue
+    exact.add(entry.value)
+    const lower = entry.value.toLowerCase()
+    if (!folded.has(lower)) folded.set(lower, entry.value)
+  }
+  return { exact, folded }
+}
+
+/**
+ * Compiles the cell encoder of one column whose values are typed by `field` (`name` is used in
+ * messages). A value whose text is empty (an empty multipicklist array) gives `nullResult`.
+ */
 const cellEncoder = (
   field: FieldMetadata | undefined,
   name: string,
-  validate: boolean
+  validate: boolean,
+  nullResult: CellResult
 ): ((value: unknown) => CellResult) => {
   const format: Format = field === undefined ? "text" : formatOf(field)
   const formatter = typedFormatter(format)
@@ -225,38 +258,50 @@ const cellEncoder = (
     // numbers, booleans and dates never hold a character that needs quoting
     return (value) => formatter(value) ?? typeMismatch(value)
   }
-  const maxLength = validate && field !== undefined && field.length > 0 ? field.length : 0
+  // describe gives length 0 for fields without one: Salesforce still caps a value at maxFieldChars
+  const maxLength = !validate ? 0 : field !== undefined && field.length > 0 ? field.length : maxFieldChars
   const restricted =
     validate && field !== undefined && field.restrictedPicklist && (format === "picklist" || format === "multipicklist")
-      ? new Set(field.picklistValues.filter((entry) => entry.active).map((entry) => entry.value))
+      ? picklistValues(field)
       : undefined
+  const multi = format === "multipicklist"
   const checkId = validate && format === "id"
+  const tooLong = (text: string): LocalReject =>
+    reject("STRING_TOO_LONG", `${name}: data value too large: ${describeValue(text)} (max length=${maxLength})`, name)
+  const badPicklistValue = (item: string): LocalReject =>
+    reject("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", `${name}: bad value for restricted picklist field: ${describeValue(item)}`, name)
+  /**
+   * The restricted value as Salesforce stores it: each value matched case-insensitively (a
+   * multipicklist's parts trimmed) and written in its defined spelling, or the first bad value.
+   */
+  const definedSpelling = (values: PicklistValues, text: string): string | LocalReject => {
+    if (values.exact.has(text)) return text
+    if (!multi) return values.folded.get(text.toLowerCase()) ?? badPicklistValue(text)
+    const parts = text.split(CsvValue.multipicklistSeparator)
+    for (let index = 0; index < parts.length; index++) {
+      const part = parts[index] ?? ""
+      if (values.exact.has(part)) continue
+      const defined = values.folded.get(part.trim().toLowerCase())
+      if (defined === undefined) return badPicklistValue(part)
+      parts[index] = defined
+    }
+    return parts.join(CsvValue.multipicklistSeparator)
+  }
   return (value) => {
-    const cellText = formatter(value)
+    let cellText = formatter(value)
     if (cellText === undefined) return typeMismatch(value)
+    if (cellText.length === 0) return nullResult
     if (validate && cellText === CsvValue.clearCell) {
       // The Bulk API reads this text as "set the field to null": it cannot be loaded as a value.
       return reject("INVALID_FIELD", `${name}: the text #N/A is the Bulk API's null marker and cannot be loaded as a value`, name)
     }
-    if (maxLength > 0 && cellText.length > maxLength) {
-      return reject(
-        "STRING_TOO_LONG",
-        `${name}: data value too large: ${describeValue(cellText)} (max length=${maxLength})`,
-        name
-      )
-    }
     if (restricted !== undefined) {
-      const values = format === "multipicklist" ? cellText.split(CsvValue.multipicklistSeparator) : [cellText]
-      for (const item of values) {
-        if (!restricted.has(item)) {
-          return reject(
-            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-            `${name}: bad value for restricted picklist field: ${describeValue(item)}`,
-            name
-          )
-        }
-      }
+      const defined = definedSpelling(restricted, cellText)
+      // Salesforce checks the length of what it is sent before the values
+      if (typeof defined !== "string") return maxLength > 0 && cellText.length > maxLength ? tooLong(cellText) : defined
+      cellText = defined
     }
+    if (maxLength > 0 && cellText.length > maxLength) return tooLong(cellText)
     if (checkId && !CsvValue.isSalesforceId(cellText)) {
       return reject("MALFORMED_ID", `${name}: id value of incorrect type: ${describeValue(cellText)}`, name)
     }
@@ -272,16 +317,54 @@ const configError = (
 
 /** A resolved header: the object field it writes, and the field that types its values. */
 interface ResolvedColumn {
+  /** The header in describe's spelling (names are case-insensitive; what is not described stays as given). */
+  readonly header: string
   readonly field: FieldMetadata
   /** The parent field of a relationship column, when the parent's describe is known. */
   readonly valueField: FieldMetadata | undefined
   readonly relationship: boolean
 }
 
+/** Describe looked up by lowercase name, as Salesforce matches field, relationship and object names. */
+interface Names {
+  readonly fields: ReadonlyMap<string, FieldMetadata>
+  /** Reference fields by lowercase relationshipName. */
+  readonly relationships: ReadonlyMap<string, FieldMetadata>
+  readonly parents: ReadonlyMap<string, ObjectMetadata>
+}
+
+const byLowercaseName = <A>(entries: Iterable<readonly [string, A]>): Map<string, A> => {
+  const map = new Map<string, A>()
+  for (const [name, value] of entries) {
+    const lower = name.toLowerCase()
+    if (!map.has(lower)) map.set(lower, value)
+  }
+  return map
+}
+
+const namesOf = (options: Options): Names => {
+  const relationships: Array<readonly [string, FieldMetadata]> = []
+  for (const field of options.object.fields) {
+    const relationshipName = Option.getOrUndefined(field.relationshipName)
+    if (field.type === "reference" && relationshipName !== undefined) relationships.push([relationshipName, field])
+  }
+  return {
+    fields: byLowercaseName(options.object.fields.map((field) => [field.name, field] as const)),
+    relationships: byLowercaseName(relationships),
+    parents: byLowercaseName(Object.entries(options.parents ?? {}))
+  }
+}
+
+/** The spelling in `field.referenceTo` of object `name`, any case. */
+const referencedObject = (field: FieldMetadata, name: string): string | undefined => {
+  const lower = name.toLowerCase()
+  return field.referenceTo.find((candidate) => candidate.toLowerCase() === lower)
+}
+
 const resolveRelationship = (
   options: Options,
   header: string,
-  fieldsByName: ReadonlyMap<string, FieldMetadata>
+  names: Names
 ): Either.Either<ResolvedColumn, CsvEncoderConfigError> => {
   const dot = header.indexOf(".")
   const path = header.slice(0, dot)
@@ -289,14 +372,11 @@ const resolveRelationship = (
   if (parentFieldName.length === 0 || parentFieldName.includes(".") || path.length === 0) {
     return configError("InvalidRelationship", header, `${header}: a relationship column is Relationship.Field, one level only`)
   }
-  const byRelationship = (name: string): FieldMetadata | undefined => {
-    for (const field of fieldsByName.values()) {
-      if (field.type === "reference" && Option.getOrUndefined(field.relationshipName) === name) return field
-    }
-    return undefined
-  }
+  const byRelationship = (name: string): FieldMetadata | undefined => names.relationships.get(name.toLowerCase())
+  const relationshipOf = (field: FieldMetadata): string => Option.getOrElse(field.relationshipName, () => "")
   let field: FieldMetadata | undefined
   let parentObject: string | undefined
+  let canonicalPath = path
   const colon = path.indexOf(":")
   if (colon < 0) {
     field = byRelationship(path)
@@ -308,28 +388,36 @@ const resolveRelationship = (
       )
     }
     parentObject = field?.referenceTo[0]
+    if (field !== undefined) canonicalPath = relationshipOf(field)
   } else {
     // The contract documents both `ObjectType:Relationship.Field` and `Owner:User.Email`; accept either order.
     const first = path.slice(0, colon)
     const second = path.slice(colon + 1)
     const typeFirst = byRelationship(second)
-    if (typeFirst !== undefined && typeFirst.referenceTo.includes(first)) {
+    const typeFirstObject = typeFirst === undefined ? undefined : referencedObject(typeFirst, first)
+    if (typeFirst !== undefined && typeFirstObject !== undefined) {
       field = typeFirst
-      parentObject = first
+      parentObject = typeFirstObject
+      canonicalPath = `${typeFirstObject}:${relationshipOf(typeFirst)}`
     } else {
       const relationFirst = byRelationship(first)
-      if (relationFirst !== undefined && relationFirst.referenceTo.includes(second)) {
+      const relationFirstObject = relationFirst === undefined ? undefined : referencedObject(relationFirst, second)
+      if (relationFirst !== undefined && relationFirstObject !== undefined) {
         field = relationFirst
-        parentObject = second
+        parentObject = relationFirstObject
+        canonicalPath = `${relationshipOf(relationFirst)}:${relationFirstObject}`
       }
     }
   }
   if (field === undefined || parentObject === undefined) {
     return configError("InvalidRelationship", header, `${header}: no relationship ${path} on ${options.object.name}`)
   }
-  const parent = options.parents?.[parentObject]
-  if (parent === undefined) return Either.right({ field, valueField: undefined, relationship: true })
-  const valueField = parent.fields.find((candidate) => candidate.name === parentFieldName)
+  const parent = names.parents.get(parentObject.toLowerCase())
+  if (parent === undefined) {
+    return Either.right({ header: `${canonicalPath}.${parentFieldName}`, field, valueField: undefined, relationship: true })
+  }
+  const parentFieldLower = parentFieldName.toLowerCase()
+  const valueField = parent.fields.find((candidate) => candidate.name.toLowerCase() === parentFieldLower)
   if (valueField === undefined) {
     return configError("UnknownField", header, `${header}: no field ${parentFieldName} on ${parentObject}`)
   }
@@ -337,32 +425,33 @@ const resolveRelationship = (
     return configError(
       "InvalidRelationship",
       header,
-      `${header}: ${parentObject}.${parentFieldName} is neither an external id nor an idLookup field`
+      `${header}: ${parentObject}.${valueField.name} is neither an external id nor an idLookup field`
     )
   }
-  return Either.right({ field, valueField, relationship: true })
+  return Either.right({ header: `${canonicalPath}.${valueField.name}`, field, valueField, relationship: true })
 }
 
 const resolveColumn = (
   options: Options,
   header: string,
-  fieldsByName: ReadonlyMap<string, FieldMetadata>
+  names: Names
 ): Either.Either<ResolvedColumn, CsvEncoderConfigError> => {
-  if (header.includes(".")) return resolveRelationship(options, header, fieldsByName)
-  const field = fieldsByName.get(header)
+  if (header.includes(".")) return resolveRelationship(options, header, names)
+  const field = names.fields.get(header.toLowerCase())
   if (field === undefined) {
     return configError("UnknownField", header, `INVALID_FIELD: No such column '${header}' on entity '${options.object.name}'`)
   }
-  return Either.right({ field, valueField: field, relationship: false })
+  return Either.right({ header: field.name, field, valueField: field, relationship: false })
 }
 
+/** `isId`: the column is the object's Id; `isKey`: it is the operation's matching key (Id or upsert's external id). */
 const checkWritable = (
   operation: Operation,
   header: string,
   field: FieldMetadata,
-  externalIdFieldName: string | undefined
+  isId: boolean,
+  isKey: boolean
 ): Either.Either<void, CsvEncoderConfigError> => {
-  const isKey = header === "Id" || (operation === "upsert" && header === externalIdFieldName)
   switch (operation) {
     case "insert":
       return field.createable
@@ -373,12 +462,12 @@ const checkWritable = (
         ? Either.void
         : configError("FieldNotUpdateable", header, `${header} is not updateable`)
     case "upsert":
-      return isKey || field.createable || field.updateable
+      return isId || isKey || field.createable || field.updateable
         ? Either.void
         : configError("FieldNotUpdateable", header, `${header} is neither createable nor updateable`)
     case "delete":
     case "hardDelete":
-      return header === "Id" ? Either.void : configError("DeleteTakesOnlyId", header, `${operation} CSVs hold only Id`)
+      return isId ? Either.void : configError("DeleteTakesOnlyId", header, `${operation} CSVs hold only Id`)
   }
 }
 
@@ -393,48 +482,54 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
   if (options.columns.length > maxColumns) {
     return configError("TooManyColumns", undefined, `${options.columns.length} columns; Salesforce takes at most ${maxColumns}`)
   }
-  const fieldsByName = new Map(options.object.fields.map((field) => [field.name, field] as const))
-  const headers = options.columns.map((column) => column.column)
+  // Salesforce matches field, relationship and object names in any case: so does the mapping
+  const names = namesOf(options)
   const seen = new Set<string>()
-  for (const header of headers) {
-    if (seen.has(header)) return configError("DuplicateColumn", header, `${header} is mapped twice`)
-    seen.add(header)
+  for (const column of options.columns) {
+    const header = column.column
+    const lower = header.toLowerCase()
+    if (seen.has(lower)) return configError("DuplicateColumn", header, `${header} is mapped twice`)
+    seen.add(lower)
   }
-  if ((operation === "update" || operation === "delete" || operation === "hardDelete") && !seen.has("Id")) {
+  if ((operation === "update" || operation === "delete" || operation === "hardDelete") && !seen.has("id")) {
     return configError("IdColumnMissing", "Id", `${operation} needs an Id column`)
   }
   const externalIdFieldName = options.externalIdFieldName
+  /** Lowercase name of the field that matches records: upsert's external id, or Id. */
+  const keyFieldName = operation === "upsert" ? externalIdFieldName?.toLowerCase() : operation === "insert" ? undefined : "id"
   if (operation === "upsert") {
-    if (externalIdFieldName === undefined) {
+    if (externalIdFieldName === undefined || keyFieldName === undefined) {
       return configError("ExternalIdMissing", undefined, "upsert needs externalIdFieldName")
     }
-    const externalField = fieldsByName.get(externalIdFieldName)
-    if (externalIdFieldName !== "Id" && (externalField === undefined || !externalField.externalId)) {
+    const externalField = names.fields.get(keyFieldName)
+    if (keyFieldName !== "id" && (externalField === undefined || !externalField.externalId)) {
       return configError(
         "ExternalIdInvalid",
         externalIdFieldName,
         `${externalIdFieldName} is not an external id field of ${options.object.name}`
       )
     }
-    if (!seen.has(externalIdFieldName)) {
+    if (!seen.has(keyFieldName)) {
       return configError("ExternalIdMissing", externalIdFieldName, `upsert needs a ${externalIdFieldName} column`)
     }
   }
 
   const compiled: Array<CompiledColumn> = []
+  const headers: Array<string> = []
   const mappedFields = new Set<string>()
   for (const column of options.columns) {
-    const header = column.column
-    const resolved = resolveColumn(options, header, fieldsByName)
+    const resolved = resolveColumn(options, column.column, names)
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
-    const { field, relationship, valueField } = resolved.right
-    const writable = checkWritable(operation, header, field, externalIdFieldName)
+    const { field, header, relationship, valueField } = resolved.right
+    const fieldName = relationship ? undefined : field.name.toLowerCase()
+    const isKey = fieldName !== undefined && fieldName === keyFieldName
+    const writable = checkWritable(operation, column.column, field, fieldName === "id", isKey)
     if (Either.isLeft(writable)) return Either.left(writable.left)
     mappedFields.add(field.name)
+    headers.push(header)
 
     // `#N/A` through a relationship column is not a documented way to clear a lookup: only on request.
     const nullPolicy = column.nullPolicy ?? (relationship ? "leave" : defaultNullPolicy)
-    const isKey = operation === "upsert" ? header === externalIdFieldName : operation !== "insert" && header === "Id"
     const requiredHere = validate && operation === "insert" && isRequiredOnInsert(field)
     const keyMissing = reject("MISSING_ARGUMENT", `${header} not specified`, header)
     const emptyResult: CellResult = validate && isKey ? keyMissing : requiredHere ? requiredMissing(header) : ""
@@ -446,13 +541,13 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
           : nullPolicy === "clear"
             ? CsvValue.clearCell
             : ""
-    const encode = cellEncoder(valueField, header, validate)
+    const encode = cellEncoder(valueField, header, validate, nullResult)
     if ("constant" in column.source) {
       const constant = column.source.constant
       const constantResult =
         constant === null || constant === undefined || constant === "" ? nullResult : encode(constant)
       if (typeof constantResult !== "string") {
-        return configError("InvalidConstant", header, `${header}: ${constantResult.message}`)
+        return configError("InvalidConstant", column.column, `${column.column}: ${constantResult.message}`)
       }
       compiled.push({
         header,
@@ -500,6 +595,7 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
       }
       line = index === 0 ? cell : `${line},${cell}`
     }
+    if (line.length > maxRecordChars) return recordTooLarge(line.length)
     // a lone empty cell would be a blank line, which CSV readers skip: write it as ""
     return line.length === 0 ? '""\n' : `${line}\n`
   }

@@ -168,11 +168,32 @@ export const boolean = (value: unknown): string | undefined => {
   return undefined
 }
 
+/**
+ * A number as plain decimal text, never in exponent form: `String` writes 1e21 and above, and
+ * non-zero magnitudes below 1e-6, as `1e+21` / `1e-7`, which a text field would store as such.
+ * From 1e21 (every such double is an integer) the exact integer value is written; below 1e-6 the
+ * plain expansion of the shortest digits that read back as the same number. -0 is `0`; NaN and
+ * ±Infinity keep `String`'s text (typed formatters refuse them before).
+ */
+export const plainNumber = (value: number): string => {
+  const magnitude = value < 0 ? -value : value
+  if (magnitude < 1e21 && magnitude >= 1e-6) return String(value)
+  if (magnitude === 0) return "0"
+  if (magnitude >= 1e21) return magnitude === Number.POSITIVE_INFINITY ? String(value) : BigInt(value).toString()
+  if (magnitude !== magnitude) return "NaN"
+  // below 1e-6 String gives `d[.ddd]e-n`
+  const shortest = String(magnitude)
+  const exponentAt = shortest.indexOf("e")
+  const zeros = -Number(shortest.slice(exponentAt + 1)) - 1
+  const digits = shortest.charAt(1) === "." ? shortest.charAt(0) + shortest.slice(2, exponentAt) : shortest.slice(0, exponentAt)
+  return `${value < 0 ? "-" : ""}0.${"0".repeat(zeros)}${digits}`
+}
+
 const integerPattern = /^[+-]?\d+$/
 
 /** int / long → plain integer text; NaN, Infinity, fractions and non-numeric strings are refused. */
 export const integer = (value: unknown): string | undefined => {
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : undefined
+  if (typeof value === "number") return Number.isInteger(value) ? plainNumber(value) : undefined
   if (typeof value === "bigint") return value.toString()
   if (typeof value === "string") return integerPattern.test(value) ? value : undefined
   return undefined
@@ -180,9 +201,12 @@ export const integer = (value: unknown): string | undefined => {
 
 const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
 
-/** double / currency / percent → plain decimal text (scientific notation is accepted by Salesforce). */
+/**
+ * double / currency / percent → plain decimal text; numbers never in exponent form (a string in
+ * scientific notation passes as it is: Salesforce reads it).
+ */
 export const decimal = (value: unknown): string | undefined => {
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined
+  if (typeof value === "number") return Number.isFinite(value) ? plainNumber(value) : undefined
   if (typeof value === "bigint") return value.toString()
   if (typeof value === "string") return decimalPattern.test(value) ? value : undefined
   return undefined
@@ -197,6 +221,7 @@ export const text = (value: unknown): string | undefined => {
     case "string":
       return value
     case "number":
+      return plainNumber(value)
     case "bigint":
     case "boolean":
       return String(value)
@@ -218,7 +243,10 @@ export const text = (value: unknown): string | undefined => {
   }
 }
 
-/** multipicklist → values joined with `;`, from an array of values or an already joined string. */
+/**
+ * multipicklist → values joined with `;`, from an array of values or an already joined string. An
+ * empty array gives the empty text, which the encoder writes as the column's null.
+ */
 export const multipicklist = (value: unknown): string | undefined => {
   if (typeof value === "string") return value
   if (!Array.isArray(value)) return undefined
@@ -226,7 +254,7 @@ export const multipicklist = (value: unknown): string | undefined => {
   for (let index = 0; index < value.length; index++) {
     const item: unknown = value[index]
     const itemText =
-      typeof item === "string" ? item : typeof item === "number" || typeof item === "boolean" ? String(item) : undefined
+      typeof item === "string" ? item : typeof item === "number" ? plainNumber(item) : typeof item === "boolean" ? String(item) : undefined
     if (itemText === undefined) return undefined
     joined = index === 0 ? itemText : joined + multipicklistSeparator + itemText
   }

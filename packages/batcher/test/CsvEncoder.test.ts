@@ -98,7 +98,7 @@ describe("CsvEncoder.encode", () => {
       "Account.Account_Number__c": 1001
     })
     expect(lineOf(row)).toBe(
-      '003000000000001AAA,"O\'Brien, ""Ace""","two\nlines",1990-05-17,2024-11-27T11:00:00.000Z,08:30:00.000Z,true,12.5,42,1e+21,-0.5,Open,Golf;Tennis,' +
+      '003000000000001AAA,"O\'Brien, ""Ace""","two\nlines",1990-05-17,2024-11-27T11:00:00.000Z,08:30:00.000Z,true,12.5,42,1000000000000000000000,-0.5,Open,Golf;Tennis,' +
         '"{""tags"":[""a"",""b""],""nested"":{""n"":1}}",1001\n'
     )
   })
