@@ -11,7 +11,10 @@ export const production = "https://login.salesforce.com"
 export const sandbox = "https://test.salesforce.com"
 
 export interface LoginTarget {
-  /** `true` for a sandbox (`test.salesforce.com`); ignored when `loginUrl` is set. */
+  /**
+   * `true` for a sandbox (`test.salesforce.com`). With `loginUrl` set, it only makes the JWT
+   * bearer audience `test.salesforce.com` (implied for a `*.sandbox.my.salesforce.com` URL).
+   */
   readonly isSandbox?: boolean | undefined
   /** A My Domain URL such as `https://acme.my.salesforce.com`, or a loopback emulator URL. */
   readonly loginUrl?: string | undefined
@@ -49,6 +52,15 @@ export const resolve = (target: LoginTarget): Either.Either<string, AuthError> =
   target.loginUrl === undefined || target.loginUrl === ""
     ? Either.right(target.isSandbox === true ? sandbox : production)
     : checkSecureOrigin(target.loginUrl, "login URL")
+
+/** `true` for a sandbox's My Domain origin (`https://NAME--SANDBOX.sandbox.my.salesforce.com`). */
+export const isSandboxMyDomain = (origin: string): boolean => {
+  try {
+    return new URL(origin).hostname.toLowerCase().endsWith(".sandbox.my.salesforce.com")
+  } catch {
+    return false
+  }
+}
 
 /** `true` for the shared login hosts, where Salesforce refuses the client credentials flow. */
 export const isSharedLoginHost = (origin: string): boolean => origin === production || origin === sandbox

@@ -4,22 +4,26 @@
  *
  * Salesforce does not say when a token expires; expiry shows as a 401
  * `INVALID_SESSION_ID`. Any request meeting it triggers one shared refresh — concurrent
- * requests wait for the same one (single flight) — and is replayed once; a second 401 is
- * an error, never a loop. Rotated refresh tokens are kept and published.
+ * requests wait for the same one (single flight) and share its outcome, failure included —
+ * and is replayed once; a second 401 is an error, never a loop. Rotated refresh tokens are
+ * kept and published. Errors of the authenticated client never carry the access token.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
+import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import * as SynchronizedRef from "effect/SynchronizedRef"
 import { AuthError } from "./AuthError.js"
 import type * as Credentials from "./Credentials.js"
 import * as LoginUrl from "./LoginUrl.js"
@@ -45,7 +49,10 @@ export type AuthenticatedClient = HttpClient.HttpClient.With<HttpClientError.Htt
 export interface SalesforceSessionService {
   /** The session now in use. */
   readonly current: Effect.Effect<Session>
-  /** Replaces the session `stale`, unless another fiber already did; returns the fresh one. */
+  /**
+   * Replaces the session `stale`, unless another fiber already did; returns the fresh one.
+   * Concurrent calls for the same `stale` session share one token request and its outcome.
+   */
   readonly refresh: (stale: Session) => Effect.Effect<Session, AuthError>
   /** Sends relative paths (`/services/data/…`) to the instance, authenticated, renewing the session once on 401. */
   readonly client: AuthenticatedClient
@@ -67,18 +74,49 @@ interface Renewed {
   readonly granted: boolean
 }
 
+/**
+ * The session in use, and the refresh of it under way, if any. Every fiber renewing the same
+ * stale session awaits `refreshing`: the outcome of one grant, failure included. `None` means
+ * the fiber granting was interrupted, and the waiters try again.
+ */
+interface State {
+  readonly session: Session
+  readonly refreshing: Deferred.Deferred<Option.Option<Session>, AuthError> | undefined
+}
+
+/** What a renewing fiber does: take the session another fiber renewed, join its refresh, or lead one. */
+type Role =
+  | { readonly _tag: "Renewed"; readonly session: Session }
+  | { readonly _tag: "Join"; readonly refreshing: Deferred.Deferred<Option.Option<Session>, AuthError> }
+  | { readonly _tag: "Lead" }
+
 /** Renewals one request may go through when the sessions it is given keep dying (never a loop). */
 const maxSessionRenewals = 3
 
-/** The JWT `aud` claim: the shared login host (test for sandboxes), or a loopback emulator's origin. */
+/**
+ * The JWT `aud` claim: the shared login host — test for sandboxes (`isSandbox`, or a
+ * `*.sandbox.my.salesforce.com` My Domain) — or a loopback emulator's origin.
+ */
 const jwtAudience = (target: LoginUrl.LoginTarget, loginOrigin: string): string => {
   if (LoginUrl.isSharedLoginHost(loginOrigin)) return loginOrigin
   if (LoginUrl.isLoopbackHost(new URL(loginOrigin).hostname)) return loginOrigin
-  return target.isSandbox === true ? LoginUrl.sandbox : LoginUrl.production
+  return target.isSandbox === true || LoginUrl.isSandboxMyDomain(loginOrigin) ? LoginUrl.sandbox : LoginUrl.production
 }
 
 const authorize = (request: HttpClientRequest.HttpClientRequest, session: Session) =>
   request.pipe(HttpClientRequest.prependUrl(session.instanceUrl), HttpClientRequest.bearerToken(session.accessToken))
+
+/** The same error, the access token in its request's `Authorization` header redacted. */
+const withoutToken = (error: HttpClientError.HttpClientError): HttpClientError.HttpClientError => {
+  const request = HttpClientRequest.setHeader(error.request, "authorization", "Bearer <redacted>")
+  const details = {
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
+    ...(error.description === undefined ? {} : { description: error.description })
+  }
+  return error._tag === "RequestError"
+    ? new HttpClientError.RequestError({ request, reason: error.reason, ...details })
+    : new HttpClientError.ResponseError({ request, response: error.response, reason: error.reason, ...details })
+}
 
 /** Builds a session: asks for the first token now, so bad credentials fail at once. */
 export const make = (
@@ -111,14 +149,44 @@ export const make = (
         return { accessToken: token.accessToken, instanceUrl: token.instanceUrl, generation }
       })
 
-    const state = yield* SynchronizedRef.make(yield* grant(0))
+    const state = yield* Ref.make<State>({ session: yield* grant(0), refreshing: undefined })
+    const currentSession = Effect.map(Ref.get(state), (current) => current.session)
 
-    /** Replaces `stale` unless another fiber already did; says whether this call granted the new session. */
+    /**
+     * Replaces `stale` unless another fiber already did, or joins the refresh of it under way;
+     * says whether this call granted the new session. `None`: the refresh joined was
+     * interrupted, try again.
+     */
+    const renewOnce = (stale: Session): Effect.Effect<Option.Option<Renewed>, AuthError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          const flight = yield* Deferred.make<Option.Option<Session>, AuthError>()
+          const role = yield* Ref.modify(state, (current): readonly [Role, State] => {
+            if (current.session.generation !== stale.generation) return [{ _tag: "Renewed", session: current.session }, current]
+            if (current.refreshing !== undefined) return [{ _tag: "Join", refreshing: current.refreshing }, current]
+            return [{ _tag: "Lead" }, { ...current, refreshing: flight }]
+          })
+          if (role._tag === "Renewed") return Option.some({ session: role.session, granted: false })
+          if (role._tag === "Join") {
+            const fresh = yield* restore(Deferred.await(role.refreshing))
+            return Option.map(fresh, (session) => ({ session, granted: false }))
+          }
+          const exit = yield* Effect.exit(restore(grant(stale.generation + 1)))
+          yield* Ref.update(state, (current) => ({
+            session: Exit.isSuccess(exit) ? exit.value : current.session,
+            refreshing: undefined
+          }))
+          const interrupted = Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+          yield* Deferred.done(flight, interrupted ? Exit.succeed(Option.none()) : Exit.map(exit, Option.some))
+          const fresh = yield* exit
+          return Option.some({ session: fresh, granted: true })
+        })
+      )
+
     const renew = (stale: Session): Effect.Effect<Renewed, AuthError> =>
-      SynchronizedRef.modifyEffect(state, (session): Effect.Effect<readonly [Renewed, Session], AuthError> =>
-        session.generation !== stale.generation
-          ? Effect.succeed([{ session, granted: false }, session] as const)
-          : Effect.map(grant(session.generation + 1), (fresh) => [{ session: fresh, granted: true }, fresh] as const)
+      Effect.flatMap(
+        renewOnce(stale),
+        Option.match({ onNone: () => renew(stale), onSome: Effect.succeed })
       )
 
     const refresh = (stale: Session): Effect.Effect<Session, AuthError> => Effect.map(renew(stale), (renewed) => renewed.session)
@@ -133,10 +201,10 @@ export const make = (
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | AuthError> =>
       Effect.gen(function* () {
-        let session = yield* SynchronizedRef.get(state)
+        let session = yield* currentSession
         let ownGrant = false
         for (let renewals = 0; ; renewals++) {
-          const response = yield* transport.execute(authorize(request, session))
+          const response = yield* transport.execute(authorize(request, session)).pipe(Effect.mapError(withoutToken))
           if (response.status !== 401) return response
           if (ownGrant || renewals >= maxSessionRenewals) {
             return yield* new AuthError({
@@ -158,7 +226,7 @@ export const make = (
       )
 
     return {
-      current: SynchronizedRef.get(state),
+      current: currentSession,
       refresh,
       client: authenticate(http),
       authenticate,

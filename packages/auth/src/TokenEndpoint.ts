@@ -1,6 +1,7 @@
 /**
  * `POST {login}/services/oauth2/token`: one grant, decoded into a token or an `AuthError`.
- * Only network errors and 5xx answers are retried; OAuth errors are configuration errors.
+ * Only network errors (an answer that breaks off included) and 5xx answers are retried; OAuth
+ * errors and answers that read fine but are not the expected JSON are configuration errors.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -50,6 +51,15 @@ export const requestTimeout = Duration.seconds(30)
 const unavailable = (description: string, status?: number) =>
   new AuthError({ reason: "Unavailable", description, ...(status === undefined ? {} : { status }) })
 
+/** The parsed JSON of a body that was read whole; `undefined` when it is not JSON. */
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
 const decodeToken = Schema.decodeUnknownEither(TokenBody)
 const decodeOAuthError = Schema.decodeUnknownEither(OAuthErrorBody)
 
@@ -63,7 +73,11 @@ const attempt = (
       HttpClientRequest.acceptJson,
       HttpClientRequest.bodyUrlParams(form)
     )
-    const response = yield* client.execute(request).pipe(
+    // The body is read within the timeout too; one that breaks off is a network error (retried).
+    const { response, text } = yield* client.execute(request).pipe(
+      Effect.flatMap((response) =>
+        response.status >= 500 ? Effect.succeed({ response, text: "" }) : Effect.map(response.text, (text) => ({ response, text }))
+      ),
       Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => unavailable("the token endpoint did not answer in time") }),
       Effect.catchTags({
         RequestError: (error) => Effect.fail(unavailable(`the token endpoint could not be reached (${error.reason})`)),
@@ -73,7 +87,7 @@ const attempt = (
     if (response.status >= 500) {
       return yield* unavailable(`the token endpoint answered HTTP ${response.status}`, response.status)
     }
-    const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
+    const body = parseJson(text)
     if (response.status === 200) {
       const token = decodeToken(body)
       if (Either.isLeft(token)) {

@@ -12,6 +12,14 @@ describe("LoginUrl", () => {
     )
   })
 
+  it("recognises a sandbox's My Domain", () => {
+    expect(LoginUrl.isSandboxMyDomain("https://acme--uat.sandbox.my.salesforce.com")).toBe(true)
+    expect(LoginUrl.isSandboxMyDomain("https://ACME--UAT.SANDBOX.MY.SALESFORCE.COM")).toBe(true)
+    for (const origin of ["https://acme.my.salesforce.com", "https://test.salesforce.com", "https://sandbox.my.salesforce.com.evil.test", "not a url"]) {
+      expect(LoginUrl.isSandboxMyDomain(origin)).toBe(false)
+    }
+  })
+
   it("accepts plain http only for loopback hosts", () => {
     for (const url of ["http://127.0.0.1:4010", "http://localhost:8080/", "http://[::1]:9000", "http://127.8.9.10"]) {
       expect(Either.isRight(LoginUrl.resolve({ loginUrl: url }))).toBe(true)

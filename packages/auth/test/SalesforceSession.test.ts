@@ -17,6 +17,7 @@ import * as TestClock from "effect/TestClock"
 import { http, HttpResponse } from "msw"
 import { setupServer } from "msw/node"
 import { generateKeyPairSync, type KeyObject } from "node:crypto"
+import { inspect } from "node:util"
 import { Credentials, SalesforceSession } from "../src/index.js"
 
 const baseUrl = "https://emulator.my.salesforce.com"
@@ -60,6 +61,22 @@ const settleUntil = (done: () => boolean, rounds = 200) =>
       yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
     }
   })
+
+/** A promise the test settles: an MSW handler awaits it to hold its answer back. */
+const gate = () => {
+  let open = () => {}
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { opened, open }
+}
+
+/** The `aud` claim of the JWT bearer assertion in a token request's form. */
+const assertionAudience = async (request: Request): Promise<unknown> => {
+  const assertion = new URLSearchParams(await request.text()).get("assertion") ?? ""
+  const claims: unknown = JSON.parse(Buffer.from(assertion.split(".")[1] ?? "", "base64url").toString("utf8"))
+  return typeof claims === "object" && claims !== null && "aud" in claims ? claims.aud : undefined
+}
 
 describe("SalesforceSession", () => {
   it.effect("gets a session with a refresh token and sends relative paths to the instance", () =>
@@ -114,6 +131,29 @@ describe("SalesforceSession", () => {
       expect(notAKey.message).not.toContain("not a key")
     }))
 
+  it.effect("signs the JWT for test.salesforce.com on a sandbox My Domain or with isSandbox, else login.salesforce.com", () =>
+    Effect.gen(function* () {
+      const sandboxUrl = "https://acme--uat.sandbox.my.salesforce.com"
+      const productionUrl = "https://acme.my.salesforce.com"
+      const audiences: Array<unknown> = []
+      server.use(
+        ...[sandboxUrl, productionUrl].map((origin) =>
+          http.post(`${origin}/services/oauth2/token`, async ({ request }) => {
+            audiences.push(await assertionAudience(request))
+            return HttpResponse.json({ access_token: "00D!token", instance_url: origin })
+          })
+        )
+      )
+      const privateKey = Redacted.make(
+        generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+      )
+      const credentials = Credentials.jwtBearer({ clientId: "cid", username: "integration@acme.com", privateKey })
+      for (const login of [{ loginUrl: sandboxUrl }, { loginUrl: productionUrl, isSandbox: true }, { loginUrl: productionUrl }]) {
+        yield* withSession({ credentials, login, tokenRetry: noDelayRetry }, (session) => session.current)
+      }
+      expect(audiences).toEqual(["https://test.salesforce.com", "https://test.salesforce.com", "https://login.salesforce.com"])
+    }))
+
   it.effect("refuses client credentials on the shared login host before sending anything", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(
@@ -157,6 +197,25 @@ describe("SalesforceSession", () => {
       expect(org.stats().calls.token).toBe(4)
     }))
 
+  it.effect("retries a token answer that breaks off while read; one that reads whole but is not JSON is UnexpectedResponse", () =>
+    Effect.gen(function* () {
+      org.setFaults({ dropConnections: [{ call: "token", every: 1, times: 1, afterBytes: 10 }] })
+      const session = yield* withSession(refreshTokenConfig(), (service) => service.current)
+      expect(session.instanceUrl).toBe(baseUrl)
+      expect(org.stats().calls.token).toBe(2)
+      let tokenCalls = 0
+      server.use(
+        http.post(`${baseUrl}/services/oauth2/token`, () => {
+          tokenCalls++
+          return new HttpResponse("<html>Down for maintenance</html>", { status: 200, headers: { "content-type": "text/html" } })
+        })
+      )
+      const error = yield* Effect.flip(withSession(refreshTokenConfig(), () => Effect.void))
+      expect(error).toMatchObject({ reason: "UnexpectedResponse", status: 200 })
+      expect(error.isTransient).toBe(false)
+      expect(tokenCalls).toBe(1)
+    }))
+
   it.effect("backs off between token retries on the default schedule", () =>
     Effect.gen(function* () {
       org.setFaults({ httpErrors: [{ call: "token", status: 503, every: 1, times: 2 }] })
@@ -184,6 +243,92 @@ describe("SalesforceSession", () => {
         )
         expect(responses.map((response) => response.status)).toEqual(Array.from({ length: 10 }, () => 200))
         expect(org.stats().calls.token).toBe(2)
+        expect((yield* session.current).generation).toBe(1)
+      })
+    ))
+
+  it.effect("shares a failed refresh with every concurrent call waiting on it; a later call tries again", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        org.expireSessions()
+        const refusal = gate()
+        let tokenCalls = 0
+        server.use(
+          http.post(`${baseUrl}/services/oauth2/token`, async () => {
+            tokenCalls++
+            await refusal.opened
+            return HttpResponse.json({ error: "invalid_grant", error_description: "expired access/refresh token" }, { status: 400 })
+          })
+        )
+        const calls = yield* Effect.fork(
+          Effect.all(
+            Array.from({ length: 10 }, () => Effect.flip(session.client.execute(limitsRequest))),
+            { concurrency: "unbounded" }
+          )
+        )
+        // All ten 401s are in, and wait for the one refresh held back, before it fails.
+        yield* settleUntil(() => org.stats().calls.limits === 10 && tokenCalls === 1)
+        yield* settleUntil(() => false, 20)
+        refusal.open()
+        const errors = yield* Fiber.join(calls)
+        expect(errors.map((error) => error._tag === "AuthError" && error.reason)).toEqual(Array.from({ length: 10 }, () => "InvalidGrant"))
+        expect(tokenCalls).toBe(1)
+        server.resetHandlers()
+        const response = yield* session.client.execute(limitsRequest)
+        expect(response.status).toBe(200)
+        expect(org.stats().calls.token).toBe(2)
+        expect((yield* session.current).generation).toBe(1)
+      })
+    ))
+
+  it.effect("retries a token endpoint outage during a refresh once for all waiting calls, not once per call", () =>
+    withSession(
+      { ...refreshTokenConfig(), tokenRetry: Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(3))) },
+      (session) =>
+        Effect.gen(function* () {
+          org.expireSessions()
+          org.setFaults({ httpErrors: [{ call: "token", status: 503, every: 1 }] })
+          const calls = yield* Effect.fork(
+            Effect.all(
+              Array.from({ length: 10 }, () => Effect.flip(session.client.execute(limitsRequest))),
+              { concurrency: "unbounded" }
+            )
+          )
+          yield* settleUntil(() => org.stats().calls.limits === 10 && org.stats().calls.token === 2)
+          yield* settleUntil(() => false, 20)
+          for (let round = 0; round < 100 && Option.isNone(yield* Fiber.poll(calls)); round++) {
+            yield* TestClock.adjust("1 second")
+            yield* settleUntil(() => false, 20)
+          }
+          const errors = yield* Fiber.join(calls)
+          expect(errors.map((error) => error._tag === "AuthError" && error.reason)).toEqual(Array.from({ length: 10 }, () => "Unavailable"))
+          expect(org.stats().calls.token).toBe(1 + 4) // the first grant, then one refresh and its 3 retries
+        })
+    ))
+
+  it.effect("hands an interrupted refresh over to the calls waiting on it", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        org.expireSessions()
+        const held = gate()
+        let tokenCalls = 0
+        server.use(
+          http.post(`${baseUrl}/services/oauth2/token`, async () => {
+            tokenCalls++
+            if (tokenCalls === 1) await held.opened
+            return undefined // on to the emulator
+          })
+        )
+        const first = yield* Effect.fork(session.client.execute(limitsRequest))
+        yield* settleUntil(() => tokenCalls === 1)
+        const second = yield* Effect.fork(session.client.execute(limitsRequest))
+        yield* settleUntil(() => org.stats().calls.limits === 2)
+        yield* settleUntil(() => false, 20)
+        yield* Fiber.interrupt(first)
+        const response = yield* Fiber.join(second)
+        held.open()
+        expect(response.status).toBe(200)
+        expect(tokenCalls).toBe(2)
         expect((yield* session.current).generation).toBe(1)
       })
     ))
@@ -219,6 +364,20 @@ describe("SalesforceSession", () => {
         expect(published[0]).not.toBe(published[1])
         const kept = yield* session.rotatedRefreshToken
         expect(Option.map(kept, Redacted.value)).toEqual(Option.some(org.credentials.refreshToken))
+      })
+    ))
+
+  it.effect("keeps the access token out of the errors of its client, which keep their type and reason", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        org.setFaults({ dropConnections: [{ call: "limits", every: 1 }] })
+        const error = yield* Effect.flip(session.client.execute(limitsRequest))
+        const token = Redacted.value((yield* session.current).accessToken)
+        expect(error).toMatchObject({ _tag: "RequestError", reason: "Transport" })
+        if (error._tag === "RequestError") expect(error.request.url).toBe(`${baseUrl}/services/data/v62.0/limits/`)
+        for (const rendered of [JSON.stringify(error), inspect(error, { depth: 10 }), String(error)]) {
+          expect(rendered).not.toContain(token)
+        }
       })
     ))
 
