@@ -142,7 +142,7 @@ export const run =
         const keySources = new Map<string, { readonly key: string; readonly caseInsensitive: boolean }>()
         for (const [key, plan] of plans) {
           const matchField = plan.operation === "upsert" ? plan.externalIdFieldName : plan.operation === "insert" ? undefined : "Id"
-          const source = plan.columns.find((column) => column.column === matchField)?.source
+          const source = plan.columns.find((column) => column.column.toLowerCase() === matchField?.toLowerCase())?.source
           if (source !== undefined && "key" in source) {
             keySources.set(key, { key: source.key, caseInsensitive: matchField !== "Id" })
           }

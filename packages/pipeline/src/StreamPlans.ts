@@ -30,19 +30,19 @@ export const describeObject = (name: string) =>
 /**
  * The parent object a relationship column points at: `Account.External_Id__c` through the
  * field whose relationshipName is `Account`; `Owner:User.Email` names its object (`User`).
+ * Names match in any case, as in Salesforce's CSV header.
  */
 export const parentOf = (object: FieldMetadata.ObjectMetadata, column: string): Option.Option<string> => {
   const dot = column.indexOf(".")
   if (dot === -1) return Option.none()
   const relation = column.slice(0, dot)
+  const named = (name: string) => (field: FieldMetadata.FieldMetadata) => Option.getOrUndefined(field.relationshipName)?.toLowerCase() === name.toLowerCase()
   const colon = relation.indexOf(":")
   if (colon !== -1) {
     const [first = "", second = ""] = [relation.slice(0, colon), relation.slice(colon + 1)]
-    const isRelationship = (name: string) => object.fields.some((field) => Option.getOrUndefined(field.relationshipName) === name)
-    return Option.some(isRelationship(first) ? second : first)
+    return Option.some(object.fields.some(named(first)) ? second : first)
   }
-  const field = object.fields.find((candidate) => Option.getOrUndefined(candidate.relationshipName) === relation)
-  return Option.fromNullable(field?.referenceTo[0])
+  return Option.fromNullable(object.fields.find(named(relation))?.referenceTo[0])
 }
 
 /** The plan for one stream: the object and every parent its columns reach, described. */

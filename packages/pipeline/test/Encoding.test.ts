@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vi
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { Pipeline, StreamPlans } from "../src/index.js"
@@ -112,5 +113,31 @@ describe("encoding round trips through the emulated org", () => {
       expect(loaded?.["LastName"]).toBe("Hopper2")
       expect(loaded?.["Email"]).toBe("g2@example.com")
       expect(loaded?.["AccountId"]).toBe(stored("Account", "External_Id__c", "ACME-001")?.["Id"])
+    }))
+
+  it.live("a key column named in another case still keeps a repeated key out of one job, so the later row wins", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* withOrg(
+        StreamPlans.plan({
+          stream: { name: "s" },
+          object: "Contact",
+          operation: "upsert",
+          externalIdFieldName: "External_Id__c",
+          columns: [column("lastname", "last"), column("external_id__c", "key")]
+        })
+      )
+      const rejects = yield* sync(plan, [{ key: "T-case", last: "First" }, { key: "T-case", last: "Second" }])
+      expect(rejects).toEqual([])
+      expect(stored("Contact", "External_Id__c", "T-case")?.["LastName"]).toBe("Second")
+    }))
+
+  it.effect("finds a relationship column's parent in any case", () =>
+    Effect.gen(function* () {
+      const contact = yield* withOrg(StreamPlans.plan({ stream: { name: "s" }, object: "Contact", operation: "insert", columns: [column("LastName")] }))
+      expect([StreamPlans.parentOf(contact.object, "account.External_Id__c"), StreamPlans.parentOf(contact.object, "ACCOUNT.External_Id__c")]).toEqual([
+        Option.some("Account"),
+        Option.some("Account")
+      ])
     }))
 })
