@@ -177,6 +177,17 @@ object: Lead
 operation: insert
 mappings:
   Email: id
+`,
+        "e.yaml": `name: contacts-lowercase
+org: local
+source:
+  type: duckdb
+  query: SELECT 'x' AS last, TRUE AS flag
+object: Contact
+operation: insert
+mappings:
+  lastname: last
+  birthdate: flag
 `
       })
       const result = yield* runCli(["plan"], { cwd: root })
@@ -190,6 +201,9 @@ mappings:
       expect(out).toMatch(/b\.yaml:11:3: (UnknownField|InvalidRelationship): /)
       expect(out).toMatch(/c\.yaml:10:3: ExternalIdInvalid: Email is not an external id field of Lead/)
       expect(out).toMatch(/d\.yaml:\d+:\d+: RequiredFieldNotMapped: \w+ is required on insert/)
+      // field names in another case are Salesforce's fields all the same, and checked as such
+      expect(out).toMatch(/e\.yaml:10:3: IncompatibleType: birthdate: source column flag is boolean, field Birthdate is date/)
+      expect(out).not.toMatch(/e\.yaml:9:3/)
     })
   )
 

@@ -86,17 +86,17 @@ const incompatible: Record<FieldClass, ReadonlyArray<ColumnKind>> = {
   text: []
 }
 
-/** The field a CSV column writes: the object's own, or a parent's for a relationship column. */
+/** The field a CSV column writes: the object's own, or a parent's for a relationship column (names in any case). */
 export const targetField = (
   object: FieldMetadata.ObjectMetadata,
   parents: Readonly<Record<string, FieldMetadata.ObjectMetadata>>,
   column: string
 ): FieldMetadata.FieldMetadata | undefined => {
+  const named = (name: string) => (field: FieldMetadata.FieldMetadata) => field.name.toLowerCase() === name.toLowerCase()
   const dot = column.lastIndexOf(".")
-  if (dot === -1) return object.fields.find((field) => field.name === column)
+  if (dot === -1) return object.fields.find(named(column))
   const parent = Option.getOrUndefined(StreamPlans.parentOf(object, column))
-  const fieldName = column.slice(dot + 1)
-  return parent === undefined ? undefined : parents[parent]?.fields.find((field) => field.name === fieldName)
+  return parent === undefined ? undefined : parents[parent]?.fields.find(named(column.slice(dot + 1)))
 }
 
 /** Every mapping problem the encoder finds: after each, the offending column is set aside and the rest checked again. */
