@@ -1,13 +1,14 @@
 /**
  * `check`: can this config reach the org (token, describe of Contact) and, when configured,
- * write to the rejects bucket? Always a CONNECTION_STATUS; FAILED says what to fix.
+ * write to the rejects bucket? Always a CONNECTION_STATUS; FAILED says what to fix. It runs on
+ * the session and client in context (the caller builds them, and sees the refresh token rotate).
  */
 import { MessageWriter } from "@sfdc-activation/airbyte-protocol"
 import { BulkClient } from "@sfdc-activation/bulk-client"
 import { RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Effect from "effect/Effect"
 import type { ConnectorConfig } from "./ConnectorConfig.js"
-import { bulkLayer, s3Connection } from "./ConnectorLayers.js"
+import { s3Connection } from "./ConnectorLayers.js"
 
 /** Retries of the S3 probe: few, so a wrong bucket answers quickly. */
 const probeRetries = 2
@@ -21,7 +22,7 @@ export const check = (config: ConnectorConfig) =>
       yield* RejectSink.probe({ ...s3Connection(storage), bucketPath: storage.bucket_path, retry: { maxRetries: probeRetries } })
     }
     return MessageWriter.connectionStatus("SUCCEEDED")
-  }).pipe(
-    Effect.provide(bulkLayer(config)),
-    Effect.catchAll((error) => Effect.succeed(MessageWriter.connectionStatus("FAILED", error.message)))
-  )
+  }).pipe(Effect.catchAll((error) => Effect.succeed(failed(error))))
+
+/** The FAILED status of an error, such as credentials the session cannot be built with. */
+export const failed = (error: Error) => MessageWriter.connectionStatus("FAILED", error.message)

@@ -18,7 +18,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { readFile } from "node:fs/promises"
-import { check } from "./Check.js"
+import * as Check from "./Check.js"
 import * as ConnectorConfig from "./ConnectorConfig.js"
 import { bulkLayer, rejectSinkLayer } from "./ConnectorLayers.js"
 import * as ConnectorSpec from "./ConnectorSpec.js"
@@ -98,6 +98,37 @@ export const failureType = (error: unknown): AirbyteMessage.FailureType => {
 
 const writeAll = (io: Io, messages: ReadonlyArray<MessageWriter.Outbound>) => Stream.run(Stream.fromIterable(messages), MessageWriter.sink(io.stdout))
 
+/**
+ * Writes a command's messages from the session in context, handing back each refresh token
+ * Salesforce rotates in (it revokes the configured one) as a CONTROL message carrying the whole
+ * config: as soon as it rotates, and the latest once more when the command ends — done, failed
+ * or interrupted — unless it was the last one written, so a short command never misses it.
+ */
+const withRotatedRefreshTokens = <E, R>(io: Io, raw: unknown, output: Stream.Stream<MessageWriter.Outbound, E, R>) =>
+  Effect.gen(function* () {
+    const session = yield* SalesforceSession.SalesforceSession
+    const rawConfig = typeof raw === "object" && raw !== null ? raw : {}
+    const tokens = new WeakMap<MessageWriter.Outbound, string>()
+    let written: string | undefined
+    const control = (token: Redacted.Redacted<string>) =>
+      Effect.map(MessageWriter.controlConnectorConfig({ ...rawConfig, refresh_token: Redacted.value(token) }), (message) => {
+        tokens.set(message, Redacted.value(token))
+        return message
+      })
+    const latest = Effect.flatMap(session.rotatedRefreshToken, (token) =>
+      Option.isNone(token) || Redacted.value(token.value) === written ? Effect.void : Effect.flatMap(control(token.value), (message) => writeAll(io, [message]))
+    )
+    yield* Stream.merge(output, Stream.mapEffect(session.refreshTokenRotations, control), { haltStrategy: "left" }).pipe(
+      Stream.tap((message) =>
+        Effect.sync(() => {
+          written = tokens.get(message) ?? written
+        })
+      ),
+      Stream.run(MessageWriter.sink(io.stdout)),
+      Effect.ensuring(Effect.ignore(latest))
+    )
+  })
+
 const runCommand = (args: ReadonlyArray<string>, io: Io) =>
   Effect.gen(function* () {
     const command = args[0] ?? ""
@@ -105,27 +136,25 @@ const runCommand = (args: ReadonlyArray<string>, io: Io) =>
       case "spec":
         return yield* writeAll(io, [MessageWriter.spec(ConnectorSpec.specification)])
       case "check": {
-        const { config } = yield* readConfig(args)
-        return yield* writeAll(io, [yield* check(config)])
+        const { raw, config } = yield* readConfig(args)
+        return yield* withRotatedRefreshTokens(io, raw, Stream.fromEffect(Check.check(config))).pipe(
+          Effect.provide(bulkLayer(config)),
+          Effect.catchTag("AuthError", (error) => writeAll(io, [Check.failed(error)]))
+        )
       }
       case "discover": {
-        const { config } = yield* readConfig(args)
-        const operations = yield* discover.pipe(Effect.provide(bulkLayer(config)))
-        return yield* writeAll(io, [MessageWriter.destinationCatalog(operations)])
+        const { raw, config } = yield* readConfig(args)
+        const catalog = Stream.fromEffect(Effect.map(discover, MessageWriter.destinationCatalog))
+        return yield* withRotatedRefreshTokens(io, raw, catalog).pipe(Effect.provide(bulkLayer(config)))
       }
       case "write": {
         const { raw, config } = yield* readConfig(args)
         const catalog = yield* readCatalog(args)
         const syncId = catalog.streams.find((stream) => stream.sync_id !== undefined)?.sync_id
-        const rawConfig = typeof raw === "object" && raw !== null ? raw : {}
-        return yield* Effect.gen(function* () {
-          const session = yield* SalesforceSession.SalesforceSession
-          const controls = session.refreshTokenRotations.pipe(
-            Stream.mapEffect((token) => MessageWriter.controlConnectorConfig({ ...rawConfig, refresh_token: Redacted.value(token) }))
-          )
-          const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId) })
-          yield* Stream.merge(output, controls, { haltStrategy: "left" }).pipe(Stream.run(MessageWriter.sink(io.stdout)))
-        }).pipe(Effect.provide(Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId)))))
+        const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId) })
+        return yield* withRotatedRefreshTokens(io, raw, output).pipe(
+          Effect.provide(Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId))))
+        )
       }
       default:
         return yield* new ConnectorConfig.ConfigError({ detail: command === "" ? usage : `unknown command ${command} (${usage})` })

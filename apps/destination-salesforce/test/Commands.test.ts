@@ -87,3 +87,70 @@ describe("discover", () => {
       )
     }))
 })
+
+describe("a refresh token Salesforce rotates (it revokes the configured one)", () => {
+  const controls = (messages: ReadonlyArray<unknown>) => messages.filter((message) => (message as { type: string }).type === "CONTROL")
+  /** The CONTROL message handing back `configured` with the refresh token now in force. */
+  const rotatedConfig = (configured: Record<string, unknown>) => ({
+    type: "CONTROL",
+    control: { type: "CONNECTOR_CONFIG", connectorConfig: { config: { ...configured, refresh_token: org.credentials.refreshToken } } }
+  })
+
+  it.effect("is handed back by check as one CONTROL message with the whole config", () =>
+    Effect.gen(function* () {
+      org.setFaults({ rotateRefreshToken: true })
+      const configured = config()
+      const { code, messages } = yield* runConnector(["check", "--config", jsonFile(configured)])
+      expect(code).toBe(0)
+      expect(org.credentials.refreshToken).not.toBe(configured.refresh_token)
+      const [control, status, ...rest] = messages.filter((message) => (message as { type: string }).type !== "LOG")
+      expect(control).toMatchObject(rotatedConfig(configured))
+      expect(status).toEqual({ type: "CONNECTION_STATUS", connectionStatus: { status: "SUCCEEDED" } })
+      expect(rest).toEqual([])
+    }))
+
+  it.effect("is handed back by discover as one CONTROL message with the whole config", () =>
+    Effect.gen(function* () {
+      org.setFaults({ rotateRefreshToken: true })
+      const configured = config({ batch_size_mb: 50 })
+      const { code, messages } = yield* runConnector(["discover", "--config", jsonFile(configured)])
+      expect(code).toBe(0)
+      expect(org.credentials.refreshToken).not.toBe(configured.refresh_token)
+      expect(controls(messages)).toHaveLength(1)
+      expect(controls(messages)[0]).toMatchObject(rotatedConfig(configured))
+      expect(messages.filter((message) => (message as { type: string }).type === "DESTINATION_CATALOG")).toHaveLength(1)
+      for (const message of messages) expect(protocolErrors(message)).toEqual([])
+    }))
+
+  const people = (destinationSyncMode: string) => ({
+    streams: [
+      {
+        stream: { name: "people", json_schema: { type: "object", properties: { LastName: { type: ["null", "string"] } } }, supported_sync_modes: ["full_refresh", "incremental"] },
+        sync_mode: "incremental",
+        destination_sync_mode: destinationSyncMode,
+        sync_id: 77,
+        generation_id: 1,
+        minimum_generation_id: 0,
+        destination_object_name: "Contact"
+      }
+    ]
+  })
+
+  // Refused at once (overwrite) or failing on its first line: the session was granted all the same.
+  for (const [name, destinationSyncMode, input] of [
+    ["refused at once", "overwrite", []],
+    ["failing on its first line", "append", ['{"type":"RECORD","record":{"stream":"people"']]
+  ] as const) {
+    it.effect(`is handed back once by a write ${name}, before its TRACE ERROR`, () =>
+      Effect.gen(function* () {
+        org.setFaults({ rotateRefreshToken: true })
+        const configured = config()
+        const { code, messages } = yield* runConnector(["write", "--config", jsonFile(configured), "--catalog", jsonFile(people(destinationSyncMode))], input)
+        expect(code).toBe(1)
+        expect(org.credentials.refreshToken).not.toBe(configured.refresh_token)
+        expect(controls(messages)).toHaveLength(1)
+        expect(controls(messages)[0]).toMatchObject(rotatedConfig(configured))
+        expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR" } })
+      }))
+  }
+})

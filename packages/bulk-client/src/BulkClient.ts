@@ -6,6 +6,9 @@
  * network errors, 5xx and 429 with jittered exponential backoff; an upload is never
  * retried on the same job (Salesforce accepts one upload per job): a failed upload
  * aborts its job and the caller starts a new one. Polling never aborts or deletes a job.
+ *
+ * A call whose answer was lost may have happened: a retried close or abort that finds the
+ * job already in that state, or a retried delete that finds it gone, succeeds.
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -214,6 +217,39 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
     const jobCall = (call: CallKind, request: HttpClientRequest.HttpClientRequest, jobId?: string) =>
       retried(Effect.flatMap(send(call, request, jobId), decodeJson(IngestJob.JobInfo, call, jobId)))
 
+    const listPage = (path: string) =>
+      retried(Effect.flatMap(send("list", HttpClientRequest.get(path)), decodeJson(IngestJob.JobList, "list")))
+    const listJobs = Stream.paginateEffect(ingest, (path) =>
+      Effect.map(listPage(path), (page) => {
+        const next = page.done || page.nextRecordsUrl == null ? Option.none<string>() : Option.some(page.nextRecordsUrl)
+        return [page.records, next] as const
+      })
+    ).pipe(Stream.flattenIterables)
+
+    const isBulkError =
+      (...reasons: ReadonlyArray<BulkApiError["reason"]>) =>
+      (error: CallError): error is BulkApiError =>
+        error._tag === "BulkApiError" && reasons.includes(error.reason)
+
+    const setState = (call: "close" | "abort", jobId: string, state: "UploadComplete" | "Aborted") =>
+      jobCall(call, HttpClientRequest.patch(`${ingest}/${jobId}`).pipe(HttpClientRequest.bodyUnsafeJson({ state })), jobId)
+
+    const jobInfo = (jobId: string) => jobCall("info", HttpClientRequest.get(`${ingest}/${jobId}`), jobId)
+
+    /**
+     * When the answer to a close or abort is lost, the retry finds the job already in that state
+     * (`INVALIDJOBSTATE`): the call did happen, so the job's current state is the answer.
+     */
+    const toState = (call: "close" | "abort", jobId: string, state: "UploadComplete" | "Aborted", reached: (state: IngestJob.JobState) => boolean) =>
+      setState(call, jobId, state).pipe(
+        Effect.catchIf(isBulkError("InvalidJobState"), (error) =>
+          Effect.flatMap(jobInfo(jobId), (info) => (reached(info.state) ? Effect.succeed(info) : Effect.fail(error)))
+        )
+      )
+
+    const closeJob = (jobId: string) => toState("close", jobId, "UploadComplete", (state) => state !== "Open")
+    const abortJob = (jobId: string) => toState("abort", jobId, "Aborted", (state) => state === "Aborted")
+
     const createJob = (job: IngestJob.CreateJob) =>
       jobCall(
         "create",
@@ -230,24 +266,6 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
         )
       )
 
-    const setState = (call: "close" | "abort", jobId: string, state: "UploadComplete" | "Aborted") =>
-      jobCall(call, HttpClientRequest.patch(`${ingest}/${jobId}`).pipe(HttpClientRequest.bodyUnsafeJson({ state })), jobId)
-
-    const jobInfo = (jobId: string) => jobCall("info", HttpClientRequest.get(`${ingest}/${jobId}`), jobId)
-
-    /**
-     * When the answer to a close is lost, the retry finds the job already closed
-     * (`INVALIDJOBSTATE`): the close did happen, so the job's current state is the answer.
-     */
-    const closeJob = (jobId: string) =>
-      setState("close", jobId, "UploadComplete").pipe(
-        Effect.catchIf(
-          (error): error is BulkApiError => error._tag === "BulkApiError" && error.reason === "InvalidJobState",
-          (error) => Effect.flatMap(jobInfo(jobId), (info) => (info.state === "Open" ? Effect.fail(error) : Effect.succeed(info)))
-        )
-      )
-    const abortJob = (jobId: string) => setState("abort", jobId, "Aborted")
-
     const pipedClient = session.authenticate(PipedUpload.client)
     const upload = (jobId: string, body: UploadBody, contentLength: number) => {
       const options = { contentType: "text/csv", contentLength }
@@ -261,13 +279,14 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
         piped ? pipedClient : session.client
       ).pipe(
         Effect.asVoid,
-        Effect.catchIf(
-          (error): error is BulkApiError => error._tag === "BulkApiError" && error.isTransient,
-          (error) =>
-            abortJob(jobId).pipe(
-              Effect.ignore,
-              Effect.zipRight(
-                Effect.fail(
+        Effect.catchAll((error) =>
+          // The job is aborted (best effort: the abort's own failures are ignored, its retries
+          // bounded) unless Salesforce refused the upload for the job's state — it already holds
+          // an upload or is closed, and aborting it would discard rows it accepted — or has no such job.
+          Effect.zipRight(
+            isBulkError("InvalidJobState", "NotFound")(error) ? Effect.void : Effect.ignore(abortJob(jobId)),
+            error._tag === "BulkApiError" && error.isTransient
+              ? Effect.fail(
                   new BulkApiError({
                     reason: "UploadFailed",
                     call: "upload",
@@ -276,22 +295,28 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
                     ...(error.status === undefined ? {} : { status: error.status })
                   })
                 )
-              )
-            )
+              : Effect.fail(error)
+          )
         )
       )
     }
 
-    const deleteJob = (jobId: string) => retried(Effect.asVoid(send("delete", HttpClientRequest.del(`${ingest}/${jobId}`), jobId)))
-
-    const listPage = (path: string) =>
-      retried(Effect.flatMap(send("list", HttpClientRequest.get(path)), decodeJson(IngestJob.JobList, "list")))
-    const listJobs = Stream.paginateEffect(ingest, (path) =>
-      Effect.map(listPage(path), (page) => {
-        const next = page.done || page.nextRecordsUrl == null ? Option.none<string>() : Option.some(page.nextRecordsUrl)
-        return [page.records, next] as const
+    /** A retried delete that finds no job: the delete whose answer was lost did happen. */
+    const deleteJob = (jobId: string) =>
+      Effect.suspend(() => {
+        let attempts = 0
+        const attempt = Effect.suspend(() => {
+          attempts++
+          return send("delete", HttpClientRequest.del(`${ingest}/${jobId}`), jobId)
+        })
+        return retried(attempt).pipe(
+          Effect.asVoid,
+          Effect.catchIf(
+            (error) => attempts > 1 && isBulkError("NotFound")(error),
+            () => Effect.void
+          )
+        )
       })
-    ).pipe(Stream.flattenIterables)
 
     /** Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. */
     const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined) =>

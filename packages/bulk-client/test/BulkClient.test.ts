@@ -143,8 +143,10 @@ describe("BulkClient", () => {
         const { body, length } = csvBody("Name\nAcme\n")
         yield* client.upload(job.id, body, length)
         const second = yield* Effect.flip(client.upload(job.id, body, length))
-        expect(second).toMatchObject({ call: "upload", jobId: job.id })
+        expect(second).toMatchObject({ call: "upload", jobId: job.id, reason: "InvalidJobState" })
         expect(second.isTransient).toBe(false)
+        // The job keeps the upload it accepted: a refusal for its state does not abort it.
+        expect((yield* client.jobInfo(job.id)).state).toBe("Open")
         const aborted = yield* client.abortJob(job.id)
         expect(aborted.state).toBe("Aborted")
         expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
@@ -156,6 +158,8 @@ describe("BulkClient", () => {
         yield* client.deleteJob(job.id)
         const gone = yield* Effect.flip(client.jobInfo(job.id))
         expect(gone).toMatchObject({ reason: "NotFound", status: 404, jobId: job.id })
+        const deletedTwice = yield* Effect.flip(client.deleteJob(job.id))
+        expect(deletedTwice).toMatchObject({ reason: "NotFound", call: "delete", jobId: job.id })
       })
     ))
 
@@ -277,6 +281,38 @@ describe("BulkClient", () => {
         expect(error).toMatchObject({ reason: "UploadFailed", jobId: job.id })
         expect(org.stats().calls.upload).toBe(1)
         expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
+      })
+    ))
+
+  it.effect("aborts the job when its upload is refused for good (413), and fails with the refusal", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ maxUploadBytes: 5 })
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        const { body, length } = csvBody("Name\nAcme\n")
+        const error = yield* Effect.flip(client.upload(job.id, body, length))
+        expect(error).toMatchObject({ _tag: "BulkApiError", call: "upload", jobId: job.id, status: 413 })
+        expect(error._tag === "BulkApiError" && error.reason).not.toBe("UploadFailed")
+        expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
+      })
+    ))
+
+  it.effect("reports an abort or a delete whose answer was lost as done", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        org.setFaults({
+          dropConnections: [
+            { call: "abort", every: 1, times: 1, afterBytes: 0 },
+            { call: "delete", every: 1, times: 1, afterBytes: 0 }
+          ]
+        })
+        const aborted = yield* client.abortJob(job.id)
+        expect(aborted).toMatchObject({ id: job.id, state: "Aborted" })
+        expect(org.stats().calls.abort).toBe(2)
+        yield* client.deleteJob(job.id)
+        expect(org.stats().calls.delete).toBe(2)
+        expect(org.stats().jobs).toEqual({})
       })
     ))
 
