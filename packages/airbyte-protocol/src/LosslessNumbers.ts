@@ -13,27 +13,25 @@ const isDigit = (code: number) => code >= 48 && code <= 57
 /** The digits a double always holds exactly; a literal needs more to lose anything. */
 const safeDigits = 15
 
-/** A character a JSON number literal can hold: a digit, `.`, `e`, `E`, `+` or `-`. */
-const isNumberChar = (code: number) => isDigit(code) || code === 46 || code === 101 || code === 69 || code === 43 || code === 45
-
 /**
- * Cheap test: could the line hold a number with more digits than a double keeps (16 or more,
- * counted across its `.` and exponent: `123456789.123456789` has 18)? Such a literal spans at
- * least 16 characters, so it covers a position ≡ 15 (mod 16): only those are looked at, and the
- * run of number characters around one is counted.
+ * Cheap test: could the line hold a number with more significant digits than a double keeps
+ * (16 or more, counted across its point: `123456789.123456789` has 18)? Its digits and point
+ * span at least 16 characters, so they cover a position ≡ 15 (mod 16): only those are looked at,
+ * and the digits of the run of digits and points around one are counted.
  */
 const hasLongNumber = (line: string): boolean => {
   const runLength = safeDigits + 1
+  const inMantissa = (code: number) => isDigit(code) || code === 46
   for (let probe = runLength - 1; probe < line.length; probe += runLength) {
-    if (!isNumberChar(line.charCodeAt(probe))) continue
+    if (!inMantissa(line.charCodeAt(probe))) continue
     let start = probe
-    while (start > 0 && isNumberChar(line.charCodeAt(start - 1))) start--
+    while (start > 0 && inMantissa(line.charCodeAt(start - 1))) start--
     let end = start
     let digits = 0
     for (; end < line.length; end++) {
       const code = line.charCodeAt(end)
-      if (!isNumberChar(code)) break
-      if (isDigit(code)) digits++
+      if (!inMantissa(code)) break
+      if (code !== 46) digits++
     }
     if (digits >= runLength) return true
     // the probes inside this run would count it again
