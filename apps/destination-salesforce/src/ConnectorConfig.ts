@@ -69,7 +69,8 @@ const secretValues = (value: unknown, found: Array<string> = []): Array<string> 
 export const decode = (json: unknown): Either.Either<ConnectorConfig, ConfigError> =>
   Schema.decodeUnknownEither(ConnectorConfig, { errors: "all" })(json).pipe(
     Either.mapLeft((error) => {
-      const secrets = secretValues(json)
+      // longest first: a secret inside another is not left half shown
+      const secrets = secretValues(json).sort((left, right) => right.length - left.length)
       const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
         const where = issue.path.length === 0 ? "(root)" : issue.path.join(".")
         const secret = issue.path.some((key) => typeof key === "string" && secretFields.has(key))

@@ -18,11 +18,14 @@ import * as Stream from "effect/Stream"
 import { ConfigError, type ConnectorConfig } from "./ConnectorConfig.js"
 
 /**
- * The pipeline's key for a stream: its name, or its namespace and name as a JSON pair — never
- * `namespace.name`, which namespace `a` with stream `b` would share with a stream named `a.b`.
+ * The pipeline's key for a stream: its name (readable in messages), or its namespace and name as
+ * a JSON pair — never `namespace.name`, which namespace `a` with stream `b` would share with a
+ * stream named `a.b`. A name that starts like a pair (`[`) is a pair too, so no two streams share one.
  */
 export const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | undefined }): string =>
-  descriptor.namespace === undefined ? descriptor.name : JSON.stringify([descriptor.namespace, descriptor.name])
+  descriptor.namespace === undefined && !descriptor.name.startsWith("[")
+    ? descriptor.name
+    : JSON.stringify([descriptor.namespace ?? null, descriptor.name])
 
 const operations = {
   append: "insert",

@@ -6,7 +6,9 @@
  * `INVALID_SESSION_ID`. Any request meeting it triggers one shared refresh — concurrent
  * requests wait for the same one (single flight) and share its outcome, failure included —
  * and is replayed once; a second 401 is an error, never a loop. Rotated refresh tokens are
- * kept and published. Errors of the authenticated client never carry the access token.
+ * kept and published. The authenticated client's transport errors never carry the access
+ * token; a response keeps its request (header included), so an error built from a response
+ * must not keep it.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"

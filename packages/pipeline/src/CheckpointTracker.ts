@@ -70,8 +70,8 @@ export class CheckpointTracker<P> {
     return ordinal
   }
 
-  /** A checkpoint arrived: it closes the current epoch. Returns what can be released now. */
-  addCheckpoint(payload: P, scope: Scope): Array<Released<P>> {
+  /** A checkpoint arrived: it closes the current epoch (`release` tells when it may go out). */
+  addCheckpoint(payload: P, scope: Scope): void {
     const recordCount = scope === undefined ? this.sinceGlobalCheckpoint : (this.sinceCheckpoint.get(scope) ?? 0)
     if (scope === undefined) {
       this.sinceGlobalCheckpoint = 0
@@ -81,7 +81,6 @@ export class CheckpointTracker<P> {
     }
     this.pending.push({ payload, epoch: this.epoch, scope, recordCount })
     this.unsettled.push(0)
-    return this.release()
   }
 
   /** One record of `epoch` settled (e.g. rejected before batching, once the reject is durable). */

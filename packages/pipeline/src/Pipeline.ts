@@ -172,15 +172,15 @@ export const run =
           new PipelineError({ reason: "RejectSinkFailed", detail: cause.message, cause })
 
         /**
-         * Applies a settlement and emits what it releases, in order, once rejects are durable. A
-         * change may release checkpoints itself: a checkpoint whose records are all settled already
-         * (or that follows no record at all) is released as it arrives.
+         * Applies a settlement (or a new checkpoint) and emits what it releases, in order, once
+         * rejects are durable: a checkpoint whose records are all settled already (or that follows
+         * no record at all) goes out as it arrives.
          */
-        const settle = (change: () => ReadonlyArray<Released<P>> | void) =>
+        const settle = (change: () => void) =>
           releaseLock.withPermits(1)(
             Effect.gen(function* () {
-              const releasedByChange = change() ?? []
-              const released = [...releasedByChange, ...tracker.release()]
+              change()
+              const released = tracker.release()
               if (released.length === 0) return
               yield* Effect.mapError(sink.flush, sinkFailed)
               yield* output.offerAll(released.map((item) => ({ _tag: "CheckpointReleased" as const, ...item })))

@@ -247,7 +247,7 @@ export class RetryRows {
 
   private spoolRow(spool: Spool, line: string, failure: Failure): void {
     if (this.runLength > 0 && !sameFailure(failure, this.runFailure)) spool.errors.push(this.endRun())
-    this.runFailure = { sfError: failure.sfError, sfId: failure.sfId }
+    if (this.runLength === 0) this.runFailure = { sfError: failure.sfError, sfId: failure.sfId }
     this.runLength++
     spool.rows.push(line)
   }

@@ -12,9 +12,11 @@ describe("CheckpointTracker", () => {
   it("releases a checkpoint only once every earlier record is settled, in order", () => {
     const tracker = new CheckpointTracker.CheckpointTracker<string>()
     const first = batchOf(tracker, "a", 3)
-    expect(tracker.addCheckpoint("s1", "a")).toEqual([])
+    tracker.addCheckpoint("s1", "a")
+    expect(tracker.release()).toEqual([])
     const second = batchOf(tracker, "a", 2)
-    expect(tracker.addCheckpoint("s2", "a")).toEqual([])
+    tracker.addCheckpoint("s2", "a")
+    expect(tracker.release()).toEqual([])
     tracker.settleBatch("a", second[0] ?? 0, second[1] ?? 0, 0)
     expect(tracker.release()).toEqual([])
     tracker.settleBatch("a", first[0] ?? 0, first[2] ?? 0, 1)
@@ -29,8 +31,10 @@ describe("CheckpointTracker", () => {
     const tracker = new CheckpointTracker.CheckpointTracker<string>()
     const accounts = batchOf(tracker, "accounts", 2)
     const contacts = batchOf(tracker, "contacts", 4)
-    expect(tracker.addCheckpoint("accounts-state", "accounts")).toEqual([])
-    expect(tracker.addCheckpoint("global", undefined)).toEqual([])
+    tracker.addCheckpoint("accounts-state", "accounts")
+    expect(tracker.release()).toEqual([])
+    tracker.addCheckpoint("global", undefined)
+    expect(tracker.release()).toEqual([])
     tracker.settleBatch("contacts", contacts[0] ?? 0, contacts[3] ?? 0, 2)
     expect(tracker.release()).toEqual([])
     tracker.settleBatch("accounts", accounts[0] ?? 0, accounts[1] ?? 0, 0)
@@ -42,7 +46,8 @@ describe("CheckpointTracker", () => {
 
   it("releases a checkpoint with nothing before it at once", () => {
     const tracker = new CheckpointTracker.CheckpointTracker<string>()
-    expect(tracker.addCheckpoint("start", undefined)).toEqual([{ payload: "start", recordCount: 0, rejectedCount: 0 }])
+    tracker.addCheckpoint("start", undefined)
+    expect(tracker.release()).toEqual([{ payload: "start", recordCount: 0, rejectedCount: 0 }])
   })
 
   it("releases a checkpoint per record, 100,000 of them covered by one batch, in one pass", () => {
@@ -93,7 +98,8 @@ describe("CheckpointTracker", () => {
     const tracker = new CheckpointTracker.CheckpointTracker<string>()
     const epoch = tracker.addRecord("a")
     const batched = batchOf(tracker, "a", 1)
-    expect(tracker.addCheckpoint("s", "a")).toEqual([])
+    tracker.addCheckpoint("s", "a")
+    expect(tracker.release()).toEqual([])
     tracker.settleRecord("a", epoch, true)
     expect(tracker.release()).toEqual([])
     tracker.settleBatch("a", batched[0] ?? 0, batched[0] ?? 0, 0)
@@ -118,7 +124,8 @@ describe("CheckpointTracker", () => {
           for (const item of items) {
             if (item === "checkpoint") {
               checkpointPositions.push(records)
-              for (const item of tracker.addCheckpoint(checkpointPositions.length - 1, undefined)) {
+              tracker.addCheckpoint(checkpointPositions.length - 1, undefined)
+              for (const item of tracker.release()) {
                 expect(checkpointPositions[item.payload]).toBe(0)
                 released.push(item.payload)
               }
