@@ -8,6 +8,7 @@ import { AirbyteMessage, MessageWriter } from "@sfdc-activation/airbyte-protocol
 import { AuthError, SalesforceSession } from "@sfdc-activation/auth"
 import { BulkApiError } from "@sfdc-activation/bulk-client"
 import { PipelineError } from "@sfdc-activation/pipeline"
+import { RejectSinkError } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -88,9 +89,14 @@ export const failureType = (error: unknown): AirbyteMessage.FailureType => {
   if (error instanceof BulkApiError.BulkApiError) {
     return error.isTransient || error.reason === "RateLimited" ? "transient_error" : "system_error"
   }
+  if (error instanceof RejectSinkError.RejectSinkError) {
+    // a bucket that is missing, refuses the keys or cannot be set up is the user's to fix
+    if (error.reason === "AccessDenied" || error.reason === "BucketNotFound" || error.reason === "Config") return "config_error"
+    return error.isTransient ? "transient_error" : "system_error"
+  }
   if (error instanceof PipelineError.PipelineError) {
     if (error.reason === "InvalidMapping" || error.reason === "UnknownStream") return "config_error"
-    if (error.reason === "RejectSinkFailed") return "transient_error"
+    if (error.reason === "RejectSinkFailed") return error.cause instanceof RejectSinkError.RejectSinkError ? failureType(error.cause) : "transient_error"
     return failureType(error.cause)
   }
   return "system_error"
@@ -136,7 +142,10 @@ const runCommand = (args: ReadonlyArray<string>, io: Io) =>
       case "spec":
         return yield* writeAll(io, [MessageWriter.spec(ConnectorSpec.specification)])
       case "check": {
-        const { raw, config } = yield* readConfig(args)
+        // a config that cannot be read or used is a FAILED status too: check answers, exit 0
+        const read = yield* Effect.either(readConfig(args))
+        if (Either.isLeft(read)) return yield* writeAll(io, [Check.failed(read.left)])
+        const { raw, config } = read.right
         return yield* withRotatedRefreshTokens(io, raw, Stream.fromEffect(Check.check(config))).pipe(
           Effect.provide(bulkLayer(config)),
           Effect.catchTag("AuthError", (error) => writeAll(io, [Check.failed(error)]))
@@ -152,8 +161,16 @@ const runCommand = (args: ReadonlyArray<string>, io: Io) =>
         const catalog = yield* readCatalog(args)
         const syncId = catalog.streams.find((stream) => stream.sync_id !== undefined)?.sync_id
         const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId) })
+        // stopped by a signal: no stream is left without its last status
+        const incomplete = Effect.flatMap(
+          Effect.forEach(catalog.streams, ({ stream }) =>
+            MessageWriter.streamStatus({ name: stream.name, ...(stream.namespace === undefined ? {} : { namespace: stream.namespace }) }, "INCOMPLETE")
+          ),
+          (statuses) => writeAll(io, statuses)
+        )
         return yield* withRotatedRefreshTokens(io, raw, output).pipe(
-          Effect.provide(Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId))))
+          Effect.provide(Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId)))),
+          Effect.onInterrupt(() => Effect.ignore(incomplete))
         )
       }
       default:

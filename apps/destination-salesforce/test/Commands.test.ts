@@ -50,17 +50,24 @@ describe("check", () => {
       expect(lines.join("\n")).not.toContain("wrong-secret-VALUE-9")
     }))
 
-  it.effect("reports an unreadable or invalid config as a config error, naming the field", () =>
+  it.effect("answers FAILED for an unreadable or invalid config, naming the field (exit 0, as for any check)", () =>
     Effect.gen(function* () {
       const missing = yield* runConnector(["check", "--config", "/nonexistent/config.json"])
-      expect(missing.code).toBe(1)
-      expect(missing.messages[0]).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+      expect(missing.code).toBe(0)
+      expect(missing.messages).toHaveLength(1)
+      expect(missing.messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
+      expect(missing.lines[0]).toContain("/nonexistent/config.json")
       const invalid = yield* runConnector(["check", "--config", jsonFile({ ...config(), client_secret: 42, batch_size_mb: 500 })])
-      expect(invalid.code).toBe(1)
+      expect(invalid.code).toBe(0)
+      expect(invalid.messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
       const text = invalid.lines.join("\n")
       expect(text).toContain("client_secret")
       expect(text).toContain("batch_size_mb")
       expect(text).not.toContain("42")
+      // the other commands stop with a TRACE config error
+      const discovered = yield* runConnector(["discover", "--config", "/nonexistent/config.json"])
+      expect(discovered.code).toBe(1)
+      expect(discovered.messages[0]).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
     }))
 })
 

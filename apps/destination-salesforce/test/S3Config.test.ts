@@ -36,8 +36,9 @@ describe("S3 storage configuration", () => {
   it.effect("a storage block with a mistake is refused naming the field, without echoing its keys", () =>
     Effect.gen(function* () {
       const broken = { ...storage({ access_key_id: "AKIA-CANARY-ACCESS-0042", secret_access_key: "S3-SECRET-canary-9b8a7c" }), bucket_path: undefined }
-      const { code, lines } = yield* runConnector(["check", "--config", jsonFile(connectorConfig(org, { object_storage_config: broken }))])
-      expect(code).toBe(1)
+      const { code, lines, messages } = yield* runConnector(["check", "--config", jsonFile(connectorConfig(org, { object_storage_config: broken }))])
+      expect(code).toBe(0)
+      expect(messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
       const text = lines.join("\n")
       expect(text).toContain("bucket_path")
       expect(text).not.toContain("S3-SECRET-canary-9b8a7c")

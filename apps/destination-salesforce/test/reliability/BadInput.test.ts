@@ -173,7 +173,7 @@ describe("configuration errors name the field and never echo a secret", () => {
       const file = jsonFile({})
       const { writeFileSync } = yield* Effect.promise(() => import("node:fs"))
       writeFileSync(file, "{ client_id: nope")
-      const output = yield* runConnector(["check", "--config", file], [])
+      const output = yield* runConnector(["discover", "--config", file], [])
       expect(traceError(output)?.message).toContain(file)
       expect(traceError(output)?.message).toContain("not valid JSON")
     }))
