@@ -18,12 +18,21 @@ export interface Row {
 export class Reader {
   private position = 0
   private nextQuote: number
+  /** `true` when rows must end in CRLF, `false` in LF, `undefined` either (no check). */
+  private readonly crlf: boolean | undefined
+  /**
+   * Set once a row read so far ended (outside quotes) with a terminator other than the declared
+   * `lineEnding`; the last row may end without one. Checked only at row ends: no extra pass.
+   */
+  lineEndingInvalid = false
 
   constructor(
     readonly text: string,
-    readonly delimiter: string
+    readonly delimiter: string,
+    lineEnding?: "LF" | "CRLF"
   ) {
     this.nextQuote = text.indexOf('"')
+    this.crlf = lineEnding === undefined ? undefined : lineEnding === "CRLF"
   }
 
   /** Where the row `nextValues` returned lies in the text (line terminator excluded). */
@@ -47,6 +56,7 @@ export class Reader {
       if (this.nextQuote === -1 || this.nextQuote >= newline) {
         let end = newline
         if (end > start && text.charCodeAt(end - 1) === carriageReturn) end--
+        if (this.crlf !== undefined && newline < text.length && (end !== newline) !== this.crlf) this.lineEndingInvalid = true
         this.position = newline + 1
         if (end === start) continue
         this.rowStart = start
@@ -107,6 +117,7 @@ export class Reader {
       }
       if (code === lineFeed || (code === carriageReturn && text.charCodeAt(index + 1) === lineFeed)) {
         values.push(value + text.slice(fieldStart, index))
+        if (this.crlf !== undefined && (code === carriageReturn) !== this.crlf) this.lineEndingInvalid = true
         this.position = index + (code === lineFeed ? 1 : 2)
         this.rowStart = start
         this.rowEnd = index

@@ -28,7 +28,7 @@ export class JobRunner {
     /** Rows attempted before the job ends Failed (fault injection); the rest stay unprocessed. */
     private readonly failAfterRows: number | undefined
   ) {
-    this.reader = new Csv.Reader(job.content ?? "", job.spec.columnDelimiter)
+    this.reader = new Csv.Reader(job.content ?? "", job.spec.columnDelimiter, job.spec.lineEnding)
     const header = this.reader.next()
     if (header === undefined) {
       this.failure = "InvalidBatch : The uploaded CSV has no header"
@@ -36,15 +36,45 @@ export class JobRunner {
       return
     }
     job.headerEnd = header.end
+    if (this.reader.lineEndingInvalid) {
+      this.failure = this.lineEndingFailure()
+      return
+    }
     const plan = RowProcessor.compile(header.values, (job.content ?? "").slice(header.start, header.end), job, context)
-    if (typeof plan === "string") this.failure = plan
-    else this.processor = new RowProcessor.BatchProcessor(plan, job, context)
+    if (typeof plan === "string") {
+      this.failure = plan
+      return
+    }
+    this.processor = new RowProcessor.BatchProcessor(plan, job, context)
+    if (job.spec.operation !== "insert") this.scanPending = true
+  }
+
+  /** Update, upsert and delete read the whole job once for repeated keys before the first batch. */
+  private scanPending = false
+
+  private lineEndingFailure(): string {
+    return `ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is ${this.job.spec.lineEnding}`
+  }
+
+  /** The first pass of a keyed job: repeated keys, and any row ending unlike `lineEnding`. */
+  private scan(): void {
+    this.scanPending = false
+    const content = this.job.content ?? ""
+    const reader = new Csv.Reader(content, this.job.spec.columnDelimiter, this.job.spec.lineEnding)
+    reader.next()
+    this.processor?.scanKeys(reader)
+    if (reader.lineEndingInvalid) this.failure = this.lineEndingFailure()
   }
 
   /** Processes the next batch; `true` when the job has no rows left. */
   step(now: Date): boolean {
     if (this.exhausted) return true
     const started = performance.now()
+    if (this.scanPending) {
+      this.scan()
+      this.job.totalProcessingTimeMs += performance.now() - started
+      return false
+    }
     const indexes: Array<number> = []
     const rows: Array<ReadonlyArray<string>> = []
     const stopAt = this.failure === undefined && this.failAfterRows !== undefined ? this.failAfterRows : Infinity
@@ -61,7 +91,11 @@ export class JobRunner {
       }
       else if (index >= stopAt && this.failure === undefined) this.failure = `InternalServerError : the job failed after ${stopAt} rows (fault injection)`
     }
-    if (rows.length > 0 && this.processor !== undefined) {
+    // Insert has no first pass: a batch holding a row that ends unlike `lineEnding` is not run
+    // and fails the job (rows of earlier batches stay written).
+    const badLineEnding = this.failure === undefined && this.reader.lineEndingInvalid
+    if (badLineEnding) this.failure = this.lineEndingFailure()
+    if (rows.length > 0 && this.processor !== undefined && !badLineEnding) {
       const failedBefore = this.job.failed
       this.processor.run(indexes, rows, now)
       this.meter.batches++

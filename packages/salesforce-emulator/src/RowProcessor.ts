@@ -515,7 +515,7 @@ export class BatchProcessor {
     this.createdAudit = created(now.toISOString(), this.context.userId)
     this.batchSource = undefined
     this.modifiedAudits.clear()
-    const duplicates = this.duplicateKeys(rows)
+    const duplicates = this.repeatedKeys
     for (let position = 0; position < rows.length; position++) {
       const index = indexes[position] ?? 0
       const values = rows[position] ?? []
@@ -534,18 +534,29 @@ export class BatchProcessor {
     }
   }
 
-  /** Keys (Id or external id) given more than once in this batch: every such row fails. */
-  private duplicateKeys(rows: ReadonlyArray<ReadonlyArray<string>>): Set<string> | undefined {
-    if (this.job.spec.operation === "insert") return undefined
+  /** Keys (Id or external id) given more than once anywhere in the job: every such row fails. */
+  private repeatedKeys: Set<string> | undefined
+
+  /**
+   * Reads every row of the job (from `reader`, past the header) for keys given more than once,
+   * before any batch runs, so a repeated key fails all its rows however far apart they are.
+   * Insert has no key: nothing to read. Rows of the wrong width are left out (they fail anyway).
+   */
+  scanKeys(reader: Csv.Reader): void {
+    if (this.job.spec.operation === "insert") return
+    const position = this.plan.keyField === undefined ? this.plan.idPosition : this.plan.keyPosition
+    if (position === undefined) return
+    const columnCount = this.plan.columnCount
     const seen = new Set<string>()
-    const repeated = new Set<string>()
-    for (const values of rows) {
+    let repeated: Set<string> | undefined
+    for (let values = reader.nextValues(); values !== undefined; values = reader.nextValues()) {
+      if (values.length !== columnCount) continue
       const key = this.keyOf(values)
       if (key === undefined) continue
-      if (seen.has(key)) repeated.add(key)
+      if (seen.has(key)) (repeated ??= new Set()).add(key)
       else seen.add(key)
     }
-    return repeated.size === 0 ? undefined : repeated
+    this.repeatedKeys = repeated
   }
 
   private keyOf(values: ReadonlyArray<string>): string | undefined {
@@ -576,8 +587,14 @@ export class BatchProcessor {
   private row(index: number, values: ReadonlyArray<string>): void {
     const operation: Operation = this.job.spec.operation
     switch (operation) {
-      case "insert":
+      case "insert": {
+        // An insert names no record: a non-empty Id cell fails the row (upsert may insert past it).
+        const id = this.plan.idPosition === undefined ? "" : values[this.plan.idPosition]
+        if (id !== undefined && id !== "") {
+          return this.job.fail(index, rowError("INVALID_FIELD_FOR_INSERT_UPDATE", "cannot specify Id in an insert call", ["Id"]).text)
+        }
         return this.insert(index, values)
+      }
       case "update":
         return this.update(index, values, true)
       case "upsert":

@@ -28,4 +28,21 @@ describe("Csv.Reader", () => {
     ])
     expect(rows('a|"b|c"|d', "|")).toEqual([["a", "b|c", "d"]])
   })
+  it("flags a row ending unlike the declared lineEnding, outside quotes only", () => {
+    const invalid = (text: string, lineEnding: "LF" | "CRLF") => {
+      const reader = new Csv.Reader(text, ",", lineEnding)
+      while (reader.nextValues() !== undefined) {
+        // read every row
+      }
+      return reader.lineEndingInvalid
+    }
+    expect(invalid('a,"x\r\ny"\nb,c', "LF")).toBe(false)
+    expect(invalid("a,b\nc,d\r\n", "LF")).toBe(true)
+    expect(invalid('a,"q"\r\n', "LF")).toBe(true)
+    expect(invalid('a,"x\ny"\r\nb,c', "CRLF")).toBe(false)
+    expect(invalid("a,b\r\nc,d\n", "CRLF")).toBe(true)
+    expect(invalid('a,"q"\n', "CRLF")).toBe(true)
+    expect(invalid("a,b\r\nc,d\n", "LF") || invalid("a,b\r\nc,d\n", "CRLF")).toBe(true)
+    expect(rows("a,b\r\nc,d\n")).toHaveLength(2)
+  })
 })

@@ -96,6 +96,23 @@ describe("Bulk API 2.0 ingest jobs", () => {
     expect(await client.results(job.id, "successfulResults")).toMatch(/^"sf__Id"\|"sf__Created"\|LastName\|Title\r\n"003\w{15}"\|"true"\|A\|x,y\r\n$/)
   })
 
+  it("fails the whole job when its rows do not end as its lineEnding says", async () => {
+    const { client, org } = syncOrg()
+    const before = org.storedRecords("Account").length
+    const lf = await client.run({ object: "Account", operation: "insert", lineEnding: "LF" }, "Name,External_Id__c\r\nA,LE-1\r\nB,LE-2\r\n")
+    expect(lf.info.state).toBe("Failed")
+    expect(lf.info.errorMessage).toBe("ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is LF")
+    const crlf = await client.run({ object: "Account", operation: "upsert", externalIdFieldName: "External_Id__c", lineEnding: "CRLF" }, "Name,External_Id__c\r\nA,LE-1\nB,LE-2\n")
+    expect(crlf.info.state).toBe("Failed")
+    expect(crlf.info.errorMessage).toBe("ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is CRLF")
+    expect(crlf.successful).toHaveLength(0)
+    expect(crlf.unprocessed.map((row) => row["Name"]).sort()).toEqual(["A", "B"])
+    expect(org.storedRecords("Account")).toHaveLength(before)
+    const quoted = await client.run({ object: "Account", operation: "insert", lineEnding: "LF" }, 'Name,Description\nA,"one\r\ntwo"\n')
+    expect(quoted.info.state).toBe("JobComplete")
+    expect(quoted.successful).toHaveLength(1)
+  })
+
   it("refuses results before the job ends", async () => {
     const { client } = syncOrg()
     const job = await client.create({ object: "Contact", operation: "insert" })

@@ -147,6 +147,35 @@ describe("row validation", () => {
     expect(org.storedRecords("Contact")).toHaveLength(before + 1)
   })
 
+  it("fails every row repeating a key anywhere in the job, across internal batches", async () => {
+    const { client, org } = syncOrg()
+    const rows = ["Name,External_Id__c", "First,DUP-1"]
+    for (let i = 0; i < 10_000; i++) rows.push(`Filler ${i},F-${i}`)
+    rows.push("Second,dup-1")
+    const { failed } = await client.run({ object: "Account", operation: "upsert", externalIdFieldName: "External_Id__c" }, `${rows.join("\n")}\n`)
+    expect(failed.map((row) => row["sf__Error"]).sort()).toEqual([
+      "DUPLICATE_VALUE:Duplicate external id specified: DUP-1:External_Id__c --",
+      "DUPLICATE_VALUE:Duplicate external id specified: dup-1:External_Id__c --"
+    ])
+    expect(org.storedRecords("Account").filter((record) => String(record["External_Id__c"]).toLowerCase() === "dup-1")).toHaveLength(0)
+    const id = String(org.storedRecords("Account")[0]?.["Id"])
+    const ids = ["Id,Name", `${id},Once`]
+    for (let i = 0; i < 10_000; i++) ids.push(`,Filler ${i}`)
+    ids.push(`${id.slice(0, 15)},Twice`)
+    const update = await client.run({ object: "Account", operation: "update" }, `${ids.join("\n")}\n`)
+    expect(errorOf(update.failed, "Name", "Once")).toBe(`DUPLICATE_VALUE:Duplicate id in list: ${id}:--`)
+    expect(errorOf(update.failed, "Name", "Twice")).toBe(`DUPLICATE_VALUE:Duplicate id in list: ${id.slice(0, 15)}:--`)
+  })
+
+  it("fails an insert row that gives an Id; an empty Id cell is fine", async () => {
+    const { client, org } = syncOrg()
+    const id = String(org.storedRecords("Account")[0]?.["Id"])
+    const { failed, successful } = await client.run({ object: "Account", operation: "insert" }, `Id,Name\n${id},Renamed\n,Fresh\n`)
+    expect(errorOf(failed, "Name", "Renamed")).toBe("INVALID_FIELD_FOR_INSERT_UPDATE:cannot specify Id in an insert call:Id --")
+    expect(successful.map((row) => row["Name"])).toEqual(["Fresh"])
+    expect(org.storedRecords("Account").find((record) => record["Id"] === id)?.["Name"]).not.toBe("Renamed")
+  })
+
   it("upserts by Id and fails update / delete of a missing or malformed Id", async () => {
     const { client, org } = syncOrg()
     const missing = SalesforceId.make("001", 999_999)
