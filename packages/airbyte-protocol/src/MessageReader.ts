@@ -13,6 +13,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { isUtf8 } from "node:buffer"
 import * as AirbyteMessage from "./AirbyteMessage.js"
 import * as LosslessNumbers from "./LosslessNumbers.js"
 
@@ -145,23 +146,30 @@ class LineDecoder {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const lastNewline = buffer.lastIndexOf(10)
     if (lastNewline === -1) return this.keep(buffer)
-    const text =
-      this.pendingBytes === 0
-        ? buffer.toString("utf8", 0, lastNewline)
-        : Buffer.concat([...this.pending, buffer.subarray(0, lastNewline)]).toString("utf8")
+    const lines = this.pendingBytes === 0 ? buffer.subarray(0, lastNewline) : Buffer.concat([...this.pending, buffer.subarray(0, lastNewline)])
     this.pending = []
     this.pendingBytes = 0
-    const error = this.decodeText(text, out)
+    const error = this.decodeBytes(lines, out)
     return error ?? this.keep(buffer.subarray(lastNewline + 1))
   }
 
   /** Decodes the last line, if the input did not end with a newline. */
   end(out: Array<InboundMessage>): ProtocolError | undefined {
     if (this.pendingBytes === 0) return undefined
-    const text = Buffer.concat(this.pending).toString("utf8")
+    const lines = Buffer.concat(this.pending)
     this.pending = []
     this.pendingBytes = 0
-    return this.decodeText(text, out)
+    return this.decodeBytes(lines, out)
+  }
+
+  /**
+   * Decodes newline-separated lines of UTF-8. Bytes that are not UTF-8 would be turned into
+   * U+FFFD and loaded as such: only when the text holds one are the bytes checked, and the lines
+   * before the first bad one still go out.
+   */
+  private decodeBytes(lines: Buffer, out: Array<InboundMessage>): ProtocolError | undefined {
+    const text = lines.toString("utf8")
+    return this.decodeText(text, out, text.includes("\uFFFD") ? firstInvalidLine(lines) : -1)
   }
 
   private keep(rest: Buffer): ProtocolError | undefined {
@@ -172,13 +180,16 @@ class LineDecoder {
     return undefined
   }
 
-  /** Decodes newline-separated lines; the text's last line needs no newline after it. */
-  private decodeText(text: string, out: Array<InboundMessage>): ProtocolError | undefined {
+  /** Decodes newline-separated lines, up to line `invalidLine` (0-based; -1: none) which is not UTF-8. */
+  private decodeText(text: string, out: Array<InboundMessage>, invalidLine: number): ProtocolError | undefined {
     let start = 0
-    for (;;) {
+    for (let index = 0; ; index++) {
       const newline = text.indexOf("\n", start)
       const end = newline === -1 ? text.length : newline
       this.lineNumber++
+      if (index === invalidLine) {
+        return new ProtocolError({ reason: "MalformedJson", lineNumber: this.lineNumber, detail: "the line is not valid UTF-8", excerpt: "" })
+      }
       const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end
       const line = text.slice(start, lineEnd)
       if (this.isTooLong(line)) return this.tooLong(this.lineNumber)
@@ -204,6 +215,19 @@ class LineDecoder {
       excerpt: ""
     })
   }
+}
+
+/** The 0-based index of the first newline-separated line of `bytes` that is not valid UTF-8, or -1. */
+const firstInvalidLine = (bytes: Buffer): number => {
+  let start = 0
+  for (let line = 0; start <= bytes.length; line++) {
+    const newline = bytes.indexOf(10, start)
+    const end = newline === -1 ? bytes.length : newline
+    if (!isUtf8(bytes.subarray(start, end))) return line
+    if (newline === -1) return -1
+    start = newline + 1
+  }
+  return -1
 }
 
 type DecodeChannel<E> = Channel.Channel<Chunk.Chunk<InboundMessage>, Chunk.Chunk<Uint8Array>, E | ProtocolError, E, void, unknown>

@@ -74,6 +74,17 @@ describe("MessageReader", () => {
       expect(error.message).toContain('{"type":"RECORD","record":{"stream":')
     }))
 
+  it.effect("refuses a line that is not UTF-8, naming it, after emitting the lines before it; a real U+FFFD passes", () =>
+    Effect.gen(function* () {
+      const bad = new Uint8Array([...bytes(`{"type":"RECORD","record":{"stream":"a","data":{"n":"x`), 0xff, 0xfe, ...bytes(`"},"emitted_at":1}}\n`)])
+      const good = bytes(`${record("a", { n: "\uFFFD is fine" })}\n`)
+      for (const chunks of [[good, good, bad, good], [new Uint8Array([...good, ...good, ...bad, ...good])]]) {
+        const { seen, outcome } = yield* readAll(chunks)
+        expect(seen.map((inbound) => inbound.lineNumber)).toEqual([1, 2])
+        expect(Either.flip(outcome).pipe(Either.getOrThrow)).toMatchObject({ reason: "MalformedJson", lineNumber: 3, detail: "the line is not valid UTF-8" })
+      }
+    }))
+
   it.effect("refuses messages that are not objects, untyped or invalid, naming the field", () =>
     Effect.gen(function* () {
       const cases: Array<[string, string]> = [
