@@ -49,35 +49,6 @@ export const streamKey = (descriptor: { readonly name: string; readonly namespac
 /** The key of a global (or legacy) state, which replaces every stream's. */
 const globalKey = ""
 
-/**
- * The top-level elements of a JSON array, as their exact text (numbers beyond 2^53 stay
- * exact). `text` must be valid JSON.
- */
-const arrayElements = (text: string): Array<string> => {
-  const elements: Array<string> = []
-  let depth = 0
-  let inString = false
-  let start = 0
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]
-    if (inString) {
-      if (char === "\\") i++
-      else if (char === '"') inString = false
-    } else if (char === '"') inString = true
-    else if (char === "[" || char === "{") {
-      if (depth === 0) start = i + 1
-      depth++
-    } else if (char === "]" || char === "}") {
-      depth--
-      if (depth === 0) elements.push(text.slice(start, i))
-    } else if (char === "," && depth === 1) {
-      elements.push(text.slice(start, i))
-      start = i + 1
-    }
-  }
-  return elements.map((element) => element.trim()).filter((element) => element !== "")
-}
-
 const errnoCode = (cause: unknown): unknown => (cause instanceof Error && "code" in cause ? cause.code : undefined)
 
 /** The file's text, or undefined when there is no file yet. */
@@ -102,7 +73,7 @@ const load = (file: string): Effect.Effect<ReadonlyArray<{ readonly state: unkno
       onLeft: () =>
         Effect.fail(new StateFileError({ file, operation: "read", detail: "expected the JSON array of Airbyte states an earlier run wrote; fix or remove the file" })),
       onRight: (states) => {
-        const texts = arrayElements(text)
+        const texts = StateLine.arrayElementTexts(text)
         return Effect.succeed(states.map((state, index) => ({ state, text: texts[index] ?? JSON.stringify(state) })))
       }
     })

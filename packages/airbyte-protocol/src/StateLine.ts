@@ -84,6 +84,19 @@ const objectMembers = (text: string, open: number): { members: Array<Member>; cl
   return { members, close: i }
 }
 
+/** The exact text of each element of the JSON array `text` (valid JSON), in order: a state file's states, unchanged. */
+export const arrayElementTexts = (text: string): Array<string> => {
+  const elements: Array<string> = []
+  let i = skipWhitespace(text, skipWhitespace(text, 0) + 1)
+  while (i < text.length && text.charCodeAt(i) !== 93) {
+    const end = skipValue(text, i)
+    elements.push(text.slice(i, end))
+    i = skipWhitespace(text, end)
+    if (text.charCodeAt(i) === 44) i = skipWhitespace(text, i + 1)
+  }
+  return elements
+}
+
 const statsJson = (stats: StateStats): string => JSON.stringify(stats)
 
 /** The exact text of the STATE line's `state` object (to store or pass on unchanged), if it has one. */

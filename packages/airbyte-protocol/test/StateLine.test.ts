@@ -54,4 +54,16 @@ describe("StateLine", () => {
     expect(StateLine.stateText(line)).toBe('{"type":"GLOBAL","global":{"shared_state":{"lsn":98765432109876543210},"stream_states":[]}}')
     expect(StateLine.stateText('{"type":"STATE"}')).toBeUndefined()
   })
+
+  it("gives each element of an array as its exact text", () => {
+    const text = ` [ {"type":"STREAM","n":12345678901234567890, "s":"a,]\\"}"} ,{"2":1,"1":2},[1,[2]], "x" , 3.50 ] `
+    expect(StateLine.arrayElementTexts(text)).toEqual([
+      `{"type":"STREAM","n":12345678901234567890, "s":"a,]\\"}"}`,
+      `{"2":1,"1":2}`,
+      "[1,[2]]",
+      '"x"',
+      "3.50"
+    ])
+    expect(StateLine.arrayElementTexts("[]")).toEqual([])
+  })
 })
