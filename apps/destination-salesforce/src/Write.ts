@@ -5,7 +5,7 @@
  * key). STATE messages are echoed byte for byte — with `destinationStats` — only once every
  * record before them is committed or stored as rejected. Stream statuses are traced.
  */
-import { type AirbyteMessage, MessageReader, MessageWriter, StateLine } from "@sfdc-activation/airbyte-protocol"
+import { AirbyteMessage, MessageReader, MessageWriter, StateLine } from "@sfdc-activation/airbyte-protocol"
 import type { CsvEncoder } from "@sfdc-activation/batcher"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { Pipeline, type PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
@@ -17,15 +17,8 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ConfigError, type ConnectorConfig } from "./ConnectorConfig.js"
 
-/**
- * The pipeline's key for a stream: its name (readable in messages), or its namespace and name as
- * a JSON pair — never `namespace.name`, which namespace `a` with stream `b` would share with a
- * stream named `a.b`. A name that starts like a pair (`[`) is a pair too, so no two streams share one.
- */
-export const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | undefined }): string =>
-  descriptor.namespace === undefined && !descriptor.name.startsWith("[")
-    ? descriptor.name
-    : JSON.stringify([descriptor.namespace ?? null, descriptor.name])
+/** The pipeline's key for a stream. */
+export const streamKey = AirbyteMessage.streamKey
 
 const operations = {
   append: "insert",

@@ -8,7 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
-import { StateLine } from "@sfdc-activation/airbyte-protocol"
+import { AirbyteMessage, StateLine } from "@sfdc-activation/airbyte-protocol"
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
 import * as path from "node:path"
 
@@ -39,15 +39,11 @@ export class StateFileError extends Schema.TaggedError<StateFileError>()("StateF
 
 export const resolvePath = (baseDir: string, file: string): string => path.resolve(baseDir, file)
 
-/**
- * The key a stream's state is kept under: its namespace and name, unambiguous (namespace `a`
- * with stream `b` is not stream `a.b`). Internal only: never shown, never written.
- */
-export const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | null | undefined }): string =>
-  JSON.stringify([descriptor.namespace ?? null, descriptor.name])
+/** The key a stream's state is kept under (internal only: never shown, never written). */
+export const streamKey = AirbyteMessage.streamKey
 
-/** The key of a global (or legacy) state, which replaces every stream's. */
-const globalKey = ""
+/** The key of a global (or legacy) state, which replaces every stream's: no stream's key (a pair has two members). */
+const globalKey = "[]"
 
 const errnoCode = (cause: unknown): unknown => (cause instanceof Error && "code" in cause ? cause.code : undefined)
 

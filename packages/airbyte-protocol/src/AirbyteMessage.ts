@@ -30,6 +30,16 @@ export const StreamDescriptor = open(
 )
 export type StreamDescriptor = typeof StreamDescriptor.Type
 
+/**
+ * One key per stream: its name (readable in messages), or its namespace and name as a JSON pair —
+ * never `namespace.name`, which namespace `a` with stream `b` would share with a stream named
+ * `a.b`. A name that starts like a pair (`[`) is a pair too, so no two streams share a key.
+ */
+export const streamKey = (descriptor: { readonly name: string; readonly namespace?: string | null | undefined }): string =>
+  (descriptor.namespace === undefined || descriptor.namespace === null) && !descriptor.name.startsWith("[")
+    ? descriptor.name
+    : JSON.stringify([descriptor.namespace ?? null, descriptor.name])
+
 // ---------------------------------------------------------------------------------------
 // RECORD
 

@@ -92,3 +92,12 @@ describe("AirbyteMessage", () => {
     expect(Either.isLeft(AirbyteMessage.decodeConfiguredCatalog({ streams: [{ stream: {}, sync_mode: "x" }] }))).toBe(true)
   })
 })
+
+describe("streamKey", () => {
+  it("is the name for a stream without a namespace, and never shared by two streams", () => {
+    expect(AirbyteMessage.streamKey({ name: "users" })).toBe("users")
+    const descriptors = [{ name: "b", namespace: "a" }, { name: "a.b" }, { name: '["a","b"]' }, { name: "b", namespace: "" }, { name: "" }, { name: "[]" }]
+    const keys = descriptors.map(AirbyteMessage.streamKey)
+    expect(new Set(keys).size).toBe(descriptors.length)
+  })
+})
