@@ -1,4 +1,5 @@
 // Shared Vitest settings: every project's vitest.config.ts calls `projectTestConfig`.
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
 /** Resolve workspace packages to their TypeScript sources, as tsconfig's customConditions do. */
@@ -17,6 +18,7 @@ export const projectTestConfig = (options = {}) =>
       testTimeout: options.testTimeout ?? 30_000,
       hookTimeout: 60_000,
       setupFiles: options.setupFiles ?? [],
+      globalSetup: [fileURLToPath(new URL("./vitest.tmpdir.mjs", import.meta.url))],
       reporters: ["default", ["json", { outputFile: ".reports/vitest.json" }]]
     }
   })
