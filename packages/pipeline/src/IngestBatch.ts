@@ -17,7 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { PipelineError } from "./PipelineError.js"
-import type { RejectedRows } from "./RejectedRows.js"
+import { type RejectedRows, RowCounts } from "./RejectedRows.js"
 import * as RetryRows from "./RetryRows.js"
 import type { SyncStats } from "./SyncStats.js"
 
@@ -42,9 +42,24 @@ export interface IngestOptions {
   readonly retryMemoryLimitBytes?: number | undefined
   /** Where rows to send again are spooled (default: the OS temp directory). */
   readonly tempDir?: string | undefined
+  /**
+   * Pause before the first follow-up job, doubled for each next one (default `defaultRowRetryDelay`):
+   * a row another process holds locked is likely still locked the same instant.
+   */
+  readonly rowRetryDelay?: Duration.DurationInput | undefined
+  /**
+   * A result set listing fewer rows than the job's counts is read again up to this many times
+   * (default 4), after `resultsRereadDelay` (default 1 second) doubled each time.
+   */
+  readonly resultsRereads?: number | undefined
+  readonly resultsRereadDelay?: Duration.DurationInput | undefined
 }
 
 export const defaultIngestOptions: IngestOptions = { maxUploadAttempts: 3, maxRowRetries: 2 }
+
+export const defaultRowRetryDelay = Duration.seconds(1)
+const defaultResultsRereads = 4
+const defaultResultsRereadDelay = Duration.seconds(1)
 
 /** Row errors worth another attempt in a later job. */
 export const transientStatusCodes: ReadonlySet<string> = new Set([
@@ -209,6 +224,51 @@ export const ingestBatch = (
       )
 
     /**
+     * Reads every row of result set `kind` of a finished job into `take`: `expected` rows, the
+     * job's own count. Salesforce may list a job's results a moment after it reports the job
+     * finished; a set found short is read again after a pause, and only rows not taken before
+     * (found by their values, counted) are taken. A set that stays short fails the batch, so its
+     * checkpoint is not released: rows are never lost for a result file written late.
+     */
+    const readResults = (
+      jobId: string,
+      kind: "failedResults" | "unprocessedrecords",
+      expected: number,
+      take: (rows: ReadonlyArray<ResultRows.ResultRow>) => Effect.Effect<void, PipelineError>
+    ) =>
+      Effect.gen(function* () {
+        const taken = new RowCounts()
+        const rereads = options.resultsRereads ?? defaultResultsRereads
+        const delay = Duration.decode(options.resultsRereadDelay ?? defaultResultsRereadDelay)
+        for (let read = 0; ; read++) {
+          const before = read === 0 ? undefined : taken.copy()
+          yield* bulk.results(jobId, kind).pipe(
+            Stream.grouped(rejectChunkSize),
+            Stream.runForEach((chunk) => {
+              const fresh: Array<ResultRows.ResultRow> = []
+              for (const row of Chunk.toReadonlyArray(chunk)) {
+                if (before?.remove(row) === true) continue
+                taken.add(row)
+                fresh.push(row)
+              }
+              return take(fresh)
+            }),
+            Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
+          )
+          if (taken.size >= expected) return
+          if (read >= rereads) {
+            return yield* fail(
+              undefined,
+              `job ${jobId}: Salesforce counts ${expected} rows in ${kind} but lists ${taken.size} after ${read + 1} reads; ` +
+                "the batch is not acknowledged, so its rows are sent again on the next run"
+            )
+          }
+          yield* Effect.logWarning(`job ${jobId}: ${kind} lists ${taken.size} of ${expected} rows; reading it again`)
+          yield* Effect.sleep(Duration.times(delay, 2 ** read))
+        }
+      })
+
+    /**
      * Reads a finished job's results: rejects what failed for good, returns what to send again.
      * A job that completed every row it was sent without a failure has no results to read.
      */
@@ -224,30 +284,24 @@ export const ingestBatch = (
           return { retry, jobId: info.id }
         }
         const sentRow = sentRows()
-        yield* bulk.results(info.id, "failedResults").pipe(
-          Stream.grouped(rejectChunkSize),
-          Stream.runForEach((rows) => {
-            const refused: Array<RejectedRecord.RejectedRecord> = []
-            const again: Array<RetryRows.RetryRow> = []
-            for (const resultRow of Chunk.toReadonlyArray(rows)) {
-              const sfError = resultRow["sf__Error"] ?? ""
-              const sfId = resultRow["sf__Id"] === "" ? undefined : resultRow["sf__Id"]
-              const row = sentRow(resultRow)
-              const parsed = RejectedRecord.parseSfError(sfError)
-              if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError, sfId })
-              else refused.push(rejectedRecord(row, sfError, info.id, sfId, rejectedAt, parsed))
-            }
-            return Effect.zipRight(retry.add(again), reject(refused))
-          }),
-          Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
-        )
+        yield* readResults(info.id, "failedResults", failed, (rows) => {
+          const refused: Array<RejectedRecord.RejectedRecord> = []
+          const again: Array<RetryRows.RetryRow> = []
+          for (const resultRow of rows) {
+            const sfError = resultRow["sf__Error"] ?? ""
+            const sfId = resultRow["sf__Id"] === "" ? undefined : resultRow["sf__Id"]
+            const row = sentRow(resultRow)
+            const parsed = RejectedRecord.parseSfError(sfError)
+            if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError, sfId })
+            else refused.push(rejectedRecord(row, sfError, info.id, sfId, rejectedAt, parsed))
+          }
+          return Effect.zipRight(retry.add(again), reject(refused))
+        })
         if (!completedAll) {
           const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
           const unprocessedRow = sentRows()
-          yield* bulk.results(info.id, "unprocessedrecords").pipe(
-            Stream.grouped(rejectChunkSize),
-            Stream.runForEach((rows) => retry.add(Chunk.toReadonlyArray(rows).map((row) => ({ row: unprocessedRow(row), sfError: reason })))),
-            Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
+          yield* readResults(info.id, "unprocessedrecords", Math.max(0, sent - processed), (rows) =>
+            retry.add(rows.map((row) => ({ row: unprocessedRow(row), sfError: reason })))
           )
         }
         yield* countSucceeded(info.id, processed, failed)
@@ -274,7 +328,9 @@ export const ingestBatch = (
       Effect.flatMap(runWithUploadRetries(payload, bytes, rows), (info) => settleJob(info, rows))
 
     let pending = yield* sendRows(body.content, body.bytes, body.rowCount)
+    const rowRetryDelay = Duration.decode(options.rowRetryDelay ?? defaultRowRetryDelay)
     for (let round = 0; round < options.maxRowRetries && pending.retry.count > 0; round++) {
+      yield* Effect.sleep(Duration.times(rowRetryDelay, 2 ** round))
       const again = yield* pending.retry.body()
       yield* Effect.logInfo(`sending ${again.rows} rows again in a follow-up job`).pipe(
         Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })

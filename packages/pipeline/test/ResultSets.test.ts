@@ -1,0 +1,143 @@
+/**
+ * Result sets as real orgs serve them, put in front of the emulator with MSW: written a moment
+ * after the job reports it finished, columns in another order, rows still locked.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { http, HttpResponse } from "msw"
+import { Pipeline, StreamPlans } from "../src/index.js"
+import { baseUrl, bulkLayer, emulatedOrg, localRejects, readRejects, tempDirectory } from "./support.js"
+
+const { org, server } = emulatedOrg()
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
+afterEach(() => {
+  server.resetHandlers()
+  org.reset()
+})
+afterAll(() => server.close())
+
+const ingest = `${baseUrl}/services/data/v62.0/jobs/ingest`
+const column = (name: string, key = name) => ({ column: name, source: { key } })
+const contactPlan = StreamPlans.plan({
+  stream: { name: "contacts" },
+  object: "Contact",
+  operation: "insert",
+  validate: false,
+  columns: [column("LastName", "last_name"), column("Email", "email"), column("External_Id__c", "id")]
+}).pipe(Effect.provide(bulkLayer(org)))
+
+const quick: Pipeline.PipelineOptions = { ingest: { rowRetryDelay: 0, resultsRereadDelay: "5 millis" } }
+
+const runSync = (inputs: ReadonlyArray<Pipeline.PipelineInput<string>>, options: Pipeline.PipelineOptions = quick) =>
+  Effect.gen(function* () {
+    const directory = tempDirectory("result-sets-")
+    const plan = yield* contactPlan
+    const exit = yield* Stream.fromIterable(inputs).pipe(
+      Pipeline.run(new Map([["contacts", plan]]), options),
+      Stream.runCollect,
+      Effect.map(Chunk.toArray),
+      Effect.provide(Layer.merge(bulkLayer(org), localRejects(directory))),
+      Effect.exit
+    )
+    return { exit, rejects: yield* readRejects(directory) }
+  })
+
+const contact = (index: number, lastName = `Lovelace ${index}`) =>
+  Pipeline.record("contacts", { last_name: lastName, email: `ada${index}@example.com`, id: `T-${index}` })
+const nameless = (index: number) => Pipeline.record("contacts", { email: `x${index}@example.com`, id: `T-bad${index}` })
+const loaded = () => org.storedRecords("Contact").filter((record) => String(record["External_Id__c"] ?? "").startsWith("T-"))
+
+/** Answers the first `times` downloads of `kind` of each job with its header only, then lets the emulator answer. */
+const writtenLate = (kind: "failedResults" | "unprocessedrecords", header: string, times = 1) => {
+  const served = new Map<string, number>()
+  server.use(
+    http.get(`${ingest}/:id/${kind}/`, ({ params }) => {
+      const id = String(params["id"])
+      const count = served.get(id) ?? 0
+      served.set(id, count + 1)
+      return count < times ? new HttpResponse(`${header}\n`, { headers: { "Content-Type": "text/csv" } }) : undefined
+    })
+  )
+  return served
+}
+
+const released = (events: ReadonlyArray<Pipeline.PipelineEvent<string>>) =>
+  events.flatMap((event) => (event._tag === "CheckpointReleased" ? [[event.payload, event.rejectedCount]] : []))
+
+describe("result sets", () => {
+  it.live("rejects a refused row whose failedResults were written after the job finished", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const served = writtenLate("failedResults", "\"sf__Id\",\"sf__Error\",LastName,Email,External_Id__c", 2)
+      const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2), Pipeline.checkpoint("end", "contacts")])
+      const events = exit._tag === "Success" ? exit.value : []
+      expect(exit._tag).toBe("Success")
+      expect(rejects.map((reject) => [reject.row["External_Id__c"], reject.statusCode])).toEqual([["T-1", "REQUIRED_FIELD_MISSING"]])
+      expect(released(events)).toEqual([["end", 1]])
+      expect([...served.values()]).toEqual([3])
+      expect(loaded()).toHaveLength(2)
+    }))
+
+  it.live("sends again the rows of a Failed job whose unprocessedrecords were written late", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      writtenLate("unprocessedrecords", "LastName,Email,External_Id__c")
+      const { exit, rejects } = yield* runSync([...Array.from({ length: 10 }, (_, index) => contact(index)), Pipeline.checkpoint("end", "contacts")])
+      expect(exit._tag).toBe("Success")
+      expect(rejects).toEqual([])
+      expect(loaded()).toHaveLength(10)
+    }))
+
+  it.live("fails the batch, without acknowledging it, when a result set stays short of the job's counts", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      writtenLate("failedResults", "\"sf__Id\",\"sf__Error\",LastName,Email,External_Id__c", 100)
+      const { exit } = yield* runSync([contact(0), contact(1, ""), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { resultsRereads: 2, resultsRereadDelay: "1 millis" }
+      })
+      expect(exit._tag).toBe("Failure")
+      const message = exit._tag === "Failure" ? String(exit.cause) : ""
+      expect(message).toMatch(/job 750\w+: Salesforce counts 1 rows in failedResults but lists 0 after 3 reads; the batch is not acknowledged/)
+    }))
+
+  it.live("counts each rejection towards its own checkpoint when failedResults lists the columns in another order", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      server.use(
+        http.get(`${ingest}/:id/failedResults/`, async ({ request }) => {
+          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
+          const answer = await org.handle(plain, { instanceUrl: baseUrl })
+          const lines = (await answer.text()).split("\n").filter((line) => line !== "").map((line) => line.split(","))
+          const reordered = lines.map(([id = "", error = "", ...rest]) => [id, error, ...rest.reverse()].join(","))
+          return new HttpResponse(`${reordered.join("\n")}\n`, { headers: { "Content-Type": "text/csv" } })
+        })
+      )
+      const { exit } = yield* runSync([
+        nameless(1), contact(0), nameless(2), Pipeline.checkpoint("s1", "contacts"),
+        contact(1), contact(2), Pipeline.checkpoint("s2", "contacts"),
+        nameless(3), Pipeline.checkpoint("s3", "contacts")
+      ])
+      const events = exit._tag === "Success" ? exit.value : []
+      expect(released(events)).toEqual([["s1", 2], ["s2", 0], ["s3", 1]])
+    }))
+
+  it.live("waits before sending rows that met UNABLE_TO_LOCK_ROW again", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, lockErrorRate: 1 })
+      const creates: Array<number> = []
+      server.use(
+        http.post(ingest, () => {
+          creates.push(Date.now())
+          return undefined
+        })
+      )
+      const { exit, rejects } = yield* runSync([contact(0), contact(1), Pipeline.checkpoint("end", "contacts")], { ingest: { rowRetryDelay: "300 millis" } })
+      expect(exit._tag).toBe("Success")
+      expect(rejects).toEqual([])
+      expect(creates).toHaveLength(2)
+      expect((creates[1] ?? 0) - (creates[0] ?? 0)).toBeGreaterThanOrEqual(300)
+    }))
+})
