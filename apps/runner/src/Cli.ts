@@ -100,9 +100,8 @@ const runReport = (command: "sync" | "replay", runId: string, startedAt: Date, s
 
 const runCommand = (options: Options, context: RunContext): Effect.Effect<number, ConfigError> =>
   Effect.gen(function* () {
-    const load = Effect.tap(SyncFiles.load(path.resolve(context.baseDir, options.configDir), context.env, context.baseDir), (loaded) =>
-      Effect.sync(() => context.redactor.addAll(loaded.secrets))
-    )
+    // Values from the environment are registered as they are read, so even a decode error is scrubbed.
+    const load = SyncFiles.load(path.resolve(context.baseDir, options.configDir), context.env, context.baseDir, context.redactor)
     const startedAt = new Date()
     const suffix = randomBytes(2).toString("hex")
     switch (options.command) {

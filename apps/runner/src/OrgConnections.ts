@@ -15,7 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { ConfigError } from "./ConfigError.js"
-import type { Redactor } from "./Redactor.js"
+import { maskUserinfo, type Redactor } from "./Redactor.js"
 import type { Environment } from "./SyncFiles.js"
 import * as SyncDefinition from "./SyncDefinition.js"
 
@@ -25,10 +25,7 @@ export type Connection = Context.Context<BulkClient.BulkClient | SalesforceSessi
 const localPollInterval = "50 millis"
 
 /** A stable, secret-free name of an org for logs, reports and caching. */
-export const orgLabel = (org: SyncDefinition.Org): string => {
-  const login = SyncDefinition.loginOf(org)
-  return login
-}
+export const orgLabel = (org: SyncDefinition.Org): string => maskUserinfo(SyncDefinition.loginOf(org))
 
 /** The credentials an org is given: from its definition, else from the environment. */
 export const credentialsFor = (
@@ -67,9 +64,10 @@ export const credentialsFor = (
   if (clientId !== undefined && clientSecret !== undefined) {
     return Effect.succeed(Credentials.clientCredentials({ clientId, clientSecret: secret(clientSecret) }))
   }
+  const missingClientId = clientId === undefined && [clientSecret, refreshToken, username, privateKey].some((value) => value !== undefined)
   return Effect.fail(
     new ConfigError({
-      detail: `no credentials for org ${orgLabel(org)}: set SALESFORCE_CLIENT_ID with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN (refresh token), SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or SALESFORCE_CLIENT_SECRET alone (client credentials, My Domain only); or declare org.credentials`
+      detail: `no credentials for org ${orgLabel(org)}${missingClientId ? " (SALESFORCE_CLIENT_ID is not set)" : ""}: set SALESFORCE_CLIENT_ID (the consumer key) with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN (refresh token), with SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or with SALESFORCE_CLIENT_SECRET alone (client credentials, My Domain only); or declare org.credentials`
     })
   )
 }

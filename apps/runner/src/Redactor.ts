@@ -8,6 +8,12 @@
 const minSecretChars = 4
 export const mask = "***"
 
+/** `scheme://user:password@` and `scheme://user@`: a URL's userinfo. */
+const userinfoPattern = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s"'<>]*@/gi
+
+/** `text` with the userinfo of every URL in it replaced by `***` (`https://***@host`). */
+export const maskUserinfo = (text: string): string => text.replace(userinfoPattern, `$1${mask}@`)
+
 /** `text` percent-decoded, or undefined when it holds a `%` that is not a valid escape. */
 const decoded = (text: string): string | undefined => {
   try {

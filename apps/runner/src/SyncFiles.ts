@@ -2,7 +2,8 @@
  * Reading sync definitions: every `*.yaml` / `*.yml` file of a directory, parsed with positions,
  * `${ENV_VAR}`s substituted, decoded with the `SyncDefinition` schema, and checked as a set
  * (unique names, known `after:` targets, no cycles, operation and key consistent). Every error
- * is a `ConfigError` naming the file, line and column.
+ * is a `ConfigError` naming the file, line and column; it shows a value from the environment
+ * as written (`${VAR}`) and a URL's user and password as `***`.
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -12,6 +13,7 @@ import { readdir, readFile } from "node:fs/promises"
 import * as path from "node:path"
 import * as YAML from "yaml"
 import { ConfigError } from "./ConfigError.js"
+import { maskUserinfo } from "./Redactor.js"
 import * as SyncDefinition from "./SyncDefinition.js"
 
 /** A decoded definition and where it came from. */
@@ -25,8 +27,14 @@ export interface LoadedSync {
 export interface LoadedSyncs {
   /** In run order: declared (file name) order, moved after what they depend on. */
   readonly syncs: ReadonlyArray<LoadedSync>
-  /** Every value substituted from the environment: never printed. */
-  readonly secrets: ReadonlyArray<string>
+}
+
+/**
+ * Takes every value substituted from the environment as it is substituted, before the file is
+ * decoded, so that nothing printed afterwards (errors included) can show it: the `Redactor`.
+ */
+export interface SecretSink {
+  readonly add: (value: string) => void
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>
@@ -115,19 +123,27 @@ const locateKey = (document: YAML.Document, lines: YAML.LineCounter, keyPath: Re
   return locate(document, lines, keyPath)
 }
 
-/** Replaces `${VAR}` in every string scalar; a missing variable is a `ConfigError` at its position. */
+/** The scalars that took a value from the environment, each with its text as written (`${VAR}`). */
+type Interpolated = Map<YAML.Scalar, string>
+
+/**
+ * Replaces `${VAR}` in every string scalar, handing each value to `secrets`; a missing variable
+ * is a `ConfigError` at its position.
+ */
 const interpolate = (
   document: YAML.Document,
   lines: YAML.LineCounter,
   file: string,
   env: Environment,
-  secrets: Set<string>
-): Either.Either<void, ConfigError> => {
+  secrets: SecretSink
+): Either.Either<Interpolated, ConfigError> => {
   let failure: ConfigError | undefined
+  const interpolated: Interpolated = new Map()
   YAML.visit(document, {
     Scalar(_key, node) {
       if (failure !== undefined || typeof node.value !== "string" || !node.value.includes("${")) return
-      node.value = node.value.replace(variablePattern, (_match, name: string) => {
+      const written = node.value
+      node.value = written.replace(variablePattern, (_match, name: string) => {
         const value = env[name]
         if (value === undefined) {
           if (failure === undefined) {
@@ -144,17 +160,55 @@ const interpolate = (
         secrets.add(value)
         return value
       })
+      if (node.value !== written) interpolated.set(node, written)
     }
   })
-  return failure === undefined ? Either.void : Either.left(failure)
+  return failure === undefined ? Either.right(interpolated) : Either.left(failure)
 }
 
-/** Checks one definition beyond its shape: the matching key fits the operation. */
+/**
+ * A decode issue's message as it may be shown: a value from the environment at or under
+ * `keyPath` appears as written (`${VAR}`), and no URL in it keeps its user and password.
+ */
+const conceal = (document: YAML.Document, interpolated: Interpolated, keyPath: ReadonlyArray<PropertyKey>, message: string): string => {
+  const node: unknown = keyPath.length === 0 ? document.contents : document.getIn(keyPath, true)
+  const fromEnvironment: Array<{ readonly value: string; readonly written: string }> = []
+  const collect = (scalar: YAML.Scalar) => {
+    const written = interpolated.get(scalar)
+    if (written !== undefined && typeof scalar.value === "string") fromEnvironment.push({ value: scalar.value, written })
+  }
+  if (YAML.isScalar(node)) collect(node)
+  else if (YAML.isNode(node)) YAML.visit(node, { Scalar: (_key, scalar) => collect(scalar) })
+  const actual = /^(.*?, actual )/s.exec(message)?.[1]
+  const own = YAML.isScalar(node) ? fromEnvironment[0] : undefined
+  const shown =
+    own !== undefined && actual !== undefined
+      ? `${actual}${own.written}`
+      : fromEnvironment
+          .filter(({ value }) => value !== "")
+          .sort((a, b) => b.value.length - a.value.length)
+          .reduce((text, { value, written }) => text.split(value).join(written).split(JSON.stringify(value).slice(1, -1)).join(written), message)
+  return maskUserinfo(shown)
+}
+
+/** A URL with a user name or password before its host. */
+const userinfoUrl = /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i
+
+/**
+ * Checks one definition beyond its shape: the login URL holds no password, the matching key
+ * fits the operation.
+ */
 const checkOperation = (loaded: LoadedSync): Either.Either<void, ConfigError> => {
   const { definition, file } = loaded
   const at = (keyPath: ReadonlyArray<string>, detail: string) => {
     const position = loaded.positionOf(keyPath)
     return Either.left(new ConfigError({ file, line: position?.line, column: position?.column, detail }))
+  }
+  if (userinfoUrl.test(SyncDefinition.loginOf(definition.org))) {
+    return at(
+      typeof definition.org === "string" ? ["org"] : ["org", "login"],
+      "org: a login URL takes no user name or password (https://user:password@host): give the host only, and the credentials in org.credentials or the SALESFORCE_* environment variables"
+    )
   }
   const fields = Object.keys(definition.mappings)
   if (fields.length === 0) return at(["mappings"], "mappings is empty: map at least one field")
@@ -194,7 +248,7 @@ export const parseSync = (
   file: string,
   text: string,
   env: Environment,
-  secrets: Set<string> = new Set()
+  secrets: SecretSink = new Set<string>()
 ): Either.Either<LoadedSync, ConfigError> => {
   const lines = new YAML.LineCounter()
   const document = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
@@ -205,17 +259,24 @@ export const parseSync = (
       new ConfigError({ file, line: position.line, column: position.col, detail: `invalid YAML: ${syntax.message.split("\n")[0] ?? ""}` })
     )
   }
-  const interpolated = interpolate(document, lines, file, env, secrets)
-  if (Either.isLeft(interpolated)) return Either.left(interpolated.left)
+  const interpolation = interpolate(document, lines, file, env, secrets)
+  if (Either.isLeft(interpolation)) return Either.left(interpolation.left)
+  const interpolated = interpolation.right
   const positionOf = (keyPath: ReadonlyArray<PropertyKey>) => locateKey(document, lines, keyPath)
   const decoded = decode(document.toJS())
   if (Either.isLeft(decoded)) {
     const issues = summarizeIssues(
-      ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map((issue) => ({ path: issue.path, message: issue.message, tag: issue._tag }))
+      ParseResult.ArrayFormatter.formatErrorSync(decoded.left).map((issue) => ({
+        path: issue.path,
+        message: conceal(document, interpolated, issue.path, issue.message),
+        tag: issue._tag
+      }))
     )
+    // A key from the environment is named as written, too.
+    const writtenAs = new Map([...interpolated].map(([node, written]) => [String(node.value), written]))
     const described = issues.map((issue) => {
       const position = issue.message.startsWith("is unexpected") ? locateKey(document, lines, issue.path) : locate(document, lines, issue.path)
-      const message = `${describePath(issue.path)}: ${issue.message}`
+      const message = `${describePath(issue.path.map((key) => writtenAs.get(String(key)) ?? key))}: ${issue.message}`
       return { position, message }
     })
     const first = described[0]
@@ -293,8 +354,13 @@ export const order = (syncs: ReadonlyArray<LoadedSync>): Either.Either<Array<Loa
   return Either.right(ordered)
 }
 
-/** Every sync definition of `directory`, in run order. */
-export const load = (directory: string, env: Environment, baseDir: string = directory): Effect.Effect<LoadedSyncs, ConfigError> =>
+/** Every sync definition of `directory`, in run order; values from the environment go to `secrets` as they are read. */
+export const load = (
+  directory: string,
+  env: Environment,
+  baseDir: string = directory,
+  secrets: SecretSink = new Set<string>()
+): Effect.Effect<LoadedSyncs, ConfigError> =>
   Effect.gen(function* () {
     const names = yield* Effect.tryPromise({
       try: () => readdir(directory),
@@ -302,7 +368,6 @@ export const load = (directory: string, env: Environment, baseDir: string = dire
     })
     const files = names.filter((name) => /\.ya?ml$/.test(name)).sort()
     if (files.length === 0) return yield* new ConfigError({ detail: `no sync definitions (*.yaml) in ${directory}` })
-    const secrets = new Set<string>()
     const loaded: Array<LoadedSync> = []
     for (const name of files) {
       const file = path.relative(baseDir, path.join(directory, name))
@@ -312,5 +377,5 @@ export const load = (directory: string, env: Environment, baseDir: string = dire
       })
       loaded.push(yield* parseSync(file, text, env, secrets))
     }
-    return { syncs: yield* order(loaded), secrets: [...secrets] }
+    return { syncs: yield* order(loaded) }
   })

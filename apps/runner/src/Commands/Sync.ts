@@ -20,6 +20,22 @@ export const select = (loaded: LoadedSyncs, only: string | undefined): Effect.Ef
     : Effect.succeed(chosen)
 }
 
+/**
+ * A mapping the encoder refused while running (`InvalidMapping`), pointed at where it is written
+ * as `plan` does, when its message names a mapping entry (`Title: …`, `No such column 'Title'`).
+ */
+export const locateMappingError = (sync: LoadedSync, result: RunReport.SyncResult): RunReport.SyncResult => {
+  const detail = result.detail
+  if (result.status !== "configError" || detail === undefined || !detail.startsWith("InvalidMapping")) return result
+  const reason = detail.slice(detail.indexOf(": ") + 2)
+  const field = Object.keys(sync.definition.mappings)
+    .sort((a, b) => b.length - a.length)
+    .find((name) => reason.startsWith(`${name}:`) || reason.startsWith(`${name} `) || reason.includes(`'${name}'`))
+  if (field === undefined) return result
+  const position = sync.positionOf(["mappings", field])
+  return { ...result, detail: `${sync.file}:${position?.line ?? 1}:${position?.column ?? 1}: ${detail}` }
+}
+
 /** Runs `syncs` in order, skipping those whose dependencies did not succeed. */
 export const runAll = (
   syncs: ReadonlyArray<LoadedSync>,
@@ -41,7 +57,7 @@ export const runAll = (
           results.push(emptyResult(sync, "skipped", `skipped: depends on ${blocked.join(", ")}`))
           continue
         }
-        results.push(yield* runOne(sync, connections))
+        results.push(locateMappingError(sync, yield* runOne(sync, connections)))
       }
       return results
     })
