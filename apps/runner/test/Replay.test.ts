@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { type Org, OrgFixture } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -55,6 +56,125 @@ describe("replay", () => {
       const contact = org.storedRecords("Contact").find((record) => record["External_Id__c"] === "RP-1")
       expect(contact).toMatchObject({ LastName: "Early", AccountId: late?.["Id"] })
       expect(org.storedRecords("Contact").filter((record) => record["External_Id__c"] === "RP-1")).toHaveLength(1)
+    })
+  )
+})
+
+describe("replay, row by row", () => {
+  // The same org after an admin widened Contact.LastName to 255 characters.
+  const widened = loopbackOrg({
+    faults: { processingDelayMs: 0 },
+    fixture: {
+      ...OrgFixture.defaultFixture,
+      sobjects: OrgFixture.defaultFixture.sobjects.map((object) =>
+        object.name !== "Contact" ? object : { ...object, fields: object.fields.map((field) => (field.name === "LastName" ? { ...field, length: 255 } : field)) }
+      )
+    }
+  })
+  /** A contacts sync; `operation` holds its operation lines (an upsert by External_Id__c by default). */
+  const contacts = (orgUrl: string, mappings: string, options: { readonly format?: string; readonly operation?: string } = {}) => `name: contacts
+org: ${orgUrl}
+source:
+  type: file
+  path: contacts.jsonl
+  format: jsonl
+object: Contact
+${options.operation ?? "operation: upsert\nexternalIdField: External_Id__c\n"}mappings:
+  External_Id__c: key
+  LastName: last
+${mappings}rejects:
+  type: local
+  directory: .rejects
+  format: ${options.format ?? "jsonl"}
+`
+  const definition = (root: string) => path.join(root, "configs/syncs/c.yaml")
+  /** The run folders under `.rejects`; the files under a folder. */
+  const runDirs = (root: string) => readdirSync(path.join(root, ".rejects"))
+  const files = (dir: string) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+  const contact = (target: Org.Org, key: string) => target.storedRecords("Contact").find((record) => record["External_Id__c"] === key)
+
+  for (const format of ["csv", "jsonl"]) {
+    it.live(`${format}: a row refused before sending goes back with its source values, arrays and epoch millis included`, () =>
+      Effect.gen(function* () {
+        const mappings = "  Interests__c: interests\n  Last_Engaged_At__c: engaged\n"
+        const row = { key: `RV-LOCAL-${format}`, last: "L".repeat(100), interests: ["Product", "Events"], engaged: 1700000000000 }
+        const root = yield* workspace({ "c.yaml": contacts(url(), mappings, { format }) }, { "contacts.jsonl": `${JSON.stringify(row)}\n` })
+        expect((yield* runCli(["sync"], { cwd: root, env: env() })).stdout).toContain("STRING_TOO_LONG")
+        // The admin widens LastName (here: the same sync against the widened org), then replays.
+        writeFileSync(definition(root), contacts(widened.url(), mappings, { format }))
+        const replayed = yield* runCli(["replay", "--from", `.rejects/${runDirs(root)[0]}`], { cwd: root, env: widened.env() })
+        expect(replayed.code).toBe(0)
+        expect(contact(widened.org, row.key)).toMatchObject({ LastName: row.last, Interests__c: "Product;Events", Last_Engaged_At__c: "2023-11-14T22:13:20.000Z" })
+      })
+    )
+  }
+
+  it.live("a row as sent, refused before sending during a replay, goes back as sent in the next replay", () =>
+    Effect.gen(function* () {
+      const row = { key: "RV-AGAIN-1", last: "M".repeat(100) }
+      const root = yield* workspace({ "c.yaml": contacts(widened.url(), "") }, { "contacts.jsonl": `${JSON.stringify(row)}\n` })
+      // The job fails with nothing processed: the row is stored as sent.
+      widened.org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
+      const first = yield* runCli(["sync"], { cwd: root, env: widened.env() })
+      widened.org.setFaults({ processingDelayMs: 0 })
+      expect(first.stdout).toContain("UNPROCESSED")
+      const runDir = runDirs(root)[0] ?? ""
+      // Replayed against an org where LastName is 80 long: refused before sending, stored again.
+      writeFileSync(definition(root), contacts(url(), ""))
+      expect((yield* runCli(["replay", "--from", `.rejects/${runDir}`], { cwd: root, env: env() })).stdout).toContain("STRING_TOO_LONG")
+      const replayDir = runDirs(root).find((dir) => dir !== runDir) ?? ""
+      writeFileSync(definition(root), contacts(widened.url(), ""))
+      const again = yield* runCli(["replay", "--from", `.rejects/${replayDir}`], { cwd: root, env: widened.env() })
+      expect(again.code).toBe(0)
+      expect(contact(widened.org, row.key)?.["LastName"]).toBe(row.last)
+    })
+  )
+
+  it.live("a relationship column mapped with nulls: clear clears the lookup again, as it was sent", () =>
+    Effect.gen(function* () {
+      const mappings = "  Account.External_Id__c:\n    from: account\n    nulls: clear\n"
+      const root = yield* workspace({ "c.yaml": contacts(url(), mappings) }, { "contacts.jsonl": `${JSON.stringify({ key: "RV-REL-1", last: "Rel", account: "ACME-001" })}\n` })
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).code).toBe(0)
+      expect(contact(org, "RV-REL-1")?.["AccountId"]).toBeTypeOf("string")
+      // Detached from its account; the job fails with nothing processed: the row is stored as sent (#N/A).
+      writeFileSync(path.join(root, "contacts.jsonl"), `${JSON.stringify({ key: "RV-REL-1", last: "Rel", account: null })}\n`)
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
+      const failing = yield* runCli(["sync"], { cwd: root, env: env() })
+      org.setFaults({ processingDelayMs: 0 })
+      expect(failing.stdout).toContain("UNPROCESSED")
+      const replayed = yield* runCli(["replay", "--from", `.rejects/${runDirs(root)[0]}`], { cwd: root, env: env() })
+      expect(replayed.code).toBe(0)
+      expect(contact(org, "RV-REL-1")?.["AccountId"]).toBeNull()
+    })
+  )
+
+  it.live("a damaged reject file is named, with the line and what is wrong with it", () =>
+    Effect.gen(function* () {
+      const mappings = "  Account.External_Id__c: account\n"
+      const root = yield* workspace({ "c.yaml": contacts(url(), mappings) }, { "contacts.jsonl": `${JSON.stringify({ key: "RV-CUT-1", last: "A", account: "NOPE" })}\n` })
+      yield* runCli(["sync"], { cwd: root, env: env() })
+      const runDir = runDirs(root)[0] ?? ""
+      const text = readFileSync(path.join(root, ".rejects", runDir, files(path.join(root, ".rejects", runDir))[0] ?? ""), "utf8")
+      writeFileSync(path.join(root, ".rejects", runDir, "contacts", "zz_cut.jsonl"), `${text}${text.slice(0, 40)}\n`)
+      const replayed = yield* runCli(["replay", "--from", `.rejects/${runDir}`], { cwd: root, env: env() })
+      expect(replayed.code).toBe(2)
+      expect(replayed.stderr).toContain(
+        `${path.join(".rejects", runDir, "contacts", "zz_cut.jsonl")}: Line 2 is not a rejected record: Unterminated string in JSON at position 40`
+      )
+    })
+  )
+
+  it.live("a sync that now loads another object or operation is not replayed", () =>
+    Effect.gen(function* () {
+      const mappings = "  Account.External_Id__c: account\n"
+      const root = yield* workspace({ "c.yaml": contacts(url(), mappings) }, { "contacts.jsonl": `${JSON.stringify({ key: "RV-OP-1", last: "A", account: "NOPE" })}\n` })
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD")
+      writeFileSync(definition(root), contacts(url(), mappings, { operation: "operation: insert\n" }))
+      const replayed = yield* runCli(["replay", "--from", `.rejects/${runDirs(root)[0]}`], { cwd: root, env: env() })
+      expect(replayed.code).toBe(2)
+      expect(replayed.stdout).toContain("records of contacts were rejected under Contact upsert, but the sync now targets Contact insert: not replayed")
+      expect(contact(org, "RV-OP-1")).toBeUndefined()
     })
   )
 })

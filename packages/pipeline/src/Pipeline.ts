@@ -7,7 +7,7 @@
  * order, only once every record before them has. Memory stays flat: input is read as fast
  * as batches drain, and batches live on disk.
  */
-import { Batcher, CsvEncoder, type FieldMetadata, RowBlock } from "@sfdc-activation/batcher"
+import { Batcher, CsvEncoder, CsvValue, type FieldMetadata, RowBlock } from "@sfdc-activation/batcher"
 import { type BulkClient, PipedUpload } from "@sfdc-activation/bulk-client"
 import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
@@ -40,6 +40,11 @@ export interface StreamPlan {
   readonly validate?: boolean | undefined
   /** One job at a time for this stream (objects prone to lock contention). */
   readonly serial?: boolean | undefined
+  /**
+   * What the records are: `source` records for the columns to map (the default), or rows `sent`
+   * before, by field (a replay). Rows refused before sending are stored in this form.
+   */
+  readonly rowForm?: RejectedRecord.RowForm | undefined
 }
 
 export interface PipelineOptions {
@@ -100,13 +105,23 @@ interface LocalReject {
   readonly record: RejectedRecord.RejectedRecord
 }
 
-/** The row as the source gave it, as text, for a record rejected before it was sent. */
-const sourceRow = (data: Readonly<Record<string, unknown>>): Record<string, string> => {
+/**
+ * A record refused before it was sent, as stored: its values as text (a null of a row as sent
+ * as `#N/A`, as it was sent), and the values themselves when text would not give them back.
+ */
+const storedRow = (data: Readonly<Record<string, unknown>>, rowForm: RejectedRecord.RowForm) => {
   const row: Record<string, string> = {}
+  let allText = true
   for (const [key, value] of Object.entries(data)) {
-    row[key] = value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value)
+    if (typeof value === "string") row[key] = value
+    else if (value === null) row[key] = rowForm === "sent" ? CsvValue.clearCell : ""
+    else if (value === undefined) row[key] = ""
+    else {
+      allText = false
+      row[key] = CsvValue.text(value) ?? ""
+    }
   }
-  return row
+  return allText ? { row, rowForm } : { row, rowForm, sourceValues: data }
 }
 
 /**
@@ -195,9 +210,9 @@ export const run =
           syncId: options.syncId
         })
 
-        const localRecord = (plan: StreamPlan, row: Record<string, string>, reject: LocalError, now: number) => {
+        const localRecord = (plan: StreamPlan, data: Readonly<Record<string, unknown>>, reject: LocalError, now: number) => {
           return {
-            row,
+            ...storedRow(data, plan.rowForm ?? "source"),
             sfError: `${reject.statusCode}:${reject.message}:${reject.fields.join(",")} --`,
             statusCode: reject.statusCode,
             message: reject.message,
@@ -358,7 +373,7 @@ export const run =
             const line = encoder.encodeLine(item.data)
             const refusal: LocalError | undefined = typeof line === "string" ? tooLarge(encoder, line) : line
             if (refusal !== undefined) {
-              localRejects.push({ stream: item.stream, epoch, record: localRecord(plan, sourceRow(item.data), refusal, now) })
+              localRejects.push({ stream: item.stream, epoch, record: localRecord(plan, item.data, refusal, now) })
               if (localRejects.length >= localRejectFlushCount) return index + 1
             } else if (typeof line === "string") {
               const block = blockFor(item.stream)

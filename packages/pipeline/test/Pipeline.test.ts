@@ -87,6 +87,52 @@ describe("Pipeline", () => {
       expect(org.stats().calls.results).toBe(0)
     }))
 
+  it.live("stores a row refused before sending in its form, with the values text would not give back", () =>
+    Effect.gen(function* () {
+      const plan = yield* contactPlan()
+      const sentPlan: Pipeline.StreamPlan = {
+        ...(yield* contactPlan({ stream: { name: "contacts#as-sent" }, columns: [column("LastName"), column("Email"), column("External_Id__c")] })),
+        rowForm: "sent"
+      }
+      const values = {
+        email: "values@example.com",
+        id: "T-values",
+        tags: ["Product", "Events"],
+        engagedAt: 1700000000000,
+        optIn: true,
+        nested: { a: [1, { b: null }] },
+        seenAt: new Date("2024-05-06T07:08:09.010Z"),
+        visits: 12345678901234567890n,
+        note: null
+      }
+      const { directory } = yield* runSync(new Map([["contacts", plan], ["sent", sentPlan]]), [
+        Pipeline.record<string>("contacts", values),
+        Pipeline.record<string>("contacts", { email: "plain@example.com", id: "T-plain", last_name: null }),
+        Pipeline.record<string>("sent", { LastName: null, Email: "sent@example.com", External_Id__c: "T-sent" })
+      ])
+      const rejects = yield* readRejects(directory)
+      const stored = (id: string) => rejects.find((reject) => reject.row["id"] === id || reject.row["External_Id__c"] === id)
+      expect(rejects.every((reject) => reject.statusCode === "REQUIRED_FIELD_MISSING")).toBe(true)
+      expect(stored("T-values")).toMatchObject({
+        rowForm: "source",
+        row: {
+          tags: '["Product","Events"]',
+          engagedAt: "1700000000000",
+          optIn: "true",
+          nested: '{"a":[1,{"b":null}]}',
+          seenAt: "2024-05-06T07:08:09.010Z",
+          visits: "12345678901234567890",
+          note: ""
+        },
+        sourceValues: { ...values, seenAt: "2024-05-06T07:08:09.010Z", visits: "12345678901234567890" }
+      })
+      expect(stored("T-plain")).toMatchObject({ rowForm: "source", row: { email: "plain@example.com", id: "T-plain", last_name: "" } })
+      expect(stored("T-plain")?.sourceValues).toBeUndefined()
+      // a row as sent keeps a cleared field as it was sent
+      expect(stored("T-sent")).toMatchObject({ rowForm: "sent", row: { LastName: "#N/A", Email: "sent@example.com", External_Id__c: "T-sent" } })
+      expect(stored("T-sent")?.sourceValues).toBeUndefined()
+    }))
+
   it.live("splits into many jobs, keeps server rejects, and never loses a record across streams", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })

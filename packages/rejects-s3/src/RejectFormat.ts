@@ -1,13 +1,14 @@
 /**
- * How rejected records are written: CSV (fixed metadata columns, then the row as a JSON
- * `record` column, lossless whatever the object's columns) or JSONL (one `RejectedRecord` per
- * line); either optionally gzipped.
+ * How rejected records are written: CSV (fixed metadata columns, the row as a JSON `record`
+ * column, lossless whatever the object's columns, then its form and any source values) or
+ * JSONL (one `RejectedRecord` per line); either optionally gzipped. Files without the last two
+ * columns (earlier versions) still read.
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { RejectedRecord } from "./RejectedRecord.js"
+import { RejectedRecord, RowForm } from "./RejectedRecord.js"
 
 export type Format = "csv" | "jsonl"
 export type Compression = "none" | "gzip"
@@ -26,7 +27,9 @@ export const csvColumns = [
   "status_code",
   "error_message",
   "error_fields",
-  "record"
+  "record",
+  "row_form",
+  "source_values"
 ] as const
 
 /** `.csv`, `.jsonl`, with `.gz` when gzipped. */
@@ -46,6 +49,12 @@ const needsQuotes = /[",\r\n]|^\s|\s$/
 
 const csvField = (value: string): string => (needsQuotes.test(value) ? `"${value.replaceAll('"', '""')}"` : value)
 
+/** JSON has no bigint: source values write one as its decimal text. */
+const bigintAsText = (_key: string, value: unknown): unknown => (typeof value === "bigint" ? value.toString() : value)
+
+const sourceValuesText = (record: RejectedRecord): string =>
+  record.sourceValues === undefined ? "" : JSON.stringify(record.sourceValues, bigintAsText)
+
 /** The first line of every CSV object. */
 export const csvHeader = `${csvColumns.join(",")}\n`
 
@@ -54,10 +63,11 @@ export const csvLine = (record: RejectedRecord): string =>
   `${csvField(record.rejectedAt)},${csvField(record.syncId ?? "")},${csvField(record.stream.namespace ?? "")},` +
   `${csvField(record.stream.name)},${csvField(record.object)},${csvField(record.operation)},${csvField(record.jobId ?? "")},` +
   `${csvField(record.sfId ?? "")},${csvField(record.sfError)},${csvField(record.statusCode)},${csvField(record.message)},` +
-  `${csvField(record.fields.join(","))},${csvField(JSON.stringify(record.row))}\n`
+  `${csvField(record.fields.join(","))},${csvField(JSON.stringify(record.row))},${record.rowForm ?? ""},${csvField(sourceValuesText(record))}\n`
 
 /** One record as a JSON line. */
-export const jsonLine = (record: RejectedRecord): string => `${JSON.stringify(record)}\n`
+export const jsonLine = (record: RejectedRecord): string =>
+  `${record.sourceValues === undefined ? JSON.stringify(record) : JSON.stringify(record, bigintAsText)}\n`
 
 /** The header an object of this format starts with. */
 export const header = (format: Format): string => (format === "csv" ? csvHeader : "")
@@ -80,21 +90,30 @@ const CsvRow = Schema.Struct({
   status_code: Schema.String,
   error_message: Schema.String,
   error_fields: Schema.String,
-  record: Schema.String
+  record: Schema.String,
+  row_form: Schema.optional(Schema.Literal("", ...RowForm.literals)),
+  source_values: Schema.optional(Schema.String)
 })
 
 const RowJson = Schema.parseJson(RejectedRecord.fields.row)
+const SourceValuesJson = Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 type CsvColumns = typeof CsvRow.Type
 
-/** The record of a CSV row whose `record` column is already parsed. */
-const fromCsvColumns = (csv: CsvColumns, row: RejectedRecord["row"]): RejectedRecord => {
+/** The record of a CSV row whose `record` and `source_values` columns are already parsed. */
+const fromCsvColumns = (
+  csv: CsvColumns,
+  row: RejectedRecord["row"],
+  sourceValues: RejectedRecord["sourceValues"]
+): RejectedRecord => {
   const namespace = optional(csv.stream_namespace)
   const syncId = optional(csv.sync_id)
   const jobId = optional(csv.job_id)
   const sfId = optional(csv.sf__Id)
   return {
     row,
+    ...(csv.row_form === undefined || csv.row_form === "" ? {} : { rowForm: csv.row_form }),
+    ...(sourceValues === undefined ? {} : { sourceValues }),
     ...(sfId === undefined ? {} : { sfId }),
     sfError: csv.sf__Error,
     statusCode: csv.status_code,
@@ -109,19 +128,23 @@ const fromCsvColumns = (csv: CsvColumns, row: RejectedRecord["row"]): RejectedRe
   }
 }
 
+/** A JSON column of a CSV row, its problems under the column's name. */
+const jsonColumn = <A>(schema: Schema.Schema<A, string>, csv: CsvColumns, column: "record" | "source_values", text: string) =>
+  ParseResult.mapError(ParseResult.decodeUnknown(schema)(text), (issue) => new ParseResult.Pointer(column, csv, issue))
+
 /**
  * A parsed CSV row (column → value) back to a `RejectedRecord`. Empty optional columns
- * (`sync_id`, `stream_namespace`, `job_id`, `sf__Id`) come back absent.
+ * (`sync_id`, `stream_namespace`, `job_id`, `sf__Id`, `row_form`, `source_values`) come back absent.
  */
 export const CsvRecord = Schema.transformOrFail(CsvRow, RejectedRecord, {
   strict: true,
-  decode: (csv, _options, ast) =>
-    ParseResult.mapError(
-      Schema.decodeUnknown(RowJson)(csv.record),
-      (issue) => new ParseResult.Type(ast, csv, `record column: ${issue._tag}`)
-    ).pipe(
-      Effect.map((row) => fromCsvColumns(csv, row))
-    ),
+  decode: (csv) =>
+    Effect.all([
+      jsonColumn(RowJson, csv, "record", csv.record),
+      csv.source_values === undefined || csv.source_values === ""
+        ? Effect.succeed(undefined)
+        : jsonColumn(SourceValuesJson, csv, "source_values", csv.source_values)
+    ]).pipe(Effect.map(([row, sourceValues]) => fromCsvColumns(csv, row, sourceValues))),
   encode: (record) =>
     ParseResult.succeed({
       rejected_at: record.rejectedAt,
@@ -136,40 +159,56 @@ export const CsvRecord = Schema.transformOrFail(CsvRow, RejectedRecord, {
       status_code: record.statusCode,
       error_message: record.message,
       error_fields: record.fields.join(","),
-      record: JSON.stringify(record.row)
+      record: JSON.stringify(record.row),
+      row_form: record.rowForm ?? "",
+      source_values: sourceValuesText(record)
     })
 })
 
 /** A JSON line back to a `RejectedRecord`. */
 export const JsonLine = Schema.parseJson(RejectedRecord)
 
-/** A JSON object of strings (one with its own `__proto__` key is left to the schema, which drops it). */
+/** A JSON object (one with its own `__proto__` key is left to the schema, which drops it). */
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !Object.hasOwn(value, "__proto__")
+
 const isStringRecord = (value: unknown): value is Record<string, string> =>
-  typeof value === "object" &&
-  value !== null &&
-  !Array.isArray(value) &&
-  !Object.hasOwn(value, "__proto__") &&
-  Object.values(value).every((item) => typeof item === "string")
+  isJsonObject(value) && Object.values(value).every((item) => typeof item === "string")
+
+/** The columns every version writes; `row_form` and `source_values` came later. */
+const requiredColumns = csvColumns.slice(0, csvColumns.indexOf("record") + 1)
+const rowForms: ReadonlySet<unknown> = new Set([undefined, "", ...RowForm.literals])
 
 const hasCsvColumns = (row: Readonly<Record<string, unknown>>): row is CsvColumns =>
-  csvColumns.every((column) => typeof row[column] === "string")
+  requiredColumns.every((column) => typeof row[column] === "string") &&
+  rowForms.has(row["row_form"]) &&
+  (row["source_values"] === undefined || typeof row["source_values"] === "string")
+
+/** JSON text, parsed; undefined when it is not JSON. */
+const parsedJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
 
 const decodeCsvRecord = Schema.decodeUnknownEither(CsvRecord)
 
 /**
  * A parsed CSV row (column → value) back to a `RejectedRecord`: checked by hand when it has
- * every column and its `record` is a JSON object of strings (the rows this sink writes), else
- * by the `CsvRecord` schema, which says what is wrong. A million rows: ~1 s instead of ~15.
+ * every column, its `record` is a JSON object of strings and its `source_values`, if any, a JSON
+ * object (the rows this sink writes), else by the `CsvRecord` schema, which says what is wrong.
+ * A million rows: ~1 s instead of ~15.
  */
 export const csvRecordOf = (row: Readonly<Record<string, unknown>>): Either.Either<RejectedRecord, ParseResult.ParseError> => {
   if (hasCsvColumns(row)) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(row.record)
-    } catch {
-      parsed = undefined
+    const parsed = parsedJson(row.record)
+    const sourceText = row.source_values ?? ""
+    const sourceValues = sourceText === "" ? undefined : parsedJson(sourceText)
+    if (isStringRecord(parsed) && (sourceText === "" || isJsonObject(sourceValues))) {
+      return Either.right(fromCsvColumns(row, parsed, isJsonObject(sourceValues) ? sourceValues : undefined))
     }
-    if (isStringRecord(parsed)) return Either.right(fromCsvColumns(row, parsed))
   }
   return decodeCsvRecord(row)
 }

@@ -7,6 +7,7 @@ import { ChunkedReading, CsvReader, LineReader } from "@sfdc-activation/csv"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { Readable, pipeline } from "node:stream"
@@ -28,13 +29,20 @@ const corrupt = (key: string, message: string, cause?: unknown) =>
 
 const decodeJson = Schema.decodeUnknownEither(RejectFormat.JsonLine)
 
+/** What is wrong, in a line: the first problem and where (the schema's full report would bury it). */
+const firstProblem = (error: ParseResult.ParseError): string => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (issue === undefined) return error.message
+  return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
+}
+
 /** The records of a CSV object; at a malformed row, the records before it still come, then the error. */
 const csvParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
   let rowNumber = 0
   return ChunkedReading.map(new CsvReader.RowReader(), (row) => {
     rowNumber++
     const decoded = RejectFormat.csvRecordOf(row)
-    if (Either.isLeft(decoded)) throw corrupt(key, `Row ${rowNumber} is not a rejected record: ${decoded.left.message}`)
+    if (Either.isLeft(decoded)) throw corrupt(key, `Row ${rowNumber} is not a rejected record: ${firstProblem(decoded.left)}`)
     return decoded.right
   })
 }
@@ -42,7 +50,7 @@ const csvParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
 const jsonlParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> =>
   LineReader.nonBlank((line, lineNumber) => {
     const decoded = decodeJson(line)
-    if (Either.isLeft(decoded)) throw corrupt(key, `Line ${lineNumber} is not a rejected record: ${decoded.left.message}`)
+    if (Either.isLeft(decoded)) throw corrupt(key, `Line ${lineNumber} is not a rejected record: ${firstProblem(decoded.left)}`)
     return decoded.right
   })
 

@@ -1,6 +1,7 @@
 /**
- * A row Salesforce refused (or never processed), with everything needed to understand and
- * replay it: the row as sent, the raw `sf__Error` and its parsed parts, and where it came from.
+ * A row Salesforce refused (or never processed, or that was refused before sending), with
+ * everything needed to understand and replay it: the row (as sent, or the source row), the raw
+ * `sf__Error` and its parsed parts, and where it came from.
  */
 import * as Schema from "effect/Schema"
 
@@ -11,10 +12,27 @@ export const StreamDescriptor = Schema.Struct({
 })
 export type StreamDescriptor = typeof StreamDescriptor.Type
 
+/**
+ * What a record's `row` holds: `sent`, the CSV row as sent to Salesforce (field columns, `#N/A`
+ * for a cleared field), to send again as it is; `source`, the source record by source column,
+ * to map again.
+ */
+export const RowForm = Schema.Literal("sent", "source")
+export type RowForm = typeof RowForm.Type
+
 /** One rejected record. JSONL objects hold exactly this shape, one per line. */
 export const RejectedRecord = Schema.Struct({
-  /** The CSV row as sent to Salesforce: column → value. */
+  /** The row as text, column → value, in the form `rowFormOf` tells. */
   row: Schema.Record({ key: Schema.String, value: Schema.String }),
+  /** Absent in records of earlier versions: see `rowFormOf`. */
+  rowForm: Schema.optional(RowForm),
+  /**
+   * A source row's values, when one of them is not a string or null (numbers, booleans, arrays,
+   * objects): `row` holds them as text for people to read, which replay could not tell from
+   * strings; these are what replay maps. Stored as JSON (a `Date` as its ISO text, a bigint as its
+   * decimal text), so they read back as JSON values.
+   */
+  sourceValues: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   sfId: Schema.optional(Schema.String),
   /** The raw `sf__Error` value. */
   sfError: Schema.String,
@@ -31,6 +49,13 @@ export const RejectedRecord = Schema.Struct({
   rejectedAt: Schema.String
 })
 export type RejectedRecord = typeof RejectedRecord.Type
+
+/**
+ * The form of a record's row. Records of earlier versions do not say: those with a job id
+ * were sent, the others (refused before sending) hold the source row.
+ */
+export const rowFormOf = (record: RejectedRecord): RowForm =>
+  record.rowForm ?? (record.jobId === undefined || record.jobId === "" ? "source" : "sent")
 
 /** The parts of a Salesforce `sf__Error`. */
 export interface SfError {

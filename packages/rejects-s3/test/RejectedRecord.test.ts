@@ -76,14 +76,23 @@ describe("RejectFormat", () => {
   it("csvRecordOf reads a row as the schema does, and lets the schema say what is wrong", () => {
     const record = rejected(3, { sfId: "003xx000004TmiQAAS", stream: { name: "contacts", namespace: "crm" } })
     const { jobId: _jobId, syncId: _syncId, ...local } = record
-    for (const sample of [record, local]) {
+    const withSource = { ...local, rowForm: "source" as const, sourceValues: { tags: ["a", "b"], at: 1700000000000, none: null } }
+    for (const sample of [record, local, withSource]) {
       const row = Schema.encodeSync(RejectFormat.CsvRecord)(sample)
       expect(RejectFormat.csvRecordOf(row)).toEqual(Either.right(Schema.decodeUnknownSync(RejectFormat.CsvRecord)(row)))
     }
     const row = Schema.encodeSync(RejectFormat.CsvRecord)(record)
     const odd = { ...row, record: '{"__proto__":"x","Email":"a@example.com"}' }
     expect(RejectFormat.csvRecordOf(odd)).toEqual(Schema.decodeUnknownEither(RejectFormat.CsvRecord)(odd))
-    for (const broken of [{ ...row, record: "{not json" }, { ...row, record: '{"Email":1}' }, { ...row, object: undefined }]) {
+    const brokenRows = [
+      { ...row, record: "{not json" },
+      { ...row, record: '{"Email":1}' },
+      { ...row, object: undefined },
+      { ...row, row_form: "sideways" },
+      { ...row, source_values: "{not json" },
+      { ...row, source_values: "[1]" }
+    ]
+    for (const broken of brokenRows) {
       const decoded = RejectFormat.csvRecordOf(broken)
       expect(Either.isLeft(decoded)).toBe(true)
       expect(Either.getLeft(decoded)).toEqual(Either.getLeft(Schema.decodeUnknownEither(RejectFormat.CsvRecord)(broken)))

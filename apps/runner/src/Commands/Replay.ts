@@ -1,15 +1,16 @@
 /**
  * `replay --from LOCATION`: resubmits the rejected records a run stored, sync by sync, after
  * the data or the org was fixed, and reports what still fails (stored again, under the replay's
- * own run id). Records Salesforce refused hold the row as it was sent (field columns) and go
- * back as is; records refused before sending hold the source row and go through the sync's
- * mapping again.
+ * own run id). Each record's row is either as it was sent (field columns), and goes back as
+ * is, or the source row, which goes through the sync's mapping again (`RejectedRecord.rowFormOf`).
+ * A sync whose object or operation changed since its records were rejected is not replayed.
  */
 import type { CsvEncoder } from "@sfdc-activation/batcher"
 import { Pipeline } from "@sfdc-activation/pipeline"
-import { type RejectedRecord, RejectReader } from "@sfdc-activation/rejects-s3"
+import { RejectedRecord, RejectReader, type RejectSinkError } from "@sfdc-activation/rejects-s3"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import * as path from "node:path"
 import { ConfigError } from "../ConfigError.js"
 import * as Mapping from "../Mapping.js"
 import * as RejectsConfig from "../RejectsConfig.js"
@@ -28,7 +29,8 @@ export const asSentStream = (name: string): string => `${name}#as-sent`
 /** A stored record as pipeline input: as sent (field columns), or the source row to map again. */
 export const toInput = (name: string, record: RejectedRecord.RejectedRecord): Pipeline.PipelineInput<Checkpoint> => {
   const data: Record<string, unknown> = {}
-  if (record.jobId === undefined || record.jobId === "") {
+  if (RejectedRecord.rowFormOf(record) === "source") {
+    if (record.sourceValues !== undefined) return Pipeline.record(name, record.sourceValues)
     for (const [key, value] of Object.entries(record.row)) data[key] = value === "" ? null : value
     return Pipeline.record(name, data)
   }
@@ -39,9 +41,17 @@ export const toInput = (name: string, record: RejectedRecord.RejectedRecord): Pi
   return Pipeline.record(asSentStream(name), data)
 }
 
-/** Columns of rows as sent: each field column reads itself. */
+/** Columns of rows as sent: each field column reads itself, with its null policy. */
 export const asSentColumns = (columns: ReadonlyArray<CsvEncoder.Column>): Array<CsvEncoder.Column> =>
-  columns.map((column) => ({ column: column.column, source: { key: column.column } }))
+  columns.map(({ column, nullPolicy }) => (nullPolicy === undefined ? { column, source: { key: column } } : { column, source: { key: column }, nullPolicy }))
+
+/** The stored records of one sync: how many, and the `object operation`s they were rejected under. */
+interface Stored {
+  count: number
+  readonly targets: Set<string>
+}
+
+const targetOf = (object: string, operation: string) => `${object} ${operation}`
 
 export const replay = (
   syncs: ReadonlyArray<LoadedSync>,
@@ -56,19 +66,31 @@ export const replay = (
       syncs.map((sync) => RejectsConfig.resolve(sync.definition.rejects))
     )
     if (typeof location === "string") return yield* new ConfigError({ detail: `--from ${from}: ${location}` })
+    /** A file that cannot be read, named as `--from` names its folder. */
+    const unreadable = (error: RejectSinkError.RejectSinkError) =>
+      new ConfigError({
+        file: error.key === undefined ? from : location._tag === "Local" ? path.join(from, error.key) : `s3://${location.connection.bucket}/${error.key}`,
+        detail: error.message
+      })
     const records = (name: string) =>
       RejectReader.read(location).pipe(
         Stream.filter((record) => record.stream.name === name),
-        Stream.map((record) => toInput(name, record))
+        Stream.map((record) => toInput(name, record)),
+        Stream.mapError(unreadable)
       )
-    const counts = yield* RejectReader.read(location).pipe(
-      Stream.runFold(new Map<string, number>(), (byName, record) => byName.set(record.stream.name, (byName.get(record.stream.name) ?? 0) + 1)),
-      Effect.mapError((error) => new ConfigError({ detail: `--from ${from}: ${error.message}` }))
+    const stored = yield* RejectReader.read(location).pipe(
+      Stream.runFold(new Map<string, Stored>(), (byName, record) => {
+        const sync = byName.get(record.stream.name) ?? { count: 0, targets: new Set<string>() }
+        sync.count++
+        sync.targets.add(targetOf(record.object, record.operation))
+        return byName.set(record.stream.name, sync)
+      }),
+      Effect.mapError(unreadable)
     )
     const known = new Set(syncs.map((sync) => sync.definition.name))
-    const unknown = [...counts.keys()].filter((name) => !known.has(name))
+    const unknown = [...stored.keys()].filter((name) => !known.has(name))
     if (unknown.length > 0) yield* Effect.logWarning(`records of unknown syncs are not replayed: ${unknown.join(", ")}`)
-    const withRecords = syncs.filter((sync) => (counts.get(sync.definition.name) ?? 0) > 0)
+    const withRecords = syncs.filter((sync) => (stored.get(sync.definition.name)?.count ?? 0) > 0)
     if (withRecords.length === 0) return yield* new ConfigError({ detail: `--from ${from}: no rejected records of ${[...known].join(", ")} there` })
     return yield* runAll(
       withRecords.map((sync) => ({ ...sync, definition: { ...sync.definition, after: [] } })),
@@ -79,12 +101,18 @@ export const replay = (
         const columns = Mapping.columns(loaded.definition)
         const build = Effect.gen(function* () {
           const own = yield* planFor(loaded, name, columns)
+          const now = targetOf(own.object.name, own.operation)
+          const other = [...(stored.get(name)?.targets ?? [])].find((target) => target.toLowerCase() !== now.toLowerCase())
+          if (other !== undefined) {
+            return yield* new ConfigError({ detail: `records of ${name} were rejected under ${other}, but the sync now targets ${now}: not replayed` })
+          }
           const asSent = yield* planFor(loaded, name, asSentColumns(columns), "clear")
-          return { plans: new Map([[name, own], [asSentStream(name), asSent]]), input: records(name) }
+          const plans = new Map<string, Pipeline.StreamPlan>([[name, own], [asSentStream(name), { ...asSent, rowForm: "sent" }]])
+          return { plans, input: records(name) }
         })
         return Effect.zipLeft(
           runPipeline(loaded, context, connections, runId, build, () => Effect.void),
-          Effect.log(`replay of ${name}: ${counts.get(name) ?? 0} records from ${from}`)
+          Effect.log(`replay of ${name}: ${stored.get(name)?.count ?? 0} records from ${from}`)
         )
       }
     )
