@@ -12,6 +12,7 @@ import { RejectSinkError } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -182,10 +183,11 @@ const runCommand = (args: ReadonlyArray<string>, io: Io) =>
 export const airbyteLogger = (io: Io) =>
   Logger.replace(
     Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
+    Logger.make(({ annotations, logLevel, message }) => {
       const level: AirbyteMessage.LogLevel =
         logLevel._tag === "Fatal" ? "FATAL" : logLevel._tag === "Error" ? "ERROR" : logLevel._tag === "Warning" ? "WARN" : logLevel._tag === "Debug" ? "DEBUG" : logLevel._tag === "Trace" ? "TRACE" : "INFO"
-      const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+      const said = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+      const text = [said, ...Array.from(HashMap.toEntries(annotations), ([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)].join(" ")
       io.stdout.write(`${MessageWriter.encode(MessageWriter.log(level, text))}\n`, () => undefined)
     })
   )

@@ -79,12 +79,16 @@ export const operationsOf = (describe: OrgMetadata.SObjectDescribe): Array<Airby
   }
   if (describe.createable && describe.updateable && externalIds.length > 0) {
     const upsertable = loadable.filter((field) => field.createable || field.updateable)
-    operations.push({
-      object_name: describe.name,
-      sync_mode: "append_dedup",
-      json_schema: objectSchema(upsertable),
-      matching_keys: externalIds.map((field) => [field.name])
-    })
+    // a key the upsert cannot write (an auto-number) is not offered: the schema could not hold it
+    const keys = externalIds.filter((field) => upsertable.includes(field))
+    if (keys.length > 0) {
+      operations.push({
+        object_name: describe.name,
+        sync_mode: "append_dedup",
+        json_schema: objectSchema(upsertable),
+        matching_keys: keys.map((field) => [field.name])
+      })
+    }
   }
   if (describe.deletable && idField !== undefined) {
     operations.push({

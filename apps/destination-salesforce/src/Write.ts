@@ -42,7 +42,8 @@ export const streamTarget = (
   }
   const operation = operations[mode]
   const object = configured.destination_object_name ?? name
-  const key = configured.primary_key ?? []
+  // insert matches nothing: its primary_key, whatever its shape, is the source's business
+  const key = operation === "insert" ? [] : configured.primary_key ?? []
   if (key.some((path) => path.length !== 1)) {
     return Either.left(new ConfigError({ detail: `stream ${name}: a matching key must be a top-level field, got ${JSON.stringify(key)}` }))
   }
@@ -99,7 +100,8 @@ export const plans = (
         operation: target.operation,
         externalIdFieldName: target.externalIdFieldName,
         columns,
-        nullPolicy: config.null_handling === "CLEAR" ? "clear" : "leave"
+        // on insert there is nothing to clear: a null leaves the field to its default
+        ...(target.operation === "insert" ? {} : { nullPolicy: config.null_handling === "CLEAR" ? "clear" : "leave" })
       })
       const key = streamKey(descriptor)
       if (byKey.has(key)) {

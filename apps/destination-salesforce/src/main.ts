@@ -26,6 +26,8 @@ NodeRuntime.runMain(
   ),
   {
     disableErrorReporting: true,
+    // stdout carries protocol messages only: logs go out as LOG messages (Cli's airbyteLogger)
+    disablePrettyLogger: true,
     teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? (process.exitCode === undefined ? 0 : Number(process.exitCode)) : interruptedExitCode)
   }
 )

@@ -184,7 +184,8 @@ describe("write", () => {
       expect(completed.sort()).toEqual(["a.b", "b"])
     }))
 
-  it.effect("deletes by Id, and resubmits what a failed job left unprocessed", () =>
+  // live clock: follow-up jobs wait a moment before they start
+  it.live("deletes by Id, and resubmits what a failed job left unprocessed", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0, failJobAfterRows: 3 })
       const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
@@ -210,6 +211,28 @@ describe("write", () => {
       expect(code).toBe(1)
       expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
       expect(org.stats().calls.create).toBe(0)
+    }))
+
+  it.effect("names a destination_object_name the org does not have as a config error", () =>
+    Effect.gen(function* () {
+      const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contactt" })] }
+      const { code, messages } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [record("people", { LastName: "X" })])
+      expect(code).toBe(1)
+      expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+      expect((messages.at(-1) as Message).trace?.error?.message).toContain("the org has no object Contactt")
+    }))
+
+  it.effect("inserts whatever the shape of the source's primary_key, leaving a null checkbox to its default", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const catalog = { streams: [stream("people", "append", ["LastName", "DoNotCall"], { destination_object_name: "Contact", primary_key: [["payload", "id"], ["Email"]] })] }
+      const { code, messages } = yield* runConnector(
+        ["write", "--config", jsonFile(config({ null_handling: "CLEAR" })), "--catalog", jsonFile(catalog)],
+        [record("people", { LastName: "Null Checkbox", DoNotCall: null }), streamState("people", "1")]
+      )
+      expect(code).toBe(0)
+      expect(messages.filter((message) => (message as Message).type === "STATE").map((message) => (message as Message).state?.destinationStats)).toEqual([{ recordCount: 1 }])
+      expect(org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Null Checkbox").map((contact) => contact["DoNotCall"])).toEqual([false])
     }))
 
   it.effect("emits the rotated refresh token as a CONTROL message with the whole config", () =>

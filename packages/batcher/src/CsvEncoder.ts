@@ -533,12 +533,14 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
     const requiredHere = validate && operation === "insert" && isRequiredOnInsert(field)
     const keyMissing = reject("MISSING_ARGUMENT", `${header} not specified`, header)
     const emptyResult: CellResult = validate && isKey ? keyMissing : requiredHere ? requiredMissing(header) : ""
+    // A null on insert in a field that cannot be null but has a default (a checkbox): the default.
+    const defaultOnInsert = operation === "insert" && !field.nillable && !requiredHere
     const nullResult: CellResult =
       validate && isKey
         ? keyMissing
-        : requiredHere || (validate && nullPolicy === "clear" && !field.nillable && !relationship)
+        : requiredHere || (validate && nullPolicy === "clear" && !field.nillable && !relationship && !defaultOnInsert)
           ? requiredMissing(header)
-          : nullPolicy === "clear"
+          : nullPolicy === "clear" && !defaultOnInsert
             ? CsvValue.clearCell
             : ""
     const encode = cellEncoder(valueField, header, validate, nullResult)

@@ -120,6 +120,11 @@ describe("CsvEncoder.encode", () => {
     )
     const insert = encoderFor({ object: contact, operation: "insert", columns: keyed("LastName", "FirstName") })
     expect(lineOf(insert.encode({ LastName: "Lovelace", FirstName: null }))).toBe("Lovelace,\n")
+    // on insert a non-nillable field with a default (a checkbox) takes its default for a null, whatever the policy
+    const clearing = encoderFor({ object: contact, operation: "insert", columns: keyed("LastName", "Opted_Out__c", "FirstName"), nullPolicy: "clear" })
+    expect(lineOf(clearing.encode({ LastName: "Lovelace", Opted_Out__c: null, FirstName: null }))).toBe("Lovelace,,#N/A\n")
+    const update = encoderFor({ object: contact, operation: "update", columns: keyed("Id", "Opted_Out__c") })
+    expect(lineOf(update.encode({ Id: "003000000000001", Opted_Out__c: null }))).toBe("REJECTED REQUIRED_FIELD_MISSING: Required fields are missing: [Opted_Out__c]")
   })
 
   it("writes constant columns", () => {

@@ -3,7 +3,7 @@
  * parents its relationship columns point at, decoded into the batcher's field metadata.
  */
 import { type CsvEncoder, FieldMetadata } from "@sfdc-activation/batcher"
-import { BulkClient } from "@sfdc-activation/bulk-client"
+import { BulkApiError, BulkClient } from "@sfdc-activation/bulk-client"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -14,7 +14,9 @@ import { PipelineError } from "./PipelineError.js"
 export type PlanRequest = Omit<StreamPlan, "object" | "parents"> & { readonly object: string }
 
 const describeError = (object: string) => (cause: { readonly message: string }) =>
-  new PipelineError({ reason: "SalesforceFailed", detail: `describe of ${object} failed: ${cause.message}`, cause })
+  cause instanceof BulkApiError.BulkApiError && cause.reason === "NotFound"
+    ? new PipelineError({ reason: "InvalidMapping", detail: `the org has no object ${object} (or this user cannot see it)`, cause })
+    : new PipelineError({ reason: "SalesforceFailed", detail: `describe of ${object} failed: ${cause.message}`, cause })
 
 /** Describes `name` into the batcher's metadata. */
 export const describeObject = (name: string) =>

@@ -375,7 +375,8 @@ export const compile = (header: ReadonlyArray<string>, headerText: string, job: 
   const unique = new Set(columns.filter((column) => column.kind === "field" && (column.field.unique || column.field.externalId)).map((column) => column.field))
   const defaulted = sobject.fields.filter((field) => (field.defaultValue !== undefined && field.type !== "boolean") || field.autoNumber || field.name === "OwnerId")
   const insertTemplate: StoredRecord = { Id: null }
-  for (const column of columns) insertTemplate[column.field.name] = null
+  // a checkbox is never null: a row that leaves it empty gets the field's default
+  for (const column of columns) insertTemplate[column.field.name] = column.field.type === "boolean" ? column.field.defaultValue === true : null
   for (const field of defaulted) insertTemplate[field.name] = null
   insertTemplate[audit] = created("", "")
   const columnFields = new Set(columns.map((column) => column.field))
@@ -438,7 +439,7 @@ const readChanges = (plan: Plan, values: ReadonlyArray<string>, mode: Mode, chan
       if (mode === "update" && !field.nillable) {
         return rowError("REQUIRED_FIELD_MISSING", `Required fields are missing: [${field.name}]`, [field.name])
       }
-      changes[field.name] = null
+      changes[field.name] = field.type === "boolean" ? false : null
       continue
     }
     const value = column.kind === "field" ? column.convert(raw) : resolveRelationship(column, raw)
@@ -649,7 +650,7 @@ export class BatchProcessor {
     const plan = this.plan
     if (!plan.lazyInsert) return { ...plan.insertTemplate }
     if (this.scratch === undefined) this.scratch = { ...plan.insertTemplate }
-    else for (const column of plan.columns) this.scratch[column.field.name] = null
+    else for (const column of plan.columns) this.scratch[column.field.name] = plan.insertTemplate[column.field.name] ?? null
     return this.scratch
   }
 

@@ -53,6 +53,14 @@ describe("row validation", () => {
     expect(stored.find((record) => record["External_Id__c"] === "ok-1")?.["Preferred_Call_Time__c"]).toBe("10:30:00.000Z")
   })
 
+  it("never inserts a checkbox as null: empty is its default, #N/A is false", async () => {
+    const { client, org } = syncOrg()
+    const inserted = await client.run({ object: "Contact", operation: "insert" }, "External_Id__c,LastName,DoNotCall\nbox-1,A,\nbox-2,B,#N/A\nbox-3,C,true\n")
+    expect(inserted.failed).toEqual([])
+    const boxes = () => Object.fromEntries(org.storedRecords("Contact").map((record): [string, unknown] => [String(record["External_Id__c"]), record["DoNotCall"]]))
+    expect(boxes()).toMatchObject({ "box-1": false, "box-2": false, "box-3": true })
+  })
+
   it("checks numbers, their range and integers", async () => {
     const { client, org } = syncOrg()
     const csv = "Name,AnnualRevenue,NumberOfEmployees,Health_Score__c\nA,1.5e6,12,99.5\nB,abc,,\nC,,1.5,\nD,,,1234\nE,,3000000000,\n"

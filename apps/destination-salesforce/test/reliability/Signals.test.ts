@@ -1,7 +1,7 @@
 /**
- * The connector as a real process (dist/main.js) against the emulator on loopback: SIGTERM
- * mid-run is graceful, and `kill -9` mid-run followed by a rerun from the last emitted state
- * leaves no record missing and, for upsert, none duplicated.
+ * The connector as a real process (dist/main.js) against the emulator on loopback: its stdout
+ * holds protocol messages only; SIGTERM mid-run is graceful, and `kill -9` mid-run followed by
+ * a rerun from the last emitted state leaves no record missing and, for upsert, none duplicated.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { EmulatorServer, Org } from "@sfdc-activation/salesforce-emulator"
@@ -101,6 +101,28 @@ const states = (lines: ReadonlyArray<string>) => lines.filter((line) => line.sta
 
 const stored = (prefix: string) =>
   org.storedRecords("Contact").filter((record) => String(record["External_Id__c"] ?? "").startsWith(`${prefix}-`))
+
+describe("stdout, with the connector as a process", () => {
+  it("holds only Airbyte messages, warnings included", async () => {
+    org.reset()
+    org.setFaults({ processingDelayMs: 0 })
+    const { config, catalog } = files("append")
+    const run = start(["write", "--config", config, "--catalog", catalog])
+    const tooLong = JSON.stringify({ type: "RECORD", record: { stream: "people", emitted_at: 1, data: { LastName: "x".repeat(200), External_Id__c: "long-1" } } })
+    run.child.stdin?.end(`${[...input("out", 5), tooLong].join("\n")}\n`)
+    expect(await run.exited).toBe(0)
+    const types = run.stdout.map((line) => {
+      try {
+        const message: unknown = JSON.parse(line)
+        return typeof message === "object" && message !== null && "type" in message ? String(message.type) : `not a message: ${line}`
+      } catch {
+        return `not JSON: ${line}`
+      }
+    })
+    expect(types.filter((type) => !["LOG", "STATE", "TRACE"].includes(type))).toEqual([])
+    expect(run.stdout.some((line) => line.includes('"level":"WARN"') && line.includes("rejected"))).toBe(true)
+  }, 60_000)
+})
 
 describe("signals, with the connector as a process", () => {
   it("SIGTERM mid-run: open jobs aborted, no state for unsettled records, non-zero exit", async () => {
