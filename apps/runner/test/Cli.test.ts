@@ -127,6 +127,15 @@ describe("runner", () => {
     })
   )
 
+  it.live("sync refuses a mapping that reads a column the source does not have, naming where it is written", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accountsSync("", "  External_Id__c: account_key\n  Name: nmae\n") })
+      const result = yield* runCli(["sync"], { cwd: root })
+      expect(result.code).toBe(2)
+      expect(result.stdout).toMatch(/configs\/syncs\/a\.yaml:11:3: SourceColumnMissing: Name: the source has no column nmae/)
+    })
+  )
+
   it.live("plan catches each kind of mapping error, with positions", () =>
     Effect.gen(function* () {
       const root = yield* workspace({
@@ -188,6 +197,30 @@ operation: insert
 mappings:
   lastname: last
   birthdate: flag
+`,
+        "f.yaml": `name: upserted-contacts
+org: local
+source:
+  type: duckdb
+  query: SELECT 'x' AS id, 'y' AS account
+object: Contact
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+  External_Id__c: id
+  Account.External_Id__c: account
+`,
+        "g.yaml": `name: upserted-accounts
+org: local
+source:
+  type: duckdb
+  query: SELECT 'x' AS id, 'n' AS name
+object: Account
+operation: upsert
+externalIdField: External_Id__c
+mappings:
+  External_Id__c: id
+  name: name
 `
       })
       const result = yield* runCli(["plan"], { cwd: root })
@@ -204,6 +237,9 @@ mappings:
       // field names in another case are Salesforce's fields all the same, and checked as such
       expect(out).toMatch(/e\.yaml:10:3: IncompatibleType: birthdate: source column flag is boolean, field Birthdate is date/)
       expect(out).not.toMatch(/e\.yaml:9:3/)
+      // an upsert creates the records it does not find: what insert requires, it requires
+      expect(out).toMatch(/f\.yaml:9:1: RequiredFieldNotMapped: LastName is required when the upsert creates a record, and is not mapped/)
+      expect(out).toContain("ok  upserted-accounts")
     })
   )
 

@@ -352,7 +352,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
               reason: "PollTimeout",
               call: "info",
               jobId,
-              detail: `the job did not finish within ${Duration.format(timeout)}; it was left as is and may still complete`
+              detail: `the job did not finish within ${Duration.format(timeout)}; it was left as is and may still complete: look it up in Setup → Bulk Data Load Jobs before a rerun sends its rows again`
             })
         })
       )

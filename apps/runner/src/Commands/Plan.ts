@@ -1,7 +1,7 @@
 /**
  * `plan`: checks every definition against the org's schema — the object and fields exist,
  * source and field types are compatible, fields are createable / updateable for the operation,
- * required fields are mapped for inserts, the external id is one, constants fit their
+ * required fields are mapped for inserts and upserts, the external id is one, constants fit their
  * picklists — counts the source rows, and prints the jobs and API calls the run would cost
  * against the org's remaining `/limits`. Writes nothing. `--offline` reads describes from the
  * committed snapshot instead of the org (no credentials needed) and skips `/limits`.
@@ -160,6 +160,22 @@ export const picklistProblems = (
       : [{ reason: "InvalidPicklistConstant", column: column.column, message: `${column.column}: ${JSON.stringify(bad.join(";"))} is not a value of picklist ${field.name} (${[...allowed].join(", ")})` }]
   })
 
+/** Fields required on insert that no column writes (a relationship column writes its lookup field). */
+export const unmappedRequired = (object: FieldMetadata.ObjectMetadata, columns: ReadonlyArray<CsvEncoder.Column>): Array<string> => {
+  const written = new Set<string>()
+  for (const { column } of columns) {
+    const dot = column.indexOf(".")
+    // `Account.External_Id__c`, or a polymorphic `Owner:User.Email` / `User:Owner.Email`
+    const names = (dot === -1 ? [] : column.slice(0, dot).split(":")).map((name) => name.toLowerCase())
+    const field =
+      dot === -1
+        ? object.fields.find((candidate) => candidate.name.toLowerCase() === column.toLowerCase())
+        : object.fields.find((candidate) => names.includes(Option.getOrUndefined(candidate.relationshipName)?.toLowerCase() ?? ""))
+    if (field !== undefined) written.add(field.name)
+  }
+  return object.fields.filter((field) => FieldMetadata.isRequiredOnInsert(field) && !written.has(field.name)).map((field) => field.name)
+}
+
 /** Where describes come from: the org, or a snapshot. */
 export type Describe = (name: string) => Effect.Effect<FieldMetadata.ObjectMetadata, string>
 
@@ -207,6 +223,11 @@ export const planSync = (loaded: LoadedSync, describe: Describe, context: RunCon
       }
       for (const found of [...sourceProblems(columns, Either.getOrUndefined(sourceColumns), fieldOf), ...picklistProblems(columns, fieldOf)]) {
         problem(found.reason, found.message, ["mappings", found.column])
+      }
+      if (definition.operation === "upsert") {
+        for (const field of unmappedRequired(object.right, columns)) {
+          problem("RequiredFieldNotMapped", `${field} is required when the upsert creates a record, and is not mapped`, ["mappings"])
+        }
       }
     }
     const rows = yield* Effect.either(reader.count)

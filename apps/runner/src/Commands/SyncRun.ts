@@ -22,9 +22,11 @@ import * as Progress from "../Progress.js"
 import * as RejectsConfig from "../RejectsConfig.js"
 import type { RunContext } from "../RunContext.js"
 import * as RunReport from "../RunReport.js"
+import type { SourceReader } from "../Sources/Source.js"
 import * as Sources from "../Sources/Sources.js"
 import * as StateFile from "../StateFile.js"
 import type { LoadedSync } from "../SyncFiles.js"
+import { sourceProblems } from "./Plan.js"
 
 /** Pipeline inputs with a payload: the STATE line of an Airbyte source. */
 export type Checkpoint = string
@@ -171,6 +173,19 @@ export const runPipeline = (
   )
 }
 
+/**
+ * Fails when a mapping reads a column the source does not have (where the source knows its
+ * columns): every row would miss that value, so the sync does not start.
+ */
+const sourceColumnsMapped = (loaded: LoadedSync, columns: ReadonlyArray<CsvEncoder.Column>, reader: SourceReader) =>
+  Effect.gen(function* () {
+    const known = yield* Effect.orElseSucceed(reader.columns, () => undefined)
+    const [missing] = sourceProblems(columns, known, () => undefined)
+    if (missing === undefined) return
+    const position = loaded.positionOf(["mappings", missing.column])
+    return yield* new ConfigError({ file: loaded.file, line: position?.line, column: position?.column, detail: `${missing.reason}: ${missing.message}` })
+  })
+
 /** One sync of a `sync` run. */
 export const runSync = (loaded: LoadedSync, context: RunContext, connections: OrgConnections, runId: string): Effect.Effect<RunReport.SyncResult> => {
   const definition = loaded.definition
@@ -178,7 +193,7 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
   const reader = Sources.reader(definition.source, { baseDir: context.baseDir, stdin: context.stdin })
   const stateFile = definition.source.type === "airbyte" ? definition.source.stateFile : undefined
   const states = StateFile.make()
-  const build = Effect.map(planFor(loaded, definition.name, columns), (plan) => ({
+  const build = Effect.map(Effect.zipRight(sourceColumnsMapped(loaded, columns, reader), planFor(loaded, definition.name, columns)), (plan) => ({
     plans: new Map([[definition.name, plan]]),
     input: reader.items.pipe(
       Stream.map((item): Pipeline.PipelineInput<Checkpoint> => (item._tag === "Row" ? Pipeline.record(definition.name, item.data) : Pipeline.checkpoint(item.line)))
