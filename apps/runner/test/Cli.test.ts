@@ -136,6 +136,16 @@ describe("runner", () => {
     })
   )
 
+  it.live("plan says which syncs it could not check, and why", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accountsSync("").replace("org: local", "org: http://acme.example.com") })
+      const result = yield* runCli(["plan"], { cwd: root, env: { SALESFORCE_CLIENT_ID: "id", SALESFORCE_CLIENT_SECRET: "secret" } })
+      expect(result.code).toBe(2)
+      expect(result.stdout).toContain("ERR accounts: cannot use org http://acme.example.com:")
+      expect(result.stdout).toContain("0 syncs planned, no problems, 1 sync not checked (org configured wrong)")
+    })
+  )
+
   it.live("plan catches each kind of mapping error, with positions", () =>
     Effect.gen(function* () {
       const root = yield* workspace({

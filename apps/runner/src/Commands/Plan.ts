@@ -269,7 +269,9 @@ export const run = (
       const plans: Array<SyncPlan> = []
       const limits = new Map<string, OrgMetadata.Limits>()
       const costs = new Map<string, { apiCalls: number; bulkBatches: number }>()
-      let unreachable = false
+      /** Syncs not checked: their org could not be reached (exit 1) or is configured wrong (exit 2). */
+      let unreachable = 0
+      let misconfigured = 0
       out(options.offline ? `plan (offline: describes from ${options.snapshot})` : "plan")
       for (const loaded of syncs) {
         const definition = loaded.definition
@@ -280,8 +282,11 @@ export const run = (
         } else {
           const connection = yield* Effect.either(connections.get(definition.org))
           if (Either.isLeft(connection)) {
-            out(`  ${definition.name}: cannot reach org ${org}: ${connection.left.message}`)
-            unreachable = true
+            const error = connection.left
+            const configured = error._tag === "ConfigError" || !error.isTransient
+            out(`  ERR ${definition.name}: ${configured ? "cannot use" : "cannot reach"} org ${org}: ${error.message}`)
+            if (configured) misconfigured++
+            else unreachable++
             continue
           }
           const bulk = yield* Effect.provide(BulkClient.BulkClient, connection.right)
@@ -323,8 +328,13 @@ export const run = (
         }
       }
       const problems = plans.reduce((total, plan) => total + plan.problems.length, 0)
-      out(problems === 0 ? `${plans.length} sync${plans.length === 1 ? "" : "s"} planned, no problems` : `${problems} problem${problems === 1 ? "" : "s"} found`)
-      if (problems > 0) return ExitCode.configError
-      return unreachable || overLimit ? ExitCode.failed : ExitCode.ok
+      const unchecked = unreachable + misconfigured
+      const syncCount = (count: number) => `${count} sync${count === 1 ? "" : "s"}`
+      out(
+        `${syncCount(plans.length)} planned, ${problems === 0 ? "no problems" : `${problems} problem${problems === 1 ? "" : "s"} found`}` +
+          (unchecked === 0 ? "" : `, ${syncCount(unchecked)} not checked (org ${misconfigured > 0 ? "configured wrong" : "unreachable"})`)
+      )
+      if (problems > 0 || misconfigured > 0) return ExitCode.configError
+      return unreachable > 0 || overLimit ? ExitCode.failed : ExitCode.ok
     })
   )
