@@ -17,7 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { PipelineError } from "./PipelineError.js"
-import { type RejectedRows, RowCounts } from "./RejectedRows.js"
+import { type RejectedRows, TakenRows } from "./RejectedRows.js"
 import * as RetryRows from "./RetryRows.js"
 import type { SyncStats } from "./SyncStats.js"
 
@@ -237,11 +237,11 @@ export const ingestBatch = (
       take: (rows: ReadonlyArray<ResultRows.ResultRow>) => Effect.Effect<void, PipelineError>
     ) =>
       Effect.gen(function* () {
-        const taken = new RowCounts()
+        const taken = new TakenRows()
         const rereads = options.resultsRereads ?? defaultResultsRereads
         const delay = Duration.decode(options.resultsRereadDelay ?? defaultResultsRereadDelay)
         for (let read = 0; ; read++) {
-          const before = read === 0 ? undefined : taken.copy()
+          const before = read === 0 ? undefined : taken.counts()
           yield* bulk.results(jobId, kind).pipe(
             Stream.grouped(rejectChunkSize),
             Stream.runForEach((chunk) => {

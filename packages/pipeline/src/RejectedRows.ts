@@ -8,15 +8,41 @@
  * order). Rows are kept as 53-bit fingerprints of their values, counted (a batch may hold the
  * same row twice).
  */
-import { KeySet } from "@sfdc-activation/batcher"
 import { ResultRows } from "@sfdc-activation/bulk-client"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 
-/** A row's fingerprint: its values by column name, whatever order the columns come in. */
-const identity = (row: Readonly<Record<string, string>>): number => {
-  const columns = Object.keys(row).sort()
-  return KeySet.fingerprintNumber(JSON.stringify(columns.map((column) => [column, row[column]])))
+/**
+ * A row's 53-bit fingerprint, whatever order its columns come in: each column and its value are
+ * hashed twice (FNV-1a, and a polynomial hash with a final mix), and the pairs' hashes summed.
+ * No string is built: this runs for every refused row.
+ */
+export const rowFingerprint = (row: Readonly<Record<string, string>>): number => {
+  let sumA = 0
+  let sumB = 0
+  for (const column in row) {
+    const value = row[column] ?? ""
+    let a = 0x811c9dc5
+    let b = 0x9e3779b9 ^ value.length
+    for (let index = 0; index < column.length; index++) {
+      const code = column.charCodeAt(index)
+      a = Math.imul(a ^ code, 0x01000193)
+      b = (Math.imul(b, 31) + code) | 0
+    }
+    // a code unit no column name holds: where the name ends and the value starts
+    a = Math.imul(a ^ 0xffff, 0x01000193)
+    for (let index = 0; index < value.length; index++) {
+      const code = value.charCodeAt(index)
+      a = Math.imul(a ^ code, 0x01000193)
+      b = (Math.imul(b, 31) + code) | 0
+    }
+    b = Math.imul(b ^ (b >>> 16), 0x85ebca6b)
+    b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35)
+    b ^= b >>> 16
+    sumA = (sumA + a) | 0
+    sumB = (sumB + b) | 0
+  }
+  return (sumA & 0x1fffff) * 0x100000000 + (sumB >>> 0)
 }
 
 /** Rows counted by their values (a set may hold the same row twice). */
@@ -34,14 +60,14 @@ export class RowCounts {
   }
 
   add(row: Readonly<Record<string, string>>): void {
-    const id = identity(row)
+    const id = rowFingerprint(row)
     this.counts.set(id, (this.counts.get(id) ?? 0) + 1)
     this.total++
   }
 
   /** Takes one `row` out; `false` when none is left. */
   remove(row: Readonly<Record<string, string>>): boolean {
-    const id = identity(row)
+    const id = rowFingerprint(row)
     const count = this.counts.get(id) ?? 0
     if (count === 0) return false
     if (count === 1) this.counts.delete(id)
@@ -52,6 +78,37 @@ export class RowCounts {
 
   copy(): RowCounts {
     return new RowCounts(this.counts)
+  }
+}
+
+/**
+ * Rows taken from a set, kept as fingerprints in a flat array (8 bytes a row): counted into a
+ * `RowCounts` only when the set is read again.
+ */
+export class TakenRows {
+  private fingerprints = new Float64Array(1024)
+  private count = 0
+
+  get size(): number {
+    return this.count
+  }
+
+  add(row: Readonly<Record<string, string>>): void {
+    if (this.count === this.fingerprints.length) {
+      const grown = new Float64Array(this.fingerprints.length * 2)
+      grown.set(this.fingerprints)
+      this.fingerprints = grown
+    }
+    this.fingerprints[this.count++] = rowFingerprint(row)
+  }
+
+  counts(): RowCounts {
+    const counts = new Map<number, number>()
+    for (let index = 0; index < this.count; index++) {
+      const id = this.fingerprints[index] ?? 0
+      counts.set(id, (counts.get(id) ?? 0) + 1)
+    }
+    return new RowCounts(counts)
   }
 }
 
