@@ -8,8 +8,8 @@
 const minSecretChars = 4
 export const mask = "***"
 
-/** `scheme://user:password@` and `scheme://user@`: a URL's userinfo. */
-const userinfoPattern = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s"'<>]*@/gi
+/** `scheme://user:password@` and `scheme://user@`: a URL's userinfo, up to its last `@` (a password may hold `/` or `@`). */
+const userinfoPattern = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s"'<>]*@/gi
 
 /** `text` with the userinfo of every URL in it replaced by `***` (`https://***@host`). */
 export const maskUserinfo = (text: string): string => text.replace(userinfoPattern, `$1${mask}@`)

@@ -136,6 +136,25 @@ describe("runner", () => {
     })
   )
 
+  it.live("sync of an empty CSV export (no header, no rows) sends nothing and succeeds", () =>
+    Effect.gen(function* () {
+      const csv = accountsSync("").replace("  type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')", "  type: file\n  path: data/empty.csv\n  format: csv")
+      const root = yield* workspace({ "a.yaml": csv }, { "data/empty.csv": "" })
+      const result = yield* runCli(["sync"], { cwd: root })
+      expect(result.code).toBe(0)
+    })
+  )
+
+  it.live("plan warns, without failing, about an upsert that does not map what creating a record needs", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accountsSync("", "  External_Id__c: account_key\n  Industry: industry\n") })
+      const result = yield* runCli(["plan"], { cwd: root })
+      expect(result.stdout).toContain("warning: RequiredFieldNotMapped: Name is required when the upsert creates a record")
+      expect(result.stdout).toContain("1 sync planned, no problems, 1 warning")
+      expect(result.code).toBe(0)
+    })
+  )
+
   it.live("plan says which syncs it could not check, and why", () =>
     Effect.gen(function* () {
       const root = yield* workspace({ "a.yaml": accountsSync("").replace("org: local", "org: http://acme.example.com") })
@@ -248,7 +267,8 @@ mappings:
       expect(out).toMatch(/e\.yaml:10:3: IncompatibleType: birthdate: source column flag is boolean, field Birthdate is date/)
       expect(out).not.toMatch(/e\.yaml:9:3/)
       // an upsert creates the records it does not find: what insert requires, it requires
-      expect(out).toMatch(/f\.yaml:9:1: RequiredFieldNotMapped: LastName is required when the upsert creates a record, and is not mapped/)
+      expect(out).toMatch(/f\.yaml:9:1: warning: RequiredFieldNotMapped: LastName is required when the upsert creates a record, and is not mapped/)
+      expect(out).toContain("ok  upserted-contacts")
       expect(out).toContain("ok  upserted-accounts")
     })
   )

@@ -83,6 +83,9 @@ describe("a login URL with a user name or password", () => {
     expect(Either.isLeft(fromEnvironment) && fromEnvironment.left.message).toMatch(/^a\.yaml:2:1: org: a login URL takes no user name or password/)
     const withPath = errorOf(accounts("https://admin:UrlPassw0rd@acme.my.salesforce.com/services"))
     expect(withPath).toContain('got "https://***@acme.my.salesforce.com/services"')
+    // a password holding "/" or "@" is masked up to the URL's last "@"
+    const slashed = errorOf(accounts("https://admin:Url/Pass@w0rd@acme.my.salesforce.com"))
+    expect(slashed).not.toMatch(/Url|Pass|w0rd/)
     for (const message of [inline, nested, withPath]) expect(message).not.toContain("UrlPassw0rd")
   })
 

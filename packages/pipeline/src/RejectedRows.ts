@@ -14,7 +14,8 @@ import * as Stream from "effect/Stream"
 
 /**
  * A row's 53-bit fingerprint, whatever order its columns come in: each column and its value are
- * hashed twice (FNV-1a, and a polynomial hash with a final mix), and the pairs' hashes summed.
+ * hashed twice (FNV-1a and a multiply-xorshift, as the batcher's key fingerprints), and the
+ * pairs' hashes summed.
  * No string is built: this runs for every refused row.
  */
 export const rowFingerprint = (row: Readonly<Record<string, string>>): number => {
@@ -27,16 +28,17 @@ export const rowFingerprint = (row: Readonly<Record<string, string>>): number =>
     for (let index = 0; index < column.length; index++) {
       const code = column.charCodeAt(index)
       a = Math.imul(a ^ code, 0x01000193)
-      b = (Math.imul(b, 31) + code) | 0
+      b = Math.imul(b ^ code, 0x5bd1e995)
+      b ^= b >>> 15
     }
     // a code unit no column name holds: where the name ends and the value starts
     a = Math.imul(a ^ 0xffff, 0x01000193)
     for (let index = 0; index < value.length; index++) {
       const code = value.charCodeAt(index)
       a = Math.imul(a ^ code, 0x01000193)
-      b = (Math.imul(b, 31) + code) | 0
+      b = Math.imul(b ^ code, 0x5bd1e995)
+      b ^= b >>> 15
     }
-    b = Math.imul(b ^ (b >>> 16), 0x85ebca6b)
     b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35)
     b ^= b >>> 16
     sumA = (sumA + a) | 0

@@ -42,6 +42,8 @@ export interface Estimate {
 export interface SyncPlan {
   readonly name: string
   readonly problems: ReadonlyArray<Problem>
+  /** Worth a look, not wrong: the run may well succeed (an upsert that only updates). */
+  readonly warnings: ReadonlyArray<Problem>
   readonly estimate: Estimate | undefined
 }
 
@@ -190,10 +192,13 @@ export const planSync = (loaded: LoadedSync, describe: Describe, context: RunCon
     const definition = loaded.definition
     const columns = Mapping.columns(definition)
     const problems: Array<Problem> = []
-    const problem = (reason: string, message: string, keyPath: ReadonlyArray<string>) => {
+    const warnings: Array<Problem> = []
+    const found = (into: Array<Problem>) => (reason: string, message: string, keyPath: ReadonlyArray<string>) => {
       const position = loaded.positionOf(keyPath)
-      problems.push({ sync: definition.name, file: loaded.file, line: position?.line, column: position?.column, reason, message })
+      into.push({ sync: definition.name, file: loaded.file, line: position?.line, column: position?.column, reason, message })
     }
+    const problem = found(problems)
+    const warning = found(warnings)
     const object = yield* Effect.either(describe(definition.object))
     const reader = Sources.reader(definition.source, { baseDir: context.baseDir, stdin: context.stdin })
     const sourceColumns = yield* Effect.either(reader.columns)
@@ -226,7 +231,7 @@ export const planSync = (loaded: LoadedSync, describe: Describe, context: RunCon
       }
       if (definition.operation === "upsert") {
         for (const field of unmappedRequired(object.right, columns)) {
-          problem("RequiredFieldNotMapped", `${field} is required when the upsert creates a record, and is not mapped`, ["mappings"])
+          warning("RequiredFieldNotMapped", `${field} is required when the upsert creates a record, and is not mapped: keys not found in Salesforce will be rejected`, ["mappings"])
         }
       }
     }
@@ -235,6 +240,7 @@ export const planSync = (loaded: LoadedSync, describe: Describe, context: RunCon
     const plan: SyncPlan = {
       name: definition.name,
       problems,
+      warnings,
       estimate: estimate(Either.getOrUndefined(rows), columns.length, definition.batchSize, describeCalls)
     }
     return plan
@@ -310,6 +316,7 @@ export const run = (
             : `${plan.estimate.rows === undefined ? "rows not counted (stream)" : `${format(plan.estimate.rows)} rows`} → ${plan.estimate.jobs} job${plan.estimate.jobs === 1 ? "" : "s"}, ${plan.estimate.bulkBatches} Bulk API batch${plan.estimate.bulkBatches === 1 ? "" : "es"}, ~${plan.estimate.apiCalls} API calls`
         out(`  ${plan.problems.length === 0 ? "ok " : "ERR"} ${definition.name}: ${definition.source.type} → ${definition.object} ${definition.operation}${key} (${org}): ${figures}`)
         for (const found of plan.problems) out(`      ${found.file}:${found.line ?? 1}:${found.column ?? 1}: ${found.reason}: ${found.message}`)
+        for (const found of plan.warnings) out(`      ${found.file}:${found.line ?? 1}:${found.column ?? 1}: warning: ${found.reason}: ${found.message}`)
       }
       let overLimit = false
       for (const [org, cost] of costs) {
@@ -328,10 +335,12 @@ export const run = (
         }
       }
       const problems = plans.reduce((total, plan) => total + plan.problems.length, 0)
+      const warned = plans.reduce((total, plan) => total + plan.warnings.length, 0)
       const unchecked = unreachable + misconfigured
       const syncCount = (count: number) => `${count} sync${count === 1 ? "" : "s"}`
       out(
         `${syncCount(plans.length)} planned, ${problems === 0 ? "no problems" : `${problems} problem${problems === 1 ? "" : "s"} found`}` +
+          (warned === 0 ? "" : `, ${warned} warning${warned === 1 ? "" : "s"}`) +
           (unchecked === 0 ? "" : `, ${syncCount(unchecked)} not checked (org ${misconfigured > 0 ? "configured wrong" : "unreachable"})`)
       )
       if (problems > 0 || misconfigured > 0) return ExitCode.configError
