@@ -96,6 +96,17 @@ const parseDateTime = (text: string): number | undefined => {
   return Date.UTC(year, month - 1, day, hour, minute, second, fractionMillis(match[7])) - offsetMinutes * 60_000
 }
 
+/**
+ * Epoch millis, when a number can be read as such: an integer beyond ±10^11 (after 1973-03-03 or
+ * before 1966-10-31). A smaller one is far more likely epoch seconds (1714979289) or a date
+ * spelt as digits (20240506) than a moment of 1970: read as millis it would land there, so it is
+ * refused instead.
+ */
+const epochMillis = (value: number): number | undefined =>
+  Number.isInteger(value) && Math.abs(value) >= minEpochMillis ? value : undefined
+
+const minEpochMillis = 1e11
+
 /** dateTime → UTC `yyyy-MM-ddTHH:mm:ss.SSSZ`, from an ISO string (any offset), epoch millis or a `Date`. */
 export const dateTime = (value: unknown): string | undefined => {
   if (typeof value === "string") {
@@ -103,7 +114,10 @@ export const dateTime = (value: unknown): string | undefined => {
     const millis = parseDateTime(value)
     return millis === undefined ? undefined : isoFromMillis(millis)
   }
-  if (typeof value === "number") return Number.isInteger(value) ? isoFromMillis(value) : undefined
+  if (typeof value === "number") {
+    const millis = epochMillis(value)
+    return millis === undefined ? undefined : isoFromMillis(millis)
+  }
   if (value instanceof Date) return isoFromMillis(value.getTime())
   return undefined
 }
@@ -122,11 +136,10 @@ export const date = (value: unknown): string | undefined => {
     if (!validYearMonthDay(Number(match[1]), Number(match[2]), Number(match[3]))) return undefined
     return value.length === 10 ? value : value.slice(0, 10)
   }
+  const millis = typeof value === "number" ? epochMillis(value) : undefined
   const iso =
-    typeof value === "number"
-      ? Number.isInteger(value)
-        ? isoFromMillis(value)
-        : undefined
+    millis !== undefined
+      ? isoFromMillis(millis)
       : value instanceof Date
         ? isoFromMillis(value.getTime())
         : undefined

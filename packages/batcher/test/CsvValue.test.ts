@@ -51,7 +51,12 @@ describe("CsvValue", () => {
     expect(CsvValue.date("2024-02-29")).toBe("2024-02-29")
     expect(CsvValue.date("2024-02-29T23:00:00-05:00")).toBe("2024-02-29")
     expect(CsvValue.date(new Date(Date.UTC(2024, 0, 31, 23, 59)))).toBe("2024-01-31")
-    expect(CsvValue.date(0)).toBe("1970-01-01")
+    expect(CsvValue.date(1_714_979_289_000)).toBe("2024-05-06")
+    expect(CsvValue.dateTime(-8_000_000_000_000)).toBe("1716-06-28T09:46:40.000Z")
+    // numbers that read as millis would land near 1970: epoch seconds, digits of a date
+    for (const ambiguous of [0, 1_714_979_289, 20_240_506, -99_999_999_999]) {
+      expect([CsvValue.date(ambiguous), CsvValue.dateTime(ambiguous)]).toEqual([undefined, undefined])
+    }
     expect(CsvValue.date("2023-02-29")).toBeUndefined()
     expect(CsvValue.date("29/02/2024")).toBeUndefined()
     expect(CsvValue.time("09:05")).toBe("09:05:00.000Z")
