@@ -54,6 +54,21 @@ describe("duckdb source: a query failing part way", () => {
   )
 })
 
+describe("duckdb source: instants", () => {
+  it.effect("are read in UTC whatever the machine's time zone", () =>
+    Effect.gen(function* () {
+      const zone = process.env["TZ"]
+      process.env["TZ"] = "America/New_York"
+      const rows = yield* Stream.runCollect(
+        items("SELECT TIMESTAMPTZ '2024-05-06 22:00:00-05' AS evening, TIMESTAMPTZ '1850-01-01 00:00:00+00' AS old, CAST(TIMESTAMPTZ '2024-05-06 22:00:00-05' AS DATE) AS day")
+      ).pipe(Effect.ensuring(Effect.sync(() => (zone === undefined ? delete process.env["TZ"] : (process.env["TZ"] = zone)))))
+      expect(Chunk.toArray(rows).flatMap((item) => (item._tag === "Row" ? [item.data] : []))).toEqual([
+        { evening: "2024-05-07T03:00:00+00:00", old: "1850-01-01T00:00:00+00:00", day: "2024-05-07" }
+      ])
+    })
+  )
+})
+
 const { org, url, env } = loopbackOrg({ faults: { processingDelayMs: 0 } })
 
 describe("duckdb source failing part way, in a sync", () => {

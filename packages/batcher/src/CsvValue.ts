@@ -258,7 +258,8 @@ export const text = (value: unknown): string | undefined => {
 
 /**
  * multipicklist → values joined with `;`, from an array of values or an already joined string. An
- * empty array gives the empty text, which the encoder writes as the column's null.
+ * empty array gives the empty text, which the encoder writes as the column's null; an array value
+ * holding `;` is refused.
  */
 export const multipicklist = (value: unknown): string | undefined => {
   if (typeof value === "string") return value
@@ -268,7 +269,8 @@ export const multipicklist = (value: unknown): string | undefined => {
     const item: unknown = value[index]
     const itemText =
       typeof item === "string" ? item : typeof item === "number" ? plainNumber(item) : typeof item === "boolean" ? String(item) : undefined
-    if (itemText === undefined) return undefined
+    // a value holding the separator would reach Salesforce as two values
+    if (itemText === undefined || itemText.includes(multipicklistSeparator)) return undefined
     joined = index === 0 ? itemText : joined + multipicklistSeparator + itemText
   }
   return joined

@@ -92,5 +92,6 @@ describe("CsvValue", () => {
     expect(CsvValue.multipicklist(["Golf", "Tennis"])).toBe("Golf;Tennis")
     expect(CsvValue.multipicklist("Golf;Tennis")).toBe("Golf;Tennis")
     expect(CsvValue.multipicklist([{}])).toBeUndefined()
+    expect(CsvValue.multipicklist(["Golf;Tennis", "Chess"])).toBeUndefined()
   })
 })

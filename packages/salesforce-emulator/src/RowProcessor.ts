@@ -185,7 +185,7 @@ const numeric = (field: FieldDescription): Converter => {
     if (!Number.isFinite(value)) return notOfType(field, raw)
     if (integral) {
       if (!Number.isInteger(value)) return notOfType(field, raw)
-      if (field.type === "int" && Math.abs(value) > maxInt32) {
+      if (field.type === "int" && (value > maxInt32 || value < -maxInt32 - 1)) {
         return rowError("NUMBER_OUTSIDE_VALID_RANGE", `${field.label}: value outside of valid range on numeric field: ${raw}`, [field.name])
       }
       return value

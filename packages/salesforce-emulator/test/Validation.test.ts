@@ -63,12 +63,14 @@ describe("row validation", () => {
 
   it("checks numbers, their range and integers", async () => {
     const { client, org } = syncOrg()
-    const csv = "Name,AnnualRevenue,NumberOfEmployees,Health_Score__c\nA,1.5e6,12,99.5\nB,abc,,\nC,,1.5,\nD,,,1234\nE,,3000000000,\n"
+    const csv = "Name,AnnualRevenue,NumberOfEmployees,Health_Score__c\nA,1.5e6,12,99.5\nB,abc,,\nC,,1.5,\nD,,,1234\nE,,3000000000,\nF,,-2147483648,\nG,,-2147483649,\n"
     const { failed } = await client.run({ object: "Account", operation: "insert" }, csv)
     expect(errorOf(failed, "Name", "B")).toBe("INVALID_TYPE_ON_FIELD_IN_RECORD:Annual Revenue: value not of required type: abc:AnnualRevenue --")
     expect(errorOf(failed, "Name", "C")).toMatch(/^INVALID_TYPE_ON_FIELD_IN_RECORD:Employees/)
     expect(errorOf(failed, "Name", "D")).toMatch(/^NUMBER_OUTSIDE_VALID_RANGE:Health Score: value outside of valid range/)
     expect(errorOf(failed, "Name", "E")).toMatch(/^NUMBER_OUTSIDE_VALID_RANGE:Employees/)
+    expect(errorOf(failed, "Name", "F")).toBe("(row not failed)")
+    expect(errorOf(failed, "Name", "G")).toMatch(/^NUMBER_OUTSIDE_VALID_RANGE:Employees/)
     expect(org.storedRecords("Account").find((record) => record["Name"] === "A")?.["AnnualRevenue"]).toBe(1_500_000)
   })
 

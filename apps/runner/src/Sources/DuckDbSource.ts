@@ -31,6 +31,9 @@ export const connection = (source: SyncDefinition.DuckDbSourceType, baseDir: str
       (opened) => Effect.sync(() => opened.closeSync())
     )
     yield* Effect.tryPromise({ try: () => connected.run(`SET file_search_path = ${quote(baseDir)}`), catch: failure("cannot set file_search_path") })
+    // Instants are written in UTC, whatever the machine's time zone (a TIMESTAMPTZ cast to a date,
+    // or printed, would otherwise follow the runner's zone, historical offsets and all).
+    yield* Effect.tryPromise({ try: () => connected.run("SET TimeZone = 'UTC'"), catch: failure("cannot set the time zone to UTC") })
     return connected
   })
 
