@@ -121,7 +121,28 @@ const storedRow = (data: Readonly<Record<string, unknown>>, rowForm: RejectedRec
       row[key] = CsvValue.text(value) ?? ""
     }
   }
-  return allText ? { row, rowForm } : { row, rowForm, sourceValues: data }
+  return allText ? { row, rowForm } : { row, rowForm, sourceValues: jsonRecord(data) }
+}
+
+/**
+ * A source value as JSON keeps it: what JSON cannot hold (NaN, ±Infinity, an invalid date, bytes,
+ * a bigint) as the text the encoder read it as, so that a replay is sent, or refused, alike (JSON
+ * would have made the first three null, which clears a field).
+ */
+const jsonValue = (value: unknown): unknown => {
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value)
+  if (typeof value === "bigint") return String(value)
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString()
+  if (value instanceof Uint8Array) return CsvValue.text(value)
+  if (Array.isArray(value)) return value.map(jsonValue)
+  if (typeof value === "object" && value !== null) return jsonRecord(value)
+  return value
+}
+
+const jsonRecord = (values: object): Record<string, unknown> => {
+  const record: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(values)) record[key] = jsonValue(value)
+  return record
 }
 
 /**
