@@ -231,12 +231,15 @@ export const ingestBatch = (
      * checkpoint is not released: rows are never lost for a result file written late.
      */
     const readResults = (
-      jobId: string,
+      info: IngestJob.JobInfo,
       kind: "failedResults" | "unprocessedrecords",
-      expected: number,
+      /** The rows the set should hold, by the job's counts. */
+      expectedOf: (info: IngestJob.JobInfo) => number,
       take: (rows: ReadonlyArray<ResultRows.ResultRow>) => Effect.Effect<void, PipelineError>
     ) =>
       Effect.gen(function* () {
+        const jobId = info.id
+        let expected = expectedOf(info)
         const taken = new TakenRows()
         const rereads = options.resultsRereads ?? defaultResultsRereads
         const delay = Duration.decode(options.resultsRereadDelay ?? defaultResultsRereadDelay)
@@ -265,6 +268,8 @@ export const ingestBatch = (
           }
           yield* Effect.logWarning(`job ${jobId}: ${kind} lists ${taken.size} of ${expected} rows; reading it again`)
           yield* Effect.sleep(Duration.times(delay, 2 ** read))
+          // the counts may have been the stale side: read them again too
+          expected = expectedOf(yield* Effect.mapError(bulk.jobInfo(jobId), (cause) => fail(cause, cause.message)))
         }
       })
 
@@ -284,7 +289,7 @@ export const ingestBatch = (
           return { retry, jobId: info.id }
         }
         const sentRow = sentRows()
-        yield* readResults(info.id, "failedResults", failed, (rows) => {
+        yield* readResults(info, "failedResults", (latest) => latest.numberRecordsFailed ?? 0, (rows) => {
           const refused: Array<RejectedRecord.RejectedRecord> = []
           const again: Array<RetryRows.RetryRow> = []
           for (const resultRow of rows) {
@@ -300,7 +305,7 @@ export const ingestBatch = (
         if (!completedAll) {
           const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
           const unprocessedRow = sentRows()
-          yield* readResults(info.id, "unprocessedrecords", Math.max(0, sent - processed), (rows) =>
+          yield* readResults(info, "unprocessedrecords", (latest) => Math.max(0, sent - (latest.numberRecordsProcessed ?? 0)), (rows) =>
             retry.add(rows.map((row) => ({ row: unprocessedRow(row), sfError: reason })))
           )
         }

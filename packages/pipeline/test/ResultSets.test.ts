@@ -103,6 +103,28 @@ describe("result sets", () => {
       expect(message).toMatch(/job 750\w+: Salesforce counts 1 rows in failedResults but lists 0 after 3 reads; the batch is not acknowledged/)
     }))
 
+  it.live("reads the job's counts again when they, not the result file, were the stale side", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const inflated = new Set<string>()
+      server.use(
+        http.get(`${ingest}/:id`, async ({ request, params }) => {
+          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
+          const info = (await (await org.handle(plain, { instanceUrl: baseUrl })).json()) as Record<string, string | number | null>
+          const id = String(params["id"])
+          if (info["state"] !== "JobComplete" || inflated.has(id)) return HttpResponse.json(info)
+          inflated.add(id)
+          // the first finished answer counts one failure too many
+          return HttpResponse.json({ ...info, numberRecordsFailed: Number(info["numberRecordsFailed"] ?? 0) + 1 })
+        })
+      )
+      const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { resultsRereads: 2, resultsRereadDelay: "1 millis" }
+      })
+      expect(exit._tag).toBe("Success")
+      expect(rejects.map((reject) => reject.row["External_Id__c"])).toEqual(["T-1"])
+    }))
+
   it.live("counts each rejection towards its own checkpoint when failedResults lists the columns in another order", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
