@@ -6,10 +6,11 @@
  * after a job ends Failed or Aborted, the rows it never attempted (`unprocessedrecords`) are
  * sent again in follow-up jobs (`RetryRows`: grouped by parent reference so rows of one parent
  * do not contend for its lock, or spooled to a temp file when there are many); only when the
- * attempts run out are they rejected. An upload that breaks off is sent again in a new job.
- * Nothing is dropped.
+ * attempts run out are they rejected. An upload that breaks off is sent again in a new job. A
+ * row no result file names, when the files stay short of the job's counts, is rejected as
+ * `RESULT_MISSING`. Nothing is dropped.
  */
-import { BulkClient, type IngestJob, type ResultRows } from "@sfdc-activation/bulk-client"
+import { BulkClient, type IngestJob, PipedUpload, ResultRows } from "@sfdc-activation/bulk-client"
 import { RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -17,7 +18,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { PipelineError } from "./PipelineError.js"
-import { type RejectedRows, TakenRows } from "./RejectedRows.js"
+import type { Readable } from "node:stream"
+import { type RejectedRows, RowCounts, TakenRows } from "./RejectedRows.js"
 import * as RetryRows from "./RetryRows.js"
 import type { SyncStats } from "./SyncStats.js"
 
@@ -94,6 +96,16 @@ const awaitAtMost = <A, E>(effect: Effect.Effect<A, E>, limit: Duration.Duration
       fiber.addObserver(finish)
     })
   )
+
+/** The bytes an upload body sends, read again. */
+const sentBytes = (body: BulkClient.UploadBody): Stream.Stream<Uint8Array, unknown> =>
+  body instanceof PipedUpload.NodeStreamBody
+    ? Stream.unwrap(Effect.map(body.open, (readable) => Stream.fromAsyncIterable(bufferChunks(readable), (cause) => cause)))
+    : body
+
+async function* bufferChunks(readable: Readable): AsyncGenerator<Uint8Array> {
+  for await (const chunk of readable) yield chunk instanceof Uint8Array ? chunk : Buffer.from(String(chunk))
+}
 
 /** Rejected rows are written to the sink this many at a time. */
 const rejectChunkSize = 1_000
@@ -227,8 +239,7 @@ export const ingestBatch = (
      * Reads every row of result set `kind` of a finished job into `take`: `expected` rows, the
      * job's own count. Salesforce may list a job's results a moment after it reports the job
      * finished; a set found short is read again after a pause, and only rows not taken before
-     * (found by their values, counted) are taken. A set that stays short fails the batch, so its
-     * checkpoint is not released: rows are never lost for a result file written late.
+     * (found by their values, counted) are taken. Gives what is missing when the set stays short.
      */
     const readResults = (
       info: IngestJob.JobInfo,
@@ -258,14 +269,8 @@ export const ingestBatch = (
             }),
             Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
           )
-          if (taken.size >= expected) return
-          if (read >= rereads) {
-            return yield* fail(
-              undefined,
-              `job ${jobId}: Salesforce counts ${expected} rows in ${kind} but lists ${taken.size} after ${read + 1} reads; ` +
-                "the batch is not acknowledged, so its rows are sent again on the next run"
-            )
-          }
+          if (taken.size >= expected) return undefined
+          if (read >= rereads) return `counts ${expected} rows in ${kind} but lists ${taken.size} after ${read + 1} reads`
           yield* Effect.logWarning(`job ${jobId}: ${kind} lists ${taken.size} of ${expected} rows; reading it again`)
           yield* Effect.sleep(Duration.times(delay, 2 ** read))
           // the counts may have been the stale side: read them again too
@@ -277,7 +282,32 @@ export const ingestBatch = (
      * Reads a finished job's results: rejects what failed for good, returns what to send again.
      * A job that completed every row it was sent without a failure has no results to read.
      */
-    const settleJob = (info: IngestJob.JobInfo, sent: number) =>
+    /**
+     * A job whose result files stay short of its counts (Salesforce does not record results past
+     * the org's daily batch allocation, for one): each row it was sent that no result set names is
+     * rejected as `RESULT_MISSING`, so that it is kept, with the reason, rather than dropped or
+     * sent again blindly (an insert twice).
+     */
+    const rejectUnaccounted = (jobId: string, payload: BulkClient.UploadBody, shortfall: string, rejectedAt: string) =>
+      Effect.gen(function* () {
+        yield* Effect.logWarning(`job ${jobId}: Salesforce ${shortfall}; the rows no result names are rejected as RESULT_MISSING`)
+        const listed = new RowCounts()
+        for (const set of ["successfulResults", "failedResults", "unprocessedrecords"] as const) {
+          const sentRow = sentRows()
+          yield* bulk.results(jobId, set).pipe(
+            Stream.runForEach((row) => Effect.sync(() => listed.add(sentRow(row)))),
+            Effect.mapError((cause) => fail(cause, cause.message))
+          )
+        }
+        const sfError = `RESULT_MISSING:Salesforce ${shortfall} of job ${jobId}; no result names this row, which may or may not be saved: --`
+        yield* ResultRows.parse(sentBytes(payload), { onError: (cause) => fail(cause, `cannot read the rows of job ${jobId} again`) }).pipe(
+          Stream.filter((row) => !listed.remove(row)),
+          Stream.grouped(rejectChunkSize),
+          Stream.runForEach((rows) => reject(Chunk.toReadonlyArray(rows).map((row) => rejectedRecord(row, sfError, jobId, undefined, rejectedAt))))
+        )
+      })
+
+    const settleJob = (info: IngestJob.JobInfo, sent: number, payload: BulkClient.UploadBody) =>
       Effect.gen(function* () {
         const retry = yield* RetryRows.make({ memoryLimitBytes: options.retryMemoryLimitBytes, tempDir: options.tempDir })
         const rejectedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
@@ -289,7 +319,7 @@ export const ingestBatch = (
           return { retry, jobId: info.id }
         }
         const sentRow = sentRows()
-        yield* readResults(info, "failedResults", (latest) => latest.numberRecordsFailed ?? 0, (rows) => {
+        const failedShort = yield* readResults(info, "failedResults", (latest) => latest.numberRecordsFailed ?? 0, (rows) => {
           const refused: Array<RejectedRecord.RejectedRecord> = []
           const again: Array<RetryRows.RetryRow> = []
           for (const resultRow of rows) {
@@ -302,13 +332,16 @@ export const ingestBatch = (
           }
           return Effect.zipRight(retry.add(again), reject(refused))
         })
+        let unprocessedShort: string | undefined
         if (!completedAll) {
           const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
           const unprocessedRow = sentRows()
-          yield* readResults(info, "unprocessedrecords", (latest) => Math.max(0, sent - (latest.numberRecordsProcessed ?? 0)), (rows) =>
+          unprocessedShort = yield* readResults(info, "unprocessedrecords", (latest) => Math.max(0, sent - (latest.numberRecordsProcessed ?? 0)), (rows) =>
             retry.add(rows.map((row) => ({ row: unprocessedRow(row), sfError: reason })))
           )
         }
+        const short = [failedShort, unprocessedShort].filter((text) => text !== undefined)
+        if (short.length > 0) yield* rejectUnaccounted(info.id, payload, short.join("; "), rejectedAt)
         yield* countSucceeded(info.id, processed, failed)
         return { retry, jobId: info.id }
       })
@@ -330,7 +363,7 @@ export const ingestBatch = (
 
     /** One job for `rows` rows, run and settled. */
     const sendRows = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
-      Effect.flatMap(runWithUploadRetries(payload, bytes, rows), (info) => settleJob(info, rows))
+      Effect.flatMap(runWithUploadRetries(payload, bytes, rows), (info) => settleJob(info, rows, payload))
 
     let pending = yield* sendRows(body.content, body.bytes, body.rowCount)
     const rowRetryDelay = Duration.decode(options.rowRetryDelay ?? defaultRowRetryDelay)

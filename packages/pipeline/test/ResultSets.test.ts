@@ -91,16 +91,32 @@ describe("result sets", () => {
       expect(loaded()).toHaveLength(10)
     }))
 
-  it.live("fails the batch, without acknowledging it, when a result set stays short of the job's counts", () =>
+  it.live("keeps as RESULT_MISSING each row no result names when a result set stays short of the job's counts", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       writtenLate("failedResults", "\"sf__Id\",\"sf__Error\",LastName,Email,External_Id__c", 100)
-      const { exit } = yield* runSync([contact(0), contact(1, ""), Pipeline.checkpoint("end", "contacts")], {
+      const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2), Pipeline.checkpoint("end", "contacts")], {
         ingest: { resultsRereads: 2, resultsRereadDelay: "1 millis" }
       })
-      expect(exit._tag).toBe("Failure")
-      const message = exit._tag === "Failure" ? String(exit.cause) : ""
-      expect(message).toMatch(/job 750\w+: Salesforce counts 1 rows in failedResults but lists 0 after 3 reads; the batch is not acknowledged/)
+      const events = exit._tag === "Success" ? exit.value : []
+      expect(exit._tag).toBe("Success")
+      expect(rejects.map((reject) => [reject.row["External_Id__c"], reject.statusCode, reject.jobId === undefined])).toEqual([["T-1", "RESULT_MISSING", false]])
+      expect(rejects[0]).toMatchObject({ fields: [] })
+      expect(rejects[0]?.message).toMatch(/^Salesforce counts 1 rows in failedResults but lists 0 after 3 reads of job 750\w+; no result names this row, which may or may not be saved$/)
+      expect(released(events)).toEqual([["end", 1]])
+      expect(loaded()).toHaveLength(2)
+    }))
+
+  it.live("keeps as RESULT_MISSING the rows of a Failed job that unprocessedrecords never lists", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      writtenLate("unprocessedrecords", "LastName,Email,External_Id__c", 100)
+      const { exit, rejects } = yield* runSync([...Array.from({ length: 10 }, (_, index) => contact(index)), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { resultsRereads: 1, resultsRereadDelay: "1 millis", rowRetryDelay: 0 }
+      })
+      expect(exit._tag).toBe("Success")
+      expect(rejects.map((reject) => reject.statusCode)).toEqual(Array.from({ length: 6 }, () => "RESULT_MISSING"))
+      expect(loaded()).toHaveLength(4)
     }))
 
   it.live("reads the job's counts again when they, not the result file, were the stale side", () =>
