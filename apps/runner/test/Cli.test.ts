@@ -4,22 +4,12 @@ import * as Schema from "effect/Schema"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import * as path from "node:path"
 import * as JsonSchema from "../src/JsonSchema.js"
-import { repoRoot, runCli, workspace } from "./support.js"
+import { accountsSync, repoRoot, runCli, workspace } from "./support.js"
 
 const shipped = Object.fromEntries(
   readdirSync(path.join(repoRoot, "configs/syncs")).map((name) => [name, readFileSync(path.join(repoRoot, "configs/syncs", name), "utf8")])
 )
 
-const accountsSync = (extra: string, mappings = "  External_Id__c: account_key\n  Name: name\n") => `name: accounts
-org: local
-source:
-  type: duckdb
-  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')
-object: Account
-operation: upsert
-externalIdField: External_Id__c
-mappings:
-${mappings}${extra}`
 
 const Report = Schema.parseJson(
   Schema.Struct({
@@ -57,7 +47,7 @@ describe("runner", () => {
 
   it.live("replays a run's rejects after a fix and reports what still fails", () =>
     Effect.gen(function* () {
-      const root = yield* workspace({ "a.yaml": accountsSync("") })
+      const root = yield* workspace({ "a.yaml": accountsSync() })
       yield* runCli(["sync"], { cwd: root })
       const runDir = readdirSync(path.join(root, ".rejects"))[0] ?? ""
       const replayed = yield* runCli(["replay", "--from", `.rejects/${runDir}`, "--report", "replay.json"], { cwd: root })
@@ -70,7 +60,7 @@ describe("runner", () => {
 
   it.effect("exit code 2 for a configuration error, naming file and position", () =>
     Effect.gen(function* () {
-      const root = yield* workspace({ "a.yaml": accountsSync("batchSize: lots\n") })
+      const root = yield* workspace({ "a.yaml": accountsSync({ extra: "batchSize: lots\n" }) })
       const result = yield* runCli(["sync"], { cwd: root })
       expect(result.code).toBe(2)
       expect(result.stderr).toContain("configs/syncs/a.yaml:12:12: batchSize: expected")
@@ -80,7 +70,7 @@ describe("runner", () => {
   it.live("exit code 3 when a failure threshold is crossed, and dependents are skipped", () =>
     Effect.gen(function* () {
       const contacts = shipped["02-contacts.yaml"] ?? ""
-      const root = yield* workspace({ "a.yaml": accountsSync("failWhen:\n  rejectedMoreThan: 1\n"), "b.yaml": contacts })
+      const root = yield* workspace({ "a.yaml": accountsSync({ extra: "failWhen:\n  rejectedMoreThan: 1\n" }), "b.yaml": contacts })
       const result = yield* runCli(["sync"], { cwd: root })
       expect(result.stdout).toContain("2 records rejected, more than failWhen.rejectedMoreThan (1)")
       expect(result.stdout).toMatch(/contacts\s+SKIPPED/)
@@ -93,7 +83,7 @@ describe("runner", () => {
   it.live("exit code 1 when a sync fails, and secrets never appear", () =>
     Effect.gen(function* () {
       const root = yield* workspace({
-        "a.yaml": accountsSync("").replace(
+        "a.yaml": accountsSync().replace(
           "type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')",
           "type: postgres\n  url: postgres://loader:${PG_PASSWORD}@127.0.0.1:1/warehouse\n  query: SELECT 1"
         )
@@ -110,7 +100,7 @@ describe("runner", () => {
   it.live("a postgres URL that cannot be parsed fails sync and plan naming source.url, never the password", () =>
     Effect.gen(function* () {
       const root = yield* workspace({
-        "a.yaml": accountsSync("").replace(
+        "a.yaml": accountsSync().replace(
           "type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')",
           "type: postgres\n  url: ${DATABASE_URL}\n  query: SELECT 1"
         )
@@ -129,7 +119,7 @@ describe("runner", () => {
 
   it.live("sync refuses a mapping that reads a column the source does not have, naming where it is written", () =>
     Effect.gen(function* () {
-      const root = yield* workspace({ "a.yaml": accountsSync("", "  External_Id__c: account_key\n  Name: nmae\n") })
+      const root = yield* workspace({ "a.yaml": accountsSync({ mappings: "  External_Id__c: account_key\n  Name: nmae\n" }) })
       const result = yield* runCli(["sync"], { cwd: root })
       expect(result.code).toBe(2)
       expect(result.stdout).toMatch(/configs\/syncs\/a\.yaml:11:3: SourceColumnMissing: Name: the source has no column nmae/)
@@ -138,7 +128,7 @@ describe("runner", () => {
 
   it.live("sync of an empty CSV export (no header, no rows) sends nothing and succeeds", () =>
     Effect.gen(function* () {
-      const csv = accountsSync("").replace("  type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')", "  type: file\n  path: data/empty.csv\n  format: csv")
+      const csv = accountsSync().replace("  type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')", "  type: file\n  path: data/empty.csv\n  format: csv")
       const root = yield* workspace({ "a.yaml": csv }, { "data/empty.csv": "" })
       const result = yield* runCli(["sync"], { cwd: root })
       expect(result.code).toBe(0)
@@ -147,7 +137,7 @@ describe("runner", () => {
 
   it.live("plan warns, without failing, about an upsert that does not map what creating a record needs", () =>
     Effect.gen(function* () {
-      const root = yield* workspace({ "a.yaml": accountsSync("", "  External_Id__c: account_key\n  Industry: industry\n") })
+      const root = yield* workspace({ "a.yaml": accountsSync({ mappings: "  External_Id__c: account_key\n  Industry: industry\n" }) })
       const result = yield* runCli(["plan"], { cwd: root })
       expect(result.stdout).toContain("warning: RequiredFieldNotMapped: Name is required when the upsert creates a record")
       expect(result.stdout).toContain("1 sync planned, no problems, 1 warning")
@@ -157,7 +147,7 @@ describe("runner", () => {
 
   it.live("plan says which syncs it could not check, and why", () =>
     Effect.gen(function* () {
-      const root = yield* workspace({ "a.yaml": accountsSync("").replace("org: local", "org: http://acme.example.com") })
+      const root = yield* workspace({ "a.yaml": accountsSync().replace("org: local", "org: http://acme.example.com") })
       const result = yield* runCli(["plan"], { cwd: root, env: { SALESFORCE_CLIENT_ID: "id", SALESFORCE_CLIENT_SECRET: "secret" } })
       expect(result.code).toBe(2)
       expect(result.stdout).toContain("ERR accounts: cannot use org http://acme.example.com:")

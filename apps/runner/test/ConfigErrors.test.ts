@@ -6,23 +6,13 @@ import * as path from "node:path"
 import * as OrgConnections from "../src/OrgConnections.js"
 import { Redactor } from "../src/Redactor.js"
 import * as SyncFiles from "../src/SyncFiles.js"
-import { runCli, workspace } from "./support.js"
+import { accountsSync, runCli, workspace } from "./support.js"
 
 const secret = "SuperSecretValue123"
 const env = { SF_CLIENT_SECRET: secret, SF_URL: "https://acme.my.salesforce.com", SF_SHORT: "ab" }
 
-const accounts = (org: string, extra = "") => `name: accounts
-org: ${org}
-source:
-  type: duckdb
-  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')
-object: Account
-operation: upsert
-externalIdField: External_Id__c
-mappings:
-  External_Id__c: account_key
-  Name: name
-${extra}`
+const accounts = (org: string, extra = "") => accountsSync({ org, extra })
+
 
 const errorOf = (text: string) => {
   const result = SyncFiles.parseSync("configs/syncs/a.yaml", text, env)
