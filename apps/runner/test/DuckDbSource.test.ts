@@ -69,6 +69,16 @@ describe("duckdb source: instants", () => {
   )
 })
 
+describe("duckdb source: blobs", () => {
+  it.effect("arrive as their bytes, backslashes and quotes included", () =>
+    Effect.gen(function* () {
+      const rows = yield* Stream.runCollect(items("SELECT '\\xDE\\xAD\\xBE\\xEF'::BLOB AS binary, 'a\\x5Cb\"c'::BLOB AS text, NULL::BLOB AS none"))
+      const [row] = Chunk.toArray(rows).flatMap((item) => (item._tag === "Row" ? [item.data] : []))
+      expect(row).toEqual({ binary: Uint8Array.from([0xde, 0xad, 0xbe, 0xef]), text: new TextEncoder().encode('a\\b"c'), none: null })
+    })
+  )
+})
+
 const { org, url, env } = loopbackOrg({ faults: { processingDelayMs: 0 } })
 
 describe("duckdb source failing part way, in a sync", () => {

@@ -55,12 +55,31 @@ const columnsOf = (names: ReadonlyArray<string>, types: ReadonlyArray<DuckDBType
     return { name, kind: type === undefined ? "other" : kindOf(type) }
   })
 
-/** The columns a query returns, from running it with `LIMIT 0`. */
-const queryColumns = (db: DuckDBConnection, query: string): Effect.Effect<Array<SourceColumn>, SourceError> =>
+/** The names and types of the columns a query returns, from running it with `LIMIT 0`. */
+const describeQuery = (db: DuckDBConnection, query: string) =>
   Effect.map(
     Effect.tryPromise({ try: () => db.run(`SELECT * FROM (${subquery(query)}) AS q LIMIT 0`), catch: failure("query failed") }),
-    (result) => columnsOf(result.columnNames(), result.columnTypes())
+    (result) => ({ names: result.columnNames(), types: result.columnTypes() })
   )
+
+/** The columns a query returns. */
+const queryColumns = (db: DuckDBConnection, query: string): Effect.Effect<Array<SourceColumn>, SourceError> =>
+  Effect.map(describeQuery(db, query), ({ names, types }) => columnsOf(names, types))
+
+/**
+ * A BLOB as `to_json` writes it (printable ASCII as is, any other byte and the backslash as
+ * `\xHH`) back to its bytes, which go to Salesforce as base64, as PostgreSQL's bytea does.
+ */
+const blobBytes = (text: string): Uint8Array => {
+  const bytes: Array<number> = []
+  for (let index = 0; index < text.length; index++) {
+    if (text.charCodeAt(index) === 92 && text.charCodeAt(index + 1) === 120) {
+      bytes.push(Number.parseInt(text.slice(index + 2, index + 4), 16))
+      index += 3
+    } else bytes.push(text.charCodeAt(index))
+  }
+  return Uint8Array.from(bytes)
+}
 
 /** A row as `to_json` wrote it: numbers a double cannot hold arrive as their exact digits. */
 const parseRow = (json: string): Record<string, unknown> => {
@@ -102,7 +121,9 @@ const failedPartWay = (db: DuckDBConnection, sql: string, read: number): Effect.
 const rows = (db: DuckDBConnection, query: string): Stream.Stream<SourceItem, SourceError> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const timestamps = (yield* queryColumns(db, query)).filter((column) => column.kind === "timestamp").map((column) => column.name)
+      const { names, types } = yield* describeQuery(db, query)
+      const timestamps = columnsOf(names, types).filter((column) => column.kind === "timestamp").map((column) => column.name)
+      const blobs = names.filter((_, index) => types[index]?.toString() === "BLOB")
       const sql = `SELECT to_json(q) AS row FROM (${subquery(query)}) AS q`
       const result = yield* Effect.tryPromise({ try: () => db.stream(sql), catch: failure("query failed") })
       let read = 0
@@ -113,6 +134,10 @@ const rows = (db: DuckDBConnection, query: string): Stream.Stream<SourceItem, So
           for (const name of timestamps) {
             const value = data[name]
             if (typeof value === "string") data[name] = isoTimestamp(value)
+          }
+          for (const name of blobs) {
+            const value = data[name]
+            if (typeof value === "string") data[name] = blobBytes(value)
           }
           return row(data)
         })
