@@ -125,7 +125,8 @@ export const decodeLine = (
           excerpt: excerptOf(line)
         })
       ),
-    onRight: (message) => Either.right({ lineNumber, message, stateLine: type === "STATE" ? line : undefined })
+    // a copy: `line` is a slice of the whole input chunk, which it would keep alive while the state waits
+    onRight: (message) => Either.right({ lineNumber, message, stateLine: type === "STATE" ? Buffer.from(line, "utf8").toString("utf8") : undefined })
   })
 }
 

@@ -4,6 +4,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Stream from "effect/Stream"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { MessageReader } from "../src/index.js"
 import { parseJson, readFixture } from "./officialSchema.js"
 
@@ -50,6 +52,27 @@ describe("MessageReader", () => {
       const states = messages.filter((inbound) => inbound.message.type === "STATE")
       expect(states.map((inbound) => inbound.stateLine)).toEqual(lines.filter((line) => line.includes('"type":"STATE"')))
       expect(messages.filter((inbound) => inbound.message.type !== "STATE").every((inbound) => inbound.stateLine === undefined)).toBe(true)
+    }))
+
+  it.effect("keeps a STATE line without the input chunk it came in (a waiting state would hold it all)", () =>
+    Effect.gen(function* () {
+      setFlagsFromString("--expose-gc")
+      const collect: unknown = runInNewContext("gc")
+      const gc = () => (typeof collect === "function" ? collect() : undefined)
+      // 64 chunks of ~1 MiB of records, each with one STATE: only the STATE lines are kept
+      const filler = Array.from({ length: 2_500 }, (_, index) => record("users", { id: index, name: "x".repeat(400) })).join("\n")
+      const chunks = Array.from({ length: 64 }, (_, index) => bytes(`${filler}\n{"type":"STATE","state":{"data":{"n":${index}}}}\n`))
+      gc()
+      const before = process.memoryUsage().heapUsed
+      const states: Array<string> = []
+      yield* Stream.fromIterable(chunks).pipe(
+        MessageReader.decodeMessages(),
+        Stream.runForEach((inbound) => Effect.sync(() => void (inbound.stateLine === undefined ? undefined : states.push(inbound.stateLine))))
+      )
+      gc()
+      const retained = process.memoryUsage().heapUsed - before
+      expect(states).toHaveLength(64)
+      expect(retained).toBeLessThan(16 * 1024 * 1024)
     }))
 
   it.effect("accepts CRLF, blank lines and a last line without newline", () =>
