@@ -5,9 +5,13 @@
  * - `connector-refused`: the rows loaded once first (not measured), then again: Salesforce refuses
  *   every row (DUPLICATE_VALUE on the unique External_Id__c), and every row goes to the reject sink;
  * - `connector-failing-jobs`: every job ends Failed after a tenth of N rows (100,000 at 1M); the
- *   rest are sent again in follow-up jobs (twice), then rejected.
+ *   rest are sent again in follow-up jobs (twice), then rejected;
+ * - `connector-many-streams`: the same rows spread round-robin over 300 streams (all into Contact),
+ *   with a STREAM state after every 500 records, as a catalog of many streams sends them.
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from "node:fs"
+import { once } from "node:events"
+import { createInterface } from "node:readline"
 import * as path from "node:path"
 import { fields, streamName } from "../Data.js"
 import { measureNode } from "../Measure.js"
@@ -15,15 +19,49 @@ import { contextOf, result, type RunContext, type RunResult, type Subject } from
 
 export const mainScript = path.resolve(import.meta.dirname, "../../../destination-salesforce/dist/main.js")
 
-export type ConnectorSubject = "connector" | "connector-null-org" | "connector-upsert" | "connector-refused" | "connector-failing-jobs"
+export type ConnectorSubject =
+  | "connector"
+  | "connector-null-org"
+  | "connector-upsert"
+  | "connector-refused"
+  | "connector-failing-jobs"
+  | "connector-many-streams"
+
+/** `connector-many-streams`: streams the rows are spread over, and records between two states. */
+const manyStreams = 300
+const recordsPerState = 500
+
+const manyStreamName = (index: number) => `${streamName}-${index % manyStreams}`
+
+/** The dataset's lines with their stream names spread over `manyStreams`, and a STREAM state after every `recordsPerState`. */
+const spreadOverStreams = async (input: string, output: string) => {
+  const out = createWriteStream(output)
+  let buffer = ""
+  let index = 0
+  const marker = `"stream":"${streamName}"`
+  for await (const line of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
+    const stream = manyStreamName(index)
+    buffer += `${line.replace(marker, `"stream":"${stream}"`)}\n`
+    index++
+    if (index % recordsPerState === 0) {
+      buffer += `{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"${stream}"},"stream_state":{"position":${index}}}}}\n`
+    }
+    if (buffer.length >= 1 << 20) {
+      if (!out.write(buffer)) await once(out, "drain")
+      buffer = ""
+    }
+  }
+  out.end(buffer)
+  await once(out, "finish")
+}
 
 export const isConnectorSubject = (subject: Subject): subject is ConnectorSubject => subject.startsWith("connector")
 
 const catalogOf = (subject: ConnectorSubject) => ({
-  streams: [
+  streams: (subject === "connector-many-streams" ? Array.from({ length: manyStreams }, (_, index) => manyStreamName(index)) : [streamName]).map((name) => (
     {
       stream: {
-        name: streamName,
+        name,
         json_schema: { type: "object", properties: Object.fromEntries(fields.map((field) => [field, { type: ["null", field === "DoNotCall" ? "boolean" : "string"] }])) },
         supported_sync_modes: ["full_refresh", "incremental"]
       },
@@ -35,7 +73,7 @@ const catalogOf = (subject: ConnectorSubject) => ({
       generation_id: 1,
       minimum_generation_id: 0
     }
-  ]
+  ))
 })
 
 /** Rows after which the emulator ends each job Failed, for `connector-failing-jobs`: a tenth of the rows. */
@@ -82,10 +120,15 @@ export const run = async (context: RunContext, subject: ConnectorSubject = "conn
   )
   writeFileSync(catalogFile, JSON.stringify(catalogOf(subject)))
   const stdoutFile = path.join(context.directory, "connector.out")
+  let input = context.dataset.jsonl
+  if (subject === "connector-many-streams") {
+    input = path.join(context.directory, "records-many-streams.jsonl")
+    await spreadOverStreams(context.dataset.jsonl, input)
+  }
   const write = (nodeFlags: ReadonlyArray<string>) =>
     measureNode({
       args: [...nodeFlags, mainScript, "write", "--config", config, "--catalog", catalogFile],
-      stdinFile: context.dataset.jsonl,
+      stdinFile: input,
       stdoutFile,
       stderrFile: path.join(context.directory, "connector.err")
     })
