@@ -61,6 +61,22 @@ const contacts = (count: number, start = 0) =>
   )
 
 describe("Pipeline", () => {
+  it.live("sends a few rows and releases their checkpoint while the input stays open", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      // a few rows (far below a block), then an input that neither ends nor sends anything
+      const first = yield* Stream.concat(Stream.fromIterable([...contacts(3), Pipeline.checkpoint("s1", "contacts")]), Stream.never).pipe(
+        Pipeline.run(new Map([["contacts", plan]]), { maxBatchAge: "10 millis" }),
+        Stream.filter((event) => event._tag === "CheckpointReleased"),
+        Stream.runHead,
+        Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-open-")))),
+        Effect.timeout("20 seconds")
+      )
+      expect(first._tag === "Some" && first.value._tag === "CheckpointReleased" ? first.value.payload : undefined).toBe("s1")
+      expect(loadedContacts()).toHaveLength(3)
+    }))
+
   it.live("loads records, echoes checkpoints in order with counts, and reports", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
