@@ -41,7 +41,8 @@ export const ConnectorConfig = Schema.Struct({
     default: () => 100
   }),
   max_concurrent_jobs: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 25)), { default: () => 4 }),
-  null_handling: Schema.optionalWith(Schema.Literal("CLEAR", "LEAVE"), { default: () => "CLEAR" as const })
+  null_handling: Schema.optionalWith(Schema.Literal("CLEAR", "LEAVE"), { default: () => "CLEAR" as const }),
+  max_batch_age_seconds: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 86_400)), { default: () => 300 })
 })
 export type ConnectorConfig = typeof ConnectorConfig.Type
 

@@ -100,6 +100,15 @@ export const connectionSpecification = {
       default: "CLEAR",
       description: "CLEAR: a null value clears the Salesforce field (#N/A) on update and upsert. LEAVE: a null leaves it unchanged.",
       order: 10
+    },
+    max_batch_age_seconds: {
+      title: "Max Batch Age (seconds)",
+      type: "integer",
+      default: 300,
+      minimum: 1,
+      maximum: 86400,
+      description: "A stream's partial batch is sent this long after its first record, so its STATE messages are not held back waiting for the batch to fill. Lower: states sooner, more (smaller) jobs.",
+      order: 11
     }
   }
 }

@@ -11,6 +11,7 @@ import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { Pipeline, type PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
 import type { RejectSink } from "@sfdc-activation/rejects-s3"
 import type * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -161,6 +162,7 @@ export const write = <E, R>(
       )
       const pipelineOptions: Pipeline.PipelineOptions = {
         maxConcurrentJobs: config.max_concurrent_jobs,
+        maxBatchAge: Duration.seconds(config.max_batch_age_seconds),
         maxBatchBytes: Math.floor(config.batch_size_mb * 1024 * 1024),
         syncId: options.syncId,
         tempDir: options.tempDir

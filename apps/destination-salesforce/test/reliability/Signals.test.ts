@@ -124,6 +124,22 @@ describe("stdout, with the connector as a process", () => {
   }, 60_000)
 })
 
+describe("max_batch_age_seconds, with the connector as a process", () => {
+  it("sends a partial batch, and echoes its state, while the input stays open", async () => {
+    org.reset()
+    org.setFaults({ processingDelayMs: 0 })
+    const { config, catalog } = files("append")
+    const configured: unknown = JSON.parse(fs.readFileSync(config, "utf8"))
+    fs.writeFileSync(config, JSON.stringify({ ...(typeof configured === "object" ? configured : {}), batch_size_mb: 50, max_batch_age_seconds: 1 }))
+    const run = start(["write", "--config", config, "--catalog", catalog])
+    run.child.stdin?.write(`${input("aged", 5).join("\n")}\n`)
+    await waitFor(() => states(run.stdout).length === 1, "the state of a partial batch", 10_000)
+    expect(stored("aged")).toHaveLength(5)
+    run.child.stdin?.end()
+    expect(await run.exited).toBe(0)
+  }, 60_000)
+})
+
 describe("signals, with the connector as a process", () => {
   it("SIGTERM mid-run: open jobs aborted, no state for unsettled records, non-zero exit", async () => {
     org.reset()
