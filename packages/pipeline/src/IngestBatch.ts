@@ -97,6 +97,13 @@ const awaitAtMost = <A, E>(effect: Effect.Effect<A, E>, limit: Duration.Duration
     })
   )
 
+/** A result set of a finished job being read: the rows taken so far, and what to do with more. */
+interface ResultSetReading {
+  readonly kind: "failedResults" | "unprocessedrecords"
+  readonly taken: TakenRows
+  readonly take: (rows: ReadonlyArray<ResultRows.ResultRow>) => Effect.Effect<void, PipelineError>
+}
+
 /** The bytes an upload body sends, read again. */
 const sentBytes = (body: BulkClient.UploadBody): Stream.Stream<Uint8Array, unknown> =>
   body instanceof PipedUpload.NodeStreamBody
@@ -235,114 +242,154 @@ export const ingestBatch = (
         Effect.mapError((cause) => fail(cause, cause.message))
       )
 
+    /** One pass over a result set: rows not taken before go to `take`; `listed` is told every row's sent part. */
+    const readPass = (jobId: string, reading: ResultSetReading, listed?: RowCounts) =>
+      Effect.suspend(() => {
+        const before = reading.taken.size === 0 ? undefined : reading.taken.counts()
+        const sentRow = sentRows()
+        return bulk.results(jobId, reading.kind).pipe(
+          Stream.grouped(rejectChunkSize),
+          Stream.runForEach((chunk) => {
+            const fresh: Array<ResultRows.ResultRow> = []
+            for (const row of Chunk.toReadonlyArray(chunk)) {
+              listed?.add(sentRow(row))
+              if (before?.remove(row) === true) continue
+              reading.taken.add(row)
+              fresh.push(row)
+            }
+            return reading.take(fresh)
+          }),
+          Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
+        )
+      })
+
     /**
-     * Reads every row of result set `kind` of a finished job into `take`: `expected` rows, the
-     * job's own count. Salesforce may list a job's results a moment after it reports the job
-     * finished; a set found short is read again after a pause, and only rows not taken before
-     * (found by their values, counted) are taken. Gives what is missing when the set stays short.
+     * Reads every row of a result set of a finished job: as many as the job's counts say.
+     * Salesforce may list a job's results a moment after it reports the job finished; a set found
+     * short is read again after a pause, with the counts (they may be the stale side), and only
+     * rows not taken before (found by their values, counted) are taken. Gives the latest counts,
+     * and what is missing when the set stays short.
      */
-    const readResults = (
-      info: IngestJob.JobInfo,
-      kind: "failedResults" | "unprocessedrecords",
-      /** The rows the set should hold, by the job's counts. */
-      expectedOf: (info: IngestJob.JobInfo) => number,
-      take: (rows: ReadonlyArray<ResultRows.ResultRow>) => Effect.Effect<void, PipelineError>
-    ) =>
+    const readResults = (info: IngestJob.JobInfo, reading: ResultSetReading, expectedOf: (info: IngestJob.JobInfo) => number) =>
       Effect.gen(function* () {
-        const jobId = info.id
-        let expected = expectedOf(info)
-        const taken = new TakenRows()
+        let latest = info
         const rereads = options.resultsRereads ?? defaultResultsRereads
         const delay = Duration.decode(options.resultsRereadDelay ?? defaultResultsRereadDelay)
         for (let read = 0; ; read++) {
-          const before = read === 0 ? undefined : taken.counts()
-          yield* bulk.results(jobId, kind).pipe(
-            Stream.grouped(rejectChunkSize),
-            Stream.runForEach((chunk) => {
-              const fresh: Array<ResultRows.ResultRow> = []
-              for (const row of Chunk.toReadonlyArray(chunk)) {
-                if (before?.remove(row) === true) continue
-                taken.add(row)
-                fresh.push(row)
-              }
-              return take(fresh)
-            }),
-            Effect.mapError((cause) => (cause._tag === "PipelineError" ? cause : fail(cause, cause.message)))
-          )
-          if (taken.size >= expected) return undefined
-          if (read >= rereads) return `counts ${expected} rows in ${kind} but lists ${taken.size} after ${read + 1} reads`
-          yield* Effect.logWarning(`job ${jobId}: ${kind} lists ${taken.size} of ${expected} rows; reading it again`)
+          yield* readPass(info.id, reading)
+          const expected = expectedOf(latest)
+          const listed = reading.taken.size
+          if (listed >= expected) return { latest, short: undefined }
+          if (read >= rereads) return { latest, short: `counts ${expected} rows in ${reading.kind} but lists ${listed} after ${read + 1} reads` }
+          yield* Effect.logWarning(`job ${info.id}: ${reading.kind} lists ${listed} of ${expected} rows; reading it again`)
           yield* Effect.sleep(Duration.times(delay, 2 ** read))
-          // the counts may have been the stale side: read them again too
-          expected = expectedOf(yield* Effect.mapError(bulk.jobInfo(jobId), (cause) => fail(cause, cause.message)))
+          latest = yield* Effect.mapError(bulk.jobInfo(info.id), (cause) => fail(cause, cause.message))
         }
+      })
+
+    /**
+     * A job whose result files stay short of its counts (Salesforce records no results past the
+     * org's daily batch allocation, for one). The sets are read once more (rows listed by now are
+     * handled as any), then each row the job was sent that no set names is kept: sent again when
+     * the job processed nothing, else rejected as `RESULT_MISSING` (it may have been saved: sent
+     * blindly again, an insert would be made twice). Gives the rows the successful set lists.
+     */
+    const settleUnaccounted = (
+      info: IngestJob.JobInfo,
+      payload: BulkClient.UploadBody,
+      shortfall: string,
+      readings: ReadonlyArray<ResultSetReading>,
+      retry: RetryRows.RetryRows,
+      rejectedAt: string
+    ) =>
+      Effect.gen(function* () {
+        const jobId = info.id
+        const processedNothing = (info.numberRecordsProcessed ?? 0) === 0
+        yield* Effect.logWarning(
+          `job ${jobId}: Salesforce ${shortfall}; the rows no result names are ${processedNothing ? "sent again" : "rejected as RESULT_MISSING"}`
+        )
+        const listed = new RowCounts()
+        for (const reading of readings) yield* readPass(jobId, reading, listed)
+        let succeeded = 0
+        const successRow = sentRows()
+        yield* bulk.results(jobId, "successfulResults").pipe(
+          Stream.runForEach((row) =>
+            Effect.sync(() => {
+              succeeded++
+              listed.add(successRow(row))
+            })
+          ),
+          Effect.mapError((cause) => fail(cause, cause.message))
+        )
+        const sfError = processedNothing
+          ? `UNPROCESSED:Salesforce ${shortfall} of job ${jobId}, which processed no row: --`
+          : `RESULT_MISSING:Salesforce ${shortfall} of job ${jobId}; no result names this row, which may or may not be saved: --`
+        yield* ResultRows.parse(sentBytes(payload), { onError: (cause) => fail(cause, `cannot read the rows of job ${jobId} again`) }).pipe(
+          Stream.filter((row) => !listed.remove(row)),
+          Stream.grouped(rejectChunkSize),
+          Stream.runForEach((chunk) => {
+            const rows = Chunk.toReadonlyArray(chunk)
+            return processedNothing
+              ? retry.add(rows.map((row) => ({ row, sfError })))
+              : reject(rows.map((row) => rejectedRecord(row, sfError, jobId, undefined, rejectedAt)))
+          })
+        )
+        return succeeded
       })
 
     /**
      * Reads a finished job's results: rejects what failed for good, returns what to send again.
      * A job that completed every row it was sent without a failure has no results to read.
      */
-    /**
-     * A job whose result files stay short of its counts (Salesforce does not record results past
-     * the org's daily batch allocation, for one): each row it was sent that no result set names is
-     * rejected as `RESULT_MISSING`, so that it is kept, with the reason, rather than dropped or
-     * sent again blindly (an insert twice).
-     */
-    const rejectUnaccounted = (jobId: string, payload: BulkClient.UploadBody, shortfall: string, rejectedAt: string) =>
-      Effect.gen(function* () {
-        yield* Effect.logWarning(`job ${jobId}: Salesforce ${shortfall}; the rows no result names are rejected as RESULT_MISSING`)
-        const listed = new RowCounts()
-        for (const set of ["successfulResults", "failedResults", "unprocessedrecords"] as const) {
-          const sentRow = sentRows()
-          yield* bulk.results(jobId, set).pipe(
-            Stream.runForEach((row) => Effect.sync(() => listed.add(sentRow(row)))),
-            Effect.mapError((cause) => fail(cause, cause.message))
-          )
-        }
-        const sfError = `RESULT_MISSING:Salesforce ${shortfall} of job ${jobId}; no result names this row, which may or may not be saved: --`
-        yield* ResultRows.parse(sentBytes(payload), { onError: (cause) => fail(cause, `cannot read the rows of job ${jobId} again`) }).pipe(
-          Stream.filter((row) => !listed.remove(row)),
-          Stream.grouped(rejectChunkSize),
-          Stream.runForEach((rows) => reject(Chunk.toReadonlyArray(rows).map((row) => rejectedRecord(row, sfError, jobId, undefined, rejectedAt))))
-        )
-      })
-
     const settleJob = (info: IngestJob.JobInfo, sent: number, payload: BulkClient.UploadBody) =>
       Effect.gen(function* () {
         const retry = yield* RetryRows.make({ memoryLimitBytes: options.retryMemoryLimitBytes, tempDir: options.tempDir })
         const rejectedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
         const processed = info.numberRecordsProcessed ?? 0
-        const failed = info.numberRecordsFailed ?? 0
         const completedAll = info.state === "JobComplete" && processed >= sent
-        if (completedAll && failed === 0) {
+        if (completedAll && (info.numberRecordsFailed ?? 0) === 0) {
           yield* countSucceeded(info.id, processed, 0)
           return { retry, jobId: info.id }
         }
         const sentRow = sentRows()
-        const failedShort = yield* readResults(info, "failedResults", (latest) => latest.numberRecordsFailed ?? 0, (rows) => {
-          const refused: Array<RejectedRecord.RejectedRecord> = []
-          const again: Array<RetryRows.RetryRow> = []
-          for (const resultRow of rows) {
-            const sfError = resultRow["sf__Error"] ?? ""
-            const sfId = resultRow["sf__Id"] === "" ? undefined : resultRow["sf__Id"]
-            const row = sentRow(resultRow)
-            const parsed = RejectedRecord.parseSfError(sfError)
-            if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError, sfId })
-            else refused.push(rejectedRecord(row, sfError, info.id, sfId, rejectedAt, parsed))
+        const failedRows: ResultSetReading = {
+          kind: "failedResults",
+          taken: new TakenRows(),
+          take: (rows) => {
+            const refused: Array<RejectedRecord.RejectedRecord> = []
+            const again: Array<RetryRows.RetryRow> = []
+            for (const resultRow of rows) {
+              const sfError = resultRow["sf__Error"] ?? ""
+              const sfId = resultRow["sf__Id"] === "" ? undefined : resultRow["sf__Id"]
+              const row = sentRow(resultRow)
+              const parsed = RejectedRecord.parseSfError(sfError)
+              if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError, sfId })
+              else refused.push(rejectedRecord(row, sfError, info.id, sfId, rejectedAt, parsed))
+            }
+            return Effect.zipRight(retry.add(again), reject(refused))
           }
-          return Effect.zipRight(retry.add(again), reject(refused))
-        })
-        let unprocessedShort: string | undefined
+        }
+        const readings = [failedRows]
+        const failedRead = yield* readResults(info, failedRows, (latest) => latest.numberRecordsFailed ?? 0)
+        let latest = failedRead.latest
+        const short = failedRead.short === undefined ? [] : [failedRead.short]
         if (!completedAll) {
           const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
           const unprocessedRow = sentRows()
-          unprocessedShort = yield* readResults(info, "unprocessedrecords", (latest) => Math.max(0, sent - (latest.numberRecordsProcessed ?? 0)), (rows) =>
-            retry.add(rows.map((row) => ({ row: unprocessedRow(row), sfError: reason })))
-          )
+          const unprocessedRows: ResultSetReading = {
+            kind: "unprocessedrecords",
+            taken: new TakenRows(),
+            take: (rows) => retry.add(rows.map((row) => ({ row: unprocessedRow(row), sfError: reason })))
+          }
+          readings.push(unprocessedRows)
+          const unprocessedRead = yield* readResults(latest, unprocessedRows, (counted) => Math.max(0, sent - (counted.numberRecordsProcessed ?? 0)))
+          latest = unprocessedRead.latest
+          if (unprocessedRead.short !== undefined) short.push(unprocessedRead.short)
         }
-        const short = [failedShort, unprocessedShort].filter((text) => text !== undefined)
-        if (short.length > 0) yield* rejectUnaccounted(info.id, payload, short.join("; "), rejectedAt)
-        yield* countSucceeded(info.id, processed, failed)
+        if (short.length > 0) {
+          const succeeded = yield* settleUnaccounted(latest, payload, short.join("; "), readings, retry, rejectedAt)
+          yield* countSucceeded(info.id, succeeded, 0)
+        } else yield* countSucceeded(info.id, latest.numberRecordsProcessed ?? 0, latest.numberRecordsFailed ?? 0)
         return { retry, jobId: info.id }
       })
 

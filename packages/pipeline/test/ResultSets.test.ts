@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { http, HttpResponse } from "msw"
@@ -66,6 +67,9 @@ const writtenLate = (kind: "failedResults" | "unprocessedrecords", header: strin
 
 const released = (events: ReadonlyArray<Pipeline.PipelineEvent<string>>) =>
   events.flatMap((event) => (event._tag === "CheckpointReleased" ? [[event.payload, event.rejectedCount]] : []))
+
+const totalsOf = (exit: Exit.Exit<ReadonlyArray<Pipeline.PipelineEvent<string>>, unknown>) =>
+  (exit._tag === "Success" ? exit.value : []).flatMap((event) => (event._tag === "Finished" ? [event.summary.totals] : []))[0]
 
 describe("result sets", () => {
   it.live("rejects a refused row whose failedResults were written after the job finished", () =>
@@ -139,6 +143,64 @@ describe("result sets", () => {
       })
       expect(exit._tag).toBe("Success")
       expect(rejects.map((reject) => reject.row["External_Id__c"])).toEqual(["T-1"])
+      // no row is left unaccounted, and the totals follow the counts read again
+      expect(totalsOf(exit)).toMatchObject({ created: 1, rejected: 1 })
+    }))
+
+  it.live("handles as usual the rows a short result file lists only when it is read the last time", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      // every read short but the one made while settling what stays unaccounted
+      writtenLate("failedResults", "\"sf__Id\",\"sf__Error\",LastName,Email,External_Id__c", 3)
+      const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { resultsRereads: 2, resultsRereadDelay: "1 millis" }
+      })
+      expect(rejects.map((reject) => [reject.row["External_Id__c"], reject.statusCode])).toEqual([["T-1", "REQUIRED_FIELD_MISSING"]])
+      expect(totalsOf(exit)).toMatchObject({ created: 2, rejected: 1 })
+    }))
+
+  it.live("sends again the unprocessed rows a short file lists only when it is read the last time", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      writtenLate("unprocessedrecords", "LastName,Email,External_Id__c", 2)
+      const { exit, rejects } = yield* runSync([...Array.from({ length: 10 }, (_, index) => contact(index)), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { resultsRereads: 1, resultsRereadDelay: "1 millis", rowRetryDelay: 0 }
+      })
+      expect(exit._tag).toBe("Success")
+      expect(loaded().length + rejects.length).toBe(10)
+      expect(rejects.every((reject) => reject.statusCode !== "RESULT_MISSING")).toBe(true)
+    }))
+
+  it.live("sends again the rows of a job that processed none, when unprocessedrecords never lists them", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
+      writtenLate("unprocessedrecords", "LastName,Email,External_Id__c", 100)
+      const jobs: Array<number> = []
+      server.use(http.post(ingest, () => void jobs.push(1)))
+      const { exit, rejects } = yield* runSync([contact(0), contact(1), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { resultsRereads: 0, rowRetryDelay: 0, maxRowRetries: 1 }
+      })
+      expect(exit._tag).toBe("Success")
+      // the first job and one follow-up, then kept with the reason: never RESULT_MISSING
+      expect(jobs).toHaveLength(2)
+      expect(rejects.map((reject) => reject.statusCode)).toEqual(["UNPROCESSED", "UNPROCESSED"])
+    }))
+
+  it.live("counts as created only the rows the successful file lists, when the others are kept as RESULT_MISSING", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      writtenLate("failedResults", "\"sf__Id\",\"sf__Error\",LastName,Email,External_Id__c", 100)
+      let successReads = 0
+      server.use(
+        http.get(`${ingest}/:id/successfulResults/`, () =>
+          successReads++ === 0 ? new HttpResponse("\"sf__Id\",\"sf__Created\",LastName,Email,External_Id__c\n", { headers: { "Content-Type": "text/csv" } }) : undefined
+        )
+      )
+      const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { resultsRereads: 1, resultsRereadDelay: "1 millis" }
+      })
+      expect(rejects.map((reject) => reject.statusCode)).toEqual(["RESULT_MISSING", "RESULT_MISSING", "RESULT_MISSING"])
+      expect(totalsOf(exit)).toMatchObject({ created: 0, rejected: 3 })
     }))
 
   it.live("counts each rejection towards its own checkpoint when failedResults lists the columns in another order", () =>
