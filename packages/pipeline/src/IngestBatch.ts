@@ -310,12 +310,13 @@ export const ingestBatch = (
         )
         const listed = new RowCounts()
         for (const reading of readings) yield* readPass(jobId, reading, listed)
-        let succeeded = 0
+        const succeeded = { rows: 0, created: 0 }
         const successRow = sentRows()
         yield* bulk.results(jobId, "successfulResults").pipe(
           Stream.runForEach((row) =>
             Effect.sync(() => {
-              succeeded++
+              succeeded.rows++
+              if (row["sf__Created"] === "true") succeeded.created++
               listed.add(successRow(row))
             })
           ),
@@ -388,8 +389,13 @@ export const ingestBatch = (
         }
         if (short.length > 0) {
           const succeeded = yield* settleUnaccounted(latest, payload, short.join("; "), readings, retry, rejectedAt)
-          yield* countSucceeded(info.id, succeeded, 0)
-        } else yield* countSucceeded(info.id, latest.numberRecordsProcessed ?? 0, latest.numberRecordsFailed ?? 0)
+          addSucceeded(succeeded.rows, succeeded.created)
+        } else {
+          // counts the files prove too low give way to the rows the files list
+          const failed = Math.max(latest.numberRecordsFailed ?? 0, failedRows.taken.size)
+          const unprocessed = readings[1]?.taken.size ?? 0
+          yield* countSucceeded(info.id, Math.min(latest.numberRecordsProcessed ?? 0, sent - unprocessed), failed)
+        }
         return { retry, jobId: info.id }
       })
 
@@ -397,16 +403,22 @@ export const ingestBatch = (
     const countSucceeded = (jobId: string, processed: number, failed: number) =>
       Effect.gen(function* () {
         const succeeded = Math.max(0, processed - failed)
-        if (target.operation === "upsert" && succeeded > 0) {
-          const created = yield* bulk
-            .countResults(jobId, "successfulResults", "sf__Created", "true")
-            .pipe(Effect.mapError((cause) => fail(cause, cause.message)))
-          outcome.created += created
-          outcome.updated += succeeded - created
-        } else if (target.operation === "insert") outcome.created += succeeded
-        else if (target.operation === "update") outcome.updated += succeeded
-        else if (succeeded > 0) outcome.deleted += succeeded
+        const created =
+          target.operation === "upsert" && succeeded > 0
+            ? yield* bulk.countResults(jobId, "successfulResults", "sf__Created", "true").pipe(Effect.mapError((cause) => fail(cause, cause.message)))
+            : 0
+        addSucceeded(succeeded, Math.min(created, succeeded))
       })
+
+    /** `succeeded` rows saved; for an upsert, `created` of them created (the rest updated). */
+    const addSucceeded = (succeeded: number, created: number) => {
+      if (target.operation === "upsert") {
+        outcome.created += created
+        outcome.updated += succeeded - created
+      } else if (target.operation === "insert") outcome.created += succeeded
+      else if (target.operation === "update") outcome.updated += succeeded
+      else outcome.deleted += succeeded
+    }
 
     /** One job for `rows` rows, run and settled. */
     const sendRows = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>

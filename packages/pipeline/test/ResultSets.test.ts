@@ -22,20 +22,22 @@ afterAll(() => server.close())
 
 const ingest = `${baseUrl}/services/data/v62.0/jobs/ingest`
 const column = (name: string, key = name) => ({ column: name, source: { key } })
-const contactPlan = StreamPlans.plan({
-  stream: { name: "contacts" },
-  object: "Contact",
-  operation: "insert",
-  validate: false,
-  columns: [column("LastName", "last_name"), column("Email", "email"), column("External_Id__c", "id")]
-}).pipe(Effect.provide(bulkLayer(org)))
+const contactPlan = (operation: "insert" | "upsert") =>
+  StreamPlans.plan({
+    stream: { name: "contacts" },
+    object: "Contact",
+    operation,
+    ...(operation === "upsert" ? { externalIdFieldName: "External_Id__c" } : {}),
+    validate: false,
+    columns: [column("LastName", "last_name"), column("Email", "email"), column("External_Id__c", "id")]
+  }).pipe(Effect.provide(bulkLayer(org)))
 
 const quick: Pipeline.PipelineOptions = { ingest: { rowRetryDelay: 0, resultsRereadDelay: "5 millis" } }
 
-const runSync = (inputs: ReadonlyArray<Pipeline.PipelineInput<string>>, options: Pipeline.PipelineOptions = quick) =>
+const runSync = (inputs: ReadonlyArray<Pipeline.PipelineInput<string>>, options: Pipeline.PipelineOptions = quick, operation: "insert" | "upsert" = "insert") =>
   Effect.gen(function* () {
     const directory = tempDirectory("result-sets-")
-    const plan = yield* contactPlan
+    const plan = yield* contactPlan(operation)
     const exit = yield* Stream.fromIterable(inputs).pipe(
       Pipeline.run(new Map([["contacts", plan]]), options),
       Stream.runCollect,
@@ -184,6 +186,47 @@ describe("result sets", () => {
       // the first job and one follow-up, then kept with the reason: never RESULT_MISSING
       expect(jobs).toHaveLength(2)
       expect(rejects.map((reject) => reject.statusCode)).toEqual(["UNPROCESSED", "UNPROCESSED"])
+    }))
+
+  it.live("counts as created no row the failed file lists, when the job's counts say fewer failed", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const understated = new Set<string>()
+      server.use(
+        http.get(`${ingest}/:id`, async ({ request, params }) => {
+          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
+          const info = (await (await org.handle(plain, { instanceUrl: baseUrl })).json()) as Record<string, string | number | null>
+          const id = String(params["id"])
+          if (info["state"] !== "JobComplete" || understated.has(id)) return HttpResponse.json(info)
+          understated.add(id)
+          return HttpResponse.json({ ...info, numberRecordsFailed: Number(info["numberRecordsFailed"] ?? 0) - 1 })
+        })
+      )
+      const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2, ""), Pipeline.checkpoint("end", "contacts")])
+      expect(rejects).toHaveLength(2)
+      expect(totalsOf(exit)).toMatchObject({ created: 1, rejected: 2 })
+    }))
+
+  it.live("an upsert settled with RESULT_MISSING counts created and updated from one read of the successful file", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      writtenLate("failedResults", "\"sf__Id\",\"sf__Error\",LastName,Email,External_Id__c", 100)
+      let successReads = 0
+      server.use(
+        http.get(`${ingest}/:id/successfulResults/`, async ({ request }) => {
+          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
+          const text = await (await org.handle(plain, { instanceUrl: baseUrl })).text()
+          // the first read is one row short of the second
+          const lines = text.split("\n").filter((line) => line !== "")
+          const body = successReads++ === 0 ? lines.slice(0, -1) : lines
+          return new HttpResponse(`${body.join("\n")}\n`, { headers: { "Content-Type": "text/csv" } })
+        })
+      )
+      const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2), Pipeline.checkpoint("end", "contacts")], { ingest: { resultsRereads: 1, resultsRereadDelay: "1 millis" } }, "upsert")
+      const totals = totalsOf(exit)
+      expect(totals?.updated).toBe(0)
+      expect((totals?.created ?? 0) + (totals?.rejected ?? 0)).toBe(3)
+      expect(rejects.filter((reject) => reject.statusCode === "RESULT_MISSING")).toHaveLength(2)
     }))
 
   it.live("counts as created only the rows the successful file lists, when the others are kept as RESULT_MISSING", () =>
