@@ -67,6 +67,24 @@ const writtenLate = (kind: "failedResults" | "unprocessedrecords", header: strin
   return served
 }
 
+/** The emulator's answer to `request`, as a real org's would come. */
+const fromOrg = (request: Request) =>
+  org.handle(new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } }), { instanceUrl: baseUrl })
+
+/** The first JobComplete answer for each job counts `by` failures more (or fewer) than it has: stale counts. */
+const failuresMiscounted = (by: number) => {
+  const answered = new Set<string>()
+  server.use(
+    http.get(`${ingest}/:id`, async ({ request, params }) => {
+      const info = (await (await fromOrg(request)).json()) as Record<string, string | number | null>
+      const id = String(params["id"])
+      if (info["state"] !== "JobComplete" || answered.has(id)) return HttpResponse.json(info)
+      answered.add(id)
+      return HttpResponse.json({ ...info, numberRecordsFailed: Number(info["numberRecordsFailed"] ?? 0) + by })
+    })
+  )
+}
+
 const released = (events: ReadonlyArray<Pipeline.PipelineEvent<string>>) =>
   events.flatMap((event) => (event._tag === "CheckpointReleased" ? [[event.payload, event.rejectedCount]] : []))
 
@@ -128,18 +146,8 @@ describe("result sets", () => {
   it.live("reads the job's counts again when they, not the result file, were the stale side", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
-      const inflated = new Set<string>()
-      server.use(
-        http.get(`${ingest}/:id`, async ({ request, params }) => {
-          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
-          const info = (await (await org.handle(plain, { instanceUrl: baseUrl })).json()) as Record<string, string | number | null>
-          const id = String(params["id"])
-          if (info["state"] !== "JobComplete" || inflated.has(id)) return HttpResponse.json(info)
-          inflated.add(id)
-          // the first finished answer counts one failure too many
-          return HttpResponse.json({ ...info, numberRecordsFailed: Number(info["numberRecordsFailed"] ?? 0) + 1 })
-        })
-      )
+      // the first finished answer counts one failure too many
+      failuresMiscounted(+1)
       const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), Pipeline.checkpoint("end", "contacts")], {
         ingest: { resultsRereads: 2, resultsRereadDelay: "1 millis" }
       })
@@ -191,17 +199,7 @@ describe("result sets", () => {
   it.live("counts as created no row the failed file lists, when the job's counts say fewer failed", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
-      const understated = new Set<string>()
-      server.use(
-        http.get(`${ingest}/:id`, async ({ request, params }) => {
-          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
-          const info = (await (await org.handle(plain, { instanceUrl: baseUrl })).json()) as Record<string, string | number | null>
-          const id = String(params["id"])
-          if (info["state"] !== "JobComplete" || understated.has(id)) return HttpResponse.json(info)
-          understated.add(id)
-          return HttpResponse.json({ ...info, numberRecordsFailed: Number(info["numberRecordsFailed"] ?? 0) - 1 })
-        })
-      )
+      failuresMiscounted(-1)
       const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2, ""), Pipeline.checkpoint("end", "contacts")])
       expect(rejects).toHaveLength(2)
       expect(totalsOf(exit)).toMatchObject({ created: 1, rejected: 2 })
@@ -214,8 +212,7 @@ describe("result sets", () => {
       let successReads = 0
       server.use(
         http.get(`${ingest}/:id/successfulResults/`, async ({ request }) => {
-          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
-          const text = await (await org.handle(plain, { instanceUrl: baseUrl })).text()
+          const text = await (await fromOrg(request)).text()
           // the first read is one row short of the second
           const lines = text.split("\n").filter((line) => line !== "")
           const body = successReads++ === 0 ? lines.slice(0, -1) : lines
@@ -251,8 +248,7 @@ describe("result sets", () => {
       org.setFaults({ processingDelayMs: 0 })
       server.use(
         http.get(`${ingest}/:id/failedResults/`, async ({ request }) => {
-          const plain = new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } })
-          const answer = await org.handle(plain, { instanceUrl: baseUrl })
+          const answer = await fromOrg(request)
           const lines = (await answer.text()).split("\n").filter((line) => line !== "").map((line) => line.split(","))
           const reordered = lines.map(([id = "", error = "", ...rest]) => [id, error, ...rest.reverse()].join(","))
           return new HttpResponse(`${reordered.join("\n")}\n`, { headers: { "Content-Type": "text/csv" } })

@@ -19,13 +19,7 @@ import { contextOf, result, type RunContext, type RunResult, type Subject } from
 
 export const mainScript = path.resolve(import.meta.dirname, "../../../destination-salesforce/dist/main.js")
 
-export type ConnectorSubject =
-  | "connector"
-  | "connector-null-org"
-  | "connector-upsert"
-  | "connector-refused"
-  | "connector-failing-jobs"
-  | "connector-many-streams"
+export type ConnectorSubject = Extract<Subject, `connector${string}`>
 
 /** `connector-many-streams`: streams the rows are spread over, and records between two states. */
 const manyStreams = 300
