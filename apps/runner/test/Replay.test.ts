@@ -124,6 +124,10 @@ ${mappings}rejects:
       writeFileSync(definition(root), contacts(url(), ""))
       expect((yield* runCli(["replay", "--from", `.rejects/${runDir}`], { cwd: root, env: env() })).stdout).toContain("STRING_TOO_LONG")
       const replayDir = runDirs(root).find((dir) => dir !== runDir) ?? ""
+      // the whole folder holds the run and its replay: the row would go twice
+      const both = yield* runCli(["replay", "--from", ".rejects"], { cwd: root, env: env() })
+      expect(both.code).toBe(2)
+      expect(both.stderr).toContain(`--from .rejects holds the rejects of 2 runs (${[runDir, replayDir].sort().join(", ")}): name one run's folder or prefix`)
       writeFileSync(definition(root), contacts(widened.url(), ""))
       const again = yield* runCli(["replay", "--from", `.rejects/${replayDir}`], { cwd: root, env: widened.env() })
       expect(again.code).toBe(0)

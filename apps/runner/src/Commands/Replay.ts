@@ -78,8 +78,10 @@ export const replay = (
         Stream.map((record) => toInput(name, record)),
         Stream.mapError(unreadable)
       )
+    const runs = new Set<string>()
     const stored = yield* RejectReader.read(location).pipe(
       Stream.runFold(new Map<string, Stored>(), (byName, record) => {
+        runs.add(record.syncId ?? "")
         const sync = byName.get(record.stream.name) ?? { count: 0, targets: new Set<string>() }
         sync.count++
         sync.targets.add(targetOf(record.object, record.operation))
@@ -87,6 +89,14 @@ export const replay = (
       }),
       Effect.mapError(unreadable)
     )
+    // Rows of several runs: a run's rejects and the replay that already sent them again, say.
+    // Replaying them all would send some twice (an insert, made twice).
+    if (runs.size > 1) {
+      const named = [...runs].filter((run) => run !== "").sort()
+      return yield* new ConfigError({
+        detail: `--from ${from} holds the rejects of ${runs.size} runs (${named.join(", ")}): name one run's folder or prefix, such as ${from.replace(/\/+$/, "")}/${named.at(-1) ?? "<run id>"}`
+      })
+    }
     const known = new Set(syncs.map((sync) => sync.definition.name))
     const unknown = [...stored.keys()].filter((name) => !known.has(name))
     if (unknown.length > 0) yield* Effect.logWarning(`records of unknown syncs are not replayed: ${unknown.join(", ")}`)
