@@ -535,13 +535,17 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
     const emptyResult: CellResult = validate && isKey ? keyMissing : requiredHere ? requiredMissing(header) : ""
     // A null on insert in a field that cannot be null but has a default (a checkbox): the default.
     const defaultOnInsert = operation === "insert" && !field.nillable && !requiredHere
+    // a checkbox is never null: clearing one unchecks it (a nullable boolean column must not cost the row)
+    const clearedCheckbox = !relationship && field.type === "boolean"
     const nullResult: CellResult =
       validate && isKey
         ? keyMissing
-        : requiredHere || (validate && nullPolicy === "clear" && !field.nillable && !relationship && !defaultOnInsert)
+        : requiredHere || (validate && nullPolicy === "clear" && !field.nillable && !relationship && !defaultOnInsert && !clearedCheckbox)
           ? requiredMissing(header)
           : nullPolicy === "clear" && !defaultOnInsert
-            ? CsvValue.clearCell
+            ? clearedCheckbox
+              ? "false"
+              : CsvValue.clearCell
             : ""
     const encode = cellEncoder(valueField, header, validate, nullResult)
     if ("constant" in column.source) {

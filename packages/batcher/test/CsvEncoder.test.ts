@@ -123,8 +123,11 @@ describe("CsvEncoder.encode", () => {
     // on insert a non-nillable field with a default (a checkbox) takes its default for a null, whatever the policy
     const clearing = encoderFor({ object: contact, operation: "insert", columns: keyed("LastName", "Opted_Out__c", "FirstName"), nullPolicy: "clear" })
     expect(lineOf(clearing.encode({ LastName: "Lovelace", Opted_Out__c: null, FirstName: null }))).toBe("Lovelace,,#N/A\n")
+    // clearing a checkbox unchecks it: a null in a nullable boolean column does not cost the row
     const update = encoderFor({ object: contact, operation: "update", columns: keyed("Id", "Opted_Out__c") })
-    expect(lineOf(update.encode({ Id: "003000000000001", Opted_Out__c: null }))).toBe("REJECTED REQUIRED_FIELD_MISSING: Required fields are missing: [Opted_Out__c]")
+    expect(lineOf(update.encode({ Id: "003000000000001", Opted_Out__c: null }))).toBe("003000000000001,false\n")
+    const leaving = encoderFor({ object: contact, operation: "update", columns: keyed("Id", "Opted_Out__c"), nullPolicy: "leave" })
+    expect(lineOf(leaving.encode({ Id: "003000000000001", Opted_Out__c: null }))).toBe("003000000000001,\n")
   })
 
   it("writes constant columns", () => {
