@@ -228,4 +228,14 @@ describe("postgres source", () => {
       expect((yield* reader.columns)?.map((column) => column.kind)).toEqual(["number", "text", "number", "date", "timestamp", "boolean"])
     })
   )
+
+  it.effect("reads a timestamptz in UTC to the microsecond, whatever the server's time zone", () =>
+    Effect.gen(function* () {
+      const url = cluster?.url ?? ""
+      cluster?.psql("ALTER DATABASE postgres SET timezone TO 'America/New_York'")
+      const query = "SELECT TIMESTAMPTZ '2024-05-06 22:00:00.123456-05' AS evening, TIMESTAMPTZ '1850-01-01 00:00:00+00' AS old"
+      const rows = rowsOf(yield* Stream.runCollect(Sources.reader({ type: "postgres", url, query }, context).items))
+      expect(rows).toEqual([{ evening: "2024-05-07T03:00:00.123456+00:00", old: "1850-01-01T00:00:00+00:00" }])
+    })
+  )
 })

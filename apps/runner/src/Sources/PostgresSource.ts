@@ -1,7 +1,7 @@
 /**
  * SQL over PostgreSQL, streamed through a server-side cursor (postgres.js `cursor`): `fetchRows` rows
- * per round trip, never the whole result. `date` and `timestamp` values stay text (no local
- * time zone shifts); `timestamp` without zone is read as UTC.
+ * per round trip, never the whole result. `date`, `timestamp` and `timestamptz` values stay text
+ * (no local time zone shifts, microseconds kept); `timestamp` without zone is read as UTC.
  */
 import * as Effect from "effect/Effect"
 import postgres from "postgres"
@@ -47,10 +47,15 @@ export const kindOf = (typeId: number): ColumnKind => {
 const asText = (value: string) => value
 const noSerialize = (value: unknown) => String(value)
 
-/** Dates and zone-less timestamps as text; everything else as postgres.js parses it (bigint and numeric as text). */
+/**
+ * Dates and timestamps as ISO text, to the microsecond (a JS `Date` keeps milliseconds); the
+ * session runs in UTC, so a `timestamptz` reads the same whatever the server's time zone;
+ * everything else as postgres.js parses it (bigint and numeric as text).
+ */
 const types = {
   date: { to: oid.date, from: [oid.date], serialize: noSerialize, parse: asText },
-  timestamp: { to: oid.timestamp, from: [oid.timestamp], serialize: noSerialize, parse: isoTimestamp }
+  timestamp: { to: oid.timestamp, from: [oid.timestamp], serialize: noSerialize, parse: isoTimestamp },
+  timestamptz: { to: oid.timestamptz, from: [oid.timestamptz], serialize: noSerialize, parse: isoTimestamp }
 }
 
 /** Why a `source.url` postgres.js cannot parse is refused; the URL itself is never quoted (it holds the password). */
@@ -62,7 +67,7 @@ const invalidUrl = () =>
 
 const client = (url: string) =>
   Effect.acquireRelease(
-    Effect.try({ try: () => postgres(url, { max: 1, types, onnotice: () => undefined }), catch: invalidUrl }),
+    Effect.try({ try: () => postgres(url, { max: 1, types, connection: { TimeZone: "UTC" }, onnotice: () => undefined }), catch: invalidUrl }),
     (sql) => Effect.promise(() => sql.end({ timeout: 5 }).catch(() => undefined))
   )
 
