@@ -290,7 +290,7 @@ export const ingestBatch = (
     /**
      * A job whose result files stay short of its counts (Salesforce records no results past the
      * org's daily batch allocation, for one). The sets are read once more (rows listed by now are
-     * handled as any), then each row the job was sent that no set names is kept: sent again when
+     * handled like the others), then each row the job was sent that no set names is kept: sent again when
      * the job processed nothing, else rejected as `RESULT_MISSING` (it may have been saved: sent
      * blindly again, an insert would be made twice). Gives the rows the successful set lists.
      */
