@@ -374,6 +374,7 @@ export const ingestBatch = (
         const failedRead = yield* readResults(info, failedRows, (latest) => latest.numberRecordsFailed ?? 0)
         let latest = failedRead.latest
         const short = failedRead.short === undefined ? [] : [failedRead.short]
+        let unprocessedListed: TakenRows | undefined
         if (!completedAll) {
           const reason = `UNPROCESSED:${info.errorMessage ?? `the job ended ${info.state} after ${processed} of ${sent} rows`}: --`
           const unprocessedRow = sentRows()
@@ -383,6 +384,7 @@ export const ingestBatch = (
             take: (rows) => retry.add(rows.map((row) => ({ row: unprocessedRow(row), sfError: reason })))
           }
           readings.push(unprocessedRows)
+          unprocessedListed = unprocessedRows.taken
           const unprocessedRead = yield* readResults(latest, unprocessedRows, (counted) => Math.max(0, sent - (counted.numberRecordsProcessed ?? 0)))
           latest = unprocessedRead.latest
           if (unprocessedRead.short !== undefined) short.push(unprocessedRead.short)
@@ -393,7 +395,7 @@ export const ingestBatch = (
         } else {
           // counts the files prove too low give way to the rows the files list
           const failed = Math.max(latest.numberRecordsFailed ?? 0, failedRows.taken.size)
-          const unprocessed = readings[1]?.taken.size ?? 0
+          const unprocessed = unprocessedListed?.size ?? 0
           yield* countSucceeded(info.id, Math.min(latest.numberRecordsProcessed ?? 0, sent - unprocessed), failed)
         }
         return { retry, jobId: info.id }
