@@ -388,6 +388,12 @@ export const ingestBatch = (
           const unprocessedRead = yield* readResults(latest, unprocessedRows, (counted) => Math.max(0, sent - (counted.numberRecordsProcessed ?? 0)))
           latest = unprocessedRead.latest
           if (unprocessedRead.short !== undefined) short.push(unprocessedRead.short)
+          // counts read again meanwhile may say more rows failed than the failed set gave
+          if (failedRead.short === undefined && (latest.numberRecordsFailed ?? 0) > failedRows.taken.size) {
+            const again = yield* readResults(latest, failedRows, (counted) => counted.numberRecordsFailed ?? 0)
+            latest = again.latest
+            if (again.short !== undefined) short.push(again.short)
+          }
         }
         if (short.length > 0) {
           const succeeded = yield* settleUnaccounted(latest, payload, short.join("; "), readings, retry, rejectedAt)

@@ -71,14 +71,14 @@ const writtenLate = (kind: "failedResults" | "unprocessedrecords", header: strin
 const fromOrg = (request: Request) =>
   org.handle(new Request(request.url, { headers: { authorization: request.headers.get("authorization") ?? "" } }), { instanceUrl: baseUrl })
 
-/** The first JobComplete answer for each job counts `by` failures more (or fewer) than it has: stale counts. */
-const failuresMiscounted = (by: number) => {
+/** The first `state` answer for each job counts `by` failures more (or fewer) than it has: stale counts. */
+const failuresMiscounted = (by: number, state = "JobComplete") => {
   const answered = new Set<string>()
   server.use(
     http.get(`${ingest}/:id`, async ({ request, params }) => {
       const info = (await (await fromOrg(request)).json()) as Record<string, string | number | null>
       const id = String(params["id"])
-      if (info["state"] !== "JobComplete" || answered.has(id)) return HttpResponse.json(info)
+      if (info["state"] !== state || answered.has(id)) return HttpResponse.json(info)
       answered.add(id)
       return HttpResponse.json({ ...info, numberRecordsFailed: Number(info["numberRecordsFailed"] ?? 0) + by })
     })
@@ -203,6 +203,21 @@ describe("result sets", () => {
       const { exit, rejects } = yield* runSync([contact(0), contact(1, ""), contact(2, ""), Pipeline.checkpoint("end", "contacts")])
       expect(rejects).toHaveLength(2)
       expect(totalsOf(exit)).toMatchObject({ created: 1, rejected: 2 })
+    }))
+
+  it.live("reads the failed file again when counts read meanwhile say more rows failed than it gave", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      // the first Failed answer does not count the refused row yet, and both files come a read late
+      failuresMiscounted(-1, "Failed")
+      writtenLate("failedResults", "\"sf__Id\",\"sf__Error\",LastName,Email,External_Id__c")
+      writtenLate("unprocessedrecords", "LastName,Email,External_Id__c")
+      const { exit, rejects } = yield* runSync([contact(0), nameless(1), ...Array.from({ length: 8 }, (_, index) => contact(index + 2)), Pipeline.checkpoint("end", "contacts")], {
+        ingest: { rowRetryDelay: 0, resultsRereads: 2, resultsRereadDelay: "1 millis" }
+      })
+      expect(rejects.map((reject) => reject.row["External_Id__c"])).toEqual(["T-bad1"])
+      const totals = totalsOf(exit)
+      expect((totals?.created ?? 0) + (totals?.rejected ?? 0)).toBe(10)
     }))
 
   it.live("an upsert settled with RESULT_MISSING counts created and updated from one read of the successful file", () =>
