@@ -1,7 +1,8 @@
 /**
  * SQL over PostgreSQL, streamed through a server-side cursor (postgres.js `cursor`): `fetchRows` rows
  * per round trip, never the whole result. `date`, `timestamp` and `timestamptz` values stay text
- * (no local time zone shifts, microseconds kept); `timestamp` without zone is read as UTC.
+ * (no local time zone shifts, microseconds kept); `timestamp` without zone is read as UTC, a
+ * `timestamptz` keeps its offset.
  */
 import * as Effect from "effect/Effect"
 import postgres from "postgres"
@@ -48,8 +49,8 @@ const asText = (value: string) => value
 const noSerialize = (value: unknown) => String(value)
 
 /**
- * Dates and timestamps as ISO text, to the microsecond (a JS `Date` keeps milliseconds); the
- * session runs in UTC, so a `timestamptz` reads the same whatever the server's time zone;
+ * Dates and timestamps as ISO text, to the microsecond (a JS `Date` keeps milliseconds); a
+ * `timestamptz` with the offset of the session's time zone, the one the query itself sees;
  * everything else as postgres.js parses it (bigint and numeric as text).
  */
 const types = {
@@ -67,7 +68,7 @@ const invalidUrl = () =>
 
 const client = (url: string) =>
   Effect.acquireRelease(
-    Effect.try({ try: () => postgres(url, { max: 1, types, connection: { TimeZone: "UTC" }, onnotice: () => undefined }), catch: invalidUrl }),
+    Effect.try({ try: () => postgres(url, { max: 1, types, onnotice: () => undefined }), catch: invalidUrl }),
     (sql) => Effect.promise(() => sql.end({ timeout: 5 }).catch(() => undefined))
   )
 

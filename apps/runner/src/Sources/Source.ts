@@ -46,10 +46,24 @@ export const messageOf = (cause: unknown): string => (cause instanceof Error ? c
 /** `YYYY-MM-DD HH:MM:SS[.fff][±HH[:MM]]` (SQL timestamp text) as ISO 8601, UTC when no zone is given. */
 export const isoTimestamp = (value: string): string => {
   const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(value)
-  if (match === null) return value
+  if (match === null) return withSecondsOffset(value) ?? value
   const zone = match[3]
   const offset = zone === undefined ? "Z" : zone === "Z" ? "Z" : zone.length === 3 ? `${zone}:00` : zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`
   return `${match[1]}T${match[2]}${offset}`
+}
+
+/**
+ * A timestamp whose offset has seconds (`1849-12-31 19:03:58-04:56:02`: local mean time, before
+ * time zones), which ISO text cannot carry: the same instant in UTC, its fraction kept.
+ */
+const withSecondsOffset = (value: string): string | undefined => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?([+-])(\d{2}):(\d{2}):(\d{2})$/.exec(value)
+  if (match === null) return undefined
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number)
+  const offsetSeconds = (match[8] === "-" ? -1 : 1) * (Number(match[9]) * 3600 + Number(match[10]) * 60 + Number(match[11]))
+  const instant = new Date(Date.UTC(2000, (month ?? 1) - 1, day, hour, minute, second) - offsetSeconds * 1000)
+  instant.setUTCFullYear((year ?? 2000) + instant.getUTCFullYear() - 2000)
+  return `${instant.toISOString().slice(0, 19)}${match[7] ?? ""}Z`
 }
 
 /**
