@@ -34,6 +34,8 @@ describe("runner", () => {
       expect(result.stdout).toMatch(/accounts\s+ok\s+→ Account upsert \(local\): 60 read, 57 created, 0 updated, 3 rejected/)
       expect(result.stdout).toContain("REQUIRED_FIELD_MISSING: Required fields are missing: [Name]")
       expect(result.stdout).toContain("INVALID_FIELD: Foreign key external ID: ACC-9999 not found")
+      // the hint runs as written on a machine with only Node and npm
+      expect(result.stdout).toMatch(/After a fix, resubmit them with:\n {2}npx nx run runner:replay -- --from \.rejects\/run-\d{8}-\d{6}-[0-9a-f]{4}\n/)
       const report = readReport(path.join(root, "out/report.json"))
       expect(report.syncs.map((sync) => `${sync.name}:${sync.status}`)).toEqual(["accounts:succeeded", "contacts:succeeded", "product-usage:succeeded"])
       expect(report.totals).toMatchObject({ recordsIn: 410, rejected: 23 })

@@ -8,7 +8,7 @@ import * as path from "node:path"
 import type { RunContext } from "../RunContext.js"
 import * as RunReport from "../RunReport.js"
 
-export const replayCommand = (location: string): string => `nx run runner:replay -- --from ${location}`
+export const replayCommand = (location: string): string => `npx nx run runner:replay -- --from ${location}`
 
 export const publish = (report: RunReport.RunReport, context: RunContext, reportPath: string | undefined): Effect.Effect<void> =>
   Effect.gen(function* () {
