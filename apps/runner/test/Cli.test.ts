@@ -85,10 +85,7 @@ describe("runner", () => {
   it.live("exit code 1 when a sync fails, and secrets never appear", () =>
     Effect.gen(function* () {
       const root = yield* workspace({
-        "a.yaml": accountsSync().replace(
-          "type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')",
-          "type: postgres\n  url: postgres://loader:${PG_PASSWORD}@127.0.0.1:1/warehouse\n  query: SELECT 1"
-        )
+        "a.yaml": accountsSync({ source: "  type: postgres\n  url: postgres://loader:${PG_PASSWORD}@127.0.0.1:1/warehouse\n  query: SELECT 1" })
       })
       const result = yield* runCli(["sync", "--log-format", "json", "--report", "r.json"], { cwd: root, env: { PG_PASSWORD: "hunter2-very-secret" } })
       expect(result.code).toBe(1)
@@ -102,10 +99,7 @@ describe("runner", () => {
   it.live("a postgres URL that cannot be parsed fails sync and plan naming source.url, never the password", () =>
     Effect.gen(function* () {
       const root = yield* workspace({
-        "a.yaml": accountsSync().replace(
-          "type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')",
-          "type: postgres\n  url: ${DATABASE_URL}\n  query: SELECT 1"
-        )
+        "a.yaml": accountsSync({ source: "  type: postgres\n  url: ${DATABASE_URL}\n  query: SELECT 1" })
       })
       const env = { DATABASE_URL: "postgres://loader:50%off-pass@db.internal:54x2/warehouse" }
       const sync = yield* runCli(["sync"], { cwd: root, env })
@@ -130,7 +124,7 @@ describe("runner", () => {
 
   it.live("sync of an empty CSV export (no header, no rows) sends nothing and succeeds", () =>
     Effect.gen(function* () {
-      const csv = accountsSync().replace("  type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')", "  type: file\n  path: data/empty.csv\n  format: csv")
+      const csv = accountsSync({ source: "  type: file\n  path: data/empty.csv\n  format: csv" })
       const root = yield* workspace({ "a.yaml": csv }, { "data/empty.csv": "" })
       const result = yield* runCli(["sync"], { cwd: root })
       expect(result.code).toBe(0)
@@ -149,7 +143,7 @@ describe("runner", () => {
 
   it.live("plan says which syncs it could not check, and why", () =>
     Effect.gen(function* () {
-      const root = yield* workspace({ "a.yaml": accountsSync().replace("org: local", "org: http://acme.example.com") })
+      const root = yield* workspace({ "a.yaml": accountsSync({ org: "http://acme.example.com" }) })
       const result = yield* runCli(["plan"], { cwd: root, env: { SALESFORCE_CLIENT_ID: "id", SALESFORCE_CLIENT_SECRET: "secret" } })
       expect(result.code).toBe(2)
       expect(result.stdout).toContain("ERR accounts: cannot use org http://acme.example.com:")

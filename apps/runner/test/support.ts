@@ -91,12 +91,13 @@ export const loopbackOrg = (options: Org.Options = {}) => {
   }
 }
 
-/** The example accounts sync (DuckDB over the bundled warehouse): its org, mappings and extra lines at the end. */
-export const accountsSync = (options: { readonly org?: string; readonly extra?: string; readonly mappings?: string } = {}) => `name: accounts
+/** The example accounts sync (DuckDB over the bundled warehouse): its org, source, mappings and extra lines at the end. */
+export const accountsSync = (
+  options: { readonly org?: string; readonly source?: string; readonly extra?: string; readonly mappings?: string } = {}
+) => `name: accounts
 org: ${options.org ?? "local"}
 source:
-  type: duckdb
-  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')
+${options.source ?? "  type: duckdb\n  query: SELECT * FROM read_csv('configs/warehouse/accounts.csv')"}
 object: Account
 operation: upsert
 externalIdField: External_Id__c

@@ -1,15 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { BulkClient } from "@sfdc-activation/bulk-client"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { Pipeline, StreamPlans } from "../src/index.js"
-import { bulkLayer, emulatedOrg, localRejects, tempDirectory } from "./support.js"
+import { bulkLayer, emulatedOrgSuite, localRejects, tempDirectory } from "./support.js"
 
-const { org, server } = emulatedOrg()
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-afterEach(() => org.reset())
-afterAll(() => server.close())
+const { org } = emulatedOrgSuite()
 
 /** The org's Bulk API client, counting how many jobs are awaited at once. */
 const countingClient = (peak: { current: number; max: number }) =>

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -6,17 +6,11 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { Pipeline, StreamPlans } from "../src/index.js"
-import { bulkLayer, emulatedOrg, localRejects, readRejects, tempDirectory } from "./support.js"
+import { bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
 
 /** Values Salesforce accepts (the emulator validates as it does) go through local validation too. */
 
-const { org, server } = emulatedOrg()
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-afterEach(() => {
-  server.resetHandlers()
-  org.reset()
-})
-afterAll(() => server.close())
+const { org } = emulatedOrgSuite()
 
 const withOrg = <A, E>(effect: Effect.Effect<A, E, BulkClient.BulkClient>) => Effect.provide(effect, bulkLayer(org))
 const column = (name: string, key = name) => ({ column: name, source: { key } })

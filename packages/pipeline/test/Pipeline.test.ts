@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -6,15 +6,9 @@ import * as Stream from "effect/Stream"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { readdirSync } from "node:fs"
 import { Pipeline, StreamPlans } from "../src/index.js"
-import { bulkLayer, emulatedOrg, localRejects, readRejects, tempDirectory } from "./support.js"
+import { bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
 
-const { org, server } = emulatedOrg()
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-afterEach(() => {
-  server.resetHandlers()
-  org.reset()
-})
-afterAll(() => server.close())
+const { org } = emulatedOrgSuite()
 
 const column = (name: string, key = name) => ({ column: name, source: { key } })
 

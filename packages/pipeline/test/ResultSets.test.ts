@@ -2,7 +2,7 @@
  * Result sets as real orgs serve them, put in front of the emulator with MSW: written a moment
  * after the job reports it finished, columns in another order, rows still locked.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
@@ -10,15 +10,9 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { http, HttpResponse } from "msw"
 import { Pipeline, StreamPlans } from "../src/index.js"
-import { baseUrl, bulkLayer, emulatedOrg, localRejects, readRejects, tempDirectory } from "./support.js"
+import { baseUrl, bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
 
-const { org, server } = emulatedOrg()
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-afterEach(() => {
-  server.resetHandlers()
-  org.reset()
-})
-afterAll(() => server.close())
+const { org, server } = emulatedOrgSuite()
 
 const ingest = `${baseUrl}/services/data/v62.0/jobs/ingest`
 const column = (name: string, key = name) => ({ column: name, source: { key } })

@@ -1,12 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { StreamPlans } from "../src/index.js"
-import { bulkLayer, emulatedOrg } from "./support.js"
+import { bulkLayer, emulatedOrgSuite } from "./support.js"
 
-const { org, server } = emulatedOrg()
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-afterEach(() => org.reset())
-afterAll(() => server.close())
+const { org } = emulatedOrgSuite()
 
 describe("StreamPlans.plan", () => {
   it.effect("names an object the org does not have as a mapping mistake, not a Salesforce failure", () =>

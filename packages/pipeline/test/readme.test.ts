@@ -1,16 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import { readmeSnippet } from "../../../configs/readme-snippet.mjs"
 import { syncContacts } from "../examples/usage.js"
-import { bulkLayer, emulatedOrg, localRejects, readRejects, tempDirectory } from "./support.js"
+import { bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
 
-const { org, server } = emulatedOrg()
-beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
-afterEach(() => org.reset())
-afterAll(() => server.close())
+const { org } = emulatedOrgSuite()
 
 describe("README", () => {
   it("shows the typechecked example", () => {

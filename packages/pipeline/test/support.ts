@@ -1,5 +1,6 @@
 /** The emulated org behind MSW, and the layers a pipeline runs on in tests. */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { afterAll, afterEach, beforeAll } from "@effect/vitest"
 import { type AuthError, Credentials, SalesforceSession } from "@sfdc-activation/auth"
 import { BulkClient } from "@sfdc-activation/bulk-client"
 import { type RejectedRecord, RejectReader, RejectSink, type RejectSinkError } from "@sfdc-activation/rejects-s3"
@@ -17,10 +18,22 @@ import { join } from "node:path"
 
 export const baseUrl = "https://emulator.my.salesforce.com"
 
-export const emulatedOrg = () => {
+const emulatedOrg = () => {
   const org = Org.make()
   const server = setupServer(...handlers(org, baseUrl))
   return { org, server }
+}
+
+/** The emulated org behind MSW for a test file: served while it runs, reset (handlers and records) after each test. */
+export const emulatedOrgSuite = () => {
+  const emulated = emulatedOrg()
+  beforeAll(() => emulated.server.listen({ onUnhandledRequest: "error" }))
+  afterEach(() => {
+    emulated.server.resetHandlers()
+    emulated.org.reset()
+  })
+  afterAll(() => emulated.server.close())
+  return emulated
 }
 
 export const bulkLayer = (
