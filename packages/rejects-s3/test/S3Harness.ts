@@ -127,7 +127,9 @@ export const make = Effect.gen(function* () {
       endpoint: `http://127.0.0.1:${port}`,
       forcePathStyle: true,
       credentials: { accessKeyId: Redacted.make("S3RVER"), secretAccessKey: Redacted.make("S3RVER") },
-      requestTimeoutMillis: 2_000,
+      // Generous: a 5 MiB part through s3rver can take seconds on a loaded CI machine, and a
+      // timed-out attempt would add a request to the counts some tests check.
+      requestTimeoutMillis: 20_000,
       retry: { baseDelayMillis: 5, maxRetries: 3 },
       ...overrides
     })

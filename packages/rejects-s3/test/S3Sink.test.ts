@@ -86,8 +86,9 @@ describe("RejectSink.layerS3 against s3rver", () => {
   it.live("a slow S3 times out per attempt and is retried", () =>
     Effect.gen(function* () {
       const harness = yield* S3Harness.make
-      const connection = harness.connection({ requestTimeoutMillis: 100 })
-      harness.inject({ _tag: "Delay", millis: 400 }, 2)
+      // The timeout leaves room for a loaded machine; the delayed answers overshoot it by far.
+      const connection = harness.connection({ requestTimeoutMillis: 1_000, retry: { baseDelayMillis: 5, maxRetries: 5 } })
+      harness.inject({ _tag: "Delay", millis: 4_000 }, 2)
       const sink = yield* RejectSink.makeS3({ ...connection, bucketPath: "dead" })
       yield* sink.write([rejected(1)])
       yield* sink.flush
