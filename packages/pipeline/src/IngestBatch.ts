@@ -156,6 +156,10 @@ const emptyOutcome = (rows: number): BatchOutcome => ({
   bytesUploaded: 0
 })
 
+/** An upload's size for a log line: `812 B`, `45.2 KiB`, `98.7 MiB`. */
+const sizeText = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
+
 /** Sends one batch body and handles every row of it. */
 export const ingestBatch = (
   target: BatchTarget,
@@ -221,7 +225,15 @@ export const ingestBatch = (
           outcome.bytesUploaded += bytes
           yield* bulk.closeJob(job.id)
           closed = true
-          return yield* bulk.awaitJob(job.id, { ...options.poll, expectedRecords: rows })
+          const closedAt = yield* Clock.currentTimeMillis
+          yield* Effect.logInfo(`job ${job.id}: ${target.operation} of ${rows} rows (${sizeText(bytes)}) sent to Salesforce`)
+          const info = yield* bulk.awaitJob(job.id, { ...options.poll, expectedRecords: rows })
+          const seconds = ((yield* Clock.currentTimeMillis) - closedAt) / 1000
+          yield* Effect.logInfo(
+            `job ${job.id}: ${info.state} after ${seconds.toFixed(1)} s, ${info.numberRecordsProcessed ?? 0} rows processed, ${info.numberRecordsFailed ?? 0} failed` +
+              (info.errorMessage ? `: ${info.errorMessage}` : "")
+          )
+          return info
         }).pipe(
           Effect.onInterrupt(() =>
             closed

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { readdirSync } from "node:fs"
@@ -257,6 +258,26 @@ describe("Pipeline", () => {
       expect(loadedContacts()).toHaveLength(10)
       expect(released(events)).toHaveLength(1)
       expect(summaryOf(events).totals.jobs).toBeGreaterThanOrEqual(2)
+    }))
+
+  it.live("logs each job when it is sent and when Salesforce has finished it, with its outcome", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      const plan = yield* contactPlan()
+      const lines: Array<string> = []
+      const collect = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => lines.push(Array.isArray(message) ? message.join(" ") : String(message))))
+      yield* runSync(new Map([["contacts", plan]]), [...contacts(10), Pipeline.checkpoint("done", "contacts")]).pipe(Effect.provide(collect))
+      const jobLines = lines.filter((line) => line.startsWith("job ")).map((line) => line.replace(/^job \w{18}:/, "job:").replace(/after \d+\.\d s/, "after t s"))
+      // Every job fails after 4 rows: the rest go again in follow-up jobs until none is left.
+      const failed = "Failed after t s, 4 rows processed, 0 failed: InternalServerError : the job failed after 4 rows (fault injection)"
+      expect(jobLines).toEqual([
+        "job: insert of 10 rows (350 B) sent to Salesforce",
+        `job: ${failed}`,
+        "job: insert of 6 rows (222 B) sent to Salesforce",
+        `job: ${failed}`,
+        "job: insert of 2 rows (94 B) sent to Salesforce",
+        "job: JobComplete after t s, 2 rows processed, 0 failed"
+      ])
     }))
 
   it.live("spools a large set of unprocessed rows to a temp file, sends it again and leaves no file behind", () =>
