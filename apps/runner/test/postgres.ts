@@ -51,8 +51,18 @@ export const start = async (): Promise<Cluster> => {
       : execFileSync(path.join(bin, program), [...args], { stdio: "pipe" })
   const data = path.join(dir, "data")
   run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
-  const port = await freePort()
-  run("pg_ctl", ["-D", data, "-l", path.join(dir, "log"), "-w", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"])
+  // A port found free can be taken before the server binds it: try another one, a few times.
+  const startOn = async (attemptsLeft: number): Promise<number> => {
+    const candidate = await freePort()
+    try {
+      run("pg_ctl", ["-D", data, "-l", path.join(dir, "log"), "-w", "-o", `-p ${candidate} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"])
+      return candidate
+    } catch (error) {
+      if (attemptsLeft <= 1) throw error
+      return startOn(attemptsLeft - 1)
+    }
+  }
+  const port = await startOn(3)
   const url = `postgres://postgres:pw-unused@127.0.0.1:${port}/postgres`
   return {
     url,

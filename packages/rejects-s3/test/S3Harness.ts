@@ -1,6 +1,6 @@
 // A real S3-protocol server (s3rver) on loopback, behind a small front server that adds what a
 // test needs: AbortMultipartUpload (s3rver lacks it), fault injection (errors, delays), request
-// counting, and stop / start on the same port to play an outage.
+// counting, and stop / start to play an outage (the port stays held: connections are dropped).
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
@@ -104,7 +104,13 @@ export const make = Effect.gen(function* () {
     }
   }
 
-  let server = http.createServer(handle)
+  // While "down", every connection is dropped as it arrives: the port stays ours, so no other
+  // process on the machine can take it during the outage.
+  let down = false
+  const server = http.createServer(handle)
+  server.on("connection", (socket) => {
+    if (down) socket.destroy()
+  })
   const port = yield* listen(server, 0)
   yield* Effect.addFinalizer(() => close(server))
 
@@ -115,10 +121,12 @@ export const make = Effect.gen(function* () {
     inject: (fault, times, matches = () => true) => {
       faults.push({ fault, remaining: times, matches })
     },
-    stop: Effect.suspend(() => close(server)),
-    start: Effect.suspend(() => {
-      server = http.createServer(handle)
-      return Effect.asVoid(listen(server, port))
+    stop: Effect.sync(() => {
+      down = true
+      server.closeAllConnections()
+    }),
+    start: Effect.sync(() => {
+      down = false
     }),
     openUploads: () => (fs.existsSync(uploadsDirectory) ? fs.readdirSync(uploadsDirectory) : []),
     connection: (overrides = {}) => ({

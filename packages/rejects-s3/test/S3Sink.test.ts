@@ -53,7 +53,7 @@ describe("RejectSink.layerS3 against s3rver", () => {
       const back = yield* readBack(connection)
       expect(back).toEqual(records)
       expect(harness.openUploads()).toEqual([])
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped), 120_000)
 
   it.live("a small flush is one PutObject per stream, JSONL", () =>
     Effect.gen(function* () {

@@ -91,5 +91,5 @@ describe("reject storage edges", () => {
       yield* sink.flush
       const stored = yield* Stream.runCollect(RejectReader.read({ _tag: "S3", connection: harness.connection(), prefix: "dead/" }))
       expect(Chunk.size(stored)).toBe(records.length)
-    }).pipe(Effect.scoped), 30_000)
+    }).pipe(Effect.scoped), 120_000)
 })

@@ -97,7 +97,10 @@ describe("EmulatorServer", () => {
     })
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
     const lines = readline.createInterface({ input: child.stdout })
-    const first = await new Promise<string>((resolve) => lines.once("line", resolve))
+    const first = await Promise.race([
+      new Promise<string>((resolve) => lines.once("line", resolve)),
+      exited.then((code) => Promise.reject(new Error(`the server exited with ${code} before printing its URL`)))
+    ])
     expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
     const url = first.replace("listening on ", "")
     const faults = await (await fetch(`${url}/__emulator/faults`)).json()
@@ -105,5 +108,5 @@ describe("EmulatorServer", () => {
     child.kill("SIGTERM")
     expect(await exited).toBe(0)
     fs.rmSync(dir, { recursive: true })
-  })
+  }, 60_000)
 })

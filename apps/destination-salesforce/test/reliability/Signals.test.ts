@@ -84,12 +84,12 @@ const start = (args: ReadonlyArray<string>): Run => {
     pending = lines.pop() ?? ""
     stdout.push(...lines.filter((line) => line !== ""))
   })
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
   return { child, stdout, exited }
 }
 
 /** Waits for `condition`, checking every 20 ms, failing after `timeoutMs`. */
-const waitFor = async (condition: () => boolean, what: string, timeoutMs = 15_000) => {
+const waitFor = async (condition: () => boolean, what: string, timeoutMs = 40_000) => {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -121,7 +121,7 @@ describe("stdout, with the connector as a process", () => {
     })
     expect(types.filter((type) => !["LOG", "STATE", "TRACE"].includes(type))).toEqual([])
     expect(run.stdout.some((line) => line.includes('"level":"WARN"') && line.includes("rejected"))).toBe(true)
-  }, 60_000)
+  }, 90_000)
 })
 
 describe("max_batch_age_seconds, with the connector as a process", () => {
@@ -133,11 +133,11 @@ describe("max_batch_age_seconds, with the connector as a process", () => {
     fs.writeFileSync(config, JSON.stringify({ ...(typeof configured === "object" ? configured : {}), batch_size_mb: 50, max_batch_age_seconds: 1 }))
     const run = start(["write", "--config", config, "--catalog", catalog])
     run.child.stdin?.write(`${input("aged", 5).join("\n")}\n`)
-    await waitFor(() => states(run.stdout).length === 1, "the state of a partial batch", 10_000)
+    await waitFor(() => states(run.stdout).length === 1, "the state of a partial batch", 45_000)
     expect(stored("aged")).toHaveLength(5)
     run.child.stdin?.end()
     expect(await run.exited).toBe(0)
-  }, 60_000)
+  }, 90_000)
 })
 
 describe("signals, with the connector as a process", () => {
@@ -157,7 +157,7 @@ describe("signals, with the connector as a process", () => {
     await waitFor(() => (org.stats().jobs["Open"] ?? 0) === 0, "no job left Open", 5_000)
     expect(org.stats().jobs["Aborted"] ?? 0).toBeGreaterThanOrEqual(1)
     expect(stored("term")).toHaveLength(0)
-  }, 60_000)
+  }, 90_000)
 
   it("kill -9 mid-run, then a rerun from the last state: every record once (upsert)", async () => {
     org.reset()
@@ -179,5 +179,5 @@ describe("signals, with the connector as a process", () => {
     const ids = stored("kill").map((record) => String(record["External_Id__c"]))
     expect(new Set(ids).size).toBe(ids.length)
     expect(new Set(ids)).toEqual(new Set(Array.from({ length: 60 }, (_, index) => `kill-${index}`)))
-  }, 60_000)
+  }, 90_000)
 })

@@ -73,7 +73,7 @@ export const jsonFile = (value: unknown): string => {
 export type S3Fault = { readonly status: number; readonly code: string }
 
 /**
- * s3rver on loopback behind a front that can answer errors, stop and start on the same port.
+ * s3rver on loopback behind a front that can answer errors, and stop (connections dropped, the port kept) and start again.
  * s3rver only knows its own access key, so the front maps the canary key to it (it does not
  * check SigV4 signatures).
  */
@@ -112,7 +112,13 @@ export const startS3 = async () => {
       server.close(() => resolve())
       server.closeAllConnections()
     })
-  let server = http.createServer(handle)
+  // While "down", every connection is dropped as it arrives: the port stays ours, so no other
+  // process on the machine can take it during the outage.
+  let down = false
+  const server = http.createServer(handle)
+  server.on("connection", (socket) => {
+    if (down) socket.destroy()
+  })
   const port = await listen(server, 0)
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -121,11 +127,14 @@ export const startS3 = async () => {
     /** The next `times` requests answer `fault`. */
     inject: (fault: S3Fault, times: number) => void faults.push({ fault, remaining: times }),
     clearFaults: () => void faults.splice(0, faults.length),
-    stop: () => close(server),
-    start: async () => {
-      if (server.listening) return
-      server = http.createServer(handle)
-      await listen(server, port)
+    stop: (): Promise<void> => {
+      down = true
+      server.closeAllConnections()
+      return Promise.resolve()
+    },
+    start: (): Promise<void> => {
+      down = false
+      return Promise.resolve()
     },
     close: () => close(server)
   }
