@@ -153,6 +153,24 @@ ${mappings}rejects:
     })
   )
 
+  it.live("field names mapped in another case than Salesforce's go back with their values", () =>
+    Effect.gen(function* () {
+      // `lastname`, `title`, `account.external_id__c`: stored under Salesforce's spelling.
+      const sync = contacts(url(), "  title: title\n  account.external_id__c: account\n").replace("  LastName: last\n", "  lastname: last\n")
+      const row = { key: "RV-CASE-1", last: "Cased", title: "Chief", account: "ACME-001" }
+      const root = yield* workspace({ "c.yaml": sync }, { "contacts.jsonl": `${JSON.stringify(row)}\n` })
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
+      const failing = yield* runCli(["sync"], { cwd: root, env: env() })
+      org.setFaults({ processingDelayMs: 0 })
+      expect(failing.stdout).toContain("UNPROCESSED")
+      expect(contact(org, "RV-CASE-1")).toBeUndefined()
+      const replayed = yield* runCli(["replay", "--from", `.rejects/${runDirs(root)[0]}`], { cwd: root, env: env() })
+      expect(replayed.code).toBe(0)
+      const acme = org.storedRecords("Account").find((account) => account["External_Id__c"] === "ACME-001")
+      expect(contact(org, "RV-CASE-1")).toMatchObject({ LastName: "Cased", Title: "Chief", AccountId: acme?.["Id"] })
+    })
+  )
+
   it.live("a damaged reject file is named, with the line and what is wrong with it", () =>
     Effect.gen(function* () {
       const mappings = "  Account.External_Id__c: account\n"

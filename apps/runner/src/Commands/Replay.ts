@@ -34,16 +34,21 @@ export const toInput = (name: string, record: RejectedRecord.RejectedRecord): Pi
     for (const [key, value] of Object.entries(record.row)) data[key] = value === "" ? null : value
     return Pipeline.record(name, data)
   }
+  // Keyed in lower case: the stored header is spelled as Salesforce spells the field, the
+  // mapping as its author did (`title` for Title), and Salesforce matches names in any case.
   for (const [key, value] of Object.entries(record.row)) {
-    if (value === nullCell) data[key] = null
-    else if (value !== "") data[key] = value
+    if (value === nullCell) data[key.toLowerCase()] = null
+    else if (value !== "") data[key.toLowerCase()] = value
   }
   return Pipeline.record(asSentStream(name), data)
 }
 
-/** Columns of rows as sent: each field column reads itself, with its null policy. */
+/** Columns of rows as sent: each field column reads its own cell (lower-case key), with its null policy. */
 export const asSentColumns = (columns: ReadonlyArray<CsvEncoder.Column>): Array<CsvEncoder.Column> =>
-  columns.map(({ column, nullPolicy }) => (nullPolicy === undefined ? { column, source: { key: column } } : { column, source: { key: column }, nullPolicy }))
+  columns.map(({ column, nullPolicy }) => {
+    const source = { key: column.toLowerCase() }
+    return nullPolicy === undefined ? { column, source } : { column, source, nullPolicy }
+  })
 
 /** The stored records of one sync: how many, and the `object operation`s they were rejected under. */
 interface Stored {
