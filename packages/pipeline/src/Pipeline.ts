@@ -15,7 +15,9 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Deferred from "effect/Deferred"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Mailbox from "effect/Mailbox"
 import * as Schedule from "effect/Schedule"
@@ -219,6 +221,23 @@ export const run =
           new PipelineError({ reason: "RejectSinkFailed", detail: cause.message, cause })
 
         /**
+         * The first failure of a stream's batches or jobs. From then on no job starts; the jobs
+         * already running finish and settle, so the checkpoints of work Salesforce committed
+         * still go out (a rerun from an earlier one would insert those rows twice), then the
+         * run fails with it.
+         */
+        let laneFailure: Cause.Cause<PipelineError> | undefined
+        const stopping = yield* Deferred.make<void>()
+        const laneFailed = (cause: Cause.Cause<PipelineError>) =>
+          Effect.suspend(() => {
+            if (Cause.isInterruptedOnly(cause)) return Effect.void
+            laneFailure ??= cause
+            return Deferred.succeed(stopping, undefined)
+          })
+
+        /** Checkpoints released and not yet emitted: kept when a flush fails or is interrupted. */
+        const toEmit: Array<Released<P>> = []
+        /**
          * Applies a settlement (or a new checkpoint) and emits what it releases, in order, once
          * rejects are durable: a checkpoint whose records are all settled already (or that follows
          * no record at all) goes out as it arrives.
@@ -227,9 +246,10 @@ export const run =
           releaseLock.withPermits(1)(
             Effect.gen(function* () {
               change()
-              const released = tracker.release()
-              if (released.length === 0) return
+              toEmit.push(...tracker.release())
+              if (toEmit.length === 0) return
               yield* Effect.mapError(sink.flush, sinkFailed)
+              const released = toEmit.splice(0)
               yield* output.offerAll(released.map((item) => ({ _tag: "CheckpointReleased" as const, ...item })))
             })
           )
@@ -303,15 +323,21 @@ export const run =
                         // A batch holding several checkpoints' records finds its rejected rows, so
                         // each checkpoint reports its own.
                         const rejectedRows = tracker.epochsSpanned(key, batch.firstOrdinal, batch.lastOrdinal) > 1 ? new RejectedRows() : undefined
+                        // After a failure no job starts: these rows stay unsettled, their checkpoints held.
                         const outcome = yield* jobSlots.withPermits(1)(
-                          IngestBatch.ingestBatch(
-                            target(plan),
-                            { content: new PipedUpload.NodeStreamBody(batch.body.readable), bytes: batch.bytes, rowCount: batch.rowCount },
-                            ingestOptions,
-                            stats,
-                            rejectedRows
+                          Effect.suspend(() =>
+                            laneFailure !== undefined
+                              ? Effect.succeed(undefined)
+                              : IngestBatch.ingestBatch(
+                                  target(plan),
+                                  { content: new PipedUpload.NodeStreamBody(batch.body.readable), bytes: batch.bytes, rowCount: batch.rowCount },
+                                  ingestOptions,
+                                  stats,
+                                  rejectedRows
+                                )
                           )
                         )
+                        if (outcome === undefined) return
                         const someRejected = outcome.rejected > 0 && outcome.rejected < batch.rowCount
                         const rejectedOrdinals =
                           rejectedRows !== undefined && someRejected ? yield* rejectedRows.ordinalsIn(batch.body.stream, batch.firstOrdinal) : []
@@ -319,6 +345,8 @@ export const run =
                         yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, outcome.rejected, rejectedOrdinals))
                       })
                     ).pipe(
+                      // The other jobs, of this stream and the others, go on to their end.
+                      Effect.catchAll((error) => laneFailed(Cause.fail(error))),
                       Effect.ensuring(turn === undefined ? Effect.void : turn.leave),
                       Effect.annotateLogs({ stream: key, object: plan.object.name })
                     )
@@ -341,8 +369,9 @@ export const run =
           if (existing !== undefined) return Effect.succeed(existing.rows)
           return Effect.gen(function* () {
             const rows = yield* Mailbox.make<Batcher.BatchInput>({ capacity: laneCapacity })
+            // A lane whose batcher failed reads no more rows: offers to it return at once.
             const fiber = yield* lane(key, plan, encoder, rows).pipe(
-              Effect.tapErrorCause((cause) => output.failCause(cause)),
+              Effect.tapErrorCause((cause) => Effect.zipRight(rows.shutdown, laneFailed(cause))),
               Effect.forkScoped
             )
             lanes.set(key, { rows, fiber })
@@ -470,33 +499,37 @@ export const run =
           )
         )
 
-        /** Settles everything accepted so far: pending local rejects, then every lane to its end. */
+        /**
+         * Settles everything accepted so far: pending local rejects, then every lane to its end
+         * (after a failure, rows not yet handed over stay unsettled and no new job starts).
+         */
         const drain = Effect.gen(function* () {
-          yield* offerAllRows
+          if (laneFailure === undefined) yield* offerAllRows
           yield* flushLocalRejects
           for (const { rows } of lanes.values()) yield* rows.end
-          for (const { fiber } of lanes.values()) yield* Fiber.join(fiber)
+          for (const { fiber } of lanes.values()) yield* Fiber.await(fiber)
           yield* settle(() => undefined)
           yield* Effect.mapError(sink.flush, sinkFailed)
         })
 
-        const stopped = Effect.suspend(() => output.offer({ _tag: "Stopped", summary: stats.summary() }))
+        const failureOf = (exit: Exit.Exit<unknown, E | PipelineError> | undefined) =>
+          exit === undefined || Exit.isSuccess(exit) ? undefined : exit.cause
 
-        // When the input breaks (malformed line, unknown stream), what was accepted before it
-        // is still settled and its checkpoints released, then the run fails.
-        yield* readInput.pipe(
-          Effect.matchCauseEffect({
-            onSuccess: () =>
-              Effect.zipRight(
-                drain,
-                Effect.suspend(() => output.offer({ _tag: "Finished", summary: stats.summary() }))
-              ).pipe(Effect.zipRight(output.end)),
-            onFailure: (cause) =>
-              Effect.matchCauseEffect(drain, {
-                onSuccess: () => Effect.zipRight(stopped, output.failCause(cause)),
-                onFailure: (drainCause) => Effect.zipRight(stopped, output.failCause(Cause.sequential(cause, drainCause)))
-              })
-          }),
+        // When the input breaks (malformed line, unknown stream) or a stream fails, what was
+        // accepted before is still settled and its checkpoints released, then the run fails.
+        yield* Effect.gen(function* () {
+          // A failed stream stops the reading (`undefined`): no more records are accepted.
+          const inputExit = yield* Effect.raceFirst(Effect.exit(readInput), Effect.as(Deferred.await(stopping), undefined))
+          const drainExit = yield* Effect.exit(drain)
+          const causes = [failureOf(inputExit), laneFailure, failureOf(drainExit)].filter((cause) => cause !== undefined)
+          const [first, ...rest] = causes
+          if (first === undefined) {
+            yield* output.offer({ _tag: "Finished", summary: stats.summary() })
+            return yield* output.end
+          }
+          yield* output.offer({ _tag: "Stopped", summary: stats.summary() })
+          yield* output.failCause(rest.reduce<Cause.Cause<E | PipelineError>>((all, cause) => Cause.sequential(all, cause), first))
+        }).pipe(
           Effect.catchAllCause((cause) => output.failCause(cause)),
           Effect.forkScoped
         )

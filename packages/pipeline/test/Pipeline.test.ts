@@ -415,6 +415,38 @@ describe("Pipeline", () => {
       expect(rejects.map((reject) => reject.row["LastName"])).toEqual(["Orphan"])
     }))
 
+  it.live("a stream that fails lets the jobs running in Salesforce finish: their checkpoints go out, then the failure", () =>
+    Effect.gen(function* () {
+      // Contact's job takes a while; the hard delete of Leads is refused at create (no permission).
+      org.setFaults({ processingDelayMs: 300 })
+      const people = yield* contactPlan()
+      const removals = yield* withOrg(StreamPlans.plan({ stream: { name: "gone" }, object: "Lead", operation: "hardDelete", columns: [column("Id", "id")] }))
+      // The Lead record comes once Contact's job is uploaded: it fails while that job runs.
+      const uploaded = Effect.gen(function* () {
+        while (org.stats().calls.upload < 1) yield* Effect.sleep("5 millis")
+      })
+      const input = Stream.concat(
+        Stream.fromIterable<Pipeline.PipelineInput<string>>([...contacts(2), Pipeline.checkpoint("c1", "contacts")]),
+        Stream.fromEffect(uploaded).pipe(
+          Stream.flatMap(() => Stream.fromIterable<Pipeline.PipelineInput<string>>([Pipeline.record("gone", { id: "00Q5g00000000AAAAA" }), Pipeline.checkpoint("g1", "gone")]))
+        )
+      )
+      const events: Array<Pipeline.PipelineEvent<string>> = []
+      const failure = yield* input.pipe(
+        Pipeline.run(new Map([["contacts", people], ["gone", removals]]), { maxBatchRows: 2 }),
+        Stream.runForEach((event) => Effect.sync(() => void events.push(event))),
+        Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-rejects-")))),
+        Effect.flip
+      )
+      expect(failure).toMatchObject({ _tag: "PipelineError", reason: "SalesforceFailed" })
+      expect(failure.message).toContain("FEATURENOTENABLED")
+      expect(released(events)).toEqual([{ _tag: "CheckpointReleased", payload: "c1", recordCount: 2, rejectedCount: 0 }])
+      const last = events[events.length - 1]
+      expect(last?._tag === "Stopped" ? last.summary.totals : undefined).toMatchObject({ recordsIn: 3, created: 2, jobs: 1 })
+      expect(loadedContacts()).toHaveLength(2)
+      expect(org.stats().jobs["JobComplete"]).toBe(1)
+    }))
+
   it.live("fails on a record for a stream it does not know, after settling what came before", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })

@@ -206,7 +206,12 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
     const result = yield* runPipeline(loaded, context, connections, runId, build, (line) =>
       stateFile === undefined ? Effect.void : states.write(line, StateFile.resolvePath(context.baseDir, stateFile))
     )
-    yield* Effect.log(`sync ${definition.name} ${result.status}: ${result.recordsIn} read, ${result.rejected} rejected`)
+    const written = [
+      result.created > 0 ? `${result.created} created` : undefined,
+      result.updated > 0 ? `${result.updated} updated` : undefined,
+      result.deleted > 0 ? `${result.deleted} deleted` : undefined
+    ].filter((part) => part !== undefined)
+    yield* Effect.log(`sync ${definition.name} ${result.status}: ${[`${result.recordsIn} read`, ...written, `${result.rejected} rejected`].join(", ")}`)
     return result
   })
 }

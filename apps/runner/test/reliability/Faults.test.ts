@@ -76,6 +76,26 @@ describe("runner under faults", () => {
     })
   )
 
+  it.live("a run that fails part way reports what it settled before: counts, rejects stored", () =>
+    Effect.gen(function* () {
+      org.reset()
+      // The third job cannot be created: the two before it are in Salesforce.
+      org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "create", status: 403, errorCode: "REQUEST_LIMIT_EXCEEDED", every: 3, times: 1 }] })
+      const sync = contactsSync(url()).replace("concurrency: 3", "concurrency: 1")
+      const root = yield* workspace({ "contacts.yaml": sync }, { "contacts.jsonl": `${rows}\n` })
+      const result = yield* runCli(["sync", "--report", "report.json"], { cwd: root, env: env() })
+      expect(result.code).toBe(1)
+      const { stored, rejected } = accountedFor(root)
+      expect(stored).toHaveLength(78)
+      const report = JSON.parse(readFileSync(path.join(root, "report.json"), "utf8")) as { syncs: ReadonlyArray<{ status: string; created: number; rejected: number; jobs: number; rejectsLocation?: string }> }
+      expect(report.syncs[0]).toMatchObject({ status: "failed", created: 78, rejected: rejected.length, jobs: 2 })
+      expect(report.syncs[0]?.rejectsLocation).toContain(".rejects")
+      expect(rejected.length).toBeGreaterThan(0)
+      expect(result.stdout).toMatch(/78 created/)
+      expect(result.stderr).toContain("sync contacts failed: 300 read, 78 created, 2 rejected")
+    })
+  )
+
   it.live("a plain-http login URL that is not loopback, or missing secrets, fail before anything is sent", () =>
     Effect.gen(function* () {
       org.reset()
