@@ -57,21 +57,34 @@ export const streamTarget = (
     }
     return Either.right({ operation, object, externalIdFieldName: fields[0] })
   }
-  if ((operation === "update" || operation === "delete") && fields.length > 0 && (fields.length !== 1 || fields[0] !== "Id")) {
+  if ((operation === "update" || operation === "delete") && fields.length > 0 && (fields.length !== 1 || fields[0]?.toLowerCase() !== "id")) {
     return Either.left(new ConfigError({ detail: `stream ${name}: ${mode} matches records by Id; primary_key must be [["Id"]]` }))
   }
   return Either.right({ operation, object, externalIdFieldName: undefined })
 }
 
-/** The columns of a stream: its JSON schema's properties (only `Id` for deletes). */
+/**
+ * The columns of a stream: its JSON schema's properties. A delete sends only `Id`, read from
+ * the property of that name in any case (`id`, `ID`), as Salesforce matches field names; a
+ * schema without one is refused, as every record would be.
+ */
 export const streamColumns = (
   configured: AirbyteMessage.ConfiguredAirbyteStream,
   operation: CsvEncoder.Operation
-): Array<CsvEncoder.Column> => {
-  if (operation === "delete") return [{ column: "Id", source: { key: "Id" } }]
+): Either.Either<Array<CsvEncoder.Column>, ConfigError> => {
   const properties = configured.stream.json_schema["properties"]
   const names = typeof properties === "object" && properties !== null ? Object.keys(properties) : []
-  return names.map((name) => ({ column: name, source: { key: name } }))
+  if (operation !== "delete") return Either.right(names.map((name) => ({ column: name, source: { key: name } })))
+  if (names.length === 0) return Either.right([{ column: "Id", source: { key: "Id" } }])
+  const id = names.find((name) => name.toLowerCase() === "id")
+  if (id === undefined) {
+    return Either.left(
+      new ConfigError({
+        detail: `stream ${configured.stream.name}: soft_delete deletes records by Id, and its json_schema has no Id property (it has ${names.slice(0, 10).join(", ")}${names.length > 10 ? ", …" : ""})`
+      })
+    )
+  }
+  return Either.right([{ column: "Id", source: { key: id } }])
 }
 
 export type Checkpoint = { readonly line: string }
@@ -85,7 +98,7 @@ export const plans = (
     const byKey = new Map<string, Pipeline.StreamPlan>()
     for (const configured of catalog.streams) {
       const target = yield* streamTarget(configured)
-      const columns = streamColumns(configured, target.operation)
+      const columns = yield* streamColumns(configured, target.operation)
       if (columns.length === 0) {
         return yield* new ConfigError({
           detail: `stream ${configured.stream.name}: its json_schema lists no properties, so there is nothing to map to ${target.object}`

@@ -204,6 +204,30 @@ describe("write", () => {
       expect(org.storedRecords("Contact").filter((contact) => String(contact["LastName"]).startsWith("Person "))).toHaveLength(5)
     }))
 
+  it.effect("soft_delete reads the Id from a property in any case (id), and refuses a schema with none", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
+      yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [1, 2].map((index) => record("people", { LastName: `Lower ${index}` })))
+      const created = org.storedRecords("Contact").filter((contact) => String(contact["LastName"]).startsWith("Lower "))
+      expect(created).toHaveLength(2)
+      const deletes = { streams: [stream("gone", "soft_delete", ["id", "name"], { destination_object_name: "Contact", primary_key: [["id"]] })] }
+      const removed = yield* runConnector(
+        ["write", "--config", jsonFile(config()), "--catalog", jsonFile(deletes)],
+        [...created.map((contact) => record("gone", { id: contact["Id"], name: "x" })), streamState("gone", "1")]
+      )
+      expect(removed.code).toBe(0)
+      expect(removed.messages.find((message) => message.type === "STATE")).toMatchObject({ state: { destinationStats: { recordCount: 2 } } })
+      expect(JSON.stringify(removed.messages.find((message) => message.type === "STATE"))).not.toContain("rejectedRecordCount")
+      expect(org.storedRecords("Contact").filter((contact) => String(contact["LastName"]).startsWith("Lower "))).toHaveLength(0)
+
+      const withoutId = { streams: [stream("gone", "soft_delete", ["contact_key"], { destination_object_name: "Contact" })] }
+      const refused = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(withoutId)], [record("gone", { contact_key: "x" })])
+      expect(refused.code).toBe(1)
+      expect(refused.messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+      expect((refused.messages.at(-1) as Message).trace?.error?.message).toContain("soft_delete deletes records by Id, and its json_schema has no Id property (it has contact_key)")
+    }))
+
   it.effect("refuses overwrite as a config error, before touching Salesforce", () =>
     Effect.gen(function* () {
       const catalog = { streams: [stream("people", "overwrite", ["LastName"], { destination_object_name: "Contact" })] }

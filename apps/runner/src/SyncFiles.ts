@@ -212,22 +212,24 @@ const checkOperation = (loaded: LoadedSync): Either.Either<void, ConfigError> =>
   }
   const fields = Object.keys(definition.mappings)
   if (fields.length === 0) return at(["mappings"], "mappings is empty: map at least one field")
+  /** Salesforce matches field names in any case (`id` is Id). */
+  const mapsField = (name: string) => fields.some((field) => field.toLowerCase() === name.toLowerCase())
   switch (definition.operation) {
     case "upsert":
       if (definition.externalIdField === undefined) {
         return at(["operation"], "operation upsert needs externalIdField (an External ID field of the object, or Id)")
       }
-      if (!fields.includes(definition.externalIdField)) {
+      if (!mapsField(definition.externalIdField)) {
         return at(["externalIdField"], `externalIdField ${definition.externalIdField} must be one of the mappings`)
       }
       break
     case "update":
     case "delete":
     case "hardDelete":
-      if (definition.externalIdField !== undefined && definition.externalIdField !== "Id") {
+      if (definition.externalIdField !== undefined && definition.externalIdField.toLowerCase() !== "id") {
         return at(["externalIdField"], `operation ${definition.operation} matches records by Id; remove externalIdField or use upsert`)
       }
-      if (!fields.includes("Id")) return at(["mappings"], `operation ${definition.operation} needs an Id mapping (the record to ${definition.operation})`)
+      if (!mapsField("Id")) return at(["mappings"], `operation ${definition.operation} needs an Id mapping (the record to ${definition.operation})`)
       if (definition.operation !== "update" && fields.length !== 1) {
         return at(["mappings"], `operation ${definition.operation} takes only the Id mapping`)
       }

@@ -74,6 +74,10 @@ describe("SyncFiles", () => {
   it("checks the matching key against the operation", () => {
     expect(errorOf(valid.replace("externalIdField: External_Id__c\n", "")).message).toContain("a.yaml:7:1: operation upsert needs externalIdField")
     expect(errorOf(valid.replace("operation: upsert", "operation: delete").replace("externalIdField: External_Id__c\n", "")).message).toContain("needs an Id mapping")
+    // Field names match in any case, as in Salesforce.
+    const deleteById = `name: gone\norg: local\nsource:\n  type: duckdb\n  query: SELECT 1\nobject: Contact\noperation: delete\nmappings:\n  id: contact_id\n`
+    expect(Either.isRight(SyncFiles.parseSync("a.yaml", deleteById, {}))).toBe(true)
+    expect(Either.isRight(SyncFiles.parseSync("a.yaml", valid.replace("externalIdField: External_Id__c", "externalIdField: external_id__c"), {}))).toBe(true)
   })
 
   it("orders syncs by after: and refuses unknown names and cycles", () => {
