@@ -217,8 +217,8 @@ describe("write", () => {
         [...created.map((contact) => record("gone", { id: contact["Id"], name: "x" })), streamState("gone", "1")]
       )
       expect(removed.code).toBe(0)
-      expect(removed.messages.find((message) => message.type === "STATE")).toMatchObject({ state: { destinationStats: { recordCount: 2 } } })
-      expect(JSON.stringify(removed.messages.find((message) => message.type === "STATE"))).not.toContain("rejectedRecordCount")
+      expect((removed.messages as Array<Message>).find((message) => message.type === "STATE")).toMatchObject({ state: { destinationStats: { recordCount: 2 } } })
+      expect(JSON.stringify((removed.messages as Array<Message>).find((message) => message.type === "STATE"))).not.toContain("rejectedRecordCount")
       expect(org.storedRecords("Contact").filter((contact) => String(contact["LastName"]).startsWith("Lower "))).toHaveLength(0)
 
       const withoutId = { streams: [stream("gone", "soft_delete", ["contact_key"], { destination_object_name: "Contact" })] }
