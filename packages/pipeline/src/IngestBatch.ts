@@ -365,6 +365,7 @@ export const ingestBatch = (
           return { retry, jobId: info.id }
         }
         const sentRow = sentRows()
+        let alreadyDeleted = 0
         const failedRows: ResultSetReading = {
           kind: "failedResults",
           taken: new TakenRows(),
@@ -377,6 +378,9 @@ export const ingestBatch = (
               const row = sentRow(resultRow)
               const parsed = RejectedRecord.parseSfError(sfError)
               if (transientStatusCodes.has(parsed.statusCode)) again.push({ row, sfError, sfId })
+              // a delete of a record already in the recycle bin has what it asked for (a delete
+              // sent again after a rerun, or an Id given twice): deleted, not refused
+              else if (target.operation === "delete" && parsed.statusCode === "ENTITY_IS_DELETED") alreadyDeleted++
               else refused.push(rejectedRecord(row, sfError, info.id, sfId, rejectedAt, parsed))
             }
             return Effect.zipRight(retry.add(again), reject(refused))
@@ -415,6 +419,10 @@ export const ingestBatch = (
           const failed = Math.max(latest.numberRecordsFailed ?? 0, failedRows.taken.size)
           const unprocessed = unprocessedListed?.size ?? 0
           yield* countSucceeded(info.id, Math.min(latest.numberRecordsProcessed ?? 0, sent - unprocessed), failed)
+        }
+        if (alreadyDeleted > 0) {
+          outcome.deleted += alreadyDeleted
+          yield* Effect.logInfo(`job ${info.id}: ${alreadyDeleted} rows name records already deleted (ENTITY_IS_DELETED): counted as deleted`)
         }
         return { retry, jobId: info.id }
       })

@@ -447,6 +447,24 @@ describe("Pipeline", () => {
       expect(org.stats().jobs["JobComplete"]).toBe(1)
     }))
 
+  it.live("a delete of a record already deleted counts as deleted; an Id that names no record is rejected", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      yield* runSync(new Map([["contacts", plan]]), contacts(2))
+      const ids = loadedContacts().map((record) => String(record["Id"]))
+      const removals = yield* withOrg(StreamPlans.plan({ stream: { name: "gone" }, object: "Contact", operation: "delete", columns: [column("Id", "id")] }))
+      const first = yield* runSync(new Map([["gone", removals]]), ids.map((id) => Pipeline.record<string>("gone", { id })))
+      expect(summaryOf(first.events).totals).toMatchObject({ deleted: 2, rejected: 0 })
+      // Sent again (a rerun after a crash), with an Id of no record.
+      const inputs = [...ids.map((id) => Pipeline.record<string>("gone", { id })), Pipeline.record<string>("gone", { id: `${ids[0]?.slice(0, 12) ?? ""}ZZZ` }), Pipeline.checkpoint("g1", "gone")]
+      const again = yield* runSync(new Map([["gone", removals]]), inputs)
+      expect(summaryOf(again.events).totals).toMatchObject({ deleted: 2, rejected: 1 })
+      expect(released(again.events)).toEqual([{ _tag: "CheckpointReleased", payload: "g1", recordCount: 3, rejectedCount: 1 }])
+      const rejects = yield* readRejects(again.directory)
+      expect(rejects.map((reject) => reject.statusCode)).toEqual(["NOT_FOUND"])
+    }))
+
   it.live("fails on a record for a stream it does not know, after settling what came before", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
