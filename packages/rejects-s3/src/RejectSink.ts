@@ -304,6 +304,13 @@ export const makeS3 = (config: S3Config) =>
 /** A sink writing under a local directory. */
 export const makeLocal = (config: LocalConfig) => make(LocalStore.make(config.directory), config)
 
+/** The non-empty `Id` column of a stored row, in any case. */
+const idOf = (row: Readonly<Record<string, string>>): string | undefined => {
+  const key = Object.keys(row).find((name) => name.toLowerCase() === "id")
+  const id = key === undefined ? undefined : row[key]
+  return id === undefined || id === "" ? undefined : id
+}
+
 /** Counts and logs rejected records, stores nothing (`storage_type: None`). */
 /** Rejected records the none layer logs one by one; past this, each write logs a summary. */
 export const noneDetailedLogLimit = 100
@@ -319,7 +326,9 @@ export const makeNone: Effect.Effect<RejectSinkService> = Effect.sync(() => {
         statusCode: record.statusCode,
         error: record.message,
         ...(record.jobId === undefined ? {} : { jobId: record.jobId }),
-        ...(record.sfId === undefined ? {} : { sfId: record.sfId })
+        ...(record.sfId === undefined ? {} : { sfId: record.sfId }),
+        // the record Id a row names (update, delete), so the record can be found: not a value of the row's data
+        ...(record.sfId === undefined && idOf(record.row) !== undefined ? { recordId: idOf(record.row) } : {})
       })
     )
   const write = (records: ReadonlyArray<RejectedRecord>) =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
@@ -152,6 +153,18 @@ describe("RejectSink.layerNone", () => {
         byStatusCode: { REQUIRED_FIELD_MISSING: 1, DUPLICATE_VALUE: 1 }
       })
     }).pipe(Effect.provide(RejectSink.layerNone)))
+
+  it.effect("logs the record Id a refused row names (a delete of a missing record), never its other values", () =>
+    Effect.gen(function* () {
+      const annotations: Array<Record<string, unknown>> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ annotations: logged }) => annotations.push(Object.fromEntries(HashMap.toEntries(logged)))))
+      yield* Effect.gen(function* () {
+        const sink = yield* RejectSink.RejectSink
+        yield* sink.write([rejected(1, { row: { id: "0035g00000000GHAAY", Email: "secret@example.com" }, statusCode: "NOT_FOUND" })])
+      }).pipe(Effect.provide(RejectSink.layerNone), Effect.provide(capture))
+      expect(annotations[0]).toMatchObject({ statusCode: "NOT_FOUND", recordId: "0035g00000000GHAAY" })
+      expect(JSON.stringify(annotations)).not.toContain("secret@example.com")
+    }))
 
   it.effect("logs each of the first records, then one summary line per write", () =>
     Effect.gen(function* () {
