@@ -1,7 +1,8 @@
 /**
- * `check`: can this config reach the org (token, describe of Contact) and, when configured,
- * write to the rejects bucket? Always a CONNECTION_STATUS; FAILED says what to fix. It runs on
- * the session and client in context (the caller builds them, and sees the refresh token rotate).
+ * `check`: can this config reach the org (token, then the org's API limits: a call every API
+ * user may make, whatever objects they can see) and, when configured, write to the rejects
+ * bucket? Always a CONNECTION_STATUS; FAILED says what to fix. It runs on the session and client
+ * in context (the caller builds them, and sees the refresh token rotate).
  */
 import { MessageWriter } from "@sfdc-activation/airbyte-protocol"
 import { BulkClient } from "@sfdc-activation/bulk-client"
@@ -16,7 +17,7 @@ const probeRetries = 2
 export const check = (config: ConnectorConfig) =>
   Effect.gen(function* () {
     const bulk = yield* BulkClient.BulkClient
-    yield* bulk.describeSObject("Contact")
+    yield* bulk.limits
     const storage = config.object_storage_config
     if (storage.storage_type === "S3") {
       yield* RejectSink.probe({ ...s3Connection(storage), bucketPath: storage.bucket_path, retry: { maxRetries: probeRetries } })

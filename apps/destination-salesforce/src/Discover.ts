@@ -101,6 +101,28 @@ export const operationsOf = (describe: OrgMetadata.SObjectDescribe): Array<Airby
   return operations
 }
 
+/**
+ * Describe failures that are the object's own (no such object for this user, access refused, an
+ * answer that does not decode): the object is left out. Transient ones were retried by the client,
+ * and a spent daily API limit or a failed login would fail every object: those fail discover.
+ */
+const objectReasons: ReadonlySet<BulkApiError.BulkApiErrorReason> = new Set([
+  "NotFound",
+  "Forbidden",
+  "InvalidRequest",
+  "FeatureNotEnabled",
+  "UnexpectedResponse"
+])
+
+/** One object's describe, or `undefined` (with a WARN) when that object cannot be described. */
+const describeOrSkip = (bulk: BulkClient.BulkClientService, name: string) =>
+  bulk.describeSObject(name).pipe(
+    Effect.catchIf(
+      (error): error is BulkApiError.BulkApiError => error._tag === "BulkApiError" && objectReasons.has(error.reason),
+      (error) => Effect.as(Effect.logWarning(`${name} is left out of the catalog: ${error.message}`), undefined)
+    )
+  )
+
 /** Describes every loadable sObject of the org (bounded concurrency) into its operations. */
 export const discover: Effect.Effect<
   Array<AirbyteMessage.DestinationOperation>,
@@ -110,8 +132,8 @@ export const discover: Effect.Effect<
   const bulk = yield* BulkClient.BulkClient
   const global = yield* bulk.describeGlobal
   const candidates = global.sobjects.filter((object) => object.createable || object.updateable || object.deletable)
-  const described = yield* Effect.forEach(candidates, (object) => bulk.describeSObject(object.name), {
+  const described = yield* Effect.forEach(candidates, (object) => describeOrSkip(bulk, object.name), {
     concurrency: describeConcurrency
   })
-  return described.flatMap(operationsOf)
+  return described.flatMap((describe) => (describe === undefined ? [] : operationsOf(describe)))
 })

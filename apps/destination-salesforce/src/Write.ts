@@ -2,7 +2,8 @@
  * `write`: Airbyte messages from stdin into Salesforce through the pipeline.
  *
  * Each configured stream becomes a plan (sync mode → operation, destination object, matching
- * key). STATE messages are echoed byte for byte — with `destinationStats` — only once every
+ * key); `overwrite` and a refresh that removes data are refused, as Salesforce records are never
+ * truncated. STATE messages are echoed byte for byte — with `destinationStats` — only once every
  * record before them is committed or stored as rejected. Stream statuses are traced.
  */
 import { AirbyteMessage, MessageReader, MessageWriter, StateLine } from "@sfdc-activation/airbyte-protocol"
@@ -38,6 +39,16 @@ export const streamTarget = (
     return Either.left(
       new ConfigError({
         detail: `stream ${name}: destination_sync_mode "overwrite" is not supported: Salesforce records are never truncated. Use append, update, append_dedup or soft_delete`
+      })
+    )
+  }
+  // above 0, it asks to remove the records of earlier generations (a refresh that removes data, or
+  // a clear); records in Salesforce carry no generation, and objects are never truncated
+  const minimumGeneration = configured.minimum_generation_id ?? 0
+  if (minimumGeneration > 0) {
+    return Either.left(
+      new ConfigError({
+        detail: `stream ${name}: minimum_generation_id ${minimumGeneration} (generation_id ${configured.generation_id ?? "absent"}) asks to remove the records of earlier syncs (a refresh that removes records, or a clear), which this destination cannot do: Salesforce records are never truncated. Use a refresh that retains records, or a sync without refresh`
       })
     )
   }

@@ -50,6 +50,25 @@ describe("check", () => {
       expect(lines.join("\n")).not.toContain("wrong-secret-VALUE-9")
     }))
 
+  it.effect("succeeds for a user who cannot see Contact: it checks the login and the API, not an object", () =>
+    Effect.gen(function* () {
+      org.setFaults({ httpErrors: [{ call: "describe", status: 404, errorCode: "NOT_FOUND", message: "The requested resource does not exist" }] })
+      const { code, messages } = yield* runConnector(["check", "--config", jsonFile(config())])
+      expect(code).toBe(0)
+      expect(messages).toEqual([{ type: "CONNECTION_STATUS", connectionStatus: { status: "SUCCEEDED" } }])
+      expect(org.stats().calls.limits).toBe(1)
+    }))
+
+  it.effect("fails, saying why, when the org refuses the API", () =>
+    Effect.gen(function* () {
+      org.setFaults({ httpErrors: [{ call: "limits", status: 403, errorCode: "API_DISABLED_FOR_ORG", message: "The REST API is not enabled for this Organization." }] })
+      const { code, messages } = yield* runConnector(["check", "--config", jsonFile(config())])
+      expect(code).toBe(0)
+      expect(messages).toHaveLength(1)
+      expect(messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
+      expect((messages[0] as { connectionStatus: { message: string } }).connectionStatus.message).toContain("API_DISABLED_FOR_ORG: The REST API is not enabled")
+    }))
+
   it.effect("answers FAILED for an unreadable or invalid config, naming the field (exit 0, as for any check)", () =>
     Effect.gen(function* () {
       const missing = yield* runConnector(["check", "--config", "/nonexistent/config.json"])
@@ -92,6 +111,38 @@ describe("discover", () => {
       expect(new Set(operations.map((operation) => operation.object_name))).toEqual(
         new Set(["Account", "Contact", "Lead", "Opportunity", "Case", "Product_Usage__c", ...operations.map((operation) => operation.object_name)])
       )
+    }))
+})
+
+describe("discover, when an object cannot be described", () => {
+  type Catalog = { type: string; destination_catalog: { operations: Array<{ object_name: string }> } }
+  const objectsOf = (messages: ReadonlyArray<unknown>) =>
+    new Set((messages as Array<Catalog>).filter((message) => message.type === "DESTINATION_CATALOG").flatMap((message) => message.destination_catalog.operations.map((operation) => operation.object_name)))
+
+  it.effect("leaves that object out with a WARN naming it, and lists the others", () =>
+    Effect.gen(function* () {
+      const everything = objectsOf((yield* runConnector(["discover", "--config", jsonFile(config())])).messages)
+      // the third describe: the global one, then that of one object
+      org.setFaults({ httpErrors: [{ call: "describe", status: 404, every: 3, times: 1 }] })
+      const { code, messages } = yield* runConnector(["discover", "--config", jsonFile(config())])
+      expect(code).toBe(0)
+      for (const message of messages) expect(protocolErrors(message)).toEqual([])
+      const warnings = (messages as Array<{ type: string; log?: { level: string; message: string } }>).flatMap((message) =>
+        message.type === "LOG" && message.log?.level === "WARN" ? [message.log.message] : []
+      )
+      expect(warnings).toHaveLength(1)
+      const skipped = /^(\S+) is left out of the catalog: Salesforce describe call failed/.exec(warnings[0] ?? "")?.[1] ?? ""
+      expect(everything.has(skipped)).toBe(true)
+      expect(warnings[0]).toContain("NotFound")
+      expect(objectsOf(messages)).toEqual(new Set([...everything].filter((name) => name !== skipped)))
+    }))
+
+  it.effect("fails as a whole when the org's daily API limit is spent: no object is to blame", () =>
+    Effect.gen(function* () {
+      org.setFaults({ httpErrors: [{ call: "describe", status: 403, errorCode: "REQUEST_LIMIT_EXCEEDED", every: 2, times: 1 }] })
+      const { code, messages } = yield* runConnector(["discover", "--config", jsonFile(config())])
+      expect(code).toBe(1)
+      expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "transient_error" } } })
     }))
 })
 

@@ -96,6 +96,8 @@ describe("write", () => {
       const states = lines.filter((line) => line.startsWith('{"type":"STATE"'))
       expect(states).toHaveLength(4)
       expect(states[0]).toContain('"cursor":12345678901234567890')
+      // the spec's counts are doubles, written with a decimal point
+      expect(states[1]).toContain('"destinationStats":{"recordCount":3.0,"rejectedRecordCount":2.0}')
       expect(states.map((line) => (JSON.parse(line) as Message).state?.destinationStats)).toEqual([
         { recordCount: 2 },
         { recordCount: 3, rejectedRecordCount: 2 },
@@ -235,6 +237,65 @@ describe("write", () => {
       expect(code).toBe(1)
       expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
       expect(org.stats().calls.create).toBe(0)
+    }))
+
+  it.effect("refuses a refresh that removes data or a clear (minimum_generation_id set), naming the stream, before touching Salesforce", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      for (const generations of [{ generation_id: 4, minimum_generation_id: 4 }, { generation_id: 5, minimum_generation_id: 3 }]) {
+        const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact", ...generations })] }
+        const { code, messages } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [record("people", { LastName: "X" })])
+        expect(code).toBe(1)
+        expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+        const message = (messages.at(-1) as Message).trace?.error?.message
+        expect(message).toContain(`stream people: minimum_generation_id ${generations.minimum_generation_id}`)
+        expect(message).toContain("Salesforce records are never truncated")
+      }
+      expect(org.stats().calls.describe).toBe(0)
+      expect(org.stats().calls.create).toBe(0)
+      // a sync that keeps earlier generations runs: minimum_generation_id 0, null or absent
+      for (const generations of [{ minimum_generation_id: 0 }, { minimum_generation_id: null }, { generation_id: undefined, minimum_generation_id: undefined }]) {
+        const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact", ...generations })] }
+        const { code } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [record("people", { LastName: "Kept" })])
+        expect(code).toBe(0)
+      }
+      expect(org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Kept")).toHaveLength(3)
+    }))
+
+  it.effect("accepts null in the catalog's optional fields and in a record's or state's namespace, as Java- and Python-built messages send them", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const contacts = stream("Contact", "append", ["LastName"], {
+        cursor_field: null,
+        destination_object_name: null,
+        primary_key: null,
+        generation_id: null,
+        minimum_generation_id: null,
+        sync_id: null
+      })
+      const catalog = { streams: [{ ...contacts, stream: { ...contacts.stream, namespace: null } }] }
+      const state = '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"Contact","namespace":null},"stream_state":{"cursor":1}}}}'
+      const { code, lines } = yield* runConnector(
+        ["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)],
+        [JSON.stringify({ type: "RECORD", record: { stream: "Contact", namespace: null, data: { LastName: "Null Namespace" }, emitted_at: 1_732_665_600_000 } }), state]
+      )
+      expect(code).toBe(0)
+      expect(org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Null Namespace")).toHaveLength(1)
+      expect(lines.filter((line) => line.startsWith('{"type":"STATE"'))).toEqual([`${state.slice(0, -2)},"destinationStats":{"recordCount":1.0}}}`])
+    }))
+
+  it.effect("skips a UTF-8 byte order mark before the first line, and echoes the state after it unchanged", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
+      const state = streamState("people", '"after-bom"')
+      const { code, lines } = yield* runConnector(
+        ["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)],
+        [`\uFEFF${record("people", { LastName: "Byte Order Mark" })}`, state]
+      )
+      expect(code).toBe(0)
+      expect(org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Byte Order Mark")).toHaveLength(1)
+      expect(lines.filter((line) => line.startsWith('{"type":"STATE"'))).toEqual([`${state.slice(0, -2)},"destinationStats":{"recordCount":1.0}}}`])
     }))
 
   it.effect("names a destination_object_name the org does not have as a config error", () =>

@@ -2,7 +2,8 @@
  * `effect/Schema` models of every message of the Airbyte protocol v0.18.0.
  *
  * Every object in the protocol allows additional properties; decoding keeps them
- * (`onExcessProperty: "preserve"`), so a message read and written again loses nothing.
+ * (`onExcessProperty: "preserve"`), so a message read and written again loses nothing but the
+ * `null`s of optional fields, which are taken as absent.
  * Free-form JSON (record data, state blobs, JSON schemas, configs) is checked to be an
  * object and passed through by reference, never copied.
  */
@@ -22,10 +23,16 @@ export type JsonObject = typeof JsonObject.Type
 const open = <Fields extends Schema.Struct.Fields>(fields: Fields, identifier: string) =>
   Schema.Struct(fields).annotations({ identifier, parseOptions: preserveUnknownFields })
 
+/**
+ * An optional field. The spec's messages leave out what they do not know, but Java- and
+ * Python-built ones send `null` (generation ids, `sync_id`, a namespace): null is taken as absent.
+ */
+const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith(schema, { nullable: true })
+
 const Integer = Schema.Number.pipe(Schema.int())
 
 export const StreamDescriptor = open(
-  { name: Schema.String, namespace: Schema.optional(Schema.String) },
+  { name: Schema.String, namespace: optional(Schema.String) },
   "StreamDescriptor"
 )
 export type StreamDescriptor = typeof StreamDescriptor.Type
@@ -64,27 +71,27 @@ export const RecordMetaChange = open(
 )
 
 export const RecordMeta = open(
-  { changes: Schema.optional(Schema.Array(RecordMetaChange)) },
+  { changes: optional(Schema.Array(RecordMetaChange)) },
   "AirbyteRecordMessageMeta"
 )
 
 export const RecordFileReference = open(
   {
-    staging_file_url: Schema.optional(Schema.String),
-    source_file_relative_path: Schema.optional(Schema.String),
-    file_size_bytes: Schema.optional(Integer)
+    staging_file_url: optional(Schema.String),
+    source_file_relative_path: optional(Schema.String),
+    file_size_bytes: optional(Integer)
   },
   "AirbyteRecordMessageFileReference"
 )
 
 export const AirbyteRecord = open(
   {
-    namespace: Schema.optional(Schema.String),
+    namespace: optional(Schema.String),
     stream: Schema.String,
     data: JsonObject,
     emitted_at: Integer,
-    meta: Schema.optional(RecordMeta),
-    file_reference: Schema.optional(RecordFileReference)
+    meta: optional(RecordMeta),
+    file_reference: optional(RecordFileReference)
   },
   "AirbyteRecordMessage"
 )
@@ -97,30 +104,30 @@ export const StateType = Schema.Literal("GLOBAL", "STREAM", "LEGACY")
 export type StateType = typeof StateType.Type
 
 export const StreamState = open(
-  { stream_descriptor: StreamDescriptor, stream_state: Schema.optional(JsonObject) },
+  { stream_descriptor: StreamDescriptor, stream_state: optional(JsonObject) },
   "AirbyteStreamState"
 )
 export type StreamState = typeof StreamState.Type
 
 export const GlobalState = open(
-  { shared_state: Schema.optional(JsonObject), stream_states: Schema.Array(StreamState) },
+  { shared_state: optional(JsonObject), stream_states: Schema.Array(StreamState) },
   "AirbyteGlobalState"
 )
 
 export const StateStats = open(
-  { recordCount: Schema.optional(Schema.Number), rejectedRecordCount: Schema.optional(Schema.Number) },
+  { recordCount: optional(Schema.Number), rejectedRecordCount: optional(Schema.Number) },
   "AirbyteStateStats"
 )
 export type StateStats = typeof StateStats.Type
 
 export const AirbyteState = open(
   {
-    type: Schema.optional(StateType),
-    stream: Schema.optional(StreamState),
-    global: Schema.optional(GlobalState),
-    data: Schema.optional(JsonObject),
-    sourceStats: Schema.optional(StateStats),
-    destinationStats: Schema.optional(StateStats)
+    type: optional(StateType),
+    stream: optional(StreamState),
+    global: optional(GlobalState),
+    data: optional(JsonObject),
+    sourceStats: optional(StateStats),
+    destinationStats: optional(StateStats)
   },
   "AirbyteStateMessage"
 )
@@ -133,7 +140,7 @@ export const LogLevel = Schema.Literal("FATAL", "ERROR", "WARN", "INFO", "DEBUG"
 export type LogLevel = typeof LogLevel.Type
 
 export const AirbyteLog = open(
-  { level: LogLevel, message: Schema.String, stack_trace: Schema.optional(Schema.String) },
+  { level: LogLevel, message: Schema.String, stack_trace: optional(Schema.String) },
   "AirbyteLogMessage"
 )
 export type AirbyteLog = typeof AirbyteLog.Type
@@ -147,10 +154,10 @@ export type FailureType = typeof FailureType.Type
 export const ErrorTrace = open(
   {
     message: Schema.String,
-    internal_message: Schema.optional(Schema.String),
-    stack_trace: Schema.optional(Schema.String),
-    failure_type: Schema.optional(FailureType),
-    stream_descriptor: Schema.optional(StreamDescriptor)
+    internal_message: optional(Schema.String),
+    stack_trace: optional(Schema.String),
+    failure_type: optional(FailureType),
+    stream_descriptor: optional(StreamDescriptor)
   },
   "AirbyteErrorTraceMessage"
 )
@@ -159,9 +166,9 @@ export const EstimateTrace = open(
   {
     name: Schema.String,
     type: Schema.Literal("STREAM", "SYNC"),
-    namespace: Schema.optional(Schema.String),
-    row_estimate: Schema.optional(Integer),
-    byte_estimate: Schema.optional(Integer)
+    namespace: optional(Schema.String),
+    row_estimate: optional(Integer),
+    byte_estimate: optional(Integer)
   },
   "AirbyteEstimateTraceMessage"
 )
@@ -172,7 +179,7 @@ export type StreamStatus = typeof StreamStatus.Type
 export const StreamStatusReason = open(
   {
     type: Schema.Literal("RATE_LIMITED"),
-    rate_limited: Schema.optional(open({ quota_reset: Schema.optional(Integer) }, "AirbyteStreamStatusRateLimitedReason"))
+    rate_limited: optional(open({ quota_reset: optional(Integer) }, "AirbyteStreamStatusRateLimitedReason"))
   },
   "AirbyteStreamStatusReason"
 )
@@ -181,13 +188,13 @@ export const StreamStatusTrace = open(
   {
     stream_descriptor: StreamDescriptor,
     status: StreamStatus,
-    reasons: Schema.optional(Schema.Array(StreamStatusReason))
+    reasons: optional(Schema.Array(StreamStatusReason))
   },
   "AirbyteStreamStatusTraceMessage"
 )
 
 export const AnalyticsTrace = open(
-  { type: Schema.String, value: Schema.optional(Schema.String) },
+  { type: Schema.String, value: optional(Schema.String) },
   "AirbyteAnalyticsTraceMessage"
 )
 
@@ -197,10 +204,10 @@ export const AirbyteTrace = open(
   {
     type: TraceType,
     emitted_at: Schema.Number,
-    error: Schema.optional(ErrorTrace),
-    estimate: Schema.optional(EstimateTrace),
-    stream_status: Schema.optional(StreamStatusTrace),
-    analytics: Schema.optional(AnalyticsTrace)
+    error: optional(ErrorTrace),
+    estimate: optional(EstimateTrace),
+    stream_status: optional(StreamStatusTrace),
+    analytics: optional(AnalyticsTrace)
   },
   "AirbyteTraceMessage"
 )
@@ -213,14 +220,14 @@ export const AirbyteControl = open(
   {
     type: Schema.Literal("CONNECTOR_CONFIG"),
     emitted_at: Schema.Number,
-    connectorConfig: Schema.optional(open({ config: JsonObject }, "AirbyteControlConnectorConfigMessage"))
+    connectorConfig: optional(open({ config: JsonObject }, "AirbyteControlConnectorConfigMessage"))
   },
   "AirbyteControlMessage"
 )
 export type AirbyteControl = typeof AirbyteControl.Type
 
 export const ConnectionStatus = open(
-  { status: Schema.Literal("SUCCEEDED", "FAILED"), message: Schema.optional(Schema.String) },
+  { status: Schema.Literal("SUCCEEDED", "FAILED"), message: optional(Schema.String) },
   "AirbyteConnectionStatus"
 )
 export type ConnectionStatus = typeof ConnectionStatus.Type
@@ -240,12 +247,12 @@ export const AirbyteStream = open(
     name: Schema.String,
     json_schema: JsonObject,
     supported_sync_modes: Schema.NonEmptyArray(SyncMode),
-    source_defined_cursor: Schema.optional(Schema.Boolean),
-    default_cursor_field: Schema.optional(Schema.Array(Schema.String)),
-    source_defined_primary_key: Schema.optional(FieldPaths),
-    namespace: Schema.optional(Schema.String),
-    is_resumable: Schema.optional(Schema.Boolean),
-    is_file_based: Schema.optional(Schema.Boolean)
+    source_defined_cursor: optional(Schema.Boolean),
+    default_cursor_field: optional(Schema.Array(Schema.String)),
+    source_defined_primary_key: optional(FieldPaths),
+    namespace: optional(Schema.String),
+    is_resumable: optional(Schema.Boolean),
+    is_file_based: optional(Schema.Boolean)
   },
   "AirbyteStream"
 )
@@ -257,14 +264,14 @@ export const ConfiguredAirbyteStream = open(
   {
     stream: AirbyteStream,
     sync_mode: SyncMode,
-    cursor_field: Schema.optional(Schema.Array(Schema.String)),
+    cursor_field: optional(Schema.Array(Schema.String)),
     destination_sync_mode: DestinationSyncMode,
-    destination_object_name: Schema.optional(Schema.String),
-    primary_key: Schema.optional(FieldPaths),
-    generation_id: Schema.optional(Integer),
-    minimum_generation_id: Schema.optional(Integer),
-    sync_id: Schema.optional(Integer),
-    include_files: Schema.optional(Schema.Boolean)
+    destination_object_name: optional(Schema.String),
+    primary_key: optional(FieldPaths),
+    generation_id: optional(Integer),
+    minimum_generation_id: optional(Integer),
+    sync_id: optional(Integer),
+    include_files: optional(Schema.Boolean)
   },
   "ConfiguredAirbyteStream"
 )
@@ -284,7 +291,7 @@ export const DestinationOperation = open(
     object_name: Schema.String,
     sync_mode: DestinationSyncMode,
     json_schema: JsonObject,
-    matching_keys: Schema.optional(FieldPaths)
+    matching_keys: optional(FieldPaths)
   },
   "DestinationOperation"
 )
@@ -298,37 +305,37 @@ export type DestinationCatalog = typeof DestinationCatalog.Type
 
 export const OAuthConfigSpecification = open(
   {
-    oauth_user_input_from_connector_config_specification: Schema.optional(JsonObject),
-    oauth_connector_input_specification: Schema.optional(JsonObject),
-    complete_oauth_output_specification: Schema.optional(JsonObject),
-    complete_oauth_server_input_specification: Schema.optional(JsonObject),
-    complete_oauth_server_output_specification: Schema.optional(JsonObject)
+    oauth_user_input_from_connector_config_specification: optional(JsonObject),
+    oauth_connector_input_specification: optional(JsonObject),
+    complete_oauth_output_specification: optional(JsonObject),
+    complete_oauth_server_input_specification: optional(JsonObject),
+    complete_oauth_server_output_specification: optional(JsonObject)
   },
   "OAuthConfigSpecification"
 )
 
 export const AdvancedAuth = open(
   {
-    auth_flow_type: Schema.optional(Schema.Literal("oauth2.0", "oauth1.0")),
-    predicate_key: Schema.optional(Schema.Array(Schema.String)),
-    predicate_value: Schema.optional(Schema.String),
-    oauth_config_specification: Schema.optional(OAuthConfigSpecification)
+    auth_flow_type: optional(Schema.Literal("oauth2.0", "oauth1.0")),
+    predicate_key: optional(Schema.Array(Schema.String)),
+    predicate_value: optional(Schema.String),
+    oauth_config_specification: optional(OAuthConfigSpecification)
   },
   "AdvancedAuth"
 )
 
 export const ConnectorSpecification = open(
   {
-    documentationUrl: Schema.optional(Schema.String),
-    changelogUrl: Schema.optional(Schema.String),
+    documentationUrl: optional(Schema.String),
+    changelogUrl: optional(Schema.String),
     connectionSpecification: JsonObject,
-    supportsIncremental: Schema.optional(Schema.Boolean),
-    supportsNormalization: Schema.optional(Schema.Boolean),
-    supportsDBT: Schema.optional(Schema.Boolean),
-    supported_destination_sync_modes: Schema.optional(Schema.Array(DestinationSyncMode)),
-    authSpecification: Schema.optional(JsonObject),
-    advanced_auth: Schema.optional(AdvancedAuth),
-    protocol_version: Schema.optional(Schema.String)
+    supportsIncremental: optional(Schema.Boolean),
+    supportsNormalization: optional(Schema.Boolean),
+    supportsDBT: optional(Schema.Boolean),
+    supported_destination_sync_modes: optional(Schema.Array(DestinationSyncMode)),
+    authSpecification: optional(JsonObject),
+    advanced_auth: optional(AdvancedAuth),
+    protocol_version: optional(Schema.String)
   },
   "ConnectorSpecification"
 )

@@ -2,8 +2,9 @@
  * Bytes (a connector's stdin) to a `Stream` of Airbyte messages.
  *
  * Lines are split on raw bytes, so a chunk boundary anywhere — even inside a multi-byte
- * UTF-8 character — is harmless. CRLF, blank lines and a last line without a newline are
- * accepted. A RECORD's envelope is checked in place: its `data` object is never copied.
+ * UTF-8 character — is harmless. CRLF, blank lines, a byte order mark before the first line
+ * and a last line without a newline are accepted. A RECORD's envelope is checked in place:
+ * its `data` object is never copied.
  * A STATE keeps the exact text it came in, so echoing it preserves key order and numbers
  * beyond 2^53; in records, such numbers arrive as their exact digits (a string).
  */
@@ -69,28 +70,35 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /**
  * The common RECORD shape, checked without building anything: stream, data, emitted_at
  * and an optional namespace. Anything else (meta, odd types) goes through the full Schema.
+ * A null namespace is set to `undefined` in place (the object is the one just parsed), as
+ * the Schema takes it: absent.
  */
 const isPlainRecordMessage = (value: Record<string, unknown>): value is AirbyteMessage.RecordMessage => {
   const record = value["record"]
   if (!isObject(record)) return false
   const emittedAt = record["emitted_at"]
   const namespace = record["namespace"]
-  return (
+  const plain =
     typeof record["stream"] === "string" &&
     isObject(record["data"]) &&
     typeof emittedAt === "number" &&
     Number.isInteger(emittedAt) &&
-    (namespace === undefined || typeof namespace === "string") &&
+    (namespace === undefined || namespace === null || typeof namespace === "string") &&
     record["meta"] === undefined &&
     record["file_reference"] === undefined
-  )
+  if (plain && namespace === null) record["namespace"] = undefined
+  return plain
 }
 
-/** Decodes one line of text; `undefined` for a blank line. */
+/** The byte order mark some Windows tools put before UTF-8 text. */
+const byteOrderMark = 0xfeff
+
+/** Decodes one line of text; `undefined` for a blank line. Line 1 may start with a byte order mark. */
 export const decodeLine = (
-  line: string,
+  text: string,
   lineNumber: number
 ): Either.Either<InboundMessage | undefined, ProtocolError> => {
+  const line = lineNumber === 1 && text.charCodeAt(0) === byteOrderMark ? text.slice(1) : text
   if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === "")) return Either.right(undefined)
   let parsed: unknown
   try {

@@ -97,7 +97,19 @@ export const arrayElementTexts = (text: string): Array<string> => {
   return elements
 }
 
-const statsJson = (stats: StateStats): string => JSON.stringify(stats)
+/** A number as JSON, a whole one with a decimal point (`5.0`): the spec's counts are doubles, written so. */
+const doubleJson = (value: number): string => {
+  const text = JSON.stringify(value)
+  return /^-?\d+$/.test(text) ? `${text}.0` : text
+}
+
+/** `stats` as a JSON object, its numbers written as doubles. */
+const statsJson = (stats: StateStats): string => {
+  const members = Object.entries(stats).flatMap(([key, value]: [string, unknown]) =>
+    value === undefined ? [] : [`${JSON.stringify(key)}:${typeof value === "number" ? doubleJson(value) : JSON.stringify(value)}`]
+  )
+  return `{${members.join(",")}}`
+}
 
 /** The exact text of the STATE line's `state` object (to store or pass on unchanged), if it has one. */
 export const stateText = (line: string): string | undefined => {
@@ -108,8 +120,8 @@ export const stateText = (line: string): string | undefined => {
 }
 
 /**
- * The STATE line `line` (as received) with `state.destinationStats` set to `stats`;
- * every other byte of the state stays as it was.
+ * The STATE line `line` (as received) with `state.destinationStats` set to `stats`, its counts
+ * written with a decimal point (`{"recordCount":5.0}`); every other byte of the state stays as it was.
  */
 export const withDestinationStats = (line: string, stats: StateStats): string => {
   const text = line.trim()

@@ -91,6 +91,43 @@ describe("AirbyteMessage", () => {
     ])
     expect(Either.isLeft(AirbyteMessage.decodeConfiguredCatalog({ streams: [{ stream: {}, sync_mode: "x" }] }))).toBe(true)
   })
+
+  it("takes null in an optional field as absent, as Java- and Python-built messages send it", () => {
+    const configured = {
+      stream: { name: "people", namespace: null, json_schema: {}, supported_sync_modes: ["incremental"], source_defined_primary_key: null },
+      sync_mode: "incremental",
+      destination_sync_mode: "append",
+      cursor_field: null,
+      destination_object_name: null,
+      primary_key: null,
+      generation_id: null,
+      minimum_generation_id: null,
+      sync_id: null,
+      future_field: null
+    }
+    const [stream] = Either.getOrThrow(AirbyteMessage.decodeConfiguredCatalog({ streams: [configured] })).streams
+    expect(stream).toEqual({
+      stream: { name: "people", json_schema: {}, supported_sync_modes: ["incremental"] },
+      sync_mode: "incremental",
+      destination_sync_mode: "append",
+      future_field: null
+    })
+    for (const key of ["cursor_field", "destination_object_name", "primary_key", "generation_id", "minimum_generation_id", "sync_id"]) {
+      expect(Object.hasOwn(stream ?? {}, key)).toBe(false)
+    }
+    const record = Either.getOrThrow(
+      AirbyteMessage.decodeMessage({ type: "RECORD", record: { stream: "people", namespace: null, data: {}, emitted_at: 1, meta: null } })
+    )
+    expect(record).toEqual({ type: "RECORD", record: { stream: "people", data: {}, emitted_at: 1 } })
+    const state = Either.getOrThrow(
+      AirbyteMessage.decodeMessage({
+        type: "STATE",
+        state: { type: "STREAM", stream: { stream_descriptor: { name: "people", namespace: null }, stream_state: { cursor: 1 } }, sourceStats: null }
+      })
+    )
+    expect(state).toEqual({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "people" }, stream_state: { cursor: 1 } } } })
+    expect(AirbyteMessage.streamKey(state.type === "STATE" && state.state.stream !== undefined ? state.state.stream.stream_descriptor : { name: "" })).toBe("people")
+  })
 })
 
 describe("streamKey", () => {

@@ -87,6 +87,32 @@ describe("MessageReader", () => {
       ])
     }))
 
+  it.effect("reads a RECORD and a STATE whose namespace is null (Java- and Python-built), the STATE line unchanged", () =>
+    Effect.gen(function* () {
+      const recordLine = '{"type":"RECORD","record":{"stream":"people","namespace":null,"data":{"n":1},"emitted_at":1}}'
+      const stateLine = '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"people","namespace":null}}}}'
+      const [record, state] = yield* read([bytes(`${recordLine}\n${stateLine}\n`)])
+      expect(record?.message).toEqual({ type: "RECORD", record: { stream: "people", data: { n: 1 }, emitted_at: 1 } })
+      expect(record?.message.type === "RECORD" ? record.message.record.namespace : "not a record").toBeUndefined()
+      expect(state?.message).toEqual({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "people" } } } })
+      expect(state?.stateLine).toBe(stateLine)
+    }))
+
+  it.effect("skips a UTF-8 byte order mark at the start of the input, and only there", () =>
+    Effect.gen(function* () {
+      const stateLine = '{"type":"STATE","state":{"data":{"n":1}}}'
+      const data = bytes(`\uFEFF${stateLine}\n${record("a", { n: 2 })}\n`)
+      expect(Array.from(data.subarray(0, 3))).toEqual([0xef, 0xbb, 0xbf])
+      for (const chunks of [[data], splitAt(data, [1, 2, 5])]) {
+        const messages = yield* read(chunks)
+        expect(messages.map((inbound) => inbound.lineNumber)).toEqual([1, 2])
+        expect(messages[0]?.stateLine).toBe(stateLine)
+      }
+      const { seen, outcome } = yield* readAll([bytes(`${record("a", {})}\n\uFEFF${record("a", {})}\n`)])
+      expect(seen).toHaveLength(1)
+      expect(Either.flip(outcome).pipe(Either.getOrThrow)).toMatchObject({ reason: "MalformedJson", lineNumber: 2 })
+    }))
+
   it.effect("names the line of malformed JSON, after emitting the lines before it", () =>
     Effect.gen(function* () {
       const text = `${record("a", {})}\n${record("a", {})}\n{"type":"RECORD","record":{"stream":\n${record("a", {})}\n`

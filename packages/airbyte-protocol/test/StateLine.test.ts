@@ -21,7 +21,7 @@ describe("StateLine", () => {
       expect(echoed).toBe(
         '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"contacts"},' +
           '"stream_state":{"cursor":12345678901234567890,"b":1,"a":2,"10":3,"2":4,"pi":3.14159265358979323846}},' +
-          '"destinationStats":{"recordCount":2}}}'
+          '"destinationStats":{"recordCount":2.0}}}'
       )
       expect(echoed).toContain("12345678901234567890")
     }))
@@ -41,11 +41,18 @@ describe("StateLine", () => {
       }
     })
     expect(echoed).toContain('"sourceStats": {"recordCount": 5.0}')
+    expect(echoed).toContain('"destinationStats":{"recordCount":4.0,"rejectedRecordCount":1.0}')
+  })
+
+  it("writes the stats with a decimal point, as the spec asks, and the same numbers", () => {
+    const echoed = StateLine.withDestinationStats('{"type":"STATE","state":{}}', { recordCount: 12_345_678_901, rejectedRecordCount: 2.5 })
+    expect(echoed).toBe('{"type":"STATE","state":{"destinationStats":{"recordCount":12345678901.0,"rejectedRecordCount":2.5}}}')
+    expect(parseJson(echoed)).toEqual({ type: "STATE", state: { destinationStats: { recordCount: 12_345_678_901, rejectedRecordCount: 2.5 } } })
   })
 
   it("adds stats to an empty state object", () => {
     expect(StateLine.withDestinationStats('{"type":"STATE","state":{}}', { recordCount: 0 })).toBe(
-      '{"type":"STATE","state":{"destinationStats":{"recordCount":0}}}'
+      '{"type":"STATE","state":{"destinationStats":{"recordCount":0.0}}}'
     )
   })
 

@@ -27,7 +27,7 @@ describe("README", () => {
         }
       })
       expect(written).toEqual([
-        '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"s"}},"destinationStats":{"recordCount":2}}}\n'
+        '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"s"}},"destinationStats":{"recordCount":2.0}}}\n'
       ])
     }))
 })
