@@ -230,6 +230,32 @@ describe("write", () => {
       expect((refused.messages.at(-1) as Message).trace?.error?.message).toContain("soft_delete deletes records by Id, and its json_schema has no Id property (it has contact_key)")
     }))
 
+  it.live("with storage None, rows Salesforce never processed stop an upsert (transient, state held) and are sent by the next attempt; an insert logs them", () =>
+    Effect.gen(function* () {
+      // Every job ends Failed after its first row, follow-up jobs included.
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 1 })
+      const catalog = { streams: [stream("people", "append_dedup", ["LastName", "External_Id__c"], { destination_object_name: "Contact", primary_key: [["External_Id__c"]] })] }
+      const people = Array.from({ length: 5 }, (_, index) => record("people", { LastName: `Unsettled ${index}`, External_Id__c: `UNS-${index}` }))
+      const stopped = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [...people, streamState("people", "1")])
+      expect(stopped.code).toBe(1)
+      expect(stopped.messages.some((message) => (message as Message).type === "STATE")).toBe(false)
+      const trace = (stopped.messages.at(-1) as Message).trace
+      expect(trace?.error?.failure_type).toBe("transient_error")
+      expect(trace?.error?.message).toContain("were not processed by Salesforce after every retry (UNPROCESSED")
+      // The platform's next attempt, Salesforce healthy again: every row lands.
+      org.setFaults({ processingDelayMs: 0 })
+      const retried = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [...people, streamState("people", "1")])
+      expect(retried.code).toBe(0)
+      expect(org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith("UNS-"))).toHaveLength(5)
+
+      // An insert sent again would duplicate the rows saved beside them: logged, the state goes out.
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 1 })
+      const inserts = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
+      const logged = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(inserts)], [...people.slice(0, 5), streamState("people", "2")])
+      expect(logged.code).toBe(0)
+      expect((logged.messages as Array<Message>).find((message) => message.type === "STATE")?.state?.destinationStats?.rejectedRecordCount).toBeGreaterThan(0)
+    }))
+
   it.effect("refuses overwrite as a config error, before touching Salesforce", () =>
     Effect.gen(function* () {
       const catalog = { streams: [stream("people", "overwrite", ["LastName"], { destination_object_name: "Contact" })] }
