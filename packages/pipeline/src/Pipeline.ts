@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Deferred from "effect/Deferred"
 import * as Either from "effect/Either"
+import * as Equal from "effect/Equal"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Mailbox from "effect/Mailbox"
@@ -249,8 +250,9 @@ export const run =
               toEmit.push(...tracker.release())
               if (toEmit.length === 0) return
               yield* Effect.mapError(sink.flush, sinkFailed)
-              const released = toEmit.splice(0)
-              yield* output.offerAll(released.map((item) => ({ _tag: "CheckpointReleased" as const, ...item })))
+              yield* Effect.uninterruptible(
+                Effect.suspend(() => output.offerAll(toEmit.splice(0).map((item) => ({ _tag: "CheckpointReleased" as const, ...item }))))
+              )
             })
           )
 
@@ -311,6 +313,8 @@ export const run =
               ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir })
             }),
             Stream.mapError((cause) => new PipelineError({ reason: "BatchFailed", stream: key, detail: cause.message, cause })),
+            // noticed at once, not when the lane's running jobs are done: no job starts meanwhile
+            Stream.tapErrorCause((cause) => Effect.zipRight(rows.shutdown, laneFailed(cause))),
             // In input order, before any job starts: which earlier batches each one must wait for.
             Stream.map((item) => ({ item, turn: item._tag === "Batch" ? order.enter(item.keys) : undefined })),
             Stream.mapEffect(
@@ -345,8 +349,9 @@ export const run =
                         yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, outcome.rejected, rejectedOrdinals))
                       })
                     ).pipe(
-                      // The other jobs, of this stream and the others, go on to their end.
-                      Effect.catchAll((error) => laneFailed(Cause.fail(error))),
+                      // The other jobs, of this stream and the others, go on to their end (a defect
+                      // too: the lane's stream would interrupt them). Interruption goes through.
+                      Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : laneFailed(cause))),
                       Effect.ensuring(turn === undefined ? Effect.void : turn.leave),
                       Effect.annotateLogs({ stream: key, object: plan.object.name })
                     )
@@ -409,10 +414,13 @@ export const run =
          * `minBlockChars` waiting. One hand-over at a time, so a stream's blocks stay in order.
          */
         const handOver = yield* Effect.makeSemaphore(1)
+        /** Set once the run drains: rows still waiting then stay unsettled. */
+        let handOverClosed = false
         let handedOverAllAt = yield* Clock.currentTimeMillis
         const offerRowsOf = (all: boolean) =>
           handOver.withPermits(1)(
             Effect.gen(function* () {
+              if (handOverClosed) return
               if (all) handedOverAllAt = yield* Clock.currentTimeMillis
               yield* Effect.forEach(
                 rowBlocks,
@@ -493,35 +501,57 @@ export const run =
             )
           })
 
+        // A failed stream stops the reading between chunks (the chunk in hand is finished, not
+        // interrupted: its rejects and checkpoints stay whole); no more records are accepted.
         const readInput = input.pipe(
+          Stream.interruptWhen(Deferred.await(stopping)),
           Stream.runForEachChunk((chunk) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) => readChunk(Chunk.toReadonlyArray(chunk), 0, now))
+            laneFailure !== undefined
+              ? Effect.void
+              : Effect.flatMap(Clock.currentTimeMillis, (now) => readChunk(Chunk.toReadonlyArray(chunk), 0, now))
           )
         )
 
         /**
          * Settles everything accepted so far: pending local rejects, then every lane to its end
-         * (after a failure, rows not yet handed over stay unsettled and no new job starts).
+         * (after a failure, rows not yet handed over stay unsettled and no new job starts). Each
+         * step runs whatever an earlier one did; the failures come back, lanes' included.
          */
         const drain = Effect.gen(function* () {
+          const causes: Array<Cause.Cause<PipelineError>> = []
+          const step = (effect: Effect.Effect<void, PipelineError>) =>
+            Effect.flatMap(Effect.exit(effect), (exit) => Effect.sync(() => void (Exit.isFailure(exit) && causes.push(exit.cause))))
           if (laneFailure === undefined) yield* offerAllRows
-          yield* flushLocalRejects
-          for (const { rows } of lanes.values()) yield* rows.end
-          for (const { fiber } of lanes.values()) yield* Fiber.await(fiber)
-          yield* settle(() => undefined)
-          yield* Effect.mapError(sink.flush, sinkFailed)
+          // from here no row is handed over and no lane is made (the ticker included)
+          yield* handOver.withPermits(1)(
+            Effect.sync(() => {
+              handOverClosed = true
+              rowBlocks.clear()
+            })
+          )
+          yield* step(flushLocalRejects)
+          const ending = [...lanes.values()]
+          for (const { rows } of ending) yield* rows.end
+          for (const { fiber } of ending) {
+            const exit = yield* Fiber.await(fiber)
+            if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) causes.push(exit.cause)
+          }
+          yield* step(settle(() => undefined))
+          yield* step(Effect.mapError(sink.flush, sinkFailed))
+          return causes
         })
-
-        const failureOf = (exit: Exit.Exit<unknown, E | PipelineError> | undefined) =>
-          exit === undefined || Exit.isSuccess(exit) ? undefined : exit.cause
 
         // When the input breaks (malformed line, unknown stream) or a stream fails, what was
         // accepted before is still settled and its checkpoints released, then the run fails.
         yield* Effect.gen(function* () {
-          // A failed stream stops the reading (`undefined`): no more records are accepted.
-          const inputExit = yield* Effect.raceFirst(Effect.exit(readInput), Effect.as(Deferred.await(stopping), undefined))
-          const drainExit = yield* Effect.exit(drain)
-          const causes = [failureOf(inputExit), laneFailure, failureOf(drainExit)].filter((cause) => cause !== undefined)
+          const inputExit = yield* Effect.exit(readInput)
+          const drained = yield* drain
+          const recorded = laneFailure
+          const causes = [
+            Exit.isFailure(inputExit) ? inputExit.cause : undefined,
+            recorded,
+            ...drained.filter((cause) => recorded === undefined || !Equal.equals(cause, recorded))
+          ].filter((cause) => cause !== undefined)
           const [first, ...rest] = causes
           if (first === undefined) {
             yield* output.offer({ _tag: "Finished", summary: stats.summary() })

@@ -447,6 +447,37 @@ describe("Pipeline", () => {
       expect(org.stats().jobs["JobComplete"]).toBe(1)
     }))
 
+  it.live("a failure while a new stream's first rows wait to be handed over still ends the run (no lane is made after it)", () =>
+    Effect.gen(function* () {
+      // Contact's job runs for a while, so the stop waits on it for more than the 1 s hand-over tick.
+      org.setFaults({ processingDelayMs: 800 })
+      const people = yield* contactPlan()
+      const removals = yield* withOrg(StreamPlans.plan({ stream: { name: "gone" }, object: "Lead", operation: "hardDelete", columns: [column("Id", "id")] }))
+      const leads = yield* withOrg(StreamPlans.plan({ stream: { name: "leads" }, object: "Lead", operation: "insert", columns: [column("LastName", "last"), column("Company", "company")] }))
+      const uploaded = Effect.gen(function* () {
+        while (org.stats().calls.upload < 1) yield* Effect.sleep("5 millis")
+      })
+      // Enough hard deletes to be handed over at once (refused at create), one lead that waits; the input stays open.
+      const later = [
+        ...Array.from({ length: 4000 }, (_, index) => Pipeline.record<string>("gone", { id: `00Q5g${String(index).padStart(10, "0")}` })),
+        Pipeline.record<string>("leads", { last: "Waiting", company: "Acme" })
+      ]
+      const input = Stream.concat(
+        Stream.fromIterable<Pipeline.PipelineInput<string>>([...contacts(2), Pipeline.checkpoint("c1", "contacts")]),
+        Stream.fromEffect(uploaded).pipe(Stream.flatMap(() => Stream.concat(Stream.fromIterable(later), Stream.never)))
+      )
+      const events: Array<Pipeline.PipelineEvent<string>> = []
+      const failure = yield* input.pipe(
+        Pipeline.run(new Map([["contacts", people], ["gone", removals], ["leads", leads]]), { maxBatchAge: "100 millis" }),
+        Stream.runForEach((event) => Effect.sync(() => void events.push(event))),
+        Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-rejects-")))),
+        Effect.flip
+      )
+      expect(failure.message).toContain("FEATURENOTENABLED")
+      expect(released(events).map((event) => event.payload)).toEqual(["c1"])
+      expect(org.storedRecords("Lead").filter((lead) => lead["LastName"] === "Waiting")).toHaveLength(0)
+    }), 20_000)
+
   it.live("a delete of a record already deleted counts as deleted; an Id that names no record is rejected", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
