@@ -40,8 +40,11 @@ export const clientCredentials = (fields: Omit<ClientCredentials, "_tag">): Clie
 })
 export const jwtBearer = (fields: Omit<JwtBearer, "_tag">): JwtBearer => ({ _tag: "JwtBearer", ...fields })
 
-/** How long a JWT assertion is valid; Salesforce accepts at most three minutes. */
-export const jwtLifetimeSeconds = 3 * 60
+/**
+ * How long a JWT assertion is valid. Salesforce accepts at most three minutes ahead of its own
+ * clock: two leave a minute for this machine's clock to run ahead of Salesforce's.
+ */
+export const jwtLifetimeSeconds = 2 * 60
 
 const base64Url = (input: string | Buffer): string => Buffer.from(input).toString("base64url")
 

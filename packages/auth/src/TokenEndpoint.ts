@@ -51,6 +51,22 @@ export const requestTimeout = Duration.seconds(30)
 const unavailable = (description: string, status?: number) =>
   new AuthError({ reason: "Unavailable", description, ...(status === undefined ? {} : { status }) })
 
+/**
+ * Refusals Salesforce gives while it is busy, not because of the configuration: a second
+ * refresh of the same refresh token while one is running (parallel syncs sharing a token), and
+ * its generic "retry your request". They are retried like a 5xx.
+ */
+const isTemporaryRefusal = (error: string, description: string | undefined): boolean =>
+  (error === "invalid_grant" && /already being processed/i.test(description ?? "")) ||
+  (error === "unknown_error" && /retry/i.test(description ?? ""))
+
+/** What stopped a request on the way: the innermost cause (DNS, refused connection, certificate). */
+const networkCause = (error: unknown): string => {
+  let cause: unknown = error
+  for (let depth = 0; depth < 5 && typeof cause === "object" && cause !== null && "cause" in cause && cause.cause !== undefined; depth++) cause = cause.cause
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
 /** The parsed JSON of a body that was read whole; `undefined` when it is not JSON. */
 const parseJson = (text: string): unknown => {
   try {
@@ -80,7 +96,7 @@ const attempt = (
       ),
       Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => unavailable("the token endpoint did not answer in time") }),
       Effect.catchTags({
-        RequestError: (error) => Effect.fail(unavailable(`the token endpoint could not be reached (${error.reason})`)),
+        RequestError: (error) => Effect.fail(unavailable(`the token endpoint ${loginOrigin} could not be reached (${error.reason}: ${networkCause(error)})`)),
         ResponseError: (error) => Effect.fail(unavailable(`the token endpoint's answer could not be read (${error.reason})`))
       })
     )
@@ -108,10 +124,14 @@ const attempt = (
         status: response.status
       })
     }
+    const { error, error_description: description } = refusal.right
+    if (isTemporaryRefusal(error, description)) {
+      return yield* unavailable(`${loginOrigin} is busy: ${description ?? error}`, response.status)
+    }
     return yield* new AuthError({
-      reason: reasonOf(refusal.right.error),
-      errorCode: refusal.right.error,
-      description: refusal.right.error_description ?? refusal.right.error,
+      reason: reasonOf(error),
+      errorCode: error,
+      description: `${description ?? error} (login ${loginOrigin})`,
       status: response.status
     })
   })

@@ -72,10 +72,10 @@ const gate = () => {
 }
 
 /** The `aud` claim of the JWT bearer assertion in a token request's form. */
-const assertionAudience = async (request: Request): Promise<unknown> => {
+const assertionClaims = async (request: Request): Promise<Record<string, unknown>> => {
   const assertion = new URLSearchParams(await request.text()).get("assertion") ?? ""
   const claims: unknown = JSON.parse(Buffer.from(assertion.split(".")[1] ?? "", "base64url").toString("utf8"))
-  return typeof claims === "object" && claims !== null && "aud" in claims ? claims.aud : undefined
+  return typeof claims === "object" && claims !== null ? { ...claims } : {}
 }
 
 describe("SalesforceSession", () => {
@@ -136,10 +136,13 @@ describe("SalesforceSession", () => {
       const sandboxUrl = "https://acme--uat.sandbox.my.salesforce.com"
       const productionUrl = "https://acme.my.salesforce.com"
       const audiences: Array<unknown> = []
+      const expiries: Array<unknown> = []
       server.use(
         ...[sandboxUrl, productionUrl].map((origin) =>
           http.post(`${origin}/services/oauth2/token`, async ({ request }) => {
-            audiences.push(await assertionAudience(request))
+            const claims = await assertionClaims(request)
+            audiences.push(claims["aud"])
+            expiries.push(claims["exp"])
             return HttpResponse.json({ access_token: "00D!token", instance_url: origin })
           })
         )
@@ -152,6 +155,8 @@ describe("SalesforceSession", () => {
         yield* withSession({ credentials, login, tokenRetry: noDelayRetry }, (session) => session.current)
       }
       expect(audiences).toEqual(["https://test.salesforce.com", "https://test.salesforce.com", "https://login.salesforce.com"])
+      // two minutes ahead (the TestClock is at 0): Salesforce allows three, the rest is for clock drift
+      expect(expiries).toEqual([120, 120, 120])
     }))
 
   it.effect("refuses client credentials on the shared login host before sending anything", () =>
@@ -182,6 +187,38 @@ describe("SalesforceSession", () => {
       const badClient = yield* Effect.flip(withSession(refreshTokenConfig({ clientId: "nobody" }), () => Effect.void))
       expect(badClient.reason).toBe("InvalidClientId")
       expect(org.stats().calls.token).toBe(3)
+      // the message says where it logged in: a sandbox token sent to production reads the same
+      expect(badToken.message).toContain(`(login ${baseUrl})`)
+    }))
+
+  it.effect("retries Salesforce's busy refusals (a refresh already running for the token, 'retry your request')", () =>
+    Effect.gen(function* () {
+      const busy = [
+        { error: "invalid_grant", error_description: "token request is already being processed" },
+        { error: "unknown_error", error_description: "retry your request" }
+      ]
+      let refused = 0
+      server.use(
+        http.post(`${baseUrl}/services/oauth2/token`, () => {
+          const body = busy[refused]
+          if (body === undefined) return undefined
+          refused++
+          return HttpResponse.json(body, { status: 400 })
+        })
+      )
+      yield* withSession(refreshTokenConfig(), (session) => session.current)
+      expect(refused).toBe(2)
+      expect(org.stats().calls.token).toBe(1)
+    }))
+
+  it.live("names the login host and the cause when the token endpoint cannot be reached", () =>
+    Effect.gen(function* () {
+      server.use(http.post("https://unreachable.my.salesforce.com/services/oauth2/token", () => HttpResponse.error()))
+      const error = yield* Effect.flip(
+        withSession({ ...refreshTokenConfig(), login: { loginUrl: "https://unreachable.my.salesforce.com" } }, () => Effect.void)
+      )
+      expect(error.reason).toBe("Unavailable")
+      expect(error.message).toContain("the token endpoint https://unreachable.my.salesforce.com could not be reached (Transport: ")
     }))
 
   it.effect("retries the token endpoint on 5xx and gives up after the schedule", () =>
