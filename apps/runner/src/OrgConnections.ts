@@ -50,11 +50,11 @@ export const credentialsFor = (
         return Effect.succeed(Credentials.jwtBearer({ clientId: declared.clientId, username: declared.username, privateKey: secret(declared.privateKey) }))
     }
   }
-  const clientId = env["SALESFORCE_CLIENT_ID"]
-  const clientSecret = env["SALESFORCE_CLIENT_SECRET"]
-  const refreshToken = env["SALESFORCE_REFRESH_TOKEN"]
-  const username = env["SALESFORCE_USERNAME"]
-  const privateKey = env["SALESFORCE_PRIVATE_KEY"]
+  const clientId = setting(env, "SALESFORCE_CLIENT_ID")
+  const clientSecret = setting(env, "SALESFORCE_CLIENT_SECRET")
+  const refreshToken = setting(env, "SALESFORCE_REFRESH_TOKEN")
+  const username = setting(env, "SALESFORCE_USERNAME")
+  const privateKey = setting(env, "SALESFORCE_PRIVATE_KEY")
   if (clientId !== undefined && username !== undefined && privateKey !== undefined) {
     return Effect.succeed(Credentials.jwtBearer({ clientId, username, privateKey: secret(privateKey) }))
   }
@@ -70,6 +70,15 @@ export const credentialsFor = (
       detail: `no credentials for org ${orgLabel(org)}${missingClientId ? " (SALESFORCE_CLIENT_ID is not set)" : ""}: set SALESFORCE_CLIENT_ID (the consumer key) with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN (refresh token), with SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or with SALESFORCE_CLIENT_SECRET alone (client credentials, My Domain only); or declare org.credentials`
     })
   )
+}
+
+/**
+ * An environment variable's value; empty or blank counts as unset (CI systems pass an unset
+ * secret as an empty string).
+ */
+const setting = (env: Environment, name: string): string | undefined => {
+  const value = env[name]
+  return value === undefined || value.trim() === "" ? undefined : value
 }
 
 const connect = (layer: Layer.Layer<BulkClient.BulkClient | SalesforceSession.SalesforceSession, AuthError.AuthError>, scope: Scope.Scope) =>
@@ -91,6 +100,12 @@ export const make = (env: Environment, redactor: Redactor): Effect.Effect<OrgCon
         const login = SyncDefinition.loginOf(org)
         const apiVersion = typeof org === "string" ? undefined : org.apiVersion
         if (login === "local") {
+          // a sync copied from the examples keeps `org: local`: say so where real runs happen
+          if (env["CI"] !== undefined || setting(env, "SALESFORCE_CLIENT_ID") !== undefined) {
+            yield* Effect.logWarning(
+              "org: local is the embedded emulator, created empty for this run and then dropped: nothing is written to Salesforce (set org: production, sandbox or your My Domain URL)"
+            )
+          }
           const emulated = EmulatedOrg.make()
           const server = yield* EmulatorServer.scoped(emulated).pipe(Scope.extend(scope))
           const credentials = emulated.credentials

@@ -107,6 +107,22 @@ describe("missing credentials", () => {
       expect(error.message).not.toContain("s3cret-value")
     })
   )
+
+  it.effect("take an empty variable as unset (CI passes an unset secret as ''): the complete set is used", () =>
+    Effect.gen(function* () {
+      const env = {
+        SALESFORCE_CLIENT_ID: "app",
+        SALESFORCE_CLIENT_SECRET: "s3cret-value",
+        SALESFORCE_REFRESH_TOKEN: "refresh-value",
+        SALESFORCE_USERNAME: "",
+        SALESFORCE_PRIVATE_KEY: " "
+      }
+      const credentials = yield* OrgConnections.credentialsFor("https://acme.my.salesforce.com", env, new Redactor())
+      expect(credentials._tag).toBe("RefreshToken")
+      const error = yield* Effect.flip(OrgConnections.credentialsFor("production", { ...env, SALESFORCE_CLIENT_ID: "" }, new Redactor()))
+      expect(error.message).toContain("(SALESFORCE_CLIENT_ID is not set)")
+    })
+  )
 })
 
 describe("a mapping Salesforce's describe refuses", () => {
