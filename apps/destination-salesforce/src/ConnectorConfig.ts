@@ -70,8 +70,12 @@ const secretValues = (value: unknown, found: Array<string> = []): Array<string> 
 export const decode = (json: unknown): Either.Either<ConnectorConfig, ConfigError> =>
   Schema.decodeUnknownEither(ConnectorConfig, { errors: "all" })(json).pipe(
     Either.mapLeft((error) => {
-      // longest first: a secret inside another is not left half shown
-      const secrets = secretValues(json).sort((left, right) => right.length - left.length)
+      // as written and as quoted in JSON (a `"` or `\\` in it is escaped there, once or more when
+      // quoted again); longest first: a secret inside another is not left half shown
+      const quoted = (value: string) => [JSON.stringify(value).slice(1, -1), JSON.stringify(JSON.stringify(value)).slice(3, -3)]
+      const secrets = secretValues(json)
+        .flatMap((value) => [value, ...quoted(value)])
+        .sort((left, right) => right.length - left.length)
       const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
         const where = issue.path.length === 0 ? "(root)" : issue.path.join(".")
         const secret = issue.path.some((key) => typeof key === "string" && secretFields.has(key))

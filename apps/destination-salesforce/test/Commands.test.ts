@@ -83,6 +83,10 @@ describe("check", () => {
       expect(text).toContain("client_secret")
       expect(text).toContain("batch_size_mb")
       expect(text).not.toContain("42")
+      // a config quoted whole in the message (not an object at all) hides secrets holding " or \ too
+      const quoted = yield* runConnector(["check", "--config", jsonFile([{ client_secret: 'top"secret-123', refresh_token: "rt\\secret-456" }])])
+      expect(quoted.messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
+      expect(quoted.lines.join("\n")).not.toMatch(/secret-123|secret-456/)
       // the other commands stop with a TRACE config error
       const discovered = yield* runConnector(["discover", "--config", "/nonexistent/config.json"])
       expect(discovered.code).toBe(1)
