@@ -99,7 +99,8 @@ export const run = (syncs: ReadonlyArray<LoadedSync>, context: RunContext, out: 
       (error) =>
         Effect.sync(() => {
           context.output.stderr(`${context.redactor.scrub(`snapshot failed: ${error.message}`)}\n`)
-          return ExitCode.failed
+          // refused credentials are the configuration's to fix, as for sync and plan
+          return error._tag === "AuthError" && !error.isTransient ? ExitCode.configError : ExitCode.failed
         })
     )
   )

@@ -34,7 +34,8 @@ export type Checkpoint = string
 /** Whether an error is the user's to fix in the definition (exit 2) rather than a failed run (exit 1). */
 export const isConfigProblem = (error: unknown): boolean =>
   error instanceof ConfigError ||
-  (error instanceof PipelineError.PipelineError && (error.reason === "InvalidMapping" || error.reason === "UnknownStream")) ||
+  (error instanceof PipelineError.PipelineError &&
+    (error.reason === "InvalidMapping" || error.reason === "UnknownStream" || (error.cause instanceof AuthError.AuthError && isConfigProblem(error.cause)))) ||
   (error instanceof AuthError.AuthError && !error.isTransient)
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))

@@ -7,6 +7,9 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { readdirSync, readFileSync } from "node:fs"
 import * as path from "node:path"
+import { AuthError } from "@sfdc-activation/auth"
+import { PipelineError } from "@sfdc-activation/pipeline"
+import * as SyncRun from "../../src/Commands/SyncRun.js"
 import { contactsUpsert, loopbackOrg, runCli, workspace } from "../support.js"
 
 const { org, url, env } = loopbackOrg()
@@ -93,6 +96,27 @@ describe("runner under faults", () => {
       expect(rejected.length).toBeGreaterThan(0)
       expect(result.stdout).toMatch(/78 created/)
       expect(result.stderr).toContain("sync contacts failed: 300 read, 78 created, 2 rejected")
+    })
+  )
+
+  it.live("refused credentials exit 2 (configuration) in sync and snapshot alike, also when refused mid-run", () =>
+    Effect.gen(function* () {
+      org.reset()
+      org.setFaults({ processingDelayMs: 0 })
+      const root = yield* workspace({ "contacts.yaml": contactsSync(url()) }, { "contacts.jsonl": `${rows}\n` })
+      const wrong = { ...env(), SALESFORCE_CLIENT_SECRET: "not-the-secret" }
+      expect((yield* runCli(["sync"], { cwd: root, env: wrong })).code).toBe(2)
+      const snapshot = yield* runCli(["snapshot"], { cwd: root, env: wrong })
+      expect(snapshot.code).toBe(2)
+      expect(snapshot.stderr).toContain("InvalidClient")
+      // the token refused while the run renews its session: still the configuration's to fix
+      const midRun = new PipelineError.PipelineError({
+        reason: "SalesforceFailed",
+        detail: "refused",
+        cause: new AuthError.AuthError({ reason: "InvalidGrant", description: "expired access/refresh token" })
+      })
+      expect(SyncRun.isConfigProblem(midRun)).toBe(true)
+      expect(SyncRun.isConfigProblem(new PipelineError.PipelineError({ reason: "SalesforceFailed", detail: "down", cause: new AuthError.AuthError({ reason: "Unavailable", description: "503" }) }))).toBe(false)
     })
   )
 
