@@ -145,8 +145,9 @@ export const make = (
             : config.credentials
         const token = yield* TokenEndpoint.requestToken(http, { loginOrigin, audience, credentials, retry: config.tokenRetry })
         if (token.rotatedRefreshToken !== undefined && config.credentials._tag === "RefreshToken") {
-          yield* SubscriptionRef.set(rotated, Option.some(token.rotatedRefreshToken))
-          yield* Effect.logWarning("Salesforce rotated the refresh token; the new one must be saved for the next run")
+          // said once: every later refresh rotates it again, and the same warning would repeat
+          const first = Option.isNone(yield* SubscriptionRef.getAndSet(rotated, Option.some(token.rotatedRefreshToken)))
+          if (first) yield* Effect.logWarning("Salesforce rotated the refresh token; the configured one no longer works, and the new one must be saved for the next run")
         }
         return { accessToken: token.accessToken, instanceUrl: token.instanceUrl, generation }
       })

@@ -384,8 +384,10 @@ describe("SalesforceSession", () => {
       })
     ))
 
-  it.effect("keeps and publishes a rotated refresh token, and uses it for the next refresh", () =>
-    withSession(refreshTokenConfig(), (session) =>
+  it.effect("keeps and publishes a rotated refresh token, and uses it for the next refresh; warns once", () => {
+    const warnings: Array<string> = []
+    const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => warnings.push(String(message))))
+    return withSession(refreshTokenConfig(), (session) =>
       Effect.gen(function* () {
         const rotations = yield* session.refreshTokenRotations.pipe(Stream.take(2), Stream.runCollect, Effect.fork)
         yield* Effect.yieldNow()
@@ -401,8 +403,10 @@ describe("SalesforceSession", () => {
         expect(published[0]).not.toBe(published[1])
         const kept = yield* session.rotatedRefreshToken
         expect(Option.map(kept, Redacted.value)).toEqual(Option.some(org.credentials.refreshToken))
+        expect(warnings.filter((line) => line.includes("rotated the refresh token"))).toHaveLength(1)
       })
-    ))
+    ).pipe(Effect.provide(capture))
+  })
 
   it.effect("keeps the access token out of the errors of its client, which keep their type and reason", () =>
     withSession(refreshTokenConfig(), (session) =>
