@@ -12,6 +12,7 @@ import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { Pipeline, type PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
 import type { RejectSink } from "@sfdc-activation/rejects-s3"
 import type * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -195,7 +196,7 @@ export const write = <E, R>(
         MessageReader.decodeMessages(),
         Stream.filterMap(toPipelineInput),
         Pipeline.run(streamPlans, pipelineOptions),
-        Stream.mapEffect((event): Effect.Effect<ReadonlyArray<MessageWriter.Outbound>> => {
+        Stream.mapChunksEffect((events) => Effect.map(Effect.forEach(events, (event): Effect.Effect<ReadonlyArray<MessageWriter.Outbound>> => {
           if (event._tag === "CheckpointReleased") return Effect.succeed([stateEcho(event)])
           const totals = event.summary.totals
           const counts = `${totals.recordsIn} records in, ${totals.created} created, ${totals.updated} updated, ${totals.deleted} deleted, ${totals.rejected} rejected, ${totals.jobs} jobs`
@@ -205,8 +206,7 @@ export const write = <E, R>(
             MessageWriter.log("INFO", `sync finished: ${counts}`),
             ...statuses
           ])
-        }),
-        Stream.flattenIterables
+        }), (parts) => Chunk.unsafeFromArray(parts.flat())))
       )
       // A failed run marks every stream INCOMPLETE before the error reaches the caller.
       const incomplete = (cause: Cause.Cause<E | ConfigError | PipelineError.PipelineError | MessageReader.ProtocolError>) =>

@@ -45,7 +45,7 @@ export class CheckpointTracker<P> {
   private readonly sinceCheckpoint = new Map<string, number>()
   private sinceGlobalCheckpoint = 0
   /** Rejected records by epoch and stream, until a release reports them. */
-  private readonly rejected = new Map<number, Map<string, number>>()
+  private readonly rejectedByStream = new Map<string, { epochs: Array<number>; counts: Array<number>; head: number }>()
 
   private get epoch(): number {
     return this.firstOpenEpoch + this.unsettled.length - 1
@@ -179,26 +179,36 @@ export class CheckpointTracker<P> {
 
   private countRejected(stream: string, epoch: number, count: number): void {
     if (count === 0) return
-    let byStream = this.rejected.get(epoch)
-    if (byStream === undefined) {
-      byStream = new Map()
-      this.rejected.set(epoch, byStream)
+    let list = this.rejectedByStream.get(stream)
+    if (list === undefined) {
+      list = { epochs: [], counts: [], head: 0 }
+      this.rejectedByStream.set(stream, list)
     }
-    byStream.set(stream, (byStream.get(stream) ?? 0) + count)
+    // kept in epoch order: almost always an append
+    let at = list.epochs.length
+    while (at > list.head && (list.epochs[at - 1] ?? 0) > epoch) at--
+    if (at > list.head && list.epochs[at - 1] === epoch) list.counts[at - 1] = (list.counts[at - 1] ?? 0) + count
+    else {
+      list.epochs.splice(at, 0, epoch)
+      list.counts.splice(at, 0, count)
+    }
   }
 
   /** Rejections up to `epoch` in `scope` (every stream when undefined), reported once. */
   private takeRejected(scope: Scope, epoch: number): number {
     let count = 0
-    for (const [rejectedEpoch, byStream] of this.rejected) {
-      if (rejectedEpoch > epoch) continue
-      for (const [stream, rejected] of byStream) {
-        if (scope !== undefined && stream !== scope) continue
-        count += rejected
-        byStream.delete(stream)
+    const take = (list: { epochs: Array<number>; counts: Array<number>; head: number }) => {
+      while (list.head < list.epochs.length && (list.epochs[list.head] ?? 0) <= epoch) count += list.counts[list.head++] ?? 0
+      if (list.head > 1024 && list.head * 2 > list.epochs.length) {
+        list.epochs.splice(0, list.head)
+        list.counts.splice(0, list.head)
+        list.head = 0
       }
-      if (byStream.size === 0) this.rejected.delete(rejectedEpoch)
     }
+    if (scope !== undefined) {
+      const list = this.rejectedByStream.get(scope)
+      if (list !== undefined) take(list)
+    } else for (const list of this.rejectedByStream.values()) take(list)
     return count
   }
 

@@ -247,7 +247,7 @@ export const run =
           releaseLock.withPermits(1)(
             Effect.gen(function* () {
               change()
-              toEmit.push(...tracker.release())
+              for (const released of tracker.release()) toEmit.push(released)
               if (toEmit.length === 0) return
               yield* Effect.mapError(sink.flush, sinkFailed)
               yield* Effect.uninterruptible(

@@ -94,6 +94,24 @@ describe("CheckpointTracker", () => {
     ])
   })
 
+  it("reports each rejection once, to its own stream's checkpoint or the global one, whatever order batches settle in", () => {
+    const tracker = new CheckpointTracker.CheckpointTracker<string>()
+    const early = batchOf(tracker, "a", 2)
+    const other = batchOf(tracker, "b", 1)
+    tracker.addCheckpoint("a-state", "a")
+    const late = batchOf(tracker, "a", 2)
+    tracker.addCheckpoint("global", undefined)
+    // the later batch settles first: its rejection is counted before the earlier epoch's
+    tracker.settleBatch("a", late[0] ?? 0, late[1] ?? 0, 1, [late[1] ?? 0])
+    tracker.settleBatch("b", other[0] ?? 0, other[0] ?? 0, 1)
+    expect(tracker.release()).toEqual([])
+    tracker.settleBatch("a", early[0] ?? 0, early[1] ?? 0, 2)
+    expect(tracker.release()).toEqual([
+      { payload: "a-state", recordCount: 2, rejectedCount: 2 },
+      { payload: "global", recordCount: 5, rejectedCount: 2 }
+    ])
+  })
+
   it("settles single records rejected before batching", () => {
     const tracker = new CheckpointTracker.CheckpointTracker<string>()
     const epoch = tracker.addRecord("a")

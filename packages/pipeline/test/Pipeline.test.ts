@@ -496,6 +496,35 @@ describe("Pipeline", () => {
       expect(rejects.map((reject) => reject.statusCode)).toEqual(["NOT_FOUND"])
     }))
 
+  it.live("releases the checkpoints of a source that sends one after every record, 150,000 in one job", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan({ columns: [column("LastName", "last_name")] })
+      const count = 150_000
+      const inputs: Array<Pipeline.PipelineInput<number>> = []
+      for (let index = 0; index < count; index++) {
+        inputs.push(Pipeline.record("contacts", { last_name: `Many ${index}` }), Pipeline.checkpoint(index, "contacts"))
+      }
+      let releasedCount = 0
+      let last = -1
+      let inOrder = true
+      yield* Stream.fromIterable(inputs).pipe(
+        Pipeline.run(new Map([["contacts", plan]])),
+        Stream.runForEach((event) =>
+          Effect.sync(() => {
+            if (event._tag !== "CheckpointReleased") return
+            inOrder &&= event.payload === last + 1
+            last = event.payload
+            releasedCount++
+          })
+        ),
+        Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-rejects-"))))
+      )
+      expect(releasedCount).toBe(count)
+      expect(inOrder).toBe(true)
+      expect(org.stats().calls.create).toBe(1)
+    }), 120_000)
+
   it.live("fails on a record for a stream it does not know, after settling what came before", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
