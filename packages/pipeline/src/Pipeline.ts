@@ -68,6 +68,8 @@ export const defaultMaxBatchAge: Duration.DurationInput = "5 minutes"
 
 /** Rows rejected before batching are written this many at a time. */
 const localRejectFlushCount = 1_000
+/** …or sooner, once the rows they hold reach this many characters (rows of a megabyte each). */
+const localRejectFlushChars = 16 * 1024 * 1024
 /**
  * Rows are handed to a stream's batcher in blocks of about this many characters (a block also
  * ends with its input chunk): with `laneCapacity`, what waits ahead of a batcher is bounded in
@@ -385,10 +387,13 @@ export const run =
         }
 
         let localRejects: Array<LocalReject> = []
+        /** Characters of the rows `localRejects` hold. */
+        let localRejectChars = 0
         const flushLocalRejects = Effect.gen(function* () {
           if (localRejects.length === 0) return
           const batch = localRejects
           localRejects = []
+          localRejectChars = 0
           yield* Effect.mapError(sink.write(batch.map((item) => item.record)), sinkFailed)
           for (const item of batch) {
             const code = item.record.statusCode
@@ -470,8 +475,10 @@ export const run =
             const line = encoder.encodeLine(item.data)
             const refusal: LocalError | undefined = typeof line === "string" ? tooLarge(encoder, line) : line
             if (refusal !== undefined) {
-              localRejects.push({ stream: item.stream, epoch, record: localRecord(plan, item.data, refusal, now) })
-              if (localRejects.length >= localRejectFlushCount) return index + 1
+              const record = localRecord(plan, item.data, refusal, now)
+              localRejects.push({ stream: item.stream, epoch, record })
+              for (const value of Object.values(record.row)) localRejectChars += value.length
+              if (localRejects.length >= localRejectFlushCount || localRejectChars >= localRejectFlushChars) return index + 1
             } else if (typeof line === "string") {
               const block = blockFor(item.stream)
               block.add(tracker.assignOrdinal(item.stream, epoch), line, keyOf(item.stream, item.data))
@@ -490,7 +497,9 @@ export const run =
           Effect.suspend(() => {
             const stop = encodeRecords(items, from, now)
             if (typeof stop !== "number") return Effect.zipRight(offerAllRows, Effect.fail(stop))
-            if (localRejects.length >= localRejectFlushCount) return Effect.zipRight(flushLocalRejects, readChunk(items, stop, now))
+            if (localRejects.length >= localRejectFlushCount || localRejectChars >= localRejectFlushChars) {
+              return Effect.zipRight(flushLocalRejects, readChunk(items, stop, now))
+            }
             const item = items[stop]
             if (item === undefined) return offerRows
             if (item._tag !== "Checkpoint") return Effect.zipRight(offerRows, readChunk(items, stop, now))

@@ -5,6 +5,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import { readdirSync } from "node:fs"
 import { Pipeline, StreamPlans } from "../src/index.js"
 import { bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
@@ -524,6 +525,29 @@ describe("Pipeline", () => {
       expect(inOrder).toBe(true)
       expect(org.stats().calls.create).toBe(1)
     }), 120_000)
+
+  it.live("hands rows refused before sending to the rejects store in bounded slices, however large each row", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      // LastName holds at most 80 characters: every 1 MB row is refused before sending
+      const huge = "x".repeat(1024 * 1024)
+      const inputs = Array.from({ length: 40 }, (_, index) => Pipeline.record<string>("contacts", { last_name: `${huge}${index}`, id: `T-${index}` }))
+      const writes: Array<number> = []
+      const recording = Layer.effect(
+        RejectSink.RejectSink,
+        Effect.map(RejectSink.makeNone, (sink) => ({ ...sink, write: (records: ReadonlyArray<RejectedRecord.RejectedRecord>) => Effect.zipRight(Effect.sync(() => void writes.push(records.length)), sink.write(records)) }))
+      )
+      const events = yield* Stream.fromIterable(inputs).pipe(
+        Pipeline.run(new Map([["contacts", plan]])),
+        Stream.runCollect,
+        Effect.map(Chunk.toArray),
+        Effect.provide(Layer.merge(bulkLayer(org), recording))
+      )
+      expect(summaryOf(events).totals).toMatchObject({ recordsIn: 40, rejectedLocally: 40 })
+      expect(writes.reduce((sum, count) => sum + count, 0)).toBe(40)
+      expect(Math.max(...writes)).toBeLessThanOrEqual(17)
+    }))
 
   it.live("fails on a record for a stream it does not know, after settling what came before", () =>
     Effect.gen(function* () {
