@@ -101,7 +101,8 @@ export const make = (env: Environment, redactor: Redactor): Effect.Effect<OrgCon
         const apiVersion = typeof org === "string" ? undefined : org.apiVersion
         if (login === "local") {
           // a sync copied from the examples keeps `org: local`: say so where real runs happen
-          if (env["CI"] !== undefined || setting(env, "SALESFORCE_CLIENT_ID") !== undefined) {
+          const ci = setting(env, "CI")
+          if ((ci !== undefined && ci.toLowerCase() !== "false") || setting(env, "SALESFORCE_CLIENT_ID") !== undefined) {
             yield* Effect.logWarning(
               "org: local is the embedded emulator, created empty for this run and then dropped: nothing is written to Salesforce (set org: production, sandbox or your My Domain URL)"
             )

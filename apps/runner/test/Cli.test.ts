@@ -86,9 +86,11 @@ describe("runner", () => {
     Effect.gen(function* () {
       const root = yield* workspace({ "a.yaml": accountsSync() })
       const warning = "org: local is the embedded emulator, created empty for this run and then dropped: nothing is written to Salesforce"
-      const quiet = yield* runCli(["sync"], { cwd: root, env: {} })
-      expect(quiet.code).toBe(0)
-      expect(quiet.stderr).not.toContain(warning)
+      for (const env of [{}, { CI: "false" }, { CI: "" }]) {
+        const quiet = yield* runCli(["sync"], { cwd: root, env })
+        expect(quiet.code).toBe(0)
+        expect(quiet.stderr).not.toContain(warning)
+      }
       for (const env of [{ CI: "true" }, { SALESFORCE_CLIENT_ID: "app" }]) {
         const warned = yield* runCli(["sync"], { cwd: root, env })
         expect(warned.code).toBe(0)

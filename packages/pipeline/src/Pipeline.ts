@@ -478,6 +478,7 @@ export const run =
               const record = localRecord(plan, item.data, refusal, now)
               localRejects.push({ stream: item.stream, epoch, record })
               for (const value of Object.values(record.row)) localRejectChars += value.length
+              if (record.sourceValues !== undefined) localRejectChars += JSON.stringify(record.sourceValues).length
               if (localRejects.length >= localRejectFlushCount || localRejectChars >= localRejectFlushChars) return index + 1
             } else if (typeof line === "string") {
               const block = blockFor(item.stream)
