@@ -13,9 +13,9 @@ import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Deferred from "effect/Deferred"
 import * as Either from "effect/Either"
 import * as Equal from "effect/Equal"
 import * as Exit from "effect/Exit"
@@ -389,6 +389,8 @@ export const run =
         let localRejects: Array<LocalReject> = []
         /** Characters of the rows `localRejects` hold. */
         let localRejectChars = 0
+        /** Whether the rows refused before sending are due to go to the rejects store. */
+        const localRejectsFull = () => localRejects.length >= localRejectFlushCount || localRejectChars >= localRejectFlushChars
         const flushLocalRejects = Effect.gen(function* () {
           if (localRejects.length === 0) return
           const batch = localRejects
@@ -479,7 +481,7 @@ export const run =
               localRejects.push({ stream: item.stream, epoch, record })
               for (const value of Object.values(record.row)) localRejectChars += value.length
               if (record.sourceValues !== undefined) localRejectChars += JSON.stringify(record.sourceValues).length
-              if (localRejects.length >= localRejectFlushCount || localRejectChars >= localRejectFlushChars) return index + 1
+              if (localRejectsFull()) return index + 1
             } else if (typeof line === "string") {
               const block = blockFor(item.stream)
               block.add(tracker.assignOrdinal(item.stream, epoch), line, keyOf(item.stream, item.data))
@@ -498,9 +500,7 @@ export const run =
           Effect.suspend(() => {
             const stop = encodeRecords(items, from, now)
             if (typeof stop !== "number") return Effect.zipRight(offerAllRows, Effect.fail(stop))
-            if (localRejects.length >= localRejectFlushCount || localRejectChars >= localRejectFlushChars) {
-              return Effect.zipRight(flushLocalRejects, readChunk(items, stop, now))
-            }
+            if (localRejectsFull()) return Effect.zipRight(flushLocalRejects, readChunk(items, stop, now))
             const item = items[stop]
             if (item === undefined) return offerRows
             if (item._tag !== "Checkpoint") return Effect.zipRight(offerRows, readChunk(items, stop, now))
