@@ -5,7 +5,7 @@ import type { ProcessFigures } from "./Measure.js"
 
 /**
  * `connector-null-org`: the connector against the null org (its own cost, no Salesforce processing).
- * `connector-upsert`, `connector-refused`, `connector-failing-jobs`, `connector-many-streams`: the connector's other paths
+ * `connector-upsert`, `connector-refused`, `connector-failing-jobs`, `connector-many-streams`, `connector-fan-out`: the connector's other paths
  * (see `subjects/Connector.ts`); `runner-file`: the runner with a CSV file source.
  */
 export type Subject =
@@ -16,6 +16,7 @@ export type Subject =
   | "connector-refused"
   | "connector-failing-jobs"
   | "connector-many-streams"
+  | "connector-fan-out"
   | "runner"
   | "runner-file"
   | "jsforce"

@@ -4,7 +4,7 @@
  * the connector again against the null org (its own cost), plus the 100-record small sync; writes results/latest.json, results/latest.md and the README table.
  *
  * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce (default;
- * also connector-upsert, connector-refused, connector-failing-jobs, connector-many-streams: the connector's other paths; runner-file)
+ * also connector-upsert, connector-refused, connector-failing-jobs, connector-many-streams, connector-fan-out: the connector's other paths; runner-file)
  * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */

@@ -5,6 +5,11 @@
  * memory stays flat whatever the batch size. Every batch carries its lineage (ordinal range and
  * the checkpoints it covers) so the caller can release state exactly.
  *
+ * A batch never names one record twice in one upload: Salesforce fails every row of a job that
+ * does. A row whose key (external id or Id) the batch already holds goes to a later part of the
+ * batch, a body of its own sent as a job after the part before it is done, so the later row wins
+ * and rows that repeat a key (a join that fans out) cost a job per repeat, not a job per row.
+ *
  * Temp files live in one directory per stream run. A batch's file is removed by its `release`
  * (`use` releases whatever the outcome, also on interruption), and it outlives the stream until
  * then, so batches can still be uploading when the stream ends. A batch not yet handed out is
@@ -40,13 +45,18 @@ export const defaultSpillThresholdBytes = 1024 * 1024
  * turns and seconds while rows were being encoded.
  */
 export const fileReadChunkBytes = 1024 * 1024
+/**
+ * Parts one batch holds at most: a row repeating its key more often than this within a batch
+ * starts the next batch (it would need a job of its own either way).
+ */
+export const defaultMaxBatchParts = 10
 /** Input chunks buffered ahead of the batcher (back-pressure beyond that). */
 const inputBufferChunks = 4
 
 /**
  * Encoded rows (a `RowBlock`, in input order) or a checkpoint (a source state) in stream order.
- * A row's `key` (its external id or Id) is never repeated within one batch: Salesforce fails
- * every row of a job that names the same record twice, so a repeated key starts a new batch.
+ * A row's `key` (its external id or Id) is never repeated within one part of a batch: a
+ * repeated key goes to the batch's next part (see `Batch.parts`).
  */
 export type BatchInput = RowBlock.RowBlock | { readonly _tag: "Checkpoint"; readonly id: string }
 
@@ -68,11 +78,22 @@ export interface BatchBody {
   readonly readable: Effect.Effect<Readable>
 }
 
-/** A CSV upload body and its lineage. */
-export interface Batch {
-  readonly _tag: "Batch"
+/** One upload body of a batch: one job. */
+export interface BatchPart {
   readonly rowCount: number
   /** Same as `body.bytes`: header plus rows. */
+  readonly bytes: number
+  readonly body: BatchBody
+  /** The ordinals of its rows, in the order of the body. */
+  readonly ordinals: () => Iterable<number>
+}
+
+/** CSV upload bodies and their lineage. */
+export interface Batch {
+  readonly _tag: "Batch"
+  /** Rows in all its parts. */
+  readonly rowCount: number
+  /** Bytes of all its parts, a header each. */
   readonly bytes: number
   readonly firstOrdinal: number
   readonly lastOrdinal: number
@@ -80,8 +101,12 @@ export interface Batch {
   readonly checkpoints: ReadonlyArray<string>
   /** The matching keys of its rows (empty when rows carry none). */
   readonly keys: KeySet
-  readonly body: BatchBody
-  /** Removes the temp file now (idempotent); the stream removes it anyway when it ends. */
+  /**
+   * Its bodies, to send one after the other, each once the one before is done. Nearly always
+   * one: a later part holds the rows whose key the part before it already names.
+   */
+  readonly parts: readonly [BatchPart, ...Array<BatchPart>]
+  /** Removes the temp files now (idempotent); the stream removes them anyway when it ends. */
   readonly release: Effect.Effect<void>
 }
 
@@ -117,8 +142,10 @@ export interface Options {
   readonly maxBatchRows?: number
   /** Flush a partial batch (and pending checkpoints) this long after its first item arrived. */
   readonly maxBatchAge?: Duration.DurationInput
-  /** Default 1 MiB. */
+  /** Default 1 MiB (for each part of a batch). */
   readonly spillThresholdBytes?: number
+  /** Parts of one batch (default `defaultMaxBatchParts`); 1 starts a new batch at every repeated key. */
+  readonly maxBatchParts?: number
   /** Parent of the per-run temp directory; default `os.tmpdir()`. */
   readonly tempDir?: string
 }
@@ -159,19 +186,42 @@ const fileBody = (path: string, bytes: number): BatchBody => ({
   readable: Effect.sync(() => openBatchFile(path))
 })
 
-interface OpenBatch {
+interface OpenPart {
   rowCount: number
   bytes: number
-  firstOrdinal: number
-  lastOrdinal: number
-  readonly checkpoints: Array<string>
-  /** Keys of the rows in this batch, when rows carry keys. */
+  /** Keys of its rows, when rows carry keys. */
   readonly keys: KeySet
   /** Bytes not yet written to the file (the header first, until the first write). */
   pending: Array<Uint8Array>
   pendingBytes: number
   file: { readonly path: string; readonly handle: FileHandle } | undefined
+  /** Its rows' ordinals as runs: `[from, to]` pairs, flat. */
+  readonly ordinalRuns: Array<number>
 }
+
+interface OpenBatch {
+  firstOrdinal: number
+  lastOrdinal: number
+  readonly checkpoints: Array<string>
+  /** Holds every key of the batch: a later part only takes keys the part before it holds. */
+  readonly first: OpenPart
+  readonly later: Array<OpenPart>
+}
+
+const addOrdinal = (part: OpenPart, ordinal: number) => {
+  const runs = part.ordinalRuns
+  const last = runs.length - 1
+  if (last > 0 && runs[last] === ordinal - 1) runs[last] = ordinal
+  else runs.push(ordinal, ordinal)
+}
+
+const ordinalsOf = (runs: ReadonlyArray<number>) =>
+  function* (): Generator<number> {
+    for (let run = 0; run + 1 < runs.length; run += 2) {
+      const to = runs[run + 1] ?? 0
+      for (let ordinal = runs[run] ?? 0; ordinal <= to; ordinal++) yield ordinal
+    }
+  }
 
 const validateOptions = (options: Options, headerBytes: number, maxBatchBytes: number): Option.Option<string> => {
   if (!options.header.endsWith("\n")) return Option.some("the header must end with \\n")
@@ -183,6 +233,9 @@ const validateOptions = (options: Options, headerBytes: number, maxBatchBytes: n
   }
   if (options.spillThresholdBytes !== undefined && !(options.spillThresholdBytes > 0)) {
     return Option.some(`spillThresholdBytes (${options.spillThresholdBytes}) must be positive`)
+  }
+  if (options.maxBatchParts !== undefined && (!Number.isSafeInteger(options.maxBatchParts) || options.maxBatchParts < 1)) {
+    return Option.some(`maxBatchParts (${options.maxBatchParts}) must be a positive integer`)
   }
   return Option.none()
 }
@@ -198,6 +251,7 @@ export const batches =
     const maxAgeMillis =
       options.maxBatchAge === undefined ? undefined : Duration.toMillis(Duration.decode(options.maxBatchAge))
     const spillThresholdBytes = options.spillThresholdBytes ?? defaultSpillThresholdBytes
+    const maxBatchParts = options.maxBatchParts ?? defaultMaxBatchParts
     const invalid = validateOptions(options, headerBytes, maxBatchBytes)
     if (Option.isSome(invalid)) {
       return Stream.fail(new BatcherError({ reason: "InvalidOptions", message: invalid.value }))
@@ -232,8 +286,10 @@ export const batches =
         // consumers are going away too, and every file goes at once.
         yield* Effect.addFinalizer((exit) =>
           Effect.gen(function* () {
-            const open = current?.file
-            if (open !== undefined) {
+            const parts = current === undefined ? [] : [current.first, ...current.later]
+            for (const part of parts) {
+              const open = part.file
+              if (open === undefined) continue
               yield* Effect.ignore(Effect.tryPromise(() => open.handle.close()))
               yield* removeFile(open.path)
             }
@@ -253,7 +309,7 @@ export const batches =
           return created
         })
 
-        const writePending = (batch: OpenBatch) =>
+        const writePending = (batch: OpenPart) =>
           Effect.gen(function* () {
             const buffer = Buffer.concat(batch.pending, batch.pendingBytes)
             batch.pending = []
@@ -275,37 +331,54 @@ export const batches =
             })
           })
 
-        const close = (batch: OpenBatch) =>
+        /** A part's body, and the release of its file. */
+        const closePart = (part: OpenPart) =>
           Effect.gen(function* () {
-            current = undefined
-            let body: BatchBody
-            let release: Effect.Effect<void> = Effect.void
-            const file = batch.file
+            const file = part.file
             if (file === undefined) {
-              body = memoryBody(Buffer.concat(batch.pending, batch.pendingBytes))
-            } else {
-              if (batch.pending.length > 0) yield* writePending(batch)
-              batch.file = undefined
-              yield* Effect.tryPromise({
-                try: () => file.handle.close(),
-                catch: tempFileFailed(`cannot close batch file ${file.path}`)
-              })
-              body = fileBody(file.path, batch.bytes)
-              outstanding.add(file.path)
-              release = Effect.suspend(() =>
+              return { body: memoryBody(Buffer.concat(part.pending, part.pendingBytes)), release: Effect.void }
+            }
+            if (part.pending.length > 0) yield* writePending(part)
+            part.file = undefined
+            yield* Effect.tryPromise({
+              try: () => file.handle.close(),
+              catch: tempFileFailed(`cannot close batch file ${file.path}`)
+            })
+            outstanding.add(file.path)
+            return {
+              body: fileBody(file.path, part.bytes),
+              release: Effect.suspend(() =>
                 outstanding.delete(file.path) ? Effect.zipRight(removeFile(file.path), removeDirectoryWhenIdle) : Effect.void
               )
             }
+          })
+
+        const close = (batch: OpenBatch) =>
+          Effect.gen(function* () {
+            current = undefined
+            const closed: Array<BatchPart> = []
+            const releases: Array<Effect.Effect<void>> = []
+            let rowCount = 0
+            let bytes = 0
+            for (const part of [batch.first, ...batch.later]) {
+              const { body, release } = yield* closePart(part)
+              closed.push({ rowCount: part.rowCount, bytes: part.bytes, body, ordinals: ordinalsOf(part.ordinalRuns) })
+              releases.push(release)
+              rowCount += part.rowCount
+              bytes += part.bytes
+            }
+            const [first, ...later] = closed
+            if (first === undefined) return yield* Effect.dieMessage("a batch without a part")
             const batchOut: Batch = {
               _tag: "Batch",
-              rowCount: batch.rowCount,
-              bytes: batch.bytes,
+              rowCount,
+              bytes,
               firstOrdinal: batch.firstOrdinal,
               lastOrdinal: batch.lastOrdinal,
               checkpoints: batch.checkpoints,
-              keys: batch.keys,
-              body,
-              release
+              keys: batch.first.keys,
+              parts: [first, ...later],
+              release: Effect.all(releases, { discard: true })
             }
             return batchOut
           })
@@ -322,17 +395,23 @@ export const batches =
             pendingSince = trailingCheckpoints.length > 0 ? yield* Clock.currentTimeMillis : undefined
           })
 
+        const openPart = (): OpenPart => ({
+          rowCount: 0,
+          bytes: headerBytes,
+          keys: new KeySet(),
+          pending: [header],
+          pendingBytes: headerBytes,
+          file: undefined,
+          ordinalRuns: []
+        })
+
         const openBatch = (firstOrdinal: number): OpenBatch => {
           const batch: OpenBatch = {
-            rowCount: 0,
-            bytes: headerBytes,
             firstOrdinal,
             lastOrdinal: firstOrdinal,
             checkpoints: trailingCheckpoints,
-            keys: new KeySet(),
-            pending: [header],
-            pendingBytes: headerBytes,
-            file: undefined
+            first: openPart(),
+            later: []
           }
           trailingCheckpoints = []
           current = batch
@@ -343,19 +422,46 @@ export const batches =
          * Places a block's rows, splitting it where a batch fills up. Rows go to the open batch
          * as runs (slices of the block's bytes), so the common case touches no row's bytes.
          */
+        /**
+         * The later part of `batch` for a row whose key its first part holds: the first part not
+         * holding the key yet (so the parts send the key's rows in their order). `undefined` when
+         * that part is full or the batch has all its parts: the row starts a new batch.
+         */
+        const laterPartFor = (batch: OpenBatch, key: string, rowBytes: number): OpenPart | undefined => {
+          for (const part of batch.later) {
+            if (part.keys.has(key)) continue
+            return part.bytes + rowBytes > maxBatchBytes || part.rowCount >= maxBatchRows ? undefined : part
+          }
+          if (batch.later.length + 1 >= maxBatchParts) return undefined
+          const part = openPart()
+          batch.later.push(part)
+          return part
+        }
+
+        /**
+         * Places a block's rows, splitting it where a batch fills up. Rows go to a batch's first
+         * part as runs (slices of the block's bytes), so the common case touches no row's bytes;
+         * a row for a later part is copied (a few rows must not hold whole blocks in memory).
+         */
         const processRows = (block: RowBlock.RowBlock, out: Array<BatchOutput>) =>
           Effect.gen(function* () {
             const { bytes, ends, keys } = block
-            /** Rows are contiguous: `runStart..runEnd` are placed in `current` and not yet in its `pending`. */
+            /** Rows are contiguous: `runStart..runEnd` are placed in `current`'s first part and not yet in its `pending`. */
             let runStart = 0
             let runEnd = 0
             const endRun = (batch: OpenBatch) => {
               if (runEnd > runStart) {
-                batch.pending.push(bytes.subarray(runStart, runEnd))
-                batch.pendingBytes += runEnd - runStart
+                batch.first.pending.push(bytes.subarray(runStart, runEnd))
+                batch.first.pendingBytes += runEnd - runStart
               }
               runStart = runEnd
             }
+            const closeCurrent = (batch: OpenBatch) =>
+              Effect.gen(function* () {
+                endRun(batch)
+                yield* flush(out, false)
+                if (pendingSince === undefined) pendingSince = yield* Clock.currentTimeMillis
+              })
             for (let index = 0; index < ends.length; index++) {
               const rowStart = index === 0 ? 0 : (ends[index - 1] ?? 0)
               const rowEnd = ends[index] ?? rowStart
@@ -378,23 +484,44 @@ export const batches =
                 runEnd = rowEnd
                 continue
               }
-              const repeatsKey = key !== undefined && current !== undefined && current.keys.has(key)
-              if (current !== undefined && (current.bytes + rowBytes > maxBatchBytes || repeatsKey)) {
-                endRun(current)
-                yield* flush(out, false)
-                if (pendingSince === undefined) pendingSince = yield* Clock.currentTimeMillis
+              const open = current
+              if (open !== undefined) {
+                if (open.first.bytes + rowBytes > maxBatchBytes) yield* closeCurrent(open)
+                else if (key !== undefined && open.first.keys.has(key)) {
+                  const part = laterPartFor(open, key, rowBytes)
+                  if (part === undefined) yield* closeCurrent(open)
+                  else {
+                    endRun(open)
+                    runStart = rowEnd
+                    runEnd = rowEnd
+                    if (trailingCheckpoints.length > 0) {
+                      for (const id of trailingCheckpoints) open.checkpoints.push(id)
+                      trailingCheckpoints = []
+                    }
+                    part.pending.push(bytes.slice(rowStart, rowEnd))
+                    part.pendingBytes += rowBytes
+                    part.rowCount++
+                    part.bytes += rowBytes
+                    part.keys.add(key)
+                    addOrdinal(part, ordinal)
+                    open.lastOrdinal = ordinal
+                    continue
+                  }
+                }
               }
               const batch = current ?? openBatch(ordinal)
               if (trailingCheckpoints.length > 0) {
                 for (const id of trailingCheckpoints) batch.checkpoints.push(id)
                 trailingCheckpoints = []
               }
+              const first = batch.first
               runEnd = rowEnd
-              batch.rowCount++
-              batch.bytes += rowBytes
+              first.rowCount++
+              first.bytes += rowBytes
+              addOrdinal(first, ordinal)
               batch.lastOrdinal = ordinal
-              if (key !== undefined) batch.keys.add(key)
-              if (batch.rowCount >= maxBatchRows || batch.bytes === maxBatchBytes) {
+              if (key !== undefined) first.keys.add(key)
+              if (first.rowCount >= maxBatchRows || first.bytes === maxBatchBytes) {
                 endRun(batch)
                 yield* flush(out, false)
               }
@@ -402,7 +529,9 @@ export const batches =
             const batch = current
             if (batch !== undefined) {
               endRun(batch)
-              if (batch.pendingBytes >= spillThresholdBytes) yield* writePending(batch)
+              for (const part of [batch.first, ...batch.later]) {
+                if (part.pendingBytes >= spillThresholdBytes) yield* writePending(part)
+              }
             }
           })
 

@@ -22,10 +22,16 @@ const rowInput = (ordinal: number, name: string): Batcher.BatchInput => {
   return Batcher.row(ordinal, { line })
 }
 
-const bodyText = (batch: Batcher.Batch) =>
-  Stream.runCollect(batch.body.stream).pipe(
+const partText = (part: Batcher.BatchPart) =>
+  Stream.runCollect(part.body.stream).pipe(
     Effect.map((chunks) => Buffer.concat(Chunk.toArray(chunks).map((chunk) => Buffer.from(chunk))).toString("utf8"))
   )
+
+/** The body of a batch of one part. */
+const bodyText = (batch: Batcher.Batch) => {
+  expect(batch.parts).toHaveLength(1)
+  return partText(batch.parts[0])
+}
 
 /** Each output with the text of its body (empty for non-batches). */
 const withText = (output: Batcher.BatchOutput): Effect.Effect<{ output: Batcher.BatchOutput; text: string }, Batcher.BatcherError> =>
@@ -102,7 +108,7 @@ describe("Batcher.batches", () => {
           }
           if (output._tag !== "Batch") continue
           expect(Buffer.byteLength(text)).toBe(output.bytes)
-          expect(output.body.bytes).toBe(output.bytes)
+          expect(output.parts[0].body.bytes).toBe(output.bytes)
           expect(output.bytes).toBeLessThanOrEqual(maxBatchBytes)
           expect(text.startsWith(header)).toBe(true)
           const rows: Array<Array<string>> = parse(text, { from_line: 2 })
@@ -150,33 +156,156 @@ describe("Batcher.batches", () => {
 
   const keys = ["a", "b", "a", "c", "b", "b"]
   const keyedLine = (ordinal: number) => `${keys[ordinal]},${ordinal}\n`
-  const keyedBatches = (inputs: ReadonlyArray<Batcher.BatchInput>) =>
+  /** Each batch's ordinal range and its parts: their ordinals and text. */
+  const keyedBatches = (inputs: ReadonlyArray<Batcher.BatchInput>, options: Partial<Batcher.Options> = {}) =>
     Stream.fromIterable(inputs).pipe(
-      Batcher.batches({ header }),
-      Stream.mapEffect(withText),
+      Batcher.batches({ header, ...options }),
+      Stream.filter((output) => output._tag === "Batch"),
+      Stream.mapEffect((batch) =>
+        Effect.map(
+          Effect.forEach(batch.parts, (part) => Effect.map(partText(part), (text) => [[...part.ordinals()], text])),
+          (parts) => [batch.firstOrdinal, batch.lastOrdinal, parts]
+        )
+      ),
       Stream.runCollect,
-      Effect.map((outputs) =>
-        Chunk.toArray(outputs).flatMap(({ output, text }) => (output._tag === "Batch" ? [[output.firstOrdinal, output.lastOrdinal, text]] : []))
-      )
+      Effect.map(Chunk.toArray)
     )
-  const expectedKeyedBatches = [
-    [0, 1, "Id,Name\na,0\nb,1\n"],
-    [2, 4, "Id,Name\na,2\nc,3\nb,4\n"],
-    [5, 5, "Id,Name\nb,5\n"]
-  ]
+  const keyedRows = () => keys.map((key, ordinal) => Batcher.row(ordinal, { line: keyedLine(ordinal) }, key))
 
-  it.effect("starts a new batch rather than repeat a row's key in one batch", () =>
+  it.effect("puts a row repeating a key of its batch in the batch's next part, one job after the other", () =>
     Effect.gen(function* () {
-      const rows = keys.map((key, ordinal) => Batcher.row(ordinal, { line: keyedLine(ordinal) }, key))
-      expect(yield* keyedBatches(rows)).toEqual(expectedKeyedBatches)
+      expect(yield* keyedBatches(keyedRows())).toEqual([
+        [
+          0,
+          5,
+          [
+            [[0, 1, 3], "Id,Name\na,0\nb,1\nc,3\n"],
+            [[2, 4], "Id,Name\na,2\nb,4\n"],
+            [[5], "Id,Name\nb,5\n"]
+          ]
+        ]
+      ])
     }))
 
-  it.effect("splits a block of rows where a key repeats", () =>
+  it.effect("splits a block of rows into parts where keys repeat", () =>
     Effect.gen(function* () {
       const builder = new RowBlock.RowBlockBuilder()
       keys.forEach((key, ordinal) => builder.add(ordinal, keyedLine(ordinal), key))
-      expect(yield* keyedBatches(Option.toArray(Option.fromNullable(builder.take())))).toEqual(expectedKeyedBatches)
+      const fromBlock = yield* keyedBatches(Option.toArray(Option.fromNullable(builder.take())))
+      expect(fromBlock).toEqual(yield* keyedBatches(keyedRows()))
     }))
+
+  it.effect("starts a new batch when a key repeats more often than maxBatchParts", () =>
+    Effect.gen(function* () {
+      expect(yield* keyedBatches(keyedRows(), { maxBatchParts: 2 })).toEqual([
+        [
+          0,
+          4,
+          [
+            [[0, 1, 3], "Id,Name\na,0\nb,1\nc,3\n"],
+            [[2, 4], "Id,Name\na,2\nb,4\n"]
+          ]
+        ],
+        [5, 5, [[[5], "Id,Name\nb,5\n"]]]
+      ])
+      expect(yield* keyedBatches(keyedRows(), { maxBatchParts: 1 })).toEqual([
+        [0, 1, [[[0, 1], "Id,Name\na,0\nb,1\n"]]],
+        [2, 4, [[[2, 3, 4], "Id,Name\na,2\nc,3\nb,4\n"]]],
+        [5, 5, [[[5], "Id,Name\nb,5\n"]]]
+      ])
+    }))
+
+  it.effect("starts a new batch when the part a repeated key needs is full", () =>
+    Effect.gen(function* () {
+      // header 8 bytes: the second part has room for "a,2-long" (9) but not then "b,3-longer-xy" (14)
+      const lines = [["a", "a,0"], ["b", "b,1"], ["a", "a,2-long"], ["b", "b,3-longer-xy"], ["c", "c,4"]] as const
+      const rows = lines.map(([key, line], ordinal) => Batcher.row(ordinal, { line: `${line}\n` }, key))
+      expect(yield* keyedBatches(rows, { maxBatchBytes: 30 })).toEqual([
+        [
+          0,
+          2,
+          [
+            [[0, 1], "Id,Name\na,0\nb,1\n"],
+            [[2], "Id,Name\na,2-long\n"]
+          ]
+        ],
+        [3, 4, [[[3, 4], "Id,Name\nb,3-longer-xy\nc,4\n"]]]
+      ])
+    }))
+
+  it.effect.prop(
+    "parts never repeat a key, keep each key's rows in order and lose no row",
+    [
+      FastCheck.array(FastCheck.tuple(FastCheck.constantFrom("a", "b", "c", "d", "e"), FastCheck.string({ maxLength: 12 })), { maxLength: 80 }),
+      FastCheck.integer({ min: 24, max: 90 }),
+      FastCheck.integer({ min: 1, max: 6 }),
+      FastCheck.integer({ min: 1, max: 4 }),
+      FastCheck.integer({ min: 1, max: 9 })
+    ],
+    ([rows, maxBatchBytes, maxBatchRows, maxBatchParts, rowsPerBlock]) =>
+      Effect.gen(function* () {
+        const lines = rows.map(([key, name], ordinal) => `${key},${ordinal},${name.replace(/[",\r\n]/g, "_")}\n`)
+        const inputs: Array<Batcher.BatchInput> = []
+        const builder = new RowBlock.RowBlockBuilder()
+        lines.forEach((line, ordinal) => {
+          builder.add(ordinal, line, rows[ordinal]?.[0])
+          if (builder.rowCount === rowsPerBlock) inputs.push(...Option.toArray(Option.fromNullable(builder.take())))
+        })
+        inputs.push(...Option.toArray(Option.fromNullable(builder.take())))
+        const outputs = Chunk.toArray(
+          yield* Stream.fromIterable(inputs).pipe(
+            Batcher.batches({ header, maxBatchBytes, maxBatchRows, maxBatchParts, spillThresholdBytes: 30, tempDir: tmpdir() }),
+            Stream.runCollect
+          )
+        )
+        const seen: Array<number> = []
+        let nextOrdinal = 0
+        for (const output of outputs) {
+          if (output._tag === "OversizedRow") {
+            expect(output.ordinal).toBe(nextOrdinal++)
+            continue
+          }
+          if (output._tag !== "Batch") continue
+          expect(output.firstOrdinal).toBe(nextOrdinal)
+          nextOrdinal = output.lastOrdinal + 1
+          expect(output.parts.length).toBeLessThanOrEqual(maxBatchParts)
+          /** The part each key was last sent in: a key's next row must be in a later part. */
+          const lastPartOf = new Map<string, number>()
+          const batchOrdinals: Array<number> = []
+          for (const part of output.parts) {
+            const text = yield* partText(part)
+            expect(Buffer.byteLength(text)).toBe(part.bytes)
+            expect(part.bytes).toBeLessThanOrEqual(maxBatchBytes)
+            expect(part.rowCount).toBeLessThanOrEqual(maxBatchRows)
+            const partRows: Array<Array<string>> = parse(text, { from_line: 2, relax_column_count: true })
+            expect(partRows).toHaveLength(part.rowCount)
+            expect(partRows.map((row) => Number(row[1]))).toEqual([...part.ordinals()])
+            const partKeys = partRows.map((row) => row[0] ?? "")
+            expect(new Set(partKeys).size).toBe(partKeys.length)
+            for (const row of partRows) {
+              const [key = "", ordinal = ""] = row
+              expect(lines[Number(ordinal)]).toBe(`${row.join(",")}\n`)
+              expect(output.keys.has(key)).toBe(true)
+              batchOrdinals.push(Number(ordinal))
+            }
+          }
+          batchOrdinals.sort((left, right) => left - right)
+          for (const ordinal of batchOrdinals) {
+            const key = rows[ordinal]?.[0] ?? ""
+            const partIndex = output.parts.findIndex((part) => [...part.ordinals()].includes(ordinal))
+            expect(partIndex).toBeGreaterThan(lastPartOf.get(key) ?? -1)
+            lastPartOf.set(key, partIndex)
+          }
+          expect(output.rowCount).toBe(batchOrdinals.length)
+          expect(output.bytes).toBe(output.parts.reduce((sum, part) => sum + part.bytes, 0))
+          seen.push(...batchOrdinals)
+        }
+        expect(nextOrdinal).toBe(lines.length)
+        const oversized = outputs.flatMap((output) => (output._tag === "OversizedRow" ? [output.ordinal] : []))
+        expect([...seen, ...oversized].sort((left, right) => left - right)).toEqual(lines.map((_, ordinal) => ordinal))
+      }),
+    { fastCheck: { numRuns: 60 } }
+  )
 
   it.effect("fails clearly on impossible options", () =>
     Effect.gen(function* () {
@@ -252,7 +381,7 @@ describe("Batcher.batches", () => {
             output._tag === "Batch"
               ? Batcher.use(output, (batch) =>
                   Effect.gen(function* () {
-                    const path = Option.getOrElse(batch.body.path, () => "")
+                    const path = Option.getOrElse(batch.parts[0].body.path, () => "")
                     seen.push([path, existsSync(path), yield* bodyText(batch)])
                   })
                 ).pipe(Effect.tap(() => Effect.sync(() => expect(existsSync(seen.at(-1)?.[0] ?? "")).toBe(false))))
@@ -270,7 +399,7 @@ describe("Batcher.batches", () => {
       Effect.gen(function* () {
         const tempDir = freshTempDir()
         const batches = onlyBatches(Chunk.toArray(yield* rows(2).pipe(Batcher.batches({ header, tempDir }), Stream.runCollect)))
-        expect(batches.map((batch) => Option.isNone(batch.body.path))).toEqual([true])
+        expect(batches.map((batch) => Option.isNone(batch.parts[0].body.path))).toEqual([true])
         expect(readdirSync(tempDir)).toEqual([])
       }))
 
@@ -283,7 +412,7 @@ describe("Batcher.batches", () => {
           Stream.runForEach((output) => Effect.sync(() => (output._tag === "Batch" ? batches.push(output) : 0)))
         )
         expect(batches).toHaveLength(4)
-        const paths = batches.map((batch) => Option.getOrElse(batch.body.path, () => ""))
+        const paths = batches.map((batch) => Option.getOrElse(batch.parts[0].body.path, () => ""))
         expect(paths.every(existsSync)).toBe(true)
         expect(yield* bodyText(batches[3] as Batcher.Batch)).toContain("15,")
         for (const batch of batches.slice(0, 3)) yield* batch.release
@@ -338,7 +467,7 @@ describe("Batcher.batches", () => {
           Stream.mapEffect((output) =>
             output._tag === "Batch"
               ? Batcher.use(output, (batch) =>
-                  Deferred.succeed(uploading, Option.getOrElse(batch.body.path, () => "")).pipe(Effect.zipRight(Effect.never))
+                  Deferred.succeed(uploading, Option.getOrElse(batch.parts[0].body.path, () => "")).pipe(Effect.zipRight(Effect.never))
                 )
               : Effect.void
           ),

@@ -24,9 +24,11 @@ describe("README", () => {
           { id: "C-3", last_name: "Hopper, Grace" }
         ),
         (batch) =>
-          Stream.runCollect(batch.body.stream).pipe(
-            Effect.map((chunks) => uploaded.push(Buffer.concat(Chunk.toArray(chunks)).toString("utf8"))),
-            Effect.orDie
+          Effect.forEach(batch.parts, (part) =>
+            Stream.runCollect(part.body.stream).pipe(
+              Effect.map((chunks) => uploaded.push(Buffer.concat(Chunk.toArray(chunks)).toString("utf8"))),
+              Effect.orDie
+            )
           )
       )
       expect(uploaded).toEqual(['External_Id__c,LastName,Email\nC-1,Lovelace,\nC-3,"Hopper, Grace",\n'])

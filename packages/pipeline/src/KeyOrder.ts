@@ -1,8 +1,9 @@
 /**
  * The order of one stream's batches that share a record.
  *
- * A matching key (external id, Id) given twice goes to two batches — Salesforce fails every row
- * of a job that names one record twice — and the later row must win. With several jobs in flight,
+ * A matching key (external id, Id) given twice goes to two jobs — Salesforce fails every row of a
+ * job that names one record twice — and the later row must win. Within a batch its parts go one
+ * after the other; a key can also meet a key of an earlier batch. With several jobs in flight,
  * the later batch's job could end first and then be overwritten by the earlier one. So a batch
  * whose keys meet those of an earlier batch still in flight starts its job only once that batch is
  * done (its follow-up jobs included). Batches with no key in common run side by side.

@@ -328,27 +328,42 @@ export const run =
                         if (turn !== undefined) yield* turn.wait
                         // A batch holding several checkpoints' records finds its rejected rows, so
                         // each checkpoint reports its own.
-                        const rejectedRows = tracker.epochsSpanned(key, batch.firstOrdinal, batch.lastOrdinal) > 1 ? new RejectedRows() : undefined
-                        // After a failure no job starts: these rows stay unsettled, their checkpoints held.
-                        const outcome = yield* jobSlots.withPermits(1)(
-                          Effect.suspend(() =>
-                            laneFailure !== undefined
-                              ? Effect.succeed(undefined)
-                              : IngestBatch.ingestBatch(
-                                  target(plan),
-                                  { content: new PipedUpload.NodeStreamBody(batch.body.readable), bytes: batch.bytes, rowCount: batch.rowCount },
-                                  ingestOptions,
-                                  stats,
-                                  rejectedRows
-                                )
+                        const spansCheckpoints = tracker.epochsSpanned(key, batch.firstOrdinal, batch.lastOrdinal) > 1
+                        let rejected = 0
+                        const rejectedOrdinals: Array<number> = []
+                        // A batch's parts (rows repeating a key of the part before) go one after the other.
+                        for (const [index, part] of batch.parts.entries()) {
+                          const rejectedRows = spansCheckpoints ? new RejectedRows() : undefined
+                          // After a failure no batch starts (a batch started goes on to its end):
+                          // these rows stay unsettled, their checkpoints held.
+                          const outcome = yield* jobSlots.withPermits(1)(
+                            Effect.suspend(() =>
+                              index === 0 && laneFailure !== undefined
+                                ? Effect.succeed(undefined)
+                                : IngestBatch.ingestBatch(
+                                    target(plan),
+                                    { content: new PipedUpload.NodeStreamBody(part.body.readable), bytes: part.bytes, rowCount: part.rowCount },
+                                    ingestOptions,
+                                    stats,
+                                    rejectedRows
+                                  )
+                            )
                           )
-                        )
-                        if (outcome === undefined) return
-                        const someRejected = outcome.rejected > 0 && outcome.rejected < batch.rowCount
-                        const rejectedOrdinals =
-                          rejectedRows !== undefined && someRejected ? yield* rejectedRows.ordinalsIn(batch.body.stream, batch.firstOrdinal) : []
-                        yield* stats.add(key, outcome)
-                        yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, outcome.rejected, rejectedOrdinals))
+                          if (outcome === undefined) return
+                          yield* stats.add(key, outcome)
+                          rejected += outcome.rejected
+                          if (rejectedRows === undefined || outcome.rejected === 0) continue
+                          // (a batch whose every row was rejected needs no ordinals)
+                          const found =
+                            outcome.rejected < part.rowCount
+                              ? yield* rejectedRows.ordinalsIn(part.body.stream, part.ordinals())
+                              : batch.parts.length > 1
+                                ? part.ordinals()
+                                : []
+                          for (const ordinal of found) rejectedOrdinals.push(ordinal)
+                        }
+                        if (batch.parts.length > 1) rejectedOrdinals.sort((left, right) => left - right)
+                        yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, rejected, rejectedOrdinals))
                       })
                     ).pipe(
                       // The other jobs, of this stream and the others, go on to their end (a defect

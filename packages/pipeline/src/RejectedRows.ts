@@ -127,21 +127,21 @@ export class RejectedRows {
   }
 
   /**
-   * The ordinals of the rejected rows in a batch body (its CSV, header first; the first row is
-   * `firstOrdinal`), in order. A rejected row not found is left out; a body that cannot be read
-   * gives none.
+   * The ordinals of the rejected rows in a batch body (its CSV, header first; `ordinals` gives
+   * its rows' ordinals, in the body's order), in that order. A rejected row not found is left
+   * out; a body that cannot be read gives none.
    */
-  ordinalsIn<E>(body: Stream.Stream<Uint8Array, E>, firstOrdinal: number): Effect.Effect<ReadonlyArray<number>> {
+  ordinalsIn<E>(body: Stream.Stream<Uint8Array, E>, rowOrdinals: Iterable<number>): Effect.Effect<ReadonlyArray<number>> {
     return Effect.suspend(() => {
       const left = this.rejected.copy()
       const ordinals: Array<number> = []
-      let ordinal = firstOrdinal
+      const next = rowOrdinals[Symbol.iterator]()
       return ResultRows.parse(body, { onError: (cause) => cause }).pipe(
         Stream.runForEachChunk((rows) =>
           Effect.sync(() => {
             for (const row of rows) {
-              if (left.remove(row)) ordinals.push(ordinal)
-              ordinal++
+              const ordinal = next.next()
+              if (left.remove(row) && ordinal.done !== true) ordinals.push(ordinal.value)
             }
           })
         ),

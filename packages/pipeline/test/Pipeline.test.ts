@@ -391,6 +391,54 @@ describe("Pipeline", () => {
       expect(org.storedRecords("Contact").find((record) => record["External_Id__c"] === "T-dup")?.["LastName"]).toBe("Second")
     }))
 
+  it.live("sends rows repeating their keys (a join that fans out) in a job per repeat, not a job per row", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan({ operation: "upsert", externalIdFieldName: "External_Id__c" })
+      const person = (index: number, name: string) =>
+        Pipeline.record<string>("contacts", { last_name: `${name} ${index}`, email: `fan${index}@example.com`, id: `T-fan${index}` })
+      const rows = Array.from({ length: 500 }, (_, index) => [person(index, "First"), person(index, "Second")]).flat()
+      const { events } = yield* runSync(new Map([["contacts", plan]]), [...rows, Pipeline.checkpoint("s1", "contacts")])
+      expect(summaryOf(events).totals).toMatchObject({ created: 500, updated: 500, rejected: 0, jobs: 2 })
+      expect(released(events)).toEqual([{ _tag: "CheckpointReleased", payload: "s1", recordCount: 1_000, rejectedCount: 0 }])
+      const names = loadedContacts().map((record) => record["LastName"])
+      expect(names).toHaveLength(500)
+      expect(names.filter((name) => String(name).startsWith("Second"))).toHaveLength(500)
+    }))
+
+  it.live("counts a rejection in a later part of a batch towards the checkpoint of its own record", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      // not validated locally: Salesforce refuses the names that are too long
+      const plan = yield* contactPlan({ operation: "upsert", externalIdFieldName: "External_Id__c", validate: false })
+      const person = (id: string, name: string) => Pipeline.record<string>("contacts", { last_name: name, id })
+      const tooLong = "x".repeat(81)
+      const { events, directory } = yield* runSync(new Map([["contacts", plan]]), [
+        person("T-p1", "A"),
+        Pipeline.checkpoint("s1", "contacts"),
+        person("T-p1", tooLong),
+        person("T-p2", "B"),
+        person("T-p2", "B2"),
+        Pipeline.checkpoint("s2", "contacts"),
+        person("T-p2", tooLong),
+        Pipeline.checkpoint("s3", "contacts")
+      ])
+      expect(summaryOf(events).totals).toMatchObject({ jobs: 3, created: 2, updated: 1, rejected: 2 })
+      expect(released(events)).toEqual([
+        { _tag: "CheckpointReleased", payload: "s1", recordCount: 1, rejectedCount: 0 },
+        { _tag: "CheckpointReleased", payload: "s2", recordCount: 3, rejectedCount: 1 },
+        { _tag: "CheckpointReleased", payload: "s3", recordCount: 1, rejectedCount: 1 }
+      ])
+      const stored = new Map(loadedContacts().map((record) => [record["External_Id__c"], record["LastName"]]))
+      expect(stored.get("T-p1")).toBe("A")
+      expect(stored.get("T-p2")).toBe("B2")
+      const rejects = yield* readRejects(directory)
+      expect(rejects.map((reject) => [reject.statusCode, reject.row["External_Id__c"]])).toEqual([
+        ["STRING_TOO_LONG", "T-p1"],
+        ["STRING_TOO_LONG", "T-p2"]
+      ])
+    }))
+
   it.live("resolves relationship columns through the parent's external id", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })

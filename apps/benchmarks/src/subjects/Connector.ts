@@ -7,7 +7,9 @@
  * - `connector-failing-jobs`: every job ends Failed after a tenth of N rows (100,000 at 1M); the
  *   rest are sent again in follow-up jobs (twice), then rejected;
  * - `connector-many-streams`: the same rows spread round-robin over 300 streams (all into Contact),
- *   with a STREAM state after every 500 records, as a catalog of many streams sends them.
+ *   with a STREAM state after every 500 records, as a catalog of many streams sends them;
+ * - `connector-fan-out`: `append_dedup` of the first N / 2 rows, each given twice in a row, as a
+ *   join that fans out sends them (each key created, then updated).
  */
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from "node:fs"
 import { once } from "node:events"
@@ -49,6 +51,26 @@ const spreadOverStreams = async (input: string, output: string) => {
   await once(out, "finish")
 }
 
+/** The first half of the dataset's lines, each written twice in a row. */
+const eachTwice = async (input: string, output: string, count: number) => {
+  const out = createWriteStream(output)
+  let buffer = ""
+  let index = 0
+  for await (const line of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
+    if (index++ >= count / 2) break
+    buffer += `${line}\n${line}\n`
+    if (buffer.length >= 1 << 20) {
+      if (!out.write(buffer)) await once(out, "drain")
+      buffer = ""
+    }
+  }
+  out.end(buffer)
+  await once(out, "finish")
+}
+
+/** Subjects that upsert on External_Id__c. */
+const upserts = (subject: ConnectorSubject) => subject === "connector-upsert" || subject === "connector-fan-out"
+
 export const isConnectorSubject = (subject: Subject): subject is ConnectorSubject => subject.startsWith("connector")
 
 const catalogOf = (subject: ConnectorSubject) => ({
@@ -60,8 +82,8 @@ const catalogOf = (subject: ConnectorSubject) => ({
         supported_sync_modes: ["full_refresh", "incremental"]
       },
       sync_mode: "full_refresh",
-      destination_sync_mode: subject === "connector-upsert" ? "append_dedup" : "append",
-      ...(subject === "connector-upsert" ? { primary_key: [["External_Id__c"]] } : {}),
+      destination_sync_mode: upserts(subject) ? "append_dedup" : "append",
+      ...(upserts(subject) ? { primary_key: [["External_Id__c"]] } : {}),
       destination_object_name: "Contact",
       sync_id: 1,
       generation_id: 1,
@@ -119,6 +141,10 @@ export const run = async (context: RunContext, subject: ConnectorSubject = "conn
     input = path.join(context.directory, "records-many-streams.jsonl")
     await spreadOverStreams(context.dataset.jsonl, input)
   }
+  if (subject === "connector-fan-out") {
+    input = path.join(context.directory, "records-each-twice.jsonl")
+    await eachTwice(context.dataset.jsonl, input, context.dataset.count)
+  }
   const write = (nodeFlags: ReadonlyArray<string>) =>
     measureNode({
       args: [...nodeFlags, mainScript, "write", "--config", config, "--catalog", catalogFile],
@@ -145,7 +171,9 @@ export const run = async (context: RunContext, subject: ConnectorSubject = "conn
       ? { loaded: 0, failed: count }
       : subject === "connector-failing-jobs"
         ? { loaded: summary?.stored ?? count, failed: 0 }
-        : { loaded: count, failed: 0 }
+        : subject === "connector-fan-out"
+          ? { loaded: Math.ceil(count / 2), failed: 0 }
+          : { loaded: count, failed: 0 }
   const outcome = await result(subject, measured, figures, note === "" ? undefined : note, expected)
   return lost === undefined ? outcome : { ...outcome, ok: false }
 }
