@@ -90,6 +90,41 @@ const isPlainRecordMessage = (value: Record<string, unknown>): value is AirbyteM
   return plain
 }
 
+/** Whether `owner[key]` is absent, null (then removed, as the Schema takes it: absent) or passes `check`. */
+const absentOr = (owner: Record<string, unknown>, key: string, check: (value: unknown) => boolean): boolean => {
+  const value = owner[key]
+  if (value === null) delete owner[key]
+  return value === undefined || value === null || check(value)
+}
+
+const isString = (value: unknown): value is string => typeof value === "string"
+
+/**
+ * The common per-stream STATE shape, checked without the Schema (a source may send one after
+ * every record): `{type: "STREAM", stream: {stream_descriptor: {name, namespace?}, stream_state?}}`.
+ * Anything else (stats, GLOBAL, LEGACY, odd types) goes through the full Schema.
+ */
+const isPlainStreamState = (value: Record<string, unknown>): value is AirbyteMessage.StateMessage => {
+  const state = value["state"]
+  if (!isObject(state) || state["type"] !== "STREAM") return false
+  const stream = state["stream"]
+  if (!isObject(stream)) return false
+  const descriptor = stream["stream_descriptor"]
+  return (
+    isObject(descriptor) &&
+    typeof descriptor["name"] === "string" &&
+    state["global"] === undefined &&
+    state["data"] === undefined &&
+    state["sourceStats"] === undefined &&
+    state["destinationStats"] === undefined &&
+    absentOr(descriptor, "namespace", isString) &&
+    absentOr(stream, "stream_state", isObject)
+  )
+}
+
+/** A STATE line to keep: a copy, as `line` is a slice of the whole input chunk, which it would keep alive while the state waits. */
+const keptLine = (line: string) => Buffer.from(line, "utf8").toString("utf8")
+
 /** The byte order mark some Windows tools put before UTF-8 text. */
 const byteOrderMark = 0xfeff
 
@@ -118,6 +153,9 @@ export const decodeLine = (
   if (type === "RECORD" && isPlainRecordMessage(parsed)) {
     return Either.right({ lineNumber, message: parsed, stateLine: undefined })
   }
+  if (type === "STATE" && isPlainStreamState(parsed)) {
+    return Either.right({ lineNumber, message: parsed, stateLine: keptLine(line) })
+  }
   const decode = typeof type === "string" ? variants[type] : undefined
   if (decode === undefined) {
     const detail = type === undefined ? "message has no `type`" : `unknown message type ${JSON.stringify(type)}`
@@ -133,8 +171,7 @@ export const decodeLine = (
           excerpt: excerptOf(line)
         })
       ),
-    // a copy: `line` is a slice of the whole input chunk, which it would keep alive while the state waits
-    onRight: (message) => Either.right({ lineNumber, message, stateLine: type === "STATE" ? Buffer.from(line, "utf8").toString("utf8") : undefined })
+    onRight: (message) => Either.right({ lineNumber, message, stateLine: type === "STATE" ? keptLine(line) : undefined })
   })
 }
 

@@ -3,10 +3,11 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { MessageReader } from "../src/index.js"
+import { AirbyteMessage, MessageReader } from "../src/index.js"
 import { parseJson, readFixture } from "./officialSchema.js"
 
 const bytes = (text: string) => new TextEncoder().encode(text)
@@ -97,6 +98,34 @@ describe("MessageReader", () => {
       expect(state?.message).toEqual({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "people" } } } })
       expect(state?.stateLine).toBe(stateLine)
     }))
+
+  it("reads a STATE as the full Schema does, whatever its shape (per-stream states skip the Schema)", () => {
+    const types = ["STREAM", "GLOBAL", "LEGACY", "OTHER", null, undefined]
+    const names = ["people", 7, null, undefined]
+    const namespaces = ["crm", null, undefined, 3]
+    const streamStates = [{ cursor: 1 }, null, undefined, [1], "x"]
+    const streams = ["object", null, undefined, "text"]
+    const extras = [{}, { data: { n: 1 } }, { sourceStats: { recordCount: 2 } }, { destinationStats: null }, { note: "kept" }]
+    let read = 0
+    for (const type of types)
+      for (const name of names)
+        for (const namespace of namespaces)
+          for (const streamState of streamStates)
+            for (const streamShape of streams)
+              for (const extra of extras) {
+                const stream = streamShape === "object" ? { stream_descriptor: { name, namespace }, stream_state: streamState } : streamShape
+                const line = JSON.stringify({ type: "STATE", state: { type, stream, ...extra } })
+                const bySchema = Schema.decodeUnknownEither(AirbyteMessage.StateMessage)(JSON.parse(line))
+                const decoded = MessageReader.decodeLine(line, 1)
+                expect([line, Either.isRight(decoded)]).toEqual([line, Either.isRight(bySchema)])
+                if (Either.isRight(decoded) && Either.isRight(bySchema)) {
+                  read++
+                  expect([line, decoded.right?.message]).toStrictEqual([line, bySchema.right])
+                  expect(decoded.right?.stateLine).toBe(line)
+                }
+              }
+    expect(read).toBeGreaterThan(100)
+  })
 
   it.effect("skips a UTF-8 byte order mark at the start of the input, and only there", () =>
     Effect.gen(function* () {

@@ -58,13 +58,19 @@ const inputBufferChunks = 4
  * A row's `key` (its external id or Id) is never repeated within one part of a batch: a
  * repeated key goes to the batch's next part (see `Batch.parts`).
  */
-export type BatchInput = RowBlock.RowBlock | { readonly _tag: "Checkpoint"; readonly id: string }
+export type BatchInput =
+  | RowBlock.RowBlock
+  | { readonly _tag: "Checkpoint"; readonly id: string }
+  /** Closes the open batch now (and emits the checkpoints after it). */
+  | { readonly _tag: "Flush" }
 
 /** One encoded row as input (rows produced in bulk go faster as a `RowBlock`). */
 export const row = (ordinal: number, encoded: { readonly line: string }, key?: string): BatchInput =>
   RowBlock.single(ordinal, encoded.line, key)
 
 export const checkpoint = (id: string): BatchInput => ({ _tag: "Checkpoint", id })
+
+export const flushNow: BatchInput = { _tag: "Flush" }
 
 /** The CSV bytes of a batch (header first). */
 export interface BatchBody {
@@ -142,7 +148,7 @@ export interface Options {
   readonly maxBatchRows?: number
   /** Flush a partial batch (and pending checkpoints) this long after its first item arrived. */
   readonly maxBatchAge?: Duration.DurationInput
-  /** Default 1 MiB (for each part of a batch). */
+  /** Default 1 MiB (what all parts of a batch hold together). */
   readonly spillThresholdBytes?: number
   /** Parts of one batch (default `defaultMaxBatchParts`); 1 starts a new batch at every repeated key. */
   readonly maxBatchParts?: number
@@ -353,9 +359,9 @@ export const batches =
             }
           })
 
+        /** Closes every part's file (a part whose close fails leaves the rest to the stream's finalizer). */
         const close = (batch: OpenBatch) =>
           Effect.gen(function* () {
-            current = undefined
             const closed: Array<BatchPart> = []
             const releases: Array<Effect.Effect<void>> = []
             let rowCount = 0
@@ -367,6 +373,7 @@ export const batches =
               rowCount += part.rowCount
               bytes += part.bytes
             }
+            current = undefined
             const [first, ...later] = closed
             if (first === undefined) return yield* Effect.dieMessage("a batch without a part")
             const batchOut: Batch = {
@@ -439,9 +446,10 @@ export const batches =
         }
 
         /**
-         * Places a block's rows, splitting it where a batch fills up. Rows go to a batch's first
-         * part as runs (slices of the block's bytes), so the common case touches no row's bytes;
-         * a row for a later part is copied (a few rows must not hold whole blocks in memory).
+         * Places a block's rows, splitting it where a batch fills up. Rows go to a batch's parts
+         * as views of the block's bytes (to the first part as runs), so the common case touches no
+         * row's bytes. The parts spill by what they hold together: nearly all of a block's bytes
+         * are in them, so the views keep only the last few blocks alive.
          */
         const processRows = (block: RowBlock.RowBlock, out: Array<BatchOutput>) =>
           Effect.gen(function* () {
@@ -498,7 +506,7 @@ export const batches =
                       for (const id of trailingCheckpoints) open.checkpoints.push(id)
                       trailingCheckpoints = []
                     }
-                    part.pending.push(bytes.slice(rowStart, rowEnd))
+                    part.pending.push(bytes.subarray(rowStart, rowEnd))
                     part.pendingBytes += rowBytes
                     part.rowCount++
                     part.bytes += rowBytes
@@ -529,8 +537,11 @@ export const batches =
             const batch = current
             if (batch !== undefined) {
               endRun(batch)
-              for (const part of [batch.first, ...batch.later]) {
-                if (part.pendingBytes >= spillThresholdBytes) yield* writePending(part)
+              // the threshold bounds what the batch holds in memory, all parts together
+              let held = batch.first.pendingBytes
+              for (const part of batch.later) held += part.pendingBytes
+              if (held >= spillThresholdBytes) {
+                for (const part of [batch.first, ...batch.later]) if (part.pendingBytes > 0) yield* writePending(part)
               }
             }
           })
@@ -541,6 +552,10 @@ export const batches =
               if (item._tag === "Checkpoint") {
                 if (pendingSince === undefined) pendingSince = yield* Clock.currentTimeMillis
                 trailingCheckpoints.push(item.id)
+                continue
+              }
+              if (item._tag === "Flush") {
+                yield* flush(out, true)
                 continue
               }
               yield* processRows(item, out)

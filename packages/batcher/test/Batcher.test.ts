@@ -12,6 +12,8 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { parse } from "csv-parse/sync"
 import { existsSync, mkdtempSync, readdirSync } from "node:fs"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Batcher, RowBlock } from "../src/index.js"
@@ -306,6 +308,108 @@ describe("Batcher.batches", () => {
       }),
     { fastCheck: { numRuns: 60 } }
   )
+
+  it.effect("closes the open batch at a flush, with the checkpoints after its rows", () =>
+    Effect.gen(function* () {
+      const outputs = yield* Stream.make(rowInput(0, "a"), Batcher.checkpoint("s1"), Batcher.flushNow, Batcher.flushNow, rowInput(1, "b")).pipe(
+        Batcher.batches({ header }),
+        Stream.mapEffect(withText),
+        Stream.runCollect
+      )
+      expect(
+        Chunk.toArray(outputs).map(({ output, text }) => (output._tag === "Batch" ? [output.firstOrdinal, output.lastOrdinal, text] : [output._tag]))
+      ).toEqual([[0, 0, "Id,Name\n0,a\n"], ["Checkpoints"], [1, 1, "Id,Name\n1,b\n"]])
+    }))
+
+  describe("memory of a batch with several parts", () => {
+    setFlagsFromString("--expose-gc")
+    const collectGarbage = runInNewContext("gc") as () => void
+    const filler = "f".repeat(1000)
+
+    /**
+     * Runs `blocks` through a batcher (1 MiB spill threshold) and tells how many of the blocks'
+     * buffers are still alive once the last one is in, while the batch is still open.
+     */
+    const blocksAliveAtEnd = (blocks: ReadonlyArray<() => RowBlock.RowBlock>) =>
+      Effect.gen(function* () {
+        const alive: Array<WeakRef<ArrayBufferLike>> = []
+        let aliveAtEnd = -1
+        const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        const input = Stream.fromIterable(blocks.map((make, index) => ({ make, last: index === blocks.length - 1 }))).pipe(
+          Stream.mapEffect(({ make, last }) =>
+            Effect.gen(function* () {
+              if (last) {
+                yield* settle
+                collectGarbage()
+                aliveAtEnd = alive.filter((buffer) => buffer.deref() !== undefined).length
+              }
+              const block = make()
+              alive.push(new WeakRef(block.bytes.buffer))
+              return block
+            })
+          )
+        )
+        const batches = yield* input.pipe(
+          Batcher.batches({ header, spillThresholdBytes: 1024 * 1024, tempDir: freshTempDir() }),
+          Stream.mapEffect((output) => (output._tag === "Batch" ? Effect.as(output.release, [output.parts.length]) : Effect.succeed([]))),
+          Stream.runCollect
+        )
+        return { aliveAtEnd, parts: Chunk.toArray(batches).flat() }
+      })
+
+    const blockOf = (rows: ReadonlyArray<readonly [string, string | undefined]>, firstOrdinal: number) => {
+      const builder = new RowBlock.RowBlockBuilder()
+      rows.forEach(([line, key], index) => builder.add(firstOrdinal + index, line, key))
+      const block = builder.take()
+      if (block === undefined) throw new Error("an empty block")
+      return block
+    }
+
+    it.live("a row going to a later part does not keep its whole block in memory", () =>
+      Effect.gen(function* () {
+        // each ~250 KiB block: a key twice (the second row goes to part 2), then rows without a key
+        const rowsPerBlock = 258
+        const blocks = Array.from({ length: 100 }, (_, index) => () =>
+          blockOf(
+            [[`r${index},1\n`, `r${index}`], [`r${index},2\n`, `r${index}`], ...Array.from({ length: 256 }, (): [string, undefined] => [`,${filler}\n`, undefined])],
+            index * rowsPerBlock
+          )
+        )
+        const { aliveAtEnd, parts } = yield* blocksAliveAtEnd(blocks)
+        expect(parts).toEqual([2])
+        expect(aliveAtEnd).toBeLessThan(10)
+      }))
+
+    it.live("a block whose rows mostly go to later parts is not kept alive by the few its first part holds", () =>
+      Effect.gen(function* () {
+        // block 0 brings 1,000 keys; each next block one new key and 250 rows of 1 KB repeating them
+        const first = () => blockOf(Array.from({ length: 1_000 }, (_, key): [string, string] => [`k${key},0\n`, `k${key}`]), 0)
+        const blocks = [
+          first,
+          ...Array.from({ length: 80 }, (_, index) => () =>
+            blockOf(
+              [[`n${index},0\n`, `n${index}`], ...Array.from({ length: 250 }, (_, row): [string, string] => [`k${row},${filler}\n`, `k${row}`])],
+              1_000 + index * 251
+            )
+          )
+        ]
+        const { aliveAtEnd } = yield* blocksAliveAtEnd(blocks)
+        expect(aliveAtEnd).toBeLessThan(10)
+      }))
+
+    it.effect("spills once all its parts together hold the threshold", () =>
+      Effect.gen(function* () {
+        // 1,000 keys each 10 times in a row, rows of ~900 bytes: 10 parts of ~900 KB, 9 MB in all
+        const rows = Array.from({ length: 10_000 }, (_, index) =>
+          Batcher.row(index, { line: `k${Math.floor(index / 10)},${"x".repeat(890)}\n` }, `k${Math.floor(index / 10)}`)
+        )
+        const batches = onlyBatches(
+          Chunk.toArray(yield* Stream.fromIterable(rows).pipe(Batcher.batches({ header, spillThresholdBytes: 1024 * 1024, tempDir: freshTempDir() }), Stream.runCollect))
+        )
+        expect(batches.map((batch) => batch.parts.length)).toEqual([10])
+        expect(batches.flatMap((batch) => batch.parts.map((part) => Option.isSome(part.body.path)))).toEqual(Array(10).fill(true))
+      }))
+  })
 
   it.effect("fails clearly on impossible options", () =>
     Effect.gen(function* () {

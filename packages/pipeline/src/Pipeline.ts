@@ -61,6 +61,8 @@ export interface PipelineOptions {
   readonly tempDir?: string | undefined
   readonly syncId?: string | undefined
   readonly ingest?: Partial<IngestBatch.IngestOptions> | undefined
+  /** Checkpoints waiting before the open batches are sent as they stand (default `defaultMaxWaitingCheckpoints`). */
+  readonly maxWaitingCheckpoints?: number | undefined
 }
 
 export const defaultMaxConcurrentJobs = 4
@@ -85,6 +87,12 @@ const laneCapacity = 16
  */
 const minBlockChars = 64 * 1024
 const rowHandOverInterval = Duration.seconds(1)
+/**
+ * Checkpoints waiting before every stream's open batch is sent as it stands. A waiting checkpoint
+ * costs ~1 KB (a source sending a state after every record held 570 MB for 300,000 of them in one
+ * 100 MB batch); sources that send one every few thousand records never reach it.
+ */
+export const defaultMaxWaitingCheckpoints = 10_000
 /** Bytes of open batches held in memory across all streams before they spill to disk, shared out. */
 const memoryForOpenBatches = 64 * 1024 * 1024
 const minSpillThresholdBytes = 64 * 1024
@@ -439,7 +447,7 @@ export const run =
         /** Set once the run drains: rows still waiting then stay unsettled. */
         let handOverClosed = false
         let handedOverAllAt = yield* Clock.currentTimeMillis
-        const offerRowsOf = (all: boolean) =>
+        const offerRowsOf = (all: boolean, closeBatches = false) =>
           handOver.withPermits(1)(
             Effect.gen(function* () {
               if (handOverClosed) return
@@ -456,10 +464,20 @@ export const run =
                 },
                 { discard: true }
               )
+              if (closeBatches) yield* Effect.forEach(lanes.values(), ({ rows }) => rows.offer(Batcher.flushNow), { discard: true })
             })
           )
         const offerRows = offerRowsOf(false)
         const offerAllRows = offerRowsOf(true)
+        /** Checkpoints read since the open batches were last sent as they stood. */
+        let checkpointsSinceClose = 0
+        const maxWaitingCheckpoints = options.maxWaitingCheckpoints ?? defaultMaxWaitingCheckpoints
+        /** Sends every open batch once too many checkpoints wait on them. */
+        const boundWaitingCheckpoints = Effect.suspend(() => {
+          if (++checkpointsSinceClose < maxWaitingCheckpoints || tracker.pendingCount < maxWaitingCheckpoints) return Effect.void
+          checkpointsSinceClose = 0
+          return offerRowsOf(true, true)
+        })
         // rows still waiting are in no batch (nor under its max age): every stream's go at least once a second
         const intervalMillis = Duration.toMillis(rowHandOverInterval)
         yield* Effect.forkScoped(
@@ -522,6 +540,7 @@ export const run =
             return offerRows.pipe(
               Effect.zipRight(flushLocalRejects),
               Effect.zipRight(settle(() => tracker.addCheckpoint(item.payload, item.scope))),
+              Effect.zipRight(boundWaitingCheckpoints),
               Effect.zipRight(readChunk(items, stop + 1, now))
             )
           })

@@ -391,6 +391,18 @@ describe("Pipeline", () => {
       expect(org.storedRecords("Contact").find((record) => record["External_Id__c"] === "T-dup")?.["LastName"]).toBe("Second")
     }))
 
+  it.live("sends the open batch once 10,000 checkpoints wait on it (a source sending a state after every record)", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      const inputs = contacts(25_000).flatMap((record, index) => [record, Pipeline.checkpoint(`s${index}`, "contacts")])
+      const { events } = yield* runSync(new Map([["contacts", plan]]), inputs)
+      expect(summaryOf(events).totals).toMatchObject({ created: 25_000, rejected: 0, jobs: 3 })
+      const payloads = released(events).map((event) => event.payload)
+      expect(payloads).toHaveLength(25_000)
+      expect(payloads.every((payload, index) => payload === `s${index}`)).toBe(true)
+    }))
+
   it.live("sends rows repeating their keys (a join that fans out) in a job per repeat, not a job per row", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
@@ -558,7 +570,8 @@ describe("Pipeline", () => {
       let last = -1
       let inOrder = true
       yield* Stream.fromIterable(inputs).pipe(
-        Pipeline.run(new Map([["contacts", plan]])),
+        // all of them waiting on one batch, released at once
+        Pipeline.run(new Map([["contacts", plan]]), { maxWaitingCheckpoints: count + 1 }),
         Stream.runForEach((event) =>
           Effect.sync(() => {
             if (event._tag !== "CheckpointReleased") return
