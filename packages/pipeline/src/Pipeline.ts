@@ -204,7 +204,7 @@ export const run =
           const matchField = plan.operation === "upsert" ? plan.externalIdFieldName : plan.operation === "insert" ? undefined : "Id"
           const source = plan.columns.find((column) => column.column.toLowerCase() === matchField?.toLowerCase())?.source
           if (source !== undefined && "key" in source) {
-            keySources.set(key, { key: source.key, caseInsensitive: matchField !== "Id" })
+            keySources.set(key, { key: source.key, caseInsensitive: matchField?.toLowerCase() !== "id" })
           }
         }
         /** The matching key of a record: external ids compare case-insensitively, Ids by their 15-character form. */

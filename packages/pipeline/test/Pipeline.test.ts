@@ -451,6 +451,20 @@ describe("Pipeline", () => {
       ])
     }))
 
+  it.live("an upsert on Id named in another case sends one record's 18- and 15-character Ids in separate jobs", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const existing = org.storedRecords("Contact")[0]
+      const id = String(existing?.["Id"])
+      const plan = yield* contactPlan({ operation: "upsert", externalIdFieldName: "ID", columns: [column("Id", "sfid"), column("LastName", "last_name")] })
+      const { events } = yield* runSync(new Map([["contacts", plan]]), [
+        Pipeline.record("contacts", { sfid: id, last_name: "First" }),
+        Pipeline.record("contacts", { sfid: id.slice(0, 15), last_name: "Second" })
+      ])
+      expect(summaryOf(events).totals).toMatchObject({ updated: 2, rejected: 0, jobs: 2 })
+      expect(org.storedRecords("Contact").find((record) => record["Id"] === id)?.["LastName"]).toBe("Second")
+    }))
+
   it.live("resolves relationship columns through the parent's external id", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
