@@ -327,8 +327,9 @@ describe("Batcher.batches", () => {
     const filler = "f".repeat(1000)
 
     /**
-     * Runs `blocks` through a batcher (1 MiB spill threshold) and tells how many of the blocks'
-     * buffers are still alive once the last one is in, while the batch is still open.
+     * Runs `blocks` through a batcher (1 MiB spill threshold, ~4 blocks) and tells how many of the
+     * blocks' buffers are still alive once the last one is in, while the batch is still open
+     * (with views kept unspilled: all of them).
      */
     const blocksAliveAtEnd = (blocks: ReadonlyArray<() => RowBlock.RowBlock>) =>
       Effect.gen(function* () {
@@ -339,8 +340,11 @@ describe("Batcher.batches", () => {
           Stream.mapEffect(({ make, last }) =>
             Effect.gen(function* () {
               if (last) {
-                yield* settle
-                collectGarbage()
+                // file writes in flight hold their buffers a moment: a few rounds
+                for (let round = 0; round < 3; round++) {
+                  yield* settle
+                  collectGarbage()
+                }
                 aliveAtEnd = alive.filter((buffer) => buffer.deref() !== undefined).length
               }
               const block = make()
@@ -377,24 +381,28 @@ describe("Batcher.batches", () => {
         )
         const { aliveAtEnd, parts } = yield* blocksAliveAtEnd(blocks)
         expect(parts).toEqual([2])
-        expect(aliveAtEnd).toBeLessThan(10)
+        expect(aliveAtEnd).toBeLessThan(25)
       }))
 
     it.live("a block whose rows mostly go to later parts is not kept alive by the few its first part holds", () =>
       Effect.gen(function* () {
-        // block 0 brings 1,000 keys; each next block one new key and 250 rows of 1 KB repeating them
-        const first = () => blockOf(Array.from({ length: 1_000 }, (_, key): [string, string] => [`k${key},0\n`, `k${key}`]), 0)
+        // block 0 brings 20,000 keys; each next block one new key and 250 rows of 1 KB repeating
+        // 250 of them once (so into the second part)
+        const first = () => blockOf(Array.from({ length: 20_000 }, (_, key): [string, string] => [`k${key},0\n`, `k${key}`]), 0)
         const blocks = [
           first,
           ...Array.from({ length: 80 }, (_, index) => () =>
             blockOf(
-              [[`n${index},0\n`, `n${index}`], ...Array.from({ length: 250 }, (_, row): [string, string] => [`k${row},${filler}\n`, `k${row}`])],
-              1_000 + index * 251
+              [
+                [`n${index},0\n`, `n${index}`],
+                ...Array.from({ length: 250 }, (_, row): [string, string] => [`k${index * 250 + row},${filler}\n`, `k${index * 250 + row}`])
+              ],
+              20_000 + index * 251
             )
           )
         ]
         const { aliveAtEnd } = yield* blocksAliveAtEnd(blocks)
-        expect(aliveAtEnd).toBeLessThan(10)
+        expect(aliveAtEnd).toBeLessThan(25)
       }))
 
     it.effect("spills once all its parts together hold the threshold", () =>
