@@ -40,6 +40,8 @@ export interface SecretSink {
 export type Environment = Readonly<Record<string, string | undefined>>
 
 const variablePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+/** A shell-style expansion (`${NAME:-default}`, `${NAME-x}`…), which is not supported. */
+const shellExpansionPattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)([^A-Za-z0-9_}][^}]*)\}/
 
 const decode = Schema.decodeUnknownEither(SyncDefinition.SyncDefinition, { errors: "all", onExcessProperty: "error" })
 
@@ -143,6 +145,17 @@ const interpolate = (
     Scalar(_key, node) {
       if (failure !== undefined || typeof node.value !== "string" || !node.value.includes("${")) return
       const written = node.value
+      const expansion = shellExpansionPattern.exec(written)
+      if (expansion !== null) {
+        const position = node.range === undefined || node.range === null ? undefined : lines.linePos(node.range[0])
+        failure = new ConfigError({
+          file,
+          line: position?.line,
+          column: position?.col,
+          detail: `\${${expansion[1]}${expansion[2]}} is not supported: only \${NAME} is replaced (no default or other shell expansion); set ${expansion[1]} or write the value`
+        })
+        return
+      }
       node.value = written.replace(variablePattern, (_match, name: string) => {
         const value = env[name]
         if (value === undefined) {

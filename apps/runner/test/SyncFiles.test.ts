@@ -71,6 +71,13 @@ describe("SyncFiles", () => {
     expect(error.message).toBe("configs/syncs/a.yaml:8:19: environment variable SF_TOKEN is not set (referenced as ${SF_TOKEN})")
   })
 
+  it("refuses a shell-style expansion instead of sending it as text", () => {
+    const withDefault = valid.replace("org: local", "org: local\ndescription: \"${ACCOUNT_NAME:-Acme}\"")
+    expect(errorOf(withDefault, {}).message).toBe(
+      "configs/syncs/a.yaml:3:14: ${ACCOUNT_NAME:-Acme} is not supported: only ${NAME} is replaced (no default or other shell expansion); set ACCOUNT_NAME or write the value"
+    )
+  })
+
   it("checks the matching key against the operation", () => {
     expect(errorOf(valid.replace("externalIdField: External_Id__c\n", "")).message).toContain("a.yaml:7:1: operation upsert needs externalIdField")
     expect(errorOf(valid.replace("operation: upsert", "operation: delete").replace("externalIdField: External_Id__c\n", "")).message).toContain("needs an Id mapping")
