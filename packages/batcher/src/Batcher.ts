@@ -359,33 +359,30 @@ export const batches =
             }
           })
 
+        /** A closed part, and the release of its file. */
+        const closedPart = (part: OpenPart) =>
+          Effect.map(closePart(part), ({ body, release }) => ({
+            part: { rowCount: part.rowCount, bytes: part.bytes, body, ordinals: ordinalsOf(part.ordinalRuns) } satisfies BatchPart,
+            release
+          }))
+
         /** Closes every part's file (a part whose close fails leaves the rest to the stream's finalizer). */
         const close = (batch: OpenBatch) =>
           Effect.gen(function* () {
-            const closed: Array<BatchPart> = []
-            const releases: Array<Effect.Effect<void>> = []
-            let rowCount = 0
-            let bytes = 0
-            for (const part of [batch.first, ...batch.later]) {
-              const { body, release } = yield* closePart(part)
-              closed.push({ rowCount: part.rowCount, bytes: part.bytes, body, ordinals: ordinalsOf(part.ordinalRuns) })
-              releases.push(release)
-              rowCount += part.rowCount
-              bytes += part.bytes
-            }
+            const first = yield* closedPart(batch.first)
+            const later = yield* Effect.forEach(batch.later, closedPart)
             current = undefined
-            const [first, ...later] = closed
-            if (first === undefined) return yield* Effect.dieMessage("a batch without a part")
+            const parts = [first, ...later]
             const batchOut: Batch = {
               _tag: "Batch",
-              rowCount,
-              bytes,
+              rowCount: parts.reduce((sum, { part }) => sum + part.rowCount, 0),
+              bytes: parts.reduce((sum, { part }) => sum + part.bytes, 0),
               firstOrdinal: batch.firstOrdinal,
               lastOrdinal: batch.lastOrdinal,
               checkpoints: batch.checkpoints,
               keys: batch.first.keys,
-              parts: [first, ...later],
-              release: Effect.all(releases, { discard: true })
+              parts: [first.part, ...later.map(({ part }) => part)],
+              release: Effect.forEach(parts, ({ release }) => release, { discard: true })
             }
             return batchOut
           })

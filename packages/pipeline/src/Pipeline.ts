@@ -310,6 +310,45 @@ export const run =
           Math.max(minSpillThresholdBytes, Math.floor(memoryForOpenBatches / Math.max(1, plans.size)))
         )
 
+        /**
+         * A batch's parts, one job after the other (a later part repeats keys of the one before),
+         * then its settlement. After a failure no batch starts (a batch started goes on to its
+         * end): its rows stay unsettled, their checkpoints held.
+         */
+        const sendBatch = (key: string, plan: StreamPlan, batch: Batcher.Batch) =>
+          Effect.gen(function* () {
+            // A batch holding several checkpoints' records finds its rejected rows, so each
+            // checkpoint reports its own.
+            const spansCheckpoints = tracker.epochsSpanned(key, batch.firstOrdinal, batch.lastOrdinal) > 1
+            let rejected = 0
+            const rejectedOrdinals: Array<number> = []
+            for (const [index, part] of batch.parts.entries()) {
+              const rejectedRows = spansCheckpoints ? new RejectedRows() : undefined
+              const outcome = yield* jobSlots.withPermits(1)(
+                Effect.suspend(() =>
+                  index === 0 && laneFailure !== undefined
+                    ? Effect.succeed(undefined)
+                    : IngestBatch.ingestBatch(
+                        target(plan),
+                        { content: new PipedUpload.NodeStreamBody(part.body.readable), bytes: part.bytes, rowCount: part.rowCount },
+                        ingestOptions,
+                        stats,
+                        rejectedRows
+                      )
+                )
+              )
+              if (outcome === undefined) return
+              yield* stats.add(key, outcome)
+              rejected += outcome.rejected
+              if (rejectedRows === undefined || outcome.rejected === 0) continue
+              const found =
+                outcome.rejected < part.rowCount ? yield* rejectedRows.ordinalsIn(part.body.stream, part.ordinals()) : part.ordinals()
+              for (const ordinal of found) rejectedOrdinals.push(ordinal)
+            }
+            if (batch.parts.length > 1) rejectedOrdinals.sort((left, right) => left - right)
+            yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, rejected, rejectedOrdinals))
+          })
+
         /** One stream: its batcher and its jobs. */
         const lane = (key: string, plan: StreamPlan, encoder: CsvEncoder.CsvEncoder, rows: Mailbox.Mailbox<Batcher.BatchInput>) => {
           const order = new KeyOrder()
@@ -332,47 +371,7 @@ export const run =
                 switch (item._tag) {
                   case "Batch":
                     return Batcher.use(item, (batch) =>
-                      Effect.gen(function* () {
-                        if (turn !== undefined) yield* turn.wait
-                        // A batch holding several checkpoints' records finds its rejected rows, so
-                        // each checkpoint reports its own.
-                        const spansCheckpoints = tracker.epochsSpanned(key, batch.firstOrdinal, batch.lastOrdinal) > 1
-                        let rejected = 0
-                        const rejectedOrdinals: Array<number> = []
-                        // A batch's parts (rows repeating a key of the part before) go one after the other.
-                        for (const [index, part] of batch.parts.entries()) {
-                          const rejectedRows = spansCheckpoints ? new RejectedRows() : undefined
-                          // After a failure no batch starts (a batch started goes on to its end):
-                          // these rows stay unsettled, their checkpoints held.
-                          const outcome = yield* jobSlots.withPermits(1)(
-                            Effect.suspend(() =>
-                              index === 0 && laneFailure !== undefined
-                                ? Effect.succeed(undefined)
-                                : IngestBatch.ingestBatch(
-                                    target(plan),
-                                    { content: new PipedUpload.NodeStreamBody(part.body.readable), bytes: part.bytes, rowCount: part.rowCount },
-                                    ingestOptions,
-                                    stats,
-                                    rejectedRows
-                                  )
-                            )
-                          )
-                          if (outcome === undefined) return
-                          yield* stats.add(key, outcome)
-                          rejected += outcome.rejected
-                          if (rejectedRows === undefined || outcome.rejected === 0) continue
-                          // (a batch whose every row was rejected needs no ordinals)
-                          const found =
-                            outcome.rejected < part.rowCount
-                              ? yield* rejectedRows.ordinalsIn(part.body.stream, part.ordinals())
-                              : batch.parts.length > 1
-                                ? part.ordinals()
-                                : []
-                          for (const ordinal of found) rejectedOrdinals.push(ordinal)
-                        }
-                        if (batch.parts.length > 1) rejectedOrdinals.sort((left, right) => left - right)
-                        yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, rejected, rejectedOrdinals))
-                      })
+                      Effect.zipRight(turn === undefined ? Effect.void : turn.wait, sendBatch(key, plan, batch))
                     ).pipe(
                       // The other jobs, of this stream and the others, go on to their end (a defect
                       // too: the lane's stream would interrupt them). Interruption goes through.
