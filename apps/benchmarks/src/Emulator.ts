@@ -56,9 +56,9 @@ const json = async <A>(response: Response): Promise<A> => {
   return (await response.json()) as A
 }
 
-/** Starts `node dist/server.js --port 0` and waits for its `listening on URL` line. */
-export const start = async (): Promise<Emulator> => {
-  const child = spawn(process.execPath, ["--max-old-space-size=8192", serverScript, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] })
+/** Starts `node dist/server.js --port 0` (with extra node flags, e.g. `--cpu-prof`) and waits for its `listening on URL` line. */
+export const start = async (nodeFlags: ReadonlyArray<string> = []): Promise<Emulator> => {
+  const child = spawn(process.execPath, ["--max-old-space-size=8192", ...nodeFlags, serverScript, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] })
   const lines = readline.createInterface({ input: child.stdout })
   const [first] = (await once(lines, "line")) as [string]
   lines.close()

@@ -5,7 +5,7 @@
  *
  * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce (default;
  * also connector-upsert, connector-refused, connector-failing-jobs, connector-many-streams, connector-fan-out: the connector's other paths; runner-file)
- * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner under `node --cpu-prof`
+ * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner, and the org beside them, under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -62,7 +62,8 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
   const profileDir = path.join(directory, "profile")
   const profiledScript = Connector.isConnectorSubject(subject) ? Connector.mainScript : subject === "runner" || subject === "runner-file" ? Runner.mainScript : undefined
   const nodeFlags = profile && profiledScript !== undefined ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []
-  const server = await Emulator.start()
+  const orgProfileDir = path.join(directory, "org-profile")
+  const server = await Emulator.start(nodeFlags.length > 0 ? ["--cpu-prof", "--cpu-prof-dir", orgProfileDir] : [])
   let nullOrg: Emulator.Emulator | undefined
   try {
     // the null org serves the emulator's describe of Contact; the emulator then idles
@@ -85,6 +86,10 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
   } finally {
     await nullOrg?.stop()
     await server.stop()
+    if (nodeFlags.length > 0 && subject !== "connector-null-org") {
+      const [file] = readdirSync(orgProfileDir).filter((name) => name.endsWith(".cpuprofile"))
+      if (file !== undefined) log(`\n${subject}: the org's CPU profile ${path.join(orgProfileDir, file)}:\n${Profile.formatHotSpots(Profile.hotSpots(path.join(orgProfileDir, file), Emulator.serverScript))}\n`)
+    }
   }
 }
 
