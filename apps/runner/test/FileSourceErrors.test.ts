@@ -65,6 +65,27 @@ describe("the file source's items before a bad line", () => {
       })
     })
   )
+
+  it.effect("a line saved as Latin-1 (not UTF-8) stops the reading there, named, instead of loading U+FFFD", () =>
+    Effect.gen(function* () {
+      const count = 20_000
+      const latin1 = (text: string) => Buffer.from(text, "latin1")
+      const utf8 = (text: string) => Buffer.from(text, "utf8")
+      const rows = Array.from({ length: count }, (_, i) => JSON.stringify({ key: i, name: "Zoë" })).join("\n")
+      writeFileSync(path.join(scratch, "latin1.jsonl"), Buffer.concat([utf8(`${rows}\n`), latin1('{"key":-1,"name":"Renée"}\n'), utf8('{"key":-2}\n')]))
+      expect(yield* readUntilFailure("latin1.jsonl")).toEqual({
+        rows: count,
+        failure: [`file source: ${path.join(scratch, "latin1.jsonl")}: cannot read: line ${count + 1}: its bytes are not UTF-8 text (a file saved as Latin-1 or Windows-1252? save it as UTF-8)`]
+      })
+      writeFileSync(path.join(scratch, "latin1.csv"), Buffer.concat([utf8(`key,name\n${Array.from({ length: count }, (_, i) => `${i},Zoë`).join("\n")}\n`), latin1("-1,Müller\n")]))
+      expect(yield* readUntilFailure("latin1.csv")).toEqual({
+        rows: count,
+        failure: [
+          `file source: ${path.join(scratch, "latin1.csv")}: is not valid CSV: malformed CSV at line ${count + 2}, record ${count + 2} (the header is record 1): its bytes are not UTF-8 text (a file saved as Latin-1 or Windows-1252? save it as UTF-8)`
+        ]
+      })
+    })
+  )
 })
 
 describe("the report of a sync that stops part way", () => {

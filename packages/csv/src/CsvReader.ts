@@ -7,7 +7,7 @@
  * where one column holds a value. Both are plain loops over the text: a general CSV library
  * spends ~7 µs a row on result sets (and far more on quote-heavy fields), these ~1.
  */
-import { StringDecoder } from "node:string_decoder"
+import { invalidLineDetail, Utf8Text } from "./Utf8Text.js"
 
 const quote = 0x22
 const comma = 0x2c
@@ -50,7 +50,7 @@ const lineEnd = (text: string, at: number): number => {
 
 /** Rows keyed by the header, from chunks of UTF-8 bytes. */
 export class RowReader {
-  private readonly decoder = new StringDecoder("utf8")
+  private readonly decoder = new Utf8Text()
   private rest = ""
   private header: ReadonlyArray<string> | undefined
   private started = false
@@ -76,7 +76,7 @@ export class RowReader {
    */
   push(bytes: Uint8Array, rows: Array<CsvRow> = []): Array<CsvRow> {
     const text = this.rest + this.decoder.write(bytes)
-    if (text.length < 2 * this.unfinished) {
+    if (text.length < 2 * this.unfinished && !this.decoder.invalid) {
       this.rest = text
       return rows
     }
@@ -86,6 +86,8 @@ export class RowReader {
   /** The last rows, once every byte was pushed, appended to `rows` as by `push`; fails on an unterminated quoted field. */
   end(rows: Array<CsvRow> = []): Array<CsvRow> {
     const text = this.rest + this.decoder.end()
+    // throws at the line that is not UTF-8, once the rows before it are read
+    if (this.decoder.invalid) return this.read(text, false, rows)
     if (text === "") return rows
     return this.read(`${text}\n`, true, rows)
   }
@@ -131,6 +133,8 @@ export class RowReader {
       rows.push(row)
     }
     if (final && position < text.length) throw malformed(position, this.records + 1, "a quoted field is never closed")
+    // the decoder stopped before a line that is not UTF-8: it is the line after the text read
+    if (this.decoder.invalid) throw new MalformedCsv(this.line + lineFeedsBetween(text, 0, text.length), this.records + 1, invalidLineDetail)
     this.line += lineFeedsBetween(text, 0, position)
     this.rest = text.slice(position)
     this.unfinished = this.rest.length

@@ -1,35 +1,50 @@
 /**
  * Lines of UTF-8 text fed chunk by chunk, split anywhere (also inside a character): what JSON
  * lines are read with. A line ends with LF; a CR before it is dropped; the last line needs none;
- * a leading byte order mark is dropped.
+ * a leading byte order mark is dropped. Bytes that are not UTF-8 stop the reading at their line.
  */
-import { StringDecoder } from "node:string_decoder"
 import type { ChunkParser } from "./ChunkedReading.js"
+import { invalidLineDetail, Utf8Text } from "./Utf8Text.js"
+
+/** A line whose bytes are not UTF-8 text. */
+export class InvalidUtf8 extends Error {
+  constructor(
+    /** The line, from 1. */
+    readonly line: number
+  ) {
+    super(`line ${line}: ${invalidLineDetail}`)
+  }
+}
 
 export class LineReader {
-  private readonly decoder = new StringDecoder("utf8")
-  /** The text of the unfinished line, in pieces: joined once it ends (a long line costs linear time). */
-  private pending: Array<string> = []
+  private readonly decoder = new Utf8Text()
   private started = false
+  /** Lines read so far. */
+  private count = 0
 
-  /** The lines `bytes` complete. */
-  push(bytes: Uint8Array): Array<string> {
+  /**
+   * The lines `bytes` completes, appended to `lines` (returned). At bytes that are not UTF-8 it
+   * throws `InvalidUtf8`, and `lines` holds the lines before theirs.
+   */
+  push(bytes: Uint8Array, lines: Array<string> = []): Array<string> {
     const text = this.text(this.decoder.write(bytes))
-    if (!text.includes("\n")) {
-      if (text !== "") this.pending.push(text)
-      return []
-    }
-    const lines = (this.pending.join("") + text).split("\n")
-    const rest = lines.pop() ?? ""
-    this.pending = rest === "" ? [] : [rest]
-    return lines.map(withoutCarriageReturn)
+    // the decoder gives whole lines: the piece after the last line feed is always empty
+    const complete = text.split("\n")
+    complete.pop()
+    return this.add(complete, lines)
   }
 
   /** The last line, once every byte was pushed (none when the text ended with a line break). */
-  end(): Array<string> {
-    const last = this.pending.join("") + this.text(this.decoder.end())
-    this.pending = []
-    return last === "" ? [] : [withoutCarriageReturn(last)]
+  end(lines: Array<string> = []): Array<string> {
+    const last = this.text(this.decoder.end())
+    return this.add(last === "" ? [] : [last], lines)
+  }
+
+  private add(complete: ReadonlyArray<string>, lines: Array<string>): Array<string> {
+    for (const line of complete) lines.push(line.endsWith("\r") ? line.slice(0, -1) : line)
+    this.count += complete.length
+    if (this.decoder.invalid) throw new InvalidUtf8(this.count + 1)
+    return lines
   }
 
   /** Decoded text, without the byte order mark the first may start with. */
@@ -40,8 +55,6 @@ export class LineReader {
   }
 }
 
-const withoutCarriageReturn = (line: string) => (line.endsWith("\r") ? line.slice(0, -1) : line)
-
 /**
  * A parser of the non-blank lines (blank: only whitespace): `decode` gets each with its line
  * number (from 1, blank lines counted) and may throw to stop the reading; the lines decoded
@@ -50,12 +63,21 @@ const withoutCarriageReturn = (line: string) => (line.endsWith("\r") ? line.slic
 export const nonBlank = <A>(decode: (line: string, lineNumber: number) => A): ChunkParser<A> => {
   const reader = new LineReader()
   let lineNumber = 0
-  const decodeAll = (lines: ReadonlyArray<string>, decoded: Array<A>) => {
-    for (const line of lines) {
-      lineNumber++
-      if (line.trim() !== "") decoded.push(decode(line, lineNumber))
+  const decodeAll = (read: (lines: Array<string>) => unknown, decoded: Array<A>) => {
+    const lines: Array<string> = []
+    try {
+      read(lines)
+    } finally {
+      // the lines before bytes that are not UTF-8 are decoded; an error of theirs comes first
+      for (const line of lines) {
+        lineNumber++
+        if (line.trim() !== "") decoded.push(decode(line, lineNumber))
+      }
     }
     return decoded
   }
-  return { push: (bytes, decoded = []) => decodeAll(reader.push(bytes), decoded), end: (decoded = []) => decodeAll(reader.end(), decoded) }
+  return {
+    push: (bytes, decoded = []) => decodeAll((lines) => reader.push(bytes, lines), decoded),
+    end: (decoded = []) => decodeAll((lines) => reader.end(lines), decoded)
+  }
 }

@@ -242,3 +242,70 @@ describe("bad input after good rows in the same chunk", () => {
     expect(checked.error).toEqual(new Error("3 is not allowed"))
   })
 })
+
+describe("bytes that are not UTF-8", () => {
+  /** `text` as UTF-8 with `latin1` (a line saved as Latin-1: "é" is the single byte 0xE9) put in place of `marker`. */
+  const withLatin1 = (text: string, marker: string, latin1: string) => {
+    const [before = "", after = ""] = text.split(marker)
+    return Buffer.concat([Buffer.from(before, "utf8"), Buffer.from(latin1, "latin1"), Buffer.from(after, "utf8")])
+  }
+  /** `bytes` cut into chunks of `size` (1: byte by byte, inside characters too). */
+  const chunksOf = (bytes: Uint8Array, size: number) =>
+    Array.from({ length: Math.ceil(bytes.length / size) }, (_, index) => bytes.subarray(index * size, (index + 1) * size))
+
+  it("LineReader hands on the lines before the one that is not UTF-8, then names it, however the bytes are cut", () => {
+    const bytes = withLatin1('{"n":"Zoë 東京"}\n\n{"n":"ok"}\n{"n":"@"}\n{"n":"after"}\n', "@", "Renée")
+    for (const size of [1, 2, 3, 7, 64, bytes.length]) {
+      const reader = new LineReader.LineReader()
+      const lines: Array<string> = []
+      expect(() => {
+        for (const chunk of chunksOf(bytes, size)) reader.push(chunk, lines)
+        reader.end(lines)
+      }).toThrow(new LineReader.InvalidUtf8(4))
+      expect(lines).toEqual(['{"n":"Zoë 東京"}', "", '{"n":"ok"}'])
+    }
+    // the last line, without a line feed, ending inside a character
+    const truncated = new LineReader.LineReader()
+    const first = truncated.push(Buffer.concat([Buffer.from("a\nb"), Buffer.from("東", "utf8").subarray(0, 2)]))
+    expect(first).toEqual(["a"])
+    expect(() => truncated.end()).toThrow("line 2: its bytes are not UTF-8 text")
+  })
+
+  it("takes U+FFFD spelled in UTF-8 as the character it is", () => {
+    const reader = new LineReader.LineReader()
+    expect([...reader.push(Buffer.from("a\uFFFDb\n", "utf8")), ...reader.end()]).toEqual(["a\uFFFDb"])
+    const rows = new CsvReader.RowReader()
+    expect([...rows.push(Buffer.from("k\n\uFFFD\n", "utf8")), ...rows.end()]).toEqual([{ k: "\uFFFD" }])
+  })
+
+  it("nonBlank decodes the lines before, with their numbers, then fails at the line", () => {
+    const parser = LineReader.nonBlank((line, lineNumber) => `${lineNumber}:${line}`)
+    const decoded: Array<string> = []
+    expect(() => parser.push(withLatin1("a\n\nb\nc@\nd\n", "@", "é"), decoded)).toThrow(new LineReader.InvalidUtf8(4))
+    expect(decoded).toEqual(["1:a", "3:b"])
+  })
+
+  it("RowReader hands on the rows before and names the line and record, in a quoted field across lines too", () => {
+    for (const size of [1, 5, 1 << 16]) {
+      const reader = new CsvReader.RowReader()
+      const rows: Array<CsvReader.CsvRow> = []
+      const bytes = withLatin1('id,name\n1,"Zoë\nline two"\n2,"B\n@"\n3,C\n', "@", "Müller")
+      expect(() => {
+        for (const chunk of chunksOf(bytes, size)) reader.push(chunk, rows)
+        reader.end(rows)
+      }).toThrow("malformed CSV at line 5, record 3 (the header is record 1): its bytes are not UTF-8 text")
+      expect(rows).toEqual([{ id: "1", name: "Zoë\nline two" }])
+    }
+    const ending = new CsvReader.RowReader()
+    const rows: Array<CsvReader.CsvRow> = []
+    ending.push(withLatin1("id,name\n1,A\n2,@", "@", "Ærø"), rows)
+    let error: unknown
+    try {
+      ending.end(rows)
+    } catch (thrown) {
+      error = thrown
+    }
+    expect(error).toMatchObject({ line: 3, record: 3 })
+    expect(rows).toEqual([{ id: "1", name: "A" }])
+  })
+})

@@ -69,7 +69,7 @@ export const readObject = (store: ObjectStore, key: string): Stream.Stream<Rejec
     return Stream.fromAsyncIterable(ChunkedReading.parse(bytes, parser, stop), (cause) =>
       cause instanceof RejectSinkError
         ? cause
-        : corrupt(key, cause instanceof CsvReader.MalformedCsv ? cause.message : "Could not decode the object", cause)
+        : corrupt(key, cause instanceof CsvReader.MalformedCsv || cause instanceof LineReader.InvalidUtf8 ? cause.message : "Could not decode the object", cause)
     ).pipe(Stream.mapConcatChunk((records) => Chunk.unsafeFromArray(records)))
   })
 }

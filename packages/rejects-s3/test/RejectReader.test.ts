@@ -11,7 +11,7 @@ import { RejectedRecord, RejectFormat, RejectReader, RejectSink } from "../src/i
 import { rejected } from "./fixtures.js"
 
 /** Reads `text` back as the object `key` of a local directory: the records before the failure, and the failure. */
-const readObject = (key: string, text: string) =>
+const readObject = (key: string, text: string | Buffer) =>
   Effect.gen(function* () {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), "rejects-reader-"))
     fs.writeFileSync(path.join(directory, key), key.endsWith(".gz") ? gzipSync(text) : text)
@@ -49,6 +49,22 @@ describe("RejectReader, at a bad line after good records in the same chunk", () 
       expect(failures[0]?.message).toMatch(/^Row 6 is not a rejected record/)
     })
   )
+
+  for (const key of ["edited.csv", "edited.jsonl"]) {
+    it.effect(`${key}: a row edited and saved as Windows-1252, not UTF-8, fails naming its line instead of replaying U+FFFD`, () =>
+      Effect.gen(function* () {
+        const render = key.endsWith(".csv") ? RejectFormat.csvLine : RejectFormat.jsonLine
+        const header = key.endsWith(".csv") ? RejectFormat.csvHeader : ""
+        const edited = Buffer.from(render(rejected(6)).replace("Ann", "Anné"), "latin1")
+        const { records, failures } = yield* readObject(key, Buffer.concat([Buffer.from(`${header}${good.map(render).join("")}`), edited]))
+        expect(records).toEqual(good)
+        const line = key.endsWith(".csv") ? "malformed CSV at line 7, record 7 (the header is record 1): " : "line 6: "
+        expect(failures).toEqual([
+          { reason: "Corrupt", key, message: `${line}its bytes are not UTF-8 text (a file saved as Latin-1 or Windows-1252? save it as UTF-8)` }
+        ])
+      })
+    )
+  }
 
   it.effect("bad.jsonl: hands on the records before a bad line, then fails naming the line", () =>
     Effect.gen(function* () {
