@@ -76,6 +76,12 @@ const load = (file: string): Effect.Effect<ReadonlyArray<{ readonly state: unkno
   })
 
 export interface StateFile {
+  /**
+   * Reads the states `file` already holds (once; the first `write` does it otherwise): a sync
+   * checks its state file this way before it sends anything, so a file it could not update
+   * stops it before any row is written rather than after.
+   */
+  readonly load: (file: string) => Effect.Effect<void, StateFileError>
   /** The states to resume from, after `line` was released. */
   readonly merge: (line: string) => ReadonlyArray<string>
   /** Writes the states after `line` was released, merged into those `file` held when first written. */
@@ -114,6 +120,7 @@ export const make = (): StateFile => {
           })
     )
   return {
+    load: loadOnce,
     merge,
     write: (line, file) =>
       Effect.zipRight(

@@ -276,16 +276,22 @@ for (const stream of ["users", "orders"]) {
     })
   )
 
-  it.live("a malformed state file fails the sync naming the file", () =>
+  it.live("a malformed state file fails the sync naming the file, before any record is sent", () =>
     Effect.gen(function* () {
-      const root = yield* workspace(
-        { "a.yaml": airbyteSync("a", "  file: m.jsonl") },
-        { "m.jsonl": `${[streamRecord("users", "SF3-1"), streamState("users", 1)].join("\n")}\n`, "state.json": "[{not json" }
-      )
-      const result = yield* runCli(["sync"], { cwd: root, env: env() })
-      expect(result.code).toBe(1)
-      expect(result.stdout).toContain(`cannot read the state file ${path.join(root, "state.json")}`)
-      expect(readFileSync(path.join(root, "state.json"), "utf8")).toBe("[{not json")
+      for (const malformed of ["[{not json", '{"cursor": 7}\n']) {
+        const root = yield* workspace(
+          { "a.yaml": airbyteSync("a", "  file: m.jsonl") },
+          { "m.jsonl": `${[streamRecord("users", "SF3-1"), streamState("users", 1)].join("\n")}\n`, "state.json": malformed }
+        )
+        const result = yield* runCli(["sync"], { cwd: root, env: env() })
+        expect(result.code).toBe(1)
+        expect(result.stdout).toContain(
+          `cannot read the state file ${path.join(root, "state.json")}: expected the JSON array of Airbyte states an earlier run wrote; fix or remove the file`
+        )
+        expect(readFileSync(path.join(root, "state.json"), "utf8")).toBe(malformed)
+        // found before the records were sent: a next run, once the file is fixed, sends them once
+        expect(org.storedRecords("Contact").filter((contact) => contact["External_Id__c"] === "SF3-1")).toHaveLength(0)
+      }
     })
   )
 })

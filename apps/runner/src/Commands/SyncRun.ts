@@ -195,8 +195,10 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
   const columns = Mapping.columns(definition)
   const reader = Sources.reader(definition.source, { baseDir: context.baseDir, stdin: context.stdin })
   const stateFile = definition.source.type === "airbyte" ? definition.source.stateFile : undefined
+  const stateFilePath = stateFile === undefined ? undefined : StateFile.resolvePath(context.baseDir, stateFile)
   const states = StateFile.make()
-  const build = Effect.map(Effect.zipRight(sourceColumnsMapped(loaded, columns, reader), planFor(loaded, definition.name, columns)), (plan) => ({
+  const checks = Effect.zipRight(stateFilePath === undefined ? Effect.void : states.load(stateFilePath), sourceColumnsMapped(loaded, columns, reader))
+  const build = Effect.map(Effect.zipRight(checks, planFor(loaded, definition.name, columns)), (plan) => ({
     plans: new Map([[definition.name, plan]]),
     input: reader.items.pipe(
       Stream.map((item): Pipeline.PipelineInput<Checkpoint> => (item._tag === "Row" ? Pipeline.record(definition.name, item.data) : Pipeline.checkpoint(item.line)))
@@ -205,7 +207,7 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
   return Effect.gen(function* () {
     yield* Effect.log(`sync ${definition.name}: ${definition.source.type} → ${definition.object} ${definition.operation}`)
     const result = yield* runPipeline(loaded, context, connections, runId, build, (line) =>
-      stateFile === undefined ? Effect.void : states.write(line, StateFile.resolvePath(context.baseDir, stateFile))
+      stateFilePath === undefined ? Effect.void : states.write(line, stateFilePath)
     )
     const written = [
       result.created > 0 ? `${result.created} created` : undefined,
