@@ -30,6 +30,8 @@ export interface SyncResult {
   readonly bytesUploaded: number
   /** Where this sync's rejected records were stored, if anywhere. */
   readonly rejectsLocation?: string | undefined
+  /** The rejects store failed: the rejected records may not all be stored (the next run sends them again). */
+  readonly rejectsStoreFailed?: boolean | undefined
   /** Why it failed, was skipped, or which threshold it crossed. */
   readonly detail?: string | undefined
   readonly durationMs: number
@@ -132,6 +134,14 @@ const byCode = (counts: Readonly<Record<string, number>>) =>
     .join(", ")
 
 /** The summary printed at the end of a run. */
+/** Where a sync's rejected records are, after their counts. */
+const whereRejectsAre = (sync: SyncResult): string =>
+  sync.rejectsStoreFailed === true
+    ? " (not all stored: the rejects store failed; the next run sends them again)"
+    : sync.rejectsLocation === undefined
+      ? " (not stored: rejects: none)"
+      : ` → ${sync.rejectsLocation}`
+
 export const human = (report: RunReport, replayCommand?: (location: string) => string): string => {
   const lines = [`${report.command} ${report.runId}: ${plural(report.syncs.length, "sync")} in ${seconds(report.durationMs)}`]
   const width = Math.max(...report.syncs.map((sync) => sync.name.length), 4)
@@ -145,7 +155,7 @@ export const human = (report: RunReport, replayCommand?: (location: string) => s
   if (rejected.length > 0) {
     lines.push("", `Rejected records: ${report.totals.rejected}`)
     for (const sync of rejected) {
-      lines.push(`  ${sync.name}: ${byCode(sync.rejectedByStatusCode)}${sync.rejectsLocation === undefined ? " (not stored: rejects: none)" : ` → ${sync.rejectsLocation}`}`)
+      lines.push(`  ${sync.name}: ${byCode(sync.rejectedByStatusCode)}${whereRejectsAre(sync)}`)
       for (const sample of sync.rejectSamples) {
         lines.push(`    ${sample.statusCode}: ${sample.message}`)
       }
@@ -180,7 +190,8 @@ export const markdown = (report: RunReport): string => {
   for (const sync of notes) {
     if (sync.detail !== undefined) lines.push(`- **${cell(sync.name)}**: ${cell(sync.detail)}`)
     if (sync.rejected > 0) {
-      lines.push(`- **${cell(sync.name)}** rejected: ${cell(byCode(sync.rejectedByStatusCode))}${sync.rejectsLocation === undefined ? "" : ` → \`${sync.rejectsLocation}\``}`)
+      const where = sync.rejectsLocation === undefined ? cell(whereRejectsAre(sync)) : ` → \`${sync.rejectsLocation}\``
+      lines.push(`- **${cell(sync.name)}** rejected: ${cell(byCode(sync.rejectedByStatusCode))}${where}`)
       for (const sample of sync.rejectSamples) lines.push(`  - \`${sample.statusCode}\`: ${cell(sample.message)}`)
     }
   }

@@ -101,4 +101,22 @@ describe("the report of a sync that stops part way", () => {
       expect(String(report.syncs[0]?.["rejectsLocation"])).toContain(".rejects")
     })
   )
+
+  it.live("when storing the rejects is what failed, points to no location and offers no replay", () =>
+    Effect.gen(function* () {
+      const lines = [{ key: "RS-1", last: "One" }, { key: "RS-2", last: null }].map((data) => JSON.stringify(data))
+      // the rejects directory cannot be made: a file is in its way
+      const root = yield* workspace({ "c.yaml": sync("c.jsonl") }, { "c.jsonl": `${lines.join("\n")}\n`, ".rejects": "not a directory" })
+      const result = yield* runCli(["sync", "--report", "r.json"], { cwd: root, env: { ...env(), GITHUB_STEP_SUMMARY: path.join(root, "s.md") } })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toContain("RejectSinkFailed")
+      expect(result.stdout).toContain("REQUIRED_FIELD_MISSING ×1 (not all stored: the rejects store failed; the next run sends them again)")
+      expect(result.stdout).not.toContain("resubmit")
+      expect(result.stdout).not.toContain("replay")
+      const report = JSON.parse(readFileSync(path.join(root, "r.json"), "utf8")) as { syncs: Array<Record<string, unknown>> }
+      expect(report.syncs[0]).toMatchObject({ status: "failed", rejected: 1, rejectsStoreFailed: true })
+      expect(report.syncs[0]?.["rejectsLocation"]).toBeUndefined()
+      expect(readFileSync(path.join(root, "s.md"), "utf8")).toContain("not all stored: the rejects store failed")
+    })
+  )
 })

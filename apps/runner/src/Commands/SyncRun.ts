@@ -158,13 +158,16 @@ export const runPipeline = (
         const error = Option.getOrUndefined(Cause.failureOption(cause))
         const detail = context.redactor.scrub(error === undefined ? "the sync was interrupted or crashed" : errorMessage(error))
         yield* Effect.logError(`sync ${definition.name} failed: ${detail}`)
-        // What was settled before the failure stands: its counts and where its rejects are.
+        // What was settled before the failure stands: its counts and where its rejects are
+        // (nowhere to replay from when storing them is what failed).
         const counts = countsOf(settled)
+        const storeFailed = error instanceof PipelineError.PipelineError && error.reason === "RejectSinkFailed"
         return {
           ...emptyResult(loaded, isConfigProblem(error) ? "configError" : "failed", detail),
           ...counts,
           rejectSamples: [...progress.rejectSamples],
-          rejectsLocation: counts.rejected > 0 ? rejectsLocation : undefined,
+          rejectsLocation: counts.rejected > 0 && !storeFailed ? rejectsLocation : undefined,
+          ...(storeFailed && counts.rejected > 0 ? { rejectsStoreFailed: true } : {}),
           durationMs: Date.now() - started
         }
       })
