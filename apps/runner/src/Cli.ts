@@ -29,7 +29,7 @@ export const usage = `usage: runner <command> [options]
   sync         run every sync (or --sync NAME)
   plan         check every definition against the org's schema and estimate the run's cost (--offline: the committed snapshot)
   snapshot     write the org's describe of the objects the syncs use (--out FILE)
-  replay       resubmit rejected records: --from DIR | s3://bucket/prefix
+  replay       resubmit rejected records: --from DIR | s3://bucket/prefix (--again: what a replay already sent)
   json-schema  print the sync definition JSON Schema (--write: to configs/sync.schema.json)
 options: --config-dir DIR (configs/syncs) --sync NAME --report FILE --log-format text|json --snapshot FILE --offline`
 
@@ -59,10 +59,11 @@ export interface Options {
   readonly out: string | undefined
   readonly from: string | undefined
   readonly write: boolean
+  readonly again: boolean
 }
 
 const valued = new Set(["--config-dir", "--sync", "--report", "--log-format", "--snapshot", "--out", "--from"])
-const flags = new Set(["--offline", "--write"])
+const flags = new Set(["--offline", "--write", "--again"])
 
 export const parseArgs = (args: ReadonlyArray<string>): Either.Either<Options, ConfigError> => {
   const values = new Map<string, string>()
@@ -91,7 +92,8 @@ export const parseArgs = (args: ReadonlyArray<string>): Either.Either<Options, C
     snapshot: values.get("--snapshot") ?? Snapshot.defaultPath,
     out: values.get("--out"),
     from: values.get("--from"),
-    write: set.has("--write")
+    write: set.has("--write"),
+    again: set.has("--again")
   })
 }
 
@@ -117,7 +119,7 @@ const runCommand = (options: Options, context: RunContext): Effect.Effect<number
         if (options.from === undefined) return yield* new ConfigError({ detail: "replay needs --from DIR or --from s3://bucket/prefix (a run's rejects location, printed by sync)" })
         const syncs = yield* Sync.select(yield* load, options.sync)
         const runId = RunContextModule.runId("replay", startedAt, suffix)
-        const results = yield* Replay.replay(syncs, options.from, context, runId)
+        const results = yield* Replay.replay(syncs, options.from, context, runId, { again: options.again })
         const report = runReport("replay", runId, startedAt, results)
         yield* Report.publish(report, context, options.report)
         return report.exitCode

@@ -60,6 +60,50 @@ describe("replay", () => {
   )
 })
 
+describe("replaying a location twice", () => {
+  const insertContacts = () =>
+    sync("contacts", "Contact", "contacts.jsonl", "  LastName: last\n  Account.External_Id__c: account\n").replace(
+    "operation: upsert\nexternalIdField: External_Id__c\n",
+    "operation: insert\n"
+  )
+  const inserted = () => org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Replayed Once")
+  const marks = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((name) => name.endsWith(".replayed.json"))
+
+  it.live("is refused once a replay sent its records (an insert would be made twice), unless --again; a failed replay leaves it to replay", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace(
+        { "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n"), "contacts.yaml": insertContacts() },
+        { "accounts.jsonl": "", "contacts.jsonl": '{"last":"Replayed Once","account":"ACC-TWICE"}\n' }
+      )
+      const refused = yield* runCli(["sync", "--sync", "contacts"], { cwd: root, env: env() })
+      expect(refused.stdout).toContain("INVALID_FIELD")
+      const from = `.rejects/${readdirSync(path.join(root, ".rejects"))[0] ?? ""}`
+      writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-TWICE","name":"Twice Ltd"}\n')
+      expect((yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })).code).toBe(0)
+
+      // a replay that fails (the org refuses the login) marks nothing
+      const failed = yield* runCli(["replay", "--from", from], { cwd: root, env: { ...env(), SALESFORCE_CLIENT_SECRET: "wrong" } })
+      expect(failed.code).not.toBe(0)
+      expect(marks(path.join(root, from))).toEqual([])
+
+      const first = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
+      expect(first.code).toBe(0)
+      expect(inserted()).toHaveLength(1)
+      expect(marks(path.join(root, from))).toHaveLength(1)
+
+      const second = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
+      expect(second.code).toBe(2)
+      expect(second.stderr).toMatch(new RegExp(`--from ${from} was already replayed \\(replay-[\\w-]+ at \\d{4}-\\d{2}-\\d{2}T[^)]+\\): its records were sent again then`))
+      expect(second.stderr).toContain("pass --again to send these again")
+      expect(inserted()).toHaveLength(1)
+
+      const again = yield* runCli(["replay", "--from", from, "--again"], { cwd: root, env: env() })
+      expect(again.code).toBe(0)
+      expect(inserted()).toHaveLength(2)
+    })
+  )
+})
+
 describe("replay, row by row", () => {
   // The same org after an admin widened Contact.LastName to 255 characters.
   const widened = loopbackOrg({
@@ -124,8 +168,9 @@ ${mappings}rejects:
       writeFileSync(definition(root), contacts(url(), ""))
       expect((yield* runCli(["replay", "--from", `.rejects/${runDir}`], { cwd: root, env: env() })).stdout).toContain("STRING_TOO_LONG")
       const replayDir = runDirs(root).find((dir) => dir !== runDir) ?? ""
-      // the whole folder holds the run and its replay: the row would go twice
-      const both = yield* runCli(["replay", "--from", ".rejects"], { cwd: root, env: env() })
+      // the whole folder holds the run and its replay: with --again (the run's own rows, marked
+      // replayed, included), the row would go twice
+      const both = yield* runCli(["replay", "--from", ".rejects", "--again"], { cwd: root, env: env() })
       expect(both.code).toBe(2)
       expect(both.stderr).toContain(`--from .rejects holds the rejects of 2 runs (${[runDir, replayDir].sort().join(", ")}): name one run's folder or prefix`)
       writeFileSync(definition(root), contacts(widened.url(), ""))

@@ -84,12 +84,74 @@ export const readStore = (store: ObjectStore, prefix: string): Stream.Stream<Rej
     Stream.flatMap((key) => readObject(store, key))
   )
 
-/** Lists and streams the rejected records stored at a location. */
-export const read = (location: Location): Stream.Stream<RejectedRecord, RejectSinkError> => {
+/** What `use` makes of a location's store and key prefix (an S3 client lives as long as the stream). */
+const withStore = <A>(
+  location: Location,
+  use: (store: ObjectStore, prefix: string) => Stream.Stream<A, RejectSinkError>
+): Stream.Stream<A, RejectSinkError> => {
   switch (location._tag) {
     case "S3":
-      return Stream.unwrapScoped(Effect.map(S3Store.make(location.connection), (store) => readStore(store, location.prefix)))
+      return Stream.unwrapScoped(Effect.map(S3Store.make(location.connection), (store) => use(store, location.prefix)))
     case "Local":
-      return readStore(LocalStore.make(location.directory), location.prefix ?? "")
+      return use(LocalStore.make(location.directory), location.prefix ?? "")
   }
 }
+
+/** Lists and streams the rejected records stored at a location. */
+export const read = (location: Location): Stream.Stream<RejectedRecord, RejectSinkError> => withStore(location, readStore)
+
+/** What a replay leaves beside each object of rejects it sent again: its run, and when. */
+export const ReplayMark = Schema.Struct({ replayRunId: Schema.String, replayedAt: Schema.String })
+export type ReplayMark = typeof ReplayMark.Type
+
+const decodeMark = Schema.decodeUnknownEither(Schema.parseJson(ReplayMark))
+
+/** The key of the mark a replay leaves beside the object `key` (not a rejects object: never read as one). */
+export const replayMarkKey = (key: string): string => `${key}.replayed.json`
+
+/** An object of rejects, and the mark of the replay that already sent it again, if one did. */
+export interface StoredObject {
+  readonly key: string
+  readonly replayed: ReplayMark | undefined
+}
+
+const readMark = (store: ObjectStore, key: string): Effect.Effect<ReplayMark, RejectSinkError> =>
+  Effect.flatMap(Stream.runCollect(store.read(key)), (chunks) =>
+    Either.match(decodeMark(Buffer.concat(Chunk.toArray(chunks)).toString("utf8")), {
+      onLeft: (error) => Effect.fail(corrupt(key, `Not a replay mark: ${firstProblem(error)}`)),
+      onRight: Effect.succeed
+    })
+  )
+
+/** The objects of rejects at a location, in key order, each with its replay mark. */
+export const objects = (location: Location): Effect.Effect<ReadonlyArray<StoredObject>, RejectSinkError> =>
+  Effect.map(
+    Stream.runCollect(
+      withStore(location, (store, prefix) =>
+        Stream.fromIterableEffect(
+          Effect.gen(function* () {
+            const keys = Chunk.toArray(yield* Stream.runCollect(store.list(prefix)))
+            const marks = new Set(keys.filter((key) => key.endsWith(".replayed.json")))
+            const found: Array<StoredObject> = []
+            for (const key of keys.filter(isReadable)) {
+              found.push({ key, replayed: marks.has(replayMarkKey(key)) ? yield* readMark(store, replayMarkKey(key)) : undefined })
+            }
+            return found
+          })
+        )
+      )
+    ),
+    Chunk.toArray
+  )
+
+/** The records of some objects of a location, object by object. */
+export const readObjects = (location: Location, keys: ReadonlyArray<string>): Stream.Stream<RejectedRecord, RejectSinkError> =>
+  withStore(location, (store) => Stream.flatMap(Stream.fromIterable(keys), (key) => readObject(store, key)))
+
+/** Leaves `mark` beside each object: a later replay of the location knows they were sent again. */
+export const markReplayed = (location: Location, keys: ReadonlyArray<string>, mark: ReplayMark): Effect.Effect<void, RejectSinkError> =>
+  Stream.runDrain(
+    withStore(location, (store) =>
+      Stream.mapEffect(Stream.fromIterable(keys), (key) => store.begin(replayMarkKey(key)).complete(Buffer.from(`${JSON.stringify(mark)}\n`)))
+    )
+  )

@@ -6,6 +6,9 @@ import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { RejectReader, RejectSink, S3Store } from "../src/index.js"
 import { rejected } from "./fixtures.js"
 import * as S3Harness from "./S3Harness.js"
@@ -177,5 +180,41 @@ describe("RejectSink.layerS3 against s3rver", () => {
       expect(methods).toEqual(["PUT", "GET", "DELETE"])
       expect(harness.requests[0]?.url).toMatch(/^\/rejects\/dead\/_probe\/[0-9a-f-]{36}(\?x-id=PutObject)?$/)
       expect(yield* keys(connection, "")).toEqual([])
+    }).pipe(Effect.scoped))
+})
+
+describe("RejectReader replay marks, in S3 and in a local directory", () => {
+  it.live("list the objects with the mark a replay left beside each, never read as records", () =>
+    Effect.gen(function* () {
+      const harness = yield* S3Harness.make
+      const directory = yield* Effect.acquireRelease(
+        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "rejects-marks-"))),
+        (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+      )
+      const locations: ReadonlyArray<RejectReader.Location> = [
+        { _tag: "S3", connection: harness.connection(), prefix: "dead/" },
+        { _tag: "Local", directory, prefix: "dead/" }
+      ]
+      for (const location of locations) {
+        const sink = yield* (location._tag === "S3"
+          ? RejectSink.makeS3({ ...location.connection, bucketPath: "dead", format: "jsonl" })
+          : RejectSink.makeLocal({ directory, bucketPath: "dead", syncId: "42", format: "jsonl", compression: "none" }))
+        yield* sink.write([rejected(1), rejected(2, { stream: { name: "leads" } })])
+        yield* sink.flush
+        const before = yield* RejectReader.objects(location)
+        expect(before.map((object) => object.replayed)).toEqual([undefined, undefined])
+        const [contacts, leads] = before.map((object) => object.key)
+        const mark = { replayRunId: "replay-20261127-000000-abcd", replayedAt: "2026-11-27T00:00:00.000Z" }
+        yield* RejectReader.markReplayed(location, [contacts ?? ""], mark)
+        const after = yield* RejectReader.objects(location)
+        expect(after).toEqual([
+          { key: contacts, replayed: mark },
+          { key: leads, replayed: undefined }
+        ])
+        // the mark is beside the object, not a rejects object of its own
+        expect(Chunk.toReadonlyArray(yield* Stream.runCollect(RejectReader.read(location)))).toHaveLength(2)
+        const unmarked = Chunk.toReadonlyArray(yield* Stream.runCollect(RejectReader.readObjects(location, [leads ?? ""])))
+        expect(unmarked.map((record) => record.stream.name)).toEqual(["leads"])
+      }
     }).pipe(Effect.scoped))
 })

@@ -50,19 +50,29 @@ export const asSentColumns = (columns: ReadonlyArray<CsvEncoder.Column>): Array<
     return nullPolicy === undefined ? { column, source } : { column, source, nullPolicy }
   })
 
-/** The stored records of one sync: how many, and the `object operation`s they were rejected under. */
+/** The stored records of one sync: how many, the `object operation`s they were rejected under, and the objects holding them. */
 interface Stored {
   count: number
   readonly targets: Set<string>
+  readonly keys: Set<string>
 }
 
 const targetOf = (object: string, operation: string) => `${object} ${operation}`
+
+/** How a replay ended for a sync when every one of its records was settled: loaded, or stored again under the replay's run. */
+const settledStatuses = new Set<RunReport.SyncStatus>(["succeeded", "thresholdExceeded"])
+
+export interface ReplayOptions {
+  /** Send again the objects an earlier replay already sent (refused otherwise: an insert would be made twice). */
+  readonly again?: boolean
+}
 
 export const replay = (
   syncs: ReadonlyArray<LoadedSync>,
   from: string,
   context: RunContext,
-  runId: string
+  runId: string,
+  options: ReplayOptions = {}
 ): Effect.Effect<Array<RunReport.SyncResult>, ConfigError> =>
   Effect.gen(function* () {
     const location = RejectsConfig.readLocation(
@@ -77,23 +87,40 @@ export const replay = (
         file: error.key === undefined ? from : location._tag === "Local" ? path.join(from, error.key) : `s3://${location.connection.bucket}/${error.key}`,
         detail: error.message
       })
-    const records = (name: string) =>
-      RejectReader.read(location).pipe(
-        Stream.filter((record) => record.stream.name === name),
-        Stream.map((record) => toInput(name, record)),
-        Stream.mapError(unreadable)
-      )
+    const found = yield* Effect.mapError(RejectReader.objects(location), unreadable)
+    const replayedBefore = options.again === true ? [] : found.filter((object) => object.replayed !== undefined)
+    const keys = found.filter((object) => !replayedBefore.includes(object)).map((object) => object.key)
     const runs = new Set<string>()
-    const stored = yield* RejectReader.read(location).pipe(
-      Stream.runFold(new Map<string, Stored>(), (byName, record) => {
-        runs.add(record.syncId ?? "")
-        const sync = byName.get(record.stream.name) ?? { count: 0, targets: new Set<string>() }
-        sync.count++
-        sync.targets.add(targetOf(record.object, record.operation))
-        return byName.set(record.stream.name, sync)
-      }),
-      Effect.mapError(unreadable)
-    )
+    const stored = new Map<string, Stored>()
+    /** The syncs whose records each object holds. */
+    const namesByKey = new Map<string, Set<string>>()
+    for (const key of keys) {
+      const names = new Set<string>()
+      namesByKey.set(key, names)
+      yield* RejectReader.readObjects(location, [key]).pipe(
+        Stream.runForEach((record) =>
+          Effect.sync(() => {
+            runs.add(record.syncId ?? "")
+            names.add(record.stream.name)
+            const sync = stored.get(record.stream.name) ?? { count: 0, targets: new Set<string>(), keys: new Set<string>() }
+            sync.count++
+            sync.targets.add(targetOf(record.object, record.operation))
+            sync.keys.add(key)
+            stored.set(record.stream.name, sync)
+          })
+        ),
+        Effect.mapError(unreadable)
+      )
+    }
+    const earlier = [...new Set(replayedBefore.map(({ replayed }) => (replayed === undefined ? "" : `${replayed.replayRunId} at ${replayed.replayedAt}`)))].join(", ")
+    if (replayedBefore.length > 0 && keys.length === 0) {
+      return yield* new ConfigError({
+        detail: `--from ${from} was already replayed (${earlier}): its records were sent again then, and those still rejected were stored under that replay's own run. Replay that run's rejects, or pass --again to send these again`
+      })
+    }
+    if (replayedBefore.length > 0) {
+      yield* Effect.logWarning(`${replayedBefore.length} of the objects at ${from} were already replayed (${earlier}): not sent again (--again sends them again)`)
+    }
     // Rows of several runs: a run's rejects and the replay that already sent them again, say.
     // Replaying them all would send some twice (an insert, made twice).
     if (runs.size > 1) {
@@ -107,7 +134,13 @@ export const replay = (
     if (unknown.length > 0) yield* Effect.logWarning(`records of unknown syncs are not replayed: ${unknown.join(", ")}`)
     const withRecords = syncs.filter((sync) => (stored.get(sync.definition.name)?.count ?? 0) > 0)
     if (withRecords.length === 0) return yield* new ConfigError({ detail: `--from ${from}: no rejected records of ${[...known].join(", ")} there` })
-    return yield* runAll(
+    const records = (name: string) =>
+      RejectReader.readObjects(location, [...(stored.get(name)?.keys ?? [])]).pipe(
+        Stream.filter((record) => record.stream.name === name),
+        Stream.map((record) => toInput(name, record)),
+        Stream.mapError(unreadable)
+      )
+    const results = yield* runAll(
       withRecords.map((sync) => ({ ...sync, definition: { ...sync.definition, after: [] } })),
       context,
       runId,
@@ -131,4 +164,16 @@ export const replay = (
         )
       }
     )
+    // An object is marked once every sync with records in it settled them all: a failed
+    // replay leaves it unmarked, to be replayed again.
+    const settled = new Set(results.filter((result) => settledStatuses.has(result.status)).map((result) => result.name))
+    const done = keys.filter((key) => [...(namesByKey.get(key) ?? [])].every((name) => settled.has(name)))
+    if (done.length > 0) {
+      yield* RejectReader.markReplayed(location, done, { replayRunId: runId, replayedAt: new Date().toISOString() }).pipe(
+        Effect.catchAll((error) =>
+          Effect.logWarning(`could not mark ${from} as replayed (${error.message}): replaying it again would send its records again`)
+        )
+      )
+    }
+    return results
   })
