@@ -84,7 +84,7 @@ export const parseArgs = (args: ReadonlyArray<string>): Either.Either<Options, C
   if (logFormat !== "text" && logFormat !== "json") return Either.left(new ConfigError({ detail: `--log-format takes text or json, got ${logFormat}` }))
   return Either.right({
     command: positional[0],
-    configDir: values.get("--config-dir") ?? "configs/syncs",
+    configDir: values.get("--config-dir") ?? Report.defaultConfigDir,
     sync: values.get("--sync"),
     report: values.get("--report"),
     logFormat,
@@ -112,7 +112,7 @@ const runCommand = (options: Options, context: RunContext): Effect.Effect<number
         const runId = RunContextModule.runId("run", startedAt, suffix)
         const results = yield* Sync.runAll(syncs, context, runId)
         const report = runReport("sync", runId, startedAt, results)
-        yield* Report.publish(report, context, options.report)
+        yield* Report.publish(report, context, options.report, options.configDir)
         return report.exitCode
       }
       case "replay": {
@@ -121,7 +121,7 @@ const runCommand = (options: Options, context: RunContext): Effect.Effect<number
         const runId = RunContextModule.runId("replay", startedAt, suffix)
         const results = yield* Replay.replay(syncs, options.from, context, runId, { again: options.again })
         const report = runReport("replay", runId, startedAt, results)
-        yield* Report.publish(report, context, options.report)
+        yield* Report.publish(report, context, options.report, options.configDir)
         return report.exitCode
       }
       case "plan": {

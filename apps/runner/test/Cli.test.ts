@@ -47,6 +47,18 @@ describe("runner", () => {
     })
   )
 
+  it.live("the replay hint names a --config-dir other than the default, and runs as printed", () =>
+    Effect.gen(function* () {
+      const definition = accountsSync({ extra: "rejects:\n  type: local\n  directory: kept rejects\n" })
+      const root = yield* workspace({}, { "ops/syncs/a.yaml": definition })
+      const result = yield* runCli(["sync", "--config-dir", "ops/syncs"], { cwd: root })
+      const hint = /npx nx run runner:replay -- (.*)\n/.exec(result.stdout)?.[1] ?? ""
+      expect(hint).toMatch(/^--config-dir ops\/syncs --from 'kept rejects\/run-\d{8}-\d{6}-[0-9a-f]{4}'$/)
+      const replayed = yield* runCli(["replay", "--config-dir", "ops/syncs", "--from", hint.replace(/^.*--from '(.*)'$/, "$1")], { cwd: root })
+      expect(replayed.stdout).toContain("REQUIRED_FIELD_MISSING")
+    })
+  )
+
   it.live("replays a run's rejects after a fix and reports what still fails", () =>
     Effect.gen(function* () {
       const root = yield* workspace({ "a.yaml": accountsSync() })

@@ -8,12 +8,22 @@ import * as path from "node:path"
 import type { RunContext } from "../RunContext.js"
 import * as RunReport from "../RunReport.js"
 
-export const replayCommand = (location: string): string => `npx nx run runner:replay -- --from ${location}`
+/** Where the sync definitions are read from without `--config-dir`. */
+export const defaultConfigDir = "configs/syncs"
 
-export const publish = (report: RunReport.RunReport, context: RunContext, reportPath: string | undefined): Effect.Effect<void> =>
+/** `text` as one word of a POSIX shell command: as is when plain, else single-quoted. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`)
+
+/** The command that replays `location`, reading the sync definitions from `configDir` when it is not the default. */
+export const replayCommand =
+  (configDir: string) =>
+  (location: string): string =>
+    ["npx nx run runner:replay --", ...(configDir === defaultConfigDir ? [] : ["--config-dir", shellWord(configDir)]), "--from", shellWord(location)].join(" ")
+
+export const publish = (report: RunReport.RunReport, context: RunContext, reportPath: string | undefined, configDir: string): Effect.Effect<void> =>
   Effect.gen(function* () {
     const scrub = (text: string) => context.redactor.scrub(text)
-    context.output.stdout(scrub(RunReport.human(report, report.command === "sync" ? replayCommand : undefined)))
+    context.output.stdout(scrub(RunReport.human(report, report.command === "sync" ? replayCommand(configDir) : undefined)))
     if (reportPath !== undefined) {
       const file = path.resolve(context.baseDir, reportPath)
       yield* Effect.tryPromise(async () => {
