@@ -66,6 +66,16 @@ describe("the file source's items before a bad line", () => {
     })
   )
 
+  it.effect("a CSV header naming a column twice stops the reading at the header, named (each row kept only the last cell)", () =>
+    Effect.gen(function* () {
+      writeFileSync(path.join(scratch, "twice.csv"), "key,last,key\n1,A,2\n")
+      expect(yield* readUntilFailure("twice.csv")).toEqual({
+        rows: 0,
+        failure: [`file source: ${path.join(scratch, "twice.csv")}: is not valid CSV: malformed CSV at line 1, record 1 (the header is record 1): the header names column "key" twice (columns 1 and 3)`]
+      })
+    })
+  )
+
   it.effect("a line saved as Latin-1 (not UTF-8) stops the reading there, named, instead of loading U+FFFD", () =>
     Effect.gen(function* () {
       const count = 20_000

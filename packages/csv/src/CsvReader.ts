@@ -122,6 +122,11 @@ export class RowReader {
       position = end
       const header = this.header
       if (header === undefined) {
+        const repeated = values.findIndex((name, index) => values.indexOf(name) !== index)
+        if (repeated !== -1) {
+          // each row becomes an object keyed by the header: a repeated name would keep only its last cell
+          throw malformed(rowStart, 1, `the header names column ${JSON.stringify(values[repeated])} twice (columns ${values.indexOf(values[repeated] ?? "") + 1} and ${repeated + 1})`)
+        }
         this.header = [...values]
         continue
       }

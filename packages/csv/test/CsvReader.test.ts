@@ -309,3 +309,12 @@ describe("bytes that are not UTF-8", () => {
     expect(rows).toEqual([{ id: "1", name: "A" }])
   })
 })
+
+describe("a header naming a column twice", () => {
+  it("is malformed, naming the column and both places, rather than keeping only the last cell of each row", () => {
+    const reader = new CsvReader.RowReader()
+    expect(() => reader.push(encoder.encode("\n\nid,name,email,name\n1,Ann,a@x.io,Bob\n"))).toThrow(
+      'malformed CSV at line 3, record 1 (the header is record 1): the header names column "name" twice (columns 2 and 4)'
+    )
+  })
+})
