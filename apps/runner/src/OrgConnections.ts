@@ -8,12 +8,17 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { type AuthError, Credentials, SalesforceSession } from "@sfdc-activation/auth"
 import { BulkClient } from "@sfdc-activation/bulk-client"
 import { EmulatorServer, Org as EmulatedOrg } from "@sfdc-activation/salesforce-emulator"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { readFileSync } from "node:fs"
+import { rename, writeFile } from "node:fs/promises"
+import * as path from "node:path"
 import { ConfigError } from "./ConfigError.js"
 import { maskUserinfo, type Redactor } from "./Redactor.js"
 import type { Environment } from "./SyncFiles.js"
@@ -27,12 +32,41 @@ const localPollInterval = "50 millis"
 /** A stable, secret-free name of an org for logs, reports and caching. */
 export const orgLabel = (org: SyncDefinition.Org): string => maskUserinfo(SyncDefinition.loginOf(org))
 
-/** The credentials an org is given: from its definition, else from the environment. */
+/** The environment variable naming a file that holds the refresh token, where each rotated one is saved. */
+const refreshTokenFileVariable = "SALESFORCE_REFRESH_TOKEN_FILE"
+
+/** The file an org's refresh token is read from and rotated ones saved to, when the environment names one (the definition declares no credentials). */
+export const refreshTokenFileOf = (org: SyncDefinition.Org, env: Environment, baseDir: string): string | undefined => {
+  const file = typeof org !== "string" && org.credentials !== undefined ? undefined : setting(env, refreshTokenFileVariable)
+  return file === undefined ? undefined : path.resolve(baseDir, file)
+}
+
+const readRefreshTokenFile = (file: string): Effect.Effect<string, ConfigError> =>
+  Effect.flatMap(
+    Effect.try({
+      try: () => readFileSync(file, "utf8").trim(),
+      catch: (cause) => new ConfigError({ detail: `cannot read ${refreshTokenFileVariable} ${file}: ${cause instanceof Error ? cause.message : String(cause)}` })
+    }),
+    (token) => (token === "" ? Effect.fail(new ConfigError({ detail: `${refreshTokenFileVariable} ${file} is empty: put the refresh token in it` })) : Effect.succeed(token))
+  )
+
+/** The credentials an org is given: from its definition, else from the environment (relative files from `baseDir`). */
 export const credentialsFor = (
   org: SyncDefinition.Org,
   env: Environment,
-  redactor: Redactor
-): Effect.Effect<Credentials.Credentials, ConfigError> => {
+  redactor: Redactor,
+  baseDir = "."
+): Effect.Effect<Credentials.Credentials, ConfigError> =>
+  Effect.suspend(() => {
+    const tokenFile = refreshTokenFileOf(org, env, baseDir)
+    if (tokenFile === undefined) return credentialsOf(org, env, redactor)
+    if (setting(env, "SALESFORCE_REFRESH_TOKEN") !== undefined) {
+      return Effect.fail(new ConfigError({ detail: `set SALESFORCE_REFRESH_TOKEN or ${refreshTokenFileVariable}, not both` }))
+    }
+    return Effect.flatMap(readRefreshTokenFile(tokenFile), (token) => credentialsOf(org, { ...env, SALESFORCE_REFRESH_TOKEN: token }, redactor))
+  })
+
+const credentialsOf = (org: SyncDefinition.Org, env: Environment, redactor: Redactor): Effect.Effect<Credentials.Credentials, ConfigError> => {
   const declared = typeof org === "string" ? undefined : org.credentials
   const secret = (value: string) => {
     redactor.add(value)
@@ -67,7 +101,7 @@ export const credentialsFor = (
   const missingClientId = clientId === undefined && [clientSecret, refreshToken, username, privateKey].some((value) => value !== undefined)
   return Effect.fail(
     new ConfigError({
-      detail: `no credentials for org ${orgLabel(org)}${missingClientId ? " (SALESFORCE_CLIENT_ID is not set)" : ""}: set SALESFORCE_CLIENT_ID (the consumer key) with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN (refresh token), with SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or with SALESFORCE_CLIENT_SECRET alone (client credentials, My Domain only); or declare org.credentials`
+      detail: `no credentials for org ${orgLabel(org)}${missingClientId ? " (SALESFORCE_CLIENT_ID is not set)" : ""}: set SALESFORCE_CLIENT_ID (the consumer key) with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN or SALESFORCE_REFRESH_TOKEN_FILE (refresh token), with SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or with SALESFORCE_CLIENT_SECRET alone (client credentials, My Domain only); or declare org.credentials`
     })
   )
 }
@@ -84,13 +118,44 @@ const setting = (env: Environment, name: string): string | undefined => {
 const connect = (layer: Layer.Layer<BulkClient.BulkClient | SalesforceSession.SalesforceSession, AuthError.AuthError>, scope: Scope.Scope) =>
   Layer.buildWithScope(layer, scope)
 
+/**
+ * Keeps the refresh token Salesforce rotates in saved to `file` (written whole, then renamed into
+ * place, readable by its owner only): as each rotation happens, and once more as the connection
+ * closes, so the next run logs in with it.
+ */
+const saveRotatedRefreshTokens = (session: SalesforceSession.SalesforceSessionService, file: string, redactor: Redactor, scope: Scope.Scope) =>
+  Effect.gen(function* () {
+    const lock = yield* Effect.makeSemaphore(1)
+    let saved: string | undefined
+    const saveLatest = lock.withPermits(1)(
+      Effect.gen(function* () {
+        const latest = Option.map(yield* session.rotatedRefreshToken, Redacted.value)
+        if (Option.isNone(latest) || latest.value === saved) return
+        const token = latest.value
+        redactor.add(token)
+        yield* Effect.tryPromise(async () => {
+          await writeFile(`${file}.partial`, `${token}\n`, { mode: 0o600 })
+          await rename(`${file}.partial`, file)
+        })
+        saved = token
+        yield* Effect.log(`saved the rotated refresh token to ${file}`)
+      }).pipe(
+        Effect.catchAll((error) =>
+          Effect.logError(`cannot save the rotated refresh token to ${file} (${error.message}): the next run fails with InvalidGrant until a valid token is there`)
+        )
+      )
+    )
+    yield* Effect.forkIn(Stream.runForEach(session.refreshTokenRotations, () => saveLatest), scope)
+    yield* Scope.addFinalizer(scope, saveLatest)
+  })
+
 export interface OrgConnections {
   /** The connection to `org`, opened on first use and kept for the invocation. */
   readonly get: (org: SyncDefinition.Org) => Effect.Effect<Connection, ConfigError | AuthError.AuthError>
 }
 
 /** Connections that live as long as the enclosing scope (the emulator server with them). */
-export const make = (env: Environment, redactor: Redactor): Effect.Effect<OrgConnections, never, Scope.Scope> =>
+export const make = (env: Environment, redactor: Redactor, baseDir: string): Effect.Effect<OrgConnections, never, Scope.Scope> =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     const cache = new Map<string, Connection>()
@@ -121,10 +186,13 @@ export const make = (env: Environment, redactor: Redactor): Effect.Effect<OrgCon
           const bulk = BulkClient.layer({ apiVersion, poll: { schedule: Schedule.spaced(localPollInterval) } })
           return yield* connect(bulk.pipe(Layer.provideMerge(session)), scope)
         }
-        const credentials = yield* credentialsFor(org, env, redactor)
+        const credentials = yield* credentialsFor(org, env, redactor, baseDir)
         const target = login === "production" ? {} : login === "sandbox" ? { isSandbox: true } : { loginUrl: login }
         const session = SalesforceSession.layer({ credentials, login: target }).pipe(Layer.provide(NodeHttpClient.layer))
-        return yield* connect(BulkClient.layer({ apiVersion }).pipe(Layer.provideMerge(session)), scope)
+        const connection = yield* connect(BulkClient.layer({ apiVersion }).pipe(Layer.provideMerge(session)), scope)
+        const tokenFile = refreshTokenFileOf(org, env, baseDir)
+        if (tokenFile !== undefined) yield* saveRotatedRefreshTokens(Context.get(connection, SalesforceSession.SalesforceSession), tokenFile, redactor, scope)
+        return connection
       })
     return {
       get: (org) =>

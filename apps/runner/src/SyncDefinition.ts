@@ -60,7 +60,7 @@ export const OrgConfig = Schema.Struct({
   login: Login,
   credentials: Schema.optional(OrgCredentials).annotations({
     description:
-      "Omit to read them from the environment: SALESFORCE_CLIENT_ID with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN (refresh token), or with SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or with SALESFORCE_CLIENT_SECRET alone (client credentials)"
+      "Omit to read them from the environment: SALESFORCE_CLIENT_ID with SALESFORCE_CLIENT_SECRET and SALESFORCE_REFRESH_TOKEN or SALESFORCE_REFRESH_TOKEN_FILE (refresh token), or with SALESFORCE_USERNAME and SALESFORCE_PRIVATE_KEY (JWT), or with SALESFORCE_CLIENT_SECRET alone (client credentials)"
   }),
   apiVersion: Schema.optional(Schema.String.pipe(Schema.pattern(/^\d+\.\d$/)))
 })

@@ -271,7 +271,7 @@ export const run = (
     Effect.gen(function* () {
       const out = (line: string) => context.output.stdout(`${context.redactor.scrub(line)}\n`)
       const snapshot = options.offline ? yield* Snapshot.read(context.baseDir, options.snapshot) : undefined
-      const connections = yield* OrgConnections.make(context.env, context.redactor)
+      const connections = yield* OrgConnections.make(context.env, context.redactor, context.baseDir)
       const plans: Array<SyncPlan> = []
       const limits = new Map<string, OrgMetadata.Limits>()
       const costs = new Map<string, { apiCalls: number; bulkBatches: number }>()

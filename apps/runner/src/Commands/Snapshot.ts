@@ -53,7 +53,7 @@ export const collect = (
 ): Effect.Effect<SnapshotFile, ConfigError | AuthError.AuthError | BulkApiError.BulkApiError> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const connections = yield* OrgConnections.make(context.env, context.redactor)
+      const connections = yield* OrgConnections.make(context.env, context.redactor, context.baseDir)
       const orgs: Record<string, Record<string, OrgMetadata.SObjectDescribe>> = {}
       for (const loaded of syncs) {
         const definition = loaded.definition

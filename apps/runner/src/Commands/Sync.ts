@@ -46,7 +46,7 @@ export const runAll = (
 ): Effect.Effect<Array<RunReport.SyncResult>> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const connections = yield* OrgConnections.make(context.env, context.redactor)
+      const connections = yield* OrgConnections.make(context.env, context.redactor, context.baseDir)
       const results: Array<RunReport.SyncResult> = []
       for (const sync of syncs) {
         const blocked = (sync.definition.after ?? []).flatMap((name) => {
