@@ -248,21 +248,32 @@ export const run =
 
         /** Checkpoints released and not yet emitted: kept when a flush fails or is interrupted. */
         const toEmit: Array<Released<P>> = []
+        /** Emits the first `count` checkpoints of `toEmit`. */
+        const emit = (count: number) =>
+          Effect.uninterruptible(
+            Effect.suspend(() => output.offerAll(toEmit.splice(0, count).map((item) => ({ _tag: "CheckpointReleased" as const, ...item }))))
+          )
         /**
          * Applies a settlement (or a new checkpoint) and emits what it releases, in order, once
          * rejects are durable: a checkpoint whose records are all settled already (or that follows
          * no record at all) goes out as it arrives.
+         *
+         * The checkpoints before the first one with a rejected record go out without a flush: a
+         * reject is written before its record is settled, and counted by the first checkpoint of
+         * its scope released after that, emitted only after a flush. So a rejects store that fails
+         * holds back only the checkpoints of rejected records, never those of records committed
+         * before them (an insert, sent again, would be made twice).
          */
         const settle = (change: () => void) =>
           releaseLock.withPermits(1)(
             Effect.gen(function* () {
               change()
               for (const released of tracker.release()) toEmit.push(released)
+              const firstWithRejects = toEmit.findIndex((item) => item.rejectedCount > 0)
+              yield* emit(firstWithRejects === -1 ? toEmit.length : firstWithRejects)
               if (toEmit.length === 0) return
               yield* Effect.mapError(sink.flush, sinkFailed)
-              yield* Effect.uninterruptible(
-                Effect.suspend(() => output.offerAll(toEmit.splice(0).map((item) => ({ _tag: "CheckpointReleased" as const, ...item }))))
-              )
+              yield* emit(toEmit.length)
             })
           )
 

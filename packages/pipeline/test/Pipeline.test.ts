@@ -6,7 +6,8 @@ import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
-import { readdirSync } from "node:fs"
+import { readdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { Pipeline, StreamPlans } from "../src/index.js"
 import { bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
 
@@ -57,6 +58,32 @@ const contacts = (count: number, start = 0) =>
   )
 
 describe("Pipeline", () => {
+  it.live("a rejects store that cannot be written still lets out the checkpoints before the first reject, then fails", () =>
+    Effect.gen(function* () {
+      const plan = yield* contactPlan()
+      // the rejects directory cannot be made (a file is in its way): records are kept until a flush, which fails
+      const blocked = join(tempDirectory("pipeline-blocked-"), "rejects")
+      writeFileSync(blocked, "not a directory")
+      const inputs = [
+        ...contacts(2, 900),
+        Pipeline.checkpoint("clean", "contacts"),
+        Pipeline.record<string>("contacts", { email: "no-name@example.com", id: "T-blocked" }),
+        Pipeline.checkpoint("after the reject", "contacts")
+      ]
+      const outcome = yield* Stream.fromIterable(inputs).pipe(
+        Pipeline.run(new Map([["contacts", plan]])),
+        Stream.either,
+        Stream.runCollect,
+        Effect.map(Chunk.toArray),
+        Effect.provide(Layer.merge(bulkLayer(org), localRejects(blocked)))
+      )
+      const events = outcome.flatMap((item) => (item._tag === "Right" ? [item.right] : []))
+      // its records are in Salesforce: withholding it would have them sent (inserted) again
+      expect(released(events)).toEqual([{ _tag: "CheckpointReleased", payload: "clean", recordCount: 2, rejectedCount: 0 }])
+      expect(outcome.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : []))).toEqual(["RejectSinkFailed"])
+      expect(loadedContacts().filter((record) => ["T-900", "T-901"].includes(String(record["External_Id__c"])))).toHaveLength(2)
+    }))
+
   it.live("sends a few rows and releases their checkpoint while the input stays open", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
