@@ -122,7 +122,8 @@ export class RowReader {
       position = end
       const header = this.header
       if (header === undefined) {
-        const repeated = values.findIndex((name, index) => values.indexOf(name) !== index)
+        // unnamed columns (a spreadsheet's empty ones) may repeat: nothing can read them by name
+        const repeated = values.findIndex((name, index) => name !== "" && values.indexOf(name) !== index)
         if (repeated !== -1) {
           // each row becomes an object keyed by the header: a repeated name would keep only its last cell
           throw malformed(rowStart, 1, `the header names column ${JSON.stringify(values[repeated])} twice (columns ${values.indexOf(values[repeated] ?? "") + 1} and ${repeated + 1})`)
@@ -138,11 +139,11 @@ export class RowReader {
       rows.push(row)
     }
     if (final && position < text.length) throw malformed(position, this.records + 1, "a quoted field is never closed")
-    // the decoder stopped before a line that is not UTF-8: it is the line after the text read
-    if (this.decoder.invalid) throw new MalformedCsv(this.line + lineFeedsBetween(text, 0, text.length), this.records + 1, invalidLineDetail)
     this.line += lineFeedsBetween(text, 0, position)
     this.rest = text.slice(position)
     this.unfinished = this.rest.length
+    // the decoder stopped at bytes that are not UTF-8, inside the record after those read
+    if (this.decoder.invalid) throw new MalformedCsv(this.line, this.records + 1, invalidLineDetail)
     return rows
   }
 

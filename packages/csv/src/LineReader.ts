@@ -18,6 +18,8 @@ export class InvalidUtf8 extends Error {
 
 export class LineReader {
   private readonly decoder = new Utf8Text()
+  /** The text of the unfinished line, in pieces: joined once it ends (a long line costs linear time). */
+  private pending: Array<string> = []
   private started = false
   /** Lines read so far. */
   private count = 0
@@ -28,21 +30,31 @@ export class LineReader {
    */
   push(bytes: Uint8Array, lines: Array<string> = []): Array<string> {
     const text = this.text(this.decoder.write(bytes))
-    // the decoder gives whole lines: the piece after the last line feed is always empty
-    const complete = text.split("\n")
-    complete.pop()
-    return this.add(complete, lines)
+    if (text.includes("\n")) {
+      const complete = (this.pending.join("") + text).split("\n")
+      const rest = complete.pop() ?? ""
+      this.pending = rest === "" ? [] : [rest]
+      this.add(complete, lines)
+    } else if (text !== "") this.pending.push(text)
+    return this.failIfInvalid(lines)
   }
 
   /** The last line, once every byte was pushed (none when the text ended with a line break). */
   end(lines: Array<string> = []): Array<string> {
-    const last = this.text(this.decoder.end())
-    return this.add(last === "" ? [] : [last], lines)
+    const last = this.pending.join("") + this.text(this.decoder.end())
+    this.pending = []
+    // the decoder stopped inside the last line: it is the one that is not UTF-8
+    if (!this.decoder.invalid && last !== "") this.add([last], lines)
+    return this.failIfInvalid(lines)
   }
 
-  private add(complete: ReadonlyArray<string>, lines: Array<string>): Array<string> {
+  private add(complete: ReadonlyArray<string>, lines: Array<string>): void {
     for (const line of complete) lines.push(line.endsWith("\r") ? line.slice(0, -1) : line)
     this.count += complete.length
+  }
+
+  /** The decoder stopped inside the line after those read: it names it. */
+  private failIfInvalid(lines: Array<string>): Array<string> {
     if (this.decoder.invalid) throw new InvalidUtf8(this.count + 1)
     return lines
   }

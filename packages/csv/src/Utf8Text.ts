@@ -3,21 +3,36 @@
  * turns them into U+FFFD, and a file saved as Latin-1 or Windows-1252 would be loaded with its
  * accented letters replaced, without a word.
  *
- * Each chunk is decoded up to its last line feed: a line feed byte never occurs inside a
- * multi-byte character, so that text is whole; the bytes after it wait for the next chunk.
+ * Each chunk is decoded up to its last ASCII byte (a byte below 0x80 is always a whole
+ * character, whatever the line endings); the bytes after it wait for the next chunk.
  */
 import { isUtf8 } from "node:buffer"
 
-const lineFeed = 0x0a
 const replacementCharacter = "\uFFFD"
 
-/** Where the first line (LF-separated) of `bytes` that is not UTF-8 starts, or -1. */
-export const firstInvalidLineStart = (bytes: Buffer): number => {
-  for (let start = 0; start < bytes.length; ) {
-    const newline = bytes.indexOf(lineFeed, start)
-    const end = newline === -1 ? bytes.length : newline
-    if (!isUtf8(bytes.subarray(start, end))) return start
-    start = end + 1
+/** The number of continuation bytes a lead byte announces, or -1 for a byte that cannot start a character. */
+const continuationsAfter = (lead: number): number => (lead < 0x80 ? 0 : lead < 0xc2 ? -1 : lead < 0xe0 ? 1 : lead < 0xf0 ? 2 : lead < 0xf5 ? 3 : -1)
+
+/** Whether `byte` may follow `lead` as its first continuation byte (no overlong forms, surrogates or code points past U+10FFFF). */
+const validSecond = (lead: number, byte: number): boolean =>
+  lead === 0xe0 ? byte >= 0xa0 && byte <= 0xbf : lead === 0xed ? byte >= 0x80 && byte <= 0x9f : lead === 0xf0 ? byte >= 0x90 && byte <= 0xbf : lead === 0xf4 ? byte >= 0x80 && byte <= 0x8f : byte >= 0x80 && byte <= 0xbf
+
+/** Where the first ill-formed sequence of `bytes` starts (`bytes.length` when a character is cut off at the end), or -1 when all is UTF-8. */
+export const firstInvalidOffset = (bytes: Uint8Array): number => {
+  for (let index = 0; index < bytes.length; ) {
+    const lead = bytes[index] ?? 0
+    const continuations = continuationsAfter(lead)
+    if (continuations === 0) {
+      index++
+      continue
+    }
+    if (continuations < 0) return index
+    for (let offset = 1; offset <= continuations; offset++) {
+      const byte = bytes[index + offset]
+      if (byte === undefined) return index
+      if (offset === 1 ? !validSecond(lead, byte) : byte < 0x80 || byte > 0xbf) return index
+    }
+    index += continuations + 1
   }
   return -1
 }
@@ -26,27 +41,29 @@ export class Utf8Text {
   private pending: Array<Buffer> = []
 
   /**
-   * Set once bytes that are not UTF-8 were met: the text returned stops just before the line
-   * holding them (after a line feed), and nothing more is returned. The reader names that line.
+   * Set once bytes that are not UTF-8 were met: the text returned stops just before them, and
+   * nothing more is returned. The reader names the line (or record) they are in.
    */
   invalid = false
 
-  /** The text of the lines `bytes` completes, each with its line feed. */
+  /** The text of `bytes` (after what waited) up to their last ASCII byte. */
   write(bytes: Uint8Array): string {
     if (this.invalid) return ""
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    const lastLineFeed = buffer.lastIndexOf(lineFeed)
-    if (lastLineFeed === -1) {
+    let cut = buffer.length
+    while (cut > 0 && (buffer[cut - 1] ?? 0) >= 0x80) cut--
+    if (cut === 0) {
       if (buffer.length > 0) this.pending.push(buffer)
       return ""
     }
-    const lines = buffer.subarray(0, lastLineFeed + 1)
-    const whole = this.pending.length === 0 ? lines : Buffer.concat([...this.pending, lines])
-    this.pending = lastLineFeed + 1 < buffer.length ? [buffer.subarray(lastLineFeed + 1)] : []
+    const head = buffer.subarray(0, cut)
+    const whole = this.pending.length === 0 ? head : Buffer.concat([...this.pending, head])
+    // a copy: the caller's chunk is not kept alive by the few bytes of a character cut in two
+    this.pending = cut < buffer.length ? [Buffer.from(buffer.subarray(cut))] : []
     return this.decode(whole)
   }
 
-  /** The text after the last line feed, once every byte was written. */
+  /** What is left, once every byte was written. */
   end(): string {
     const rest = this.pending.length === 1 && this.pending[0] !== undefined ? this.pending[0] : Buffer.concat(this.pending)
     this.pending = []
@@ -56,12 +73,10 @@ export class Utf8Text {
   /** Only text holding U+FFFD has its bytes checked: valid UTF-8 may spell that character too. */
   private decode(bytes: Buffer): string {
     const text = bytes.toString("utf8")
-    if (!text.includes(replacementCharacter)) return text
-    const invalidAt = firstInvalidLineStart(bytes)
-    if (invalidAt === -1) return text
+    if (!text.includes(replacementCharacter) || isUtf8(bytes)) return text
     this.invalid = true
     this.pending = []
-    return bytes.subarray(0, invalidAt).toString("utf8")
+    return bytes.subarray(0, Math.max(0, firstInvalidOffset(bytes))).toString("utf8")
   }
 }
 

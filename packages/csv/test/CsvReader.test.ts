@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { parse as parseCsv } from "csv-parse/sync"
 import { Readable } from "node:stream"
-import { ChunkedReading, CsvReader, LineReader } from "../src/index.js"
+import { isUtf8 } from "node:buffer"
+import { ChunkedReading, CsvReader, LineReader, Utf8Text } from "../src/index.js"
 
 const encoder = new TextEncoder()
 
@@ -293,20 +294,70 @@ describe("bytes that are not UTF-8", () => {
       expect(() => {
         for (const chunk of chunksOf(bytes, size)) reader.push(chunk, rows)
         reader.end(rows)
-      }).toThrow("malformed CSV at line 5, record 3 (the header is record 1): its bytes are not UTF-8 text")
+      }).toThrow("malformed CSV at line 4, record 3 (the header is record 1): its bytes are not UTF-8 text")
       expect(rows).toEqual([{ id: "1", name: "Zoë\nline two" }])
     }
-    const ending = new CsvReader.RowReader()
-    const rows: Array<CsvReader.CsvRow> = []
-    ending.push(withLatin1("id,name\n1,A\n2,@", "@", "Ærø"), rows)
+    // in the last row, without a line break: found whether the bytes come at once or one by one
+    for (const size of [1, 64]) {
+      const ending = new CsvReader.RowReader()
+      const rows: Array<CsvReader.CsvRow> = []
+      let error: unknown
+      try {
+        for (const chunk of chunksOf(withLatin1("id,name\n1,A\n2,@", "@", "Ærø"), size)) ending.push(chunk, rows)
+        ending.end(rows)
+      } catch (thrown) {
+        error = thrown
+      }
+      expect(error).toMatchObject({ line: 3, record: 3 })
+      expect(rows).toEqual([{ id: "1", name: "A" }])
+    }
+  })
+})
+
+describe("UTF-8 checked whatever the line endings", () => {
+  it("RowReader hands on the rows of a bare-CR file as they come, and names the record of a bad byte", () => {
+    const rows = Array.from({ length: 2_000 }, (_, index) => `${index},Zoë ${index}`)
+    const bytes = Buffer.concat([Buffer.from(`id,name\r${rows.slice(0, 1_500).join("\r")}\r`, "utf8"), Buffer.from("1500,Müller\r", "latin1"), Buffer.from(rows.slice(1_501).join("\r"))])
+    const reader = new CsvReader.RowReader()
+    const read: Array<CsvReader.CsvRow> = []
+    const handedOn: Array<number> = []
     let error: unknown
     try {
-      ending.end(rows)
+      for (let start = 0; start < bytes.length; start += 4096) {
+        reader.push(bytes.subarray(start, start + 4096), read)
+        handedOn.push(read.length)
+      }
+      reader.end(read)
     } catch (thrown) {
       error = thrown
     }
-    expect(error).toMatchObject({ line: 3, record: 3 })
-    expect(rows).toEqual([{ id: "1", name: "A" }])
+    // rows come out chunk by chunk, not all at the end
+    expect(handedOn[0]).toBeGreaterThan(100)
+    expect(read).toHaveLength(1_500)
+    expect(read[1_499]).toEqual({ id: "1499", name: "Zoë 1499" })
+    expect(error).toMatchObject({ record: 1_502 })
+  })
+
+  it("finds the first bad byte where Node's own check finds the bytes bad, over random bytes", () => {
+    let seed = 11
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed / 2_147_483_648
+    }
+    const pieces = ["a", "é", "東", "😀", "\n"].map((text) => Buffer.from(text, "utf8"))
+    for (let round = 0; round < 3_000; round++) {
+      const parts: Array<Buffer> = []
+      for (let index = 0; index < 12; index++) {
+        parts.push(random() < 0.9 ? (pieces[Math.floor(random() * pieces.length)] ?? Buffer.alloc(0)) : Buffer.of(Math.floor(random() * 256)))
+      }
+      const bytes = Buffer.concat(parts)
+      const offset = Utf8Text.firstInvalidOffset(bytes)
+      expect(offset === -1).toBe(isUtf8(bytes))
+      if (offset !== -1) {
+        expect(isUtf8(bytes.subarray(0, offset))).toBe(true)
+        expect(bytes.subarray(0, offset).toString("utf8")).not.toContain("\uFFFD")
+      }
+    }
   })
 })
 
@@ -316,5 +367,10 @@ describe("a header naming a column twice", () => {
     expect(() => reader.push(encoder.encode("\n\nid,name,email,name\n1,Ann,a@x.io,Bob\n"))).toThrow(
       'malformed CSV at line 3, record 1 (the header is record 1): the header names column "name" twice (columns 2 and 4)'
     )
+  })
+
+  it("takes unnamed columns (a spreadsheet's empty ones) however many", () => {
+    const reader = new CsvReader.RowReader()
+    expect([...reader.push(encoder.encode("Email,LastName,,\r\na@x.io,Smith,,\r\n")), ...reader.end()]).toEqual([{ Email: "a@x.io", LastName: "Smith", "": "" }])
   })
 })
