@@ -133,7 +133,6 @@ const byCode = (counts: Readonly<Record<string, number>>) =>
     .map(([code, count]) => `${code} ×${count}`)
     .join(", ")
 
-/** The summary printed at the end of a run. */
 /** Where a sync's rejected records are, after their counts. */
 const whereRejectsAre = (sync: SyncResult): string =>
   sync.rejectsStoreFailed === true
@@ -142,6 +141,7 @@ const whereRejectsAre = (sync: SyncResult): string =>
       ? " (not stored: rejects: none)"
       : ` → ${sync.rejectsLocation}`
 
+/** The summary printed at the end of a run. */
 export const human = (report: RunReport, replayCommand?: (location: string) => string): string => {
   const lines = [`${report.command} ${report.runId}: ${plural(report.syncs.length, "sync")} in ${seconds(report.durationMs)}`]
   const width = Math.max(...report.syncs.map((sync) => sync.name.length), 4)

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { AirbyteMessage, StateLine } from "@sfdc-activation/airbyte-protocol"
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises"
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises"
 import * as path from "node:path"
 
 const StateMessage = Schema.Struct({
@@ -75,11 +75,23 @@ const load = (file: string): Effect.Effect<ReadonlyArray<{ readonly state: unkno
     })
   })
 
+/** Fails unless the file's folder exists or can be made, and takes the temporary file a write goes through. */
+const writable = (file: string): Effect.Effect<void, StateFileError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const temporary = `${file}.partial`
+      await mkdir(path.dirname(file), { recursive: true })
+      await writeFile(temporary, "")
+      await rm(temporary)
+    },
+    catch: (cause) => new StateFileError({ file, operation: "write", detail: cause instanceof Error ? cause.message : String(cause) })
+  })
+
 export interface StateFile {
   /**
-   * Reads the states `file` already holds (once; the first `write` does it otherwise): a sync
-   * checks its state file this way before it sends anything, so a file it could not update
-   * stops it before any row is written rather than after.
+   * Reads the states `file` already holds (once; the first `write` does it otherwise) and checks
+   * that its folder takes the file: a sync checks its state file this way before it sends
+   * anything, so a file it could not read or write stops it before any row is written.
    */
   readonly load: (file: string) => Effect.Effect<void, StateFileError>
   /** The states to resume from, after `line` was released. */
@@ -120,7 +132,7 @@ export const make = (): StateFile => {
           })
     )
   return {
-    load: loadOnce,
+    load: (file) => Effect.zipRight(loadOnce(file), writable(file)),
     merge,
     write: (line, file) =>
       Effect.zipRight(

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type Org, OrgFixture } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { contactsUpsert, loopbackOrg, runCli, workspace } from "./support.js"
 
@@ -100,6 +102,76 @@ describe("replaying a location twice", () => {
       const again = yield* runCli(["replay", "--from", from, "--again"], { cwd: root, env: env() })
       expect(again.code).toBe(0)
       expect(inserted()).toHaveLength(2)
+    })
+  )
+})
+
+describe("replay marks, sync by sync", () => {
+  /** An insert of contacts from `file` under the sync name `name`, their accounts looked up by external id. */
+  const insertSync = (name: string, file: string, orgUrl: string, rejects = "rejects:\n  type: local\n  directory: .rejects\n") => `name: ${name}
+org: ${orgUrl}
+source:
+  type: file
+  path: ${file}
+  format: jsonl
+object: Contact
+operation: insert
+mappings:
+  LastName: last
+  Account.External_Id__c: account
+${rejects}`
+  const named = (last: string) => org.storedRecords("Contact").filter((contact) => contact["LastName"] === last)
+  const marks = (dir: string) => readdirSync(dir, { recursive: true }).map(String).filter((name) => name.endsWith(".replayed.json"))
+
+  it.live("a sync's rejects are marked as soon as it settles, so a replay stopped during a later sync does not send them twice", () =>
+    Effect.gen(function* () {
+      // an org that takes connections and never answers: the second sync hangs until the replay is stopped
+      const sockets = new Set<net.Socket>()
+      const silent = net.createServer((socket) => void sockets.add(socket))
+      yield* Effect.promise(() => new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve)))
+      const silentUrl = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`
+      const root = yield* workspace(
+        {
+          "a.yaml": insertSync("a", "a.jsonl", url()),
+          "b.yaml": insertSync("b", "b.jsonl", url()),
+          "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n")
+        },
+        { "a.jsonl": '{"last":"Marked Early","account":"ACC-MARK"}\n', "b.jsonl": '{"last":"Marked Late","account":"ACC-MARK"}\n', "accounts.jsonl": "" }
+      )
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD")
+      const from = `.rejects/${readdirSync(path.join(root, ".rejects"))[0] ?? ""}`
+      writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-MARK","name":"Mark Ltd"}\n')
+      expect((yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })).code).toBe(0)
+      writeFileSync(path.join(root, "configs/syncs/b.yaml"), insertSync("b", "b.jsonl", silentUrl))
+      const stopped = yield* Effect.fork(runCli(["replay", "--from", from], { cwd: root, env: env() }))
+      for (let waited = 0; marks(path.join(root, from)).length === 0 && waited < 100; waited++) yield* Effect.sleep("100 millis")
+      yield* Fiber.interrupt(stopped)
+      yield* Effect.promise(() =>
+        new Promise<void>((resolve) => {
+          silent.close(() => resolve())
+          for (const socket of sockets) socket.destroy()
+        })
+      )
+      expect(named("Marked Early")).toHaveLength(1)
+      expect(marks(path.join(root, from))).toHaveLength(1)
+      // replayed again with the org back: only b's records go
+      writeFileSync(path.join(root, "configs/syncs/b.yaml"), insertSync("b", "b.jsonl", url()))
+      expect((yield* runCli(["replay", "--from", from], { cwd: root, env: env() })).code).toBe(0)
+      expect(named("Marked Early")).toHaveLength(1)
+      expect(named("Marked Late")).toHaveLength(1)
+    })
+  )
+
+  it.live("records rejected again and stored nowhere (rejects: none) leave their file unmarked, to be replayed", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "c.yaml": insertSync("c", "c.jsonl", url()) }, { "c.jsonl": '{"last":"Kept Unmarked","account":"ACC-NEVER"}\n' })
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD")
+      const from = `.rejects/${readdirSync(path.join(root, ".rejects"))[0] ?? ""}`
+      writeFileSync(path.join(root, "configs/syncs/c.yaml"), insertSync("c", "c.jsonl", url(), "rejects: none\n"))
+      const replayed = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
+      expect(replayed.stdout).toContain("INVALID_FIELD ×1 (not stored: rejects: none)")
+      expect(replayed.stderr).toContain(`c: not marked replayed, as the records rejected again were stored nowhere; replaying ${from} again sends all its records again`)
+      expect(marks(path.join(root, from))).toEqual([])
     })
   )
 })
@@ -318,6 +390,19 @@ for (const stream of ["users", "orders"]) {
       expect((yield* runCli(["sync"], { cwd: root, env: env() })).code).toBe(1)
       const saved = Schema.decodeUnknownSync(SavedStates)(readFileSync(path.join(root, "state.json"), "utf8"))
       expect(saved.map((state) => [state.stream.stream_descriptor.name, state.stream.stream_state.cursor])).toEqual([["users", 2], ["orders", 7]])
+    })
+  )
+
+  it.live("a state file that cannot be written fails the sync naming it, before any record is sent", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace(
+        { "a.yaml": airbyteSync("a", "  file: m.jsonl") },
+        { "m.jsonl": `${[streamRecord("users", "SF4-1"), streamState("users", 1)].join("\n")}\n`, "state.json.partial/blocked": "a folder where the temporary file goes" }
+      )
+      const result = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toContain(`cannot write the state file ${path.join(root, "state.json")}: EISDIR`)
+      expect(org.storedRecords("Contact").filter((contact) => contact["External_Id__c"] === "SF4-1")).toHaveLength(0)
     })
   )
 

@@ -140,6 +140,29 @@ export const replay = (
         Stream.map((record) => toInput(name, record)),
         Stream.mapError(unreadable)
       )
+    /** Syncs whose every record the replay settled: loaded, or rejected again and stored. */
+    const settled = new Set<string>()
+    const marked = new Set<string>()
+    /**
+     * Marks, as each sync ends, the objects whose syncs have all settled their records (a replay
+     * stopped later leaves them marked). A sync that failed, or whose records still rejected were
+     * stored nowhere, leaves its objects to be replayed again.
+     */
+    const markSettled = (name: string, result: RunReport.SyncResult) =>
+      Effect.gen(function* () {
+        const rejectsKept = result.rejected === 0 || (result.rejectsLocation !== undefined && result.rejectsStoreFailed !== true)
+        if (!settledStatuses.has(result.status)) return
+        if (!rejectsKept) {
+          return yield* Effect.logWarning(`${name}: not marked replayed, as the records rejected again were stored nowhere; replaying ${from} again sends all its records again`)
+        }
+        settled.add(name)
+        const done = keys.filter((key) => !marked.has(key) && [...(namesByKey.get(key) ?? [])].every((holder) => settled.has(holder)))
+        if (done.length === 0) return
+        yield* RejectReader.markReplayed(location, done, { replayRunId: runId, replayedAt: new Date().toISOString() }).pipe(
+          Effect.tap(() => Effect.sync(() => done.forEach((key) => marked.add(key)))),
+          Effect.catchAll((error) => Effect.logWarning(`could not mark ${from} as replayed (${error.message}): replaying it again sends its records again`))
+        )
+      })
     const results = yield* runAll(
       withRecords.map((sync) => ({ ...sync, definition: { ...sync.definition, after: [] } })),
       context,
@@ -158,22 +181,11 @@ export const replay = (
           const plans = new Map<string, Pipeline.StreamPlan>([[name, own], [asSentStream(name), { ...asSent, rowForm: "sent" }]])
           return { plans, input: records(name) }
         })
-        return Effect.zipLeft(
-          runPipeline(loaded, context, connections, runId, build, () => Effect.void),
-          Effect.log(`replay of ${name}: ${stored.get(name)?.count ?? 0} records from ${from}`)
+        return runPipeline(loaded, context, connections, runId, build, () => Effect.void).pipe(
+          Effect.tap(() => Effect.log(`replay of ${name}: ${stored.get(name)?.count ?? 0} records from ${from}`)),
+          Effect.tap((result) => markSettled(name, result))
         )
       }
     )
-    // An object is marked once every sync with records in it settled them all: a failed
-    // replay leaves it unmarked, to be replayed again.
-    const settled = new Set(results.filter((result) => settledStatuses.has(result.status)).map((result) => result.name))
-    const done = keys.filter((key) => [...(namesByKey.get(key) ?? [])].every((name) => settled.has(name)))
-    if (done.length > 0) {
-      yield* RejectReader.markReplayed(location, done, { replayRunId: runId, replayedAt: new Date().toISOString() }).pipe(
-        Effect.catchAll((error) =>
-          Effect.logWarning(`could not mark ${from} as replayed (${error.message}): replaying it again would send its records again`)
-        )
-      )
-    }
     return results
   })
