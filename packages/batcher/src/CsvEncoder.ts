@@ -291,8 +291,9 @@ const cellEncoder = (
     let cellText = formatter(value)
     if (cellText === undefined) return typeMismatch(value)
     if (cellText.length === 0) return nullResult
-    if (validate && cellText === CsvValue.clearCell) {
-      // The Bulk API reads this text as "set the field to null": it cannot be loaded as a value.
+    if (cellText === CsvValue.clearCell) {
+      // The Bulk API reads this text as "set the field to null": it cannot be loaded as a value,
+      // and Salesforce cannot tell, so it is refused even with validation off.
       return reject("INVALID_FIELD", `${name}: the text #N/A is the Bulk API's null marker and cannot be loaded as a value`, name)
     }
     if (restricted !== undefined) {
