@@ -176,6 +176,48 @@ ${rejects}`
   )
 })
 
+describe("replaying rows edited by hand", () => {
+  const accounts = () => sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n  NumberOfEmployees: employees\n")
+  const account = (key: string) => org.storedRecords("Account").find((record) => record["External_Id__c"] === key)
+  /** The one rejects file of the first run, and its text. */
+  const rejectsFile = (root: string) => {
+    const run = path.join(root, ".rejects", readdirSync(path.join(root, ".rejects"))[0] ?? "")
+    const file = readdirSync(run, { recursive: true }).map(String).find((name) => name.endsWith(".csv")) ?? ""
+    return { run, file: path.join(run, file), text: readFileSync(path.join(run, file), "utf8") }
+  }
+
+  it.live("a value edited in a row refused before sending goes back as edited, the others as they were (a number stays a number)", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accounts() }, { "accounts.jsonl": '{"key":"ED-1","name":"Edited Ltd","employees":12.7}\n' })
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).stdout).toContain("INVALID_TYPE_ON_FIELD_IN_RECORD")
+      const { run, file, text } = rejectsFile(root)
+      expect(text).toContain('""employees"":""12.7""')
+      writeFileSync(file, text.replace('""employees"":""12.7""', '""employees"":""13""'))
+      const replayed = yield* runCli(["replay", "--from", path.relative(root, run)], { cwd: root, env: env() })
+      expect(replayed.code).toBe(0)
+      expect(account("ED-1")).toMatchObject({ Name: "Edited Ltd", NumberOfEmployees: 13 })
+    })
+  )
+
+  it.live("a field added to a row as sent, which the sync does not map, stops the replay naming the record and the field", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace(
+        { "c.yaml": sync("contacts", "Contact", "contacts.jsonl", "  External_Id__c: key\n  LastName: last\n  Account.External_Id__c: account\n") },
+        { "contacts.jsonl": '{"key":"ED-2","last":"Added","account":"ACC-NOT-YET"}\n' }
+      )
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD")
+      const { run, file, text } = rejectsFile(root)
+      writeFileSync(file, text.replace('""LastName"":""Added""', '""LastName"":""Added"",""Titel"":""Boss""'))
+      const replayed = yield* runCli(["replay", "--from", path.relative(root, run)], { cwd: root, env: env() })
+      expect(replayed.code).toBe(2)
+      expect(replayed.stderr).toContain(
+        "record 2 (the header is record 1) holds Titel, which the sync contacts does not map: map it, or take it out of the row (a row as sent goes back through the mapping's fields alone)"
+      )
+      expect(replayed.stderr).toContain(path.relative(root, file))
+    })
+  )
+})
+
 describe("replay, row by row", () => {
   // The same org after an admin widened Contact.LastName to 255 characters.
   const widened = loopbackOrg({

@@ -42,7 +42,7 @@ const csvParser = (key: string): ChunkedReading.ChunkParser<RejectedRecord> => {
   return ChunkedReading.map(new CsvReader.RowReader(), (row) => {
     rowNumber++
     const decoded = RejectFormat.csvRecordOf(row)
-    if (Either.isLeft(decoded)) throw corrupt(key, `Row ${rowNumber} is not a rejected record: ${firstProblem(decoded.left)}`)
+    if (Either.isLeft(decoded)) throw corrupt(key, `Record ${rowNumber + 1} (the header is record 1) is not a rejected record: ${firstProblem(decoded.left)}`)
     return decoded.right
   })
 }

@@ -5,9 +5,9 @@
  * is, or the source row, which goes through the sync's mapping again (`RejectedRecord.rowFormOf`).
  * A sync whose object or operation changed since its records were rejected is not replayed.
  */
-import type { CsvEncoder } from "@sfdc-activation/batcher"
+import { type CsvEncoder, CsvValue } from "@sfdc-activation/batcher"
 import { Pipeline } from "@sfdc-activation/pipeline"
-import { RejectedRecord, RejectReader, type RejectSinkError } from "@sfdc-activation/rejects-s3"
+import { RejectedRecord, RejectFormat, RejectReader, type RejectSinkError } from "@sfdc-activation/rejects-s3"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
@@ -26,14 +26,32 @@ const nullCell = "#N/A"
 /** The pipeline stream of rows that go back as they were sent. */
 export const asSentStream = (name: string): string => `${name}#as-sent`
 
+/** A source value's cell as a stored row holds it (a value that is not text, written as text). */
+const storedCell = (value: unknown): string => (value === null || value === undefined ? "" : (CsvValue.text(value) ?? ""))
+
+/**
+ * The values of a row refused before it was sent, to map again: each cell still as it was
+ * stored goes back as the exact value (`sourceValues`: a number stays a number), a cell edited
+ * by hand since as the text it now holds (an empty one as null), and a key taken out of the
+ * row is left out.
+ */
+const sourceValuesOf = (record: RejectedRecord.RejectedRecord): Record<string, unknown> => {
+  const data: Record<string, unknown> = {}
+  const exact = record.sourceValues
+  for (const [key, cell] of Object.entries(record.row)) {
+    const value = exact === undefined || !Object.hasOwn(exact, key) ? undefined : exact[key]
+    data[key] = value !== undefined && storedCell(value) === cell ? value : cell === "" ? null : cell
+  }
+  return data
+}
+
+/** The `number`th record of the object `key`, as its format counts (a CSV's header is its record 1). */
+const recordLabel = (key: string, number: number): string => (RejectFormat.fromName(key)?.format === "csv" ? `record ${number + 1} (the header is record 1)` : `rejected record ${number}`)
+
 /** A stored record as pipeline input: as sent (field columns), or the source row to map again. */
 export const toInput = (name: string, record: RejectedRecord.RejectedRecord): Pipeline.PipelineInput<Checkpoint> => {
   const data: Record<string, unknown> = {}
-  if (RejectedRecord.rowFormOf(record) === "source") {
-    if (record.sourceValues !== undefined) return Pipeline.record(name, record.sourceValues)
-    for (const [key, value] of Object.entries(record.row)) data[key] = value === "" ? null : value
-    return Pipeline.record(name, data)
-  }
+  if (RejectedRecord.rowFormOf(record) === "source") return Pipeline.record(name, sourceValuesOf(record))
   // Keyed in lower case: the stored header is spelled as Salesforce spells the field, the
   // mapping as its author did (`title` for Title), and Salesforce matches names in any case.
   for (const [key, value] of Object.entries(record.row)) {
@@ -81,12 +99,21 @@ export const replay = (
       syncs.map((sync) => RejectsConfig.resolve(sync.definition.rejects))
     )
     if (typeof location === "string") return yield* new ConfigError({ detail: `--from ${from}: ${location}` })
-    /** A file that cannot be read, named as `--from` names its folder. */
+    /** An object of the location, named as `--from` names its folder. */
+    const fileOf = (key: string) => (location._tag === "Local" ? path.join(from, key) : `s3://${location.connection.bucket}/${key}`)
+    /** A file that cannot be read. */
     const unreadable = (error: RejectSinkError.RejectSinkError) =>
-      new ConfigError({
-        file: error.key === undefined ? from : location._tag === "Local" ? path.join(from, error.key) : `s3://${location.connection.bucket}/${error.key}`,
-        detail: error.message
-      })
+      new ConfigError({ file: error.key === undefined ? from : fileOf(error.key), detail: error.message })
+    /** Each sync's mapped columns, in lower case: a row as sent goes back through them alone. */
+    const mappedColumns = new Map(
+      syncs.map((sync) => [sync.definition.name, new Set(Mapping.columns(sync.definition).map(({ column }) => column.toLowerCase()))])
+    )
+    /** The fields of a row as sent that its sync does not map: they would be dropped without a word. */
+    const unmappedFields = (record: RejectedRecord.RejectedRecord): ReadonlyArray<string> => {
+      const columns = mappedColumns.get(record.stream.name)
+      if (columns === undefined || RejectedRecord.rowFormOf(record) !== "sent") return []
+      return Object.keys(record.row).filter((field) => !columns.has(field.toLowerCase()))
+    }
     const found = yield* Effect.mapError(RejectReader.objects(location), unreadable)
     const replayedBefore = options.again === true ? [] : found.filter((object) => object.replayed !== undefined)
     const keys = found.filter((object) => !replayedBefore.includes(object)).map((object) => object.key)
@@ -97,9 +124,19 @@ export const replay = (
     for (const key of keys) {
       const names = new Set<string>()
       namesByKey.set(key, names)
+      let recordNumber = 0
       yield* RejectReader.readObjects(location, [key]).pipe(
+        Stream.mapError(unreadable),
         Stream.runForEach((record) =>
-          Effect.sync(() => {
+          Effect.suspend(() => {
+            recordNumber++
+            const unmapped = unmappedFields(record)
+            if (unmapped.length > 0) {
+              return new ConfigError({
+                file: fileOf(key),
+                detail: `${recordLabel(key, recordNumber)} holds ${unmapped.join(", ")}, which the sync ${record.stream.name} does not map: map ${unmapped.length === 1 ? "it" : "them"}, or take ${unmapped.length === 1 ? "it" : "them"} out of the row (a row as sent goes back through the mapping's fields alone)`
+              })
+            }
             runs.add(record.syncId ?? "")
             names.add(record.stream.name)
             const sync = stored.get(record.stream.name) ?? { count: 0, targets: new Set<string>(), keys: new Set<string>() }
@@ -107,9 +144,9 @@ export const replay = (
             sync.targets.add(targetOf(record.object, record.operation))
             sync.keys.add(key)
             stored.set(record.stream.name, sync)
+            return Effect.void
           })
-        ),
-        Effect.mapError(unreadable)
+        )
       )
     }
     const earlier = [...new Set(replayedBefore.map(({ replayed }) => (replayed === undefined ? "" : `${replayed.replayRunId} at ${replayed.replayedAt}`)))].join(", ")
