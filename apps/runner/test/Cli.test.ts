@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import * as JsonSchema from "../src/JsonSchema.js"
 import { accountsSync, repoRoot, runCli, workspace } from "./support.js"
@@ -151,12 +151,17 @@ describe("runner", () => {
     })
   )
 
-  it.live("sync of an empty CSV export (no header, no rows) sends nothing and succeeds", () =>
+  it.live("sync of an empty CSV export (no header, no rows) sends nothing and succeeds, saying so; plan agrees", () =>
     Effect.gen(function* () {
       const csv = accountsSync({ source: "  type: file\n  path: data/empty.csv\n  format: csv" })
       const root = yield* workspace({ "a.yaml": csv }, { "data/empty.csv": "" })
       const result = yield* runCli(["sync"], { cwd: root })
       expect(result.code).toBe(0)
+      expect(result.stderr).toContain("the source file is empty (not even a header row): no rows to read")
+      const plan = yield* runCli(["plan"], { cwd: root })
+      expect(plan.code).toBe(0)
+      expect(plan.stdout).toContain("SourceEmpty: the source file is empty (not even a header row): the sync would read no rows")
+      expect(plan.stdout).not.toContain("SourceColumnMissing")
     })
   )
 
@@ -299,6 +304,11 @@ mappings:
       expect(plan.stdout).toContain("contacts: duckdb → Contact upsert on External_Id__c (local): 150 rows → 2 jobs, 2 Bulk API batches, ~20 API calls")
       const live = yield* runCli(["plan"], { cwd: root })
       expect(live.stdout).toMatch(/org local: ~42 API calls of [\d,]+ remaining today/)
+      // a sync of an object the snapshot was not taken with: the snapshot is out of date, not the org
+      writeFileSync(path.join(root, "configs/syncs/leads.yaml"), accountsSync().replace("name: accounts", "name: leads").replace("object: Account", "object: Lead"))
+      const outdated = yield* runCli(["plan", "--offline"], { cwd: root })
+      expect(outdated.code).toBe(2)
+      expect(outdated.stdout).toContain("object Lead is not in the snapshot configs/org-snapshot.json: run snapshot to take it in")
     })
   )
 

@@ -120,6 +120,8 @@ describe("the report of a sync that stops part way", () => {
       const result = yield* runCli(["sync", "--report", "r.json"], { cwd: root, env: { ...env(), GITHUB_STEP_SUMMARY: path.join(root, "s.md") } })
       expect(result.code).toBe(1)
       expect(result.stdout).toContain("RejectSinkFailed")
+      // the path and the system's reason
+      expect(result.stdout).toMatch(new RegExp(`Could not create the file ${path.join(root, ".rejects")}/\\S+: ENOTDIR`))
       expect(result.stdout).toContain("REQUIRED_FIELD_MISSING ×1 (not all stored: the rejects store failed; the next run sends them again)")
       expect(result.stdout).not.toContain("resubmit")
       expect(result.stdout).not.toContain("replay")

@@ -15,8 +15,9 @@ import { RejectSinkError } from "./RejectSinkError.js"
 /** The suffix of an object still being written. */
 export const partialSuffix = ".partial"
 
-const ioError = (message: string, key: string) => (cause: unknown) =>
-  new RejectSinkError({ reason: "Io", message, key, cause })
+/** A file-system failure, naming the path and the system's reason (`ENOTDIR: not a directory, mkdir …`). */
+const ioError = (message: string, key: string, where: string) => (cause: unknown) =>
+  new RejectSinkError({ reason: "Io", message: `${message} ${where}: ${cause instanceof Error ? cause.message : String(cause)}`, key, cause })
 
 /** The file of a key, refusing any key that would resolve outside `directory`. */
 export const resolveKey = (directory: string, key: string): Effect.Effect<string, RejectSinkError> => {
@@ -37,6 +38,7 @@ const syncDirectory = (directory: string) =>
 /** An `ObjectStore` over a directory (created when missing). */
 export const make = (directory: string): ObjectStore => {
   const root = path.resolve(directory)
+  const failed = (message: string, key: string) => ioError(message, key, path.join(root, ...key.split("/")))
 
   const begin = (key: string): ObjectUpload => {
     let handle: fsp.FileHandle | undefined
@@ -55,7 +57,7 @@ export const make = (directory: string): ObjectStore => {
               handle = opened
               return opened
             },
-            catch: ioError("Could not create the file", key)
+            catch: failed("Could not create the file", key)
           })
         )
       )
@@ -64,7 +66,7 @@ export const make = (directory: string): ObjectStore => {
     const uploadPart = (bytes: Uint8Array) =>
       opened.pipe(
         Effect.flatMap((file) =>
-          Effect.tryPromise({ try: () => file.write(bytes), catch: ioError("Could not write the file", key) })
+          Effect.tryPromise({ try: () => file.write(bytes), catch: failed("Could not write the file", key) })
         ),
         Effect.asVoid
       )
@@ -83,7 +85,7 @@ export const make = (directory: string): ObjectStore => {
             await fsp.rename(file + partialSuffix, file)
             partialFile = undefined
           },
-          catch: ioError("Could not complete the file", key)
+          catch: failed("Could not complete the file", key)
         })
         yield* syncDirectory(path.dirname(file))
       })
@@ -110,7 +112,7 @@ export const make = (directory: string): ObjectStore => {
           (cause) => cause instanceof Error && "code" in cause && cause.code === "ENOENT",
           () => Effect.succeed([])
         ),
-        Effect.mapError(ioError("Could not list the directory", prefix)),
+        Effect.mapError(failed("Could not list the directory", prefix)),
         Effect.map((entries) =>
           Stream.fromIterable(
             entries
@@ -129,7 +131,7 @@ export const make = (directory: string): ObjectStore => {
         Effect.map((file) =>
           Stream.fromAsyncIterable(
             fs.createReadStream(file),
-            ioError("Could not read the file", key)
+            failed("Could not read the file", key)
           ).pipe(
             Stream.filterMap((chunk) =>
               chunk instanceof Uint8Array ? Option.some(chunk) : Option.none()
@@ -142,7 +144,7 @@ export const make = (directory: string): ObjectStore => {
   const remove = (key: string) =>
     resolveKey(root, key).pipe(
       Effect.flatMap((file) =>
-        Effect.tryPromise({ try: () => fsp.rm(file, { force: true }), catch: ioError("Could not delete the file", key) })
+        Effect.tryPromise({ try: () => fsp.rm(file, { force: true }), catch: failed("Could not delete the file", key) })
       )
     )
 

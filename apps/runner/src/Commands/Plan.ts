@@ -127,7 +127,8 @@ export const sourceProblems = (
   sourceColumns: ReadonlyArray<SourceColumn> | undefined,
   fieldOf: (column: string) => FieldMetadata.FieldMetadata | undefined
 ): Array<{ reason: string; column: string; message: string }> => {
-  if (sourceColumns === undefined) return []
+  // an empty file has no header: its columns are not known, and it has no row to miss them
+  if (sourceColumns === undefined || sourceColumns.length === 0) return []
   const byName = new Map(sourceColumns.map((column) => [column.name, column]))
   return columns.flatMap((column) => {
     if (!("key" in column.source)) return []
@@ -203,6 +204,8 @@ export const planSync = (loaded: LoadedSync, describe: Describe, context: RunCon
     const reader = Sources.reader(definition.source, { baseDir: context.baseDir, stdin: context.stdin })
     const sourceColumns = yield* Effect.either(reader.columns)
     if (Either.isLeft(sourceColumns)) problem("SourceFailed", sourceColumns.left.message, ["source"])
+    // as the sync takes it: nothing to read, so no column to miss
+    else if (sourceColumns.right?.length === 0) warning("SourceEmpty", "the source file is empty (not even a header row): the sync would read no rows", ["source"])
     if (Either.isLeft(object)) {
       problem("UnknownObject", object.left, ["object"])
     } else {
@@ -255,9 +258,14 @@ const liveDescribe =
     )
 
 const snapshotDescribe =
-  (objects: Readonly<Record<string, OrgMetadata.SObjectDescribe>> | undefined, org: string): Describe =>
+  (objects: Readonly<Record<string, OrgMetadata.SObjectDescribe>> | undefined, org: string, file: string): Describe =>
   (name) =>
-    objects === undefined ? Effect.fail(`the snapshot has no org ${org}: run snapshot first`) : fromRaw(name, objects[name])
+    objects === undefined
+      ? Effect.fail(`the snapshot has no org ${org}: run snapshot first`)
+      : objects[name] === undefined
+        ? // a snapshot keeps the objects the syncs used when it was taken: a new one is missing, not absent from the org
+          Effect.fail(`object ${name} is not in the snapshot ${file}: run snapshot to take it in`)
+        : fromRaw(name, objects[name])
 
 const format = (count: number) => count.toLocaleString("en-US")
 
@@ -284,7 +292,7 @@ export const run = (
         const org = OrgConnections.orgLabel(definition.org)
         let describe: Describe
         if (snapshot !== undefined) {
-          describe = snapshotDescribe(snapshot.orgs[org]?.objects, org)
+          describe = snapshotDescribe(snapshot.orgs[org]?.objects, org, options.snapshot)
         } else {
           const connection = yield* Effect.either(connections.get(definition.org))
           if (Either.isLeft(connection)) {

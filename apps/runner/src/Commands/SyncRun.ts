@@ -184,8 +184,8 @@ export const runPipeline = (
 const sourceColumnsMapped = (loaded: LoadedSync, columns: ReadonlyArray<CsvEncoder.Column>, reader: SourceReader) =>
   Effect.gen(function* () {
     const known = yield* Effect.orElseSucceed(reader.columns, () => undefined)
-    // an empty file has no header: its columns are not known, and it has no row to miss them
-    if (known === undefined || known.length === 0) return
+    if (known === undefined) return
+    if (known.length === 0) return yield* Effect.logWarning("the source file is empty (not even a header row): no rows to read")
     const [missing] = sourceProblems(columns, known, () => undefined)
     if (missing === undefined) return
     const position = loaded.positionOf(["mappings", missing.column])
