@@ -35,7 +35,7 @@ export interface BatchTarget {
 export interface IngestOptions {
   /** Jobs tried for one body when its upload breaks off (default 3). */
   readonly maxUploadAttempts: number
-  /** Follow-up jobs for rows that failed transiently or were never processed (default 2). */
+  /** Follow-up jobs for rows that failed transiently or were never processed (default 2; more while each makes progress). */
   readonly maxRowRetries: number
   readonly poll?: BulkClient.PollOptions | undefined
   /** How long an interrupted run tries to abort its open job (default `abortGracePeriod`). */
@@ -58,6 +58,13 @@ export interface IngestOptions {
 }
 
 export const defaultIngestOptions: IngestOptions = { maxUploadAttempts: 3, maxRowRetries: 2 }
+
+/**
+ * Follow-up jobs sent past `maxRowRetries` as long as each gets some of its rows through (a job
+ * that keeps failing part way, rows locked by another process): rows are given up on only once a
+ * follow-up makes no progress. Bounded, as a job that saves one row at a time would go on for long.
+ */
+export const maxProgressingFollowUps = 8
 
 export const defaultRowRetryDelay = Duration.seconds(1)
 const defaultResultsRereads = 4
@@ -454,14 +461,17 @@ export const ingestBatch = (
 
     let pending = yield* sendRows(body.content, body.bytes, body.rowCount)
     const rowRetryDelay = Duration.decode(options.rowRetryDelay ?? defaultRowRetryDelay)
-    for (let round = 0; round < options.maxRowRetries && pending.retry.count > 0; round++) {
-      yield* Effect.sleep(Duration.times(rowRetryDelay, 2 ** round))
+    /** Whether the last follow-up job left fewer rows to send again than it was given. */
+    let progressed = false
+    for (let round = 0; pending.retry.count > 0 && (round < options.maxRowRetries || (progressed && round < options.maxRowRetries + maxProgressingFollowUps)); round++) {
+      yield* Effect.sleep(Duration.times(rowRetryDelay, 2 ** Math.min(round, options.maxRowRetries)))
       const again = yield* pending.retry.body()
       yield* Effect.logInfo(`sending ${again.rows} rows again in a follow-up job`).pipe(
         Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })
       )
       const previous = pending.retry
       pending = yield* sendRows(again.content, again.bytes, again.rows)
+      progressed = pending.retry.count < again.rows
       yield* previous.remove()
     }
     if (pending.retry.count > 0) {

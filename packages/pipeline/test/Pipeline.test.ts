@@ -288,6 +288,21 @@ describe("Pipeline", () => {
       expect(summaryOf(events).totals.jobs).toBeGreaterThanOrEqual(2)
     }))
 
+  it.live("keeps sending follow-up jobs past the usual two while each gets rows through, and stops at one that gets none", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      const plan = yield* contactPlan()
+      const fast = { ingest: { rowRetryDelay: "0 millis" } } as const
+      // 4 rows a job: 23 rows take the first job and 5 follow-ups
+      const progressing = yield* runSync(new Map([["contacts", plan]]), contacts(23, 500), fast)
+      expect(summaryOf(progressing.events).totals).toMatchObject({ created: 23, rejected: 0, jobs: 6 })
+      // a job that saves nothing: the usual two follow-ups, then the rows are rejected as unprocessed
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
+      const stalled = yield* runSync(new Map([["contacts", plan]]), contacts(3, 600), fast)
+      expect(summaryOf(stalled.events).totals).toMatchObject({ created: 0, rejected: 3, jobs: 3 })
+      expect((yield* readRejects(stalled.directory)).map((reject) => reject.statusCode)).toEqual(["UNPROCESSED", "UNPROCESSED", "UNPROCESSED"])
+    }))
+
   it.live("logs each job when it is sent and when Salesforce has finished it, with its outcome", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })

@@ -5,7 +5,7 @@
  * - `connector-refused`: the rows loaded once first (not measured), then again: Salesforce refuses
  *   every row (DUPLICATE_VALUE on the unique External_Id__c), and every row goes to the reject sink;
  * - `connector-failing-jobs`: every job ends Failed after a tenth of N rows (100,000 at 1M); the
- *   rest are sent again in follow-up jobs (twice), then rejected;
+ *   rest are sent again in follow-up jobs while each gets rows through (at most 10), then rejected;
  * - `connector-many-streams`: the same rows spread round-robin over 300 streams (all into Contact),
  *   with a STREAM state after every 500 records, as a catalog of many streams sends them;
  * - `connector-fan-out`: `append_dedup` of the first N / 2 rows, each given twice in a row, as a
