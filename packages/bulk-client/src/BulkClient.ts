@@ -72,6 +72,9 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.expone
 
 export const defaultPollTimeout = Duration.hours(24)
 
+/** The pause before polling again a job whose last poll went unanswered through every retry. */
+export const unansweredPollPause = Duration.seconds(30)
+
 type CallError = BulkApiError | AuthError.AuthError
 
 export interface BulkClientService {
@@ -318,12 +321,29 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
         )
       })
 
-    /** Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. */
+    /**
+     * Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. A poll that
+     * stays unanswered through its retries (5xx, network, 429) does not end the wait: the job
+     * runs on in Salesforce whatever its caller does, and giving up would have its rows sent
+     * again. Polling goes on every `unansweredPollPause` until the overall timeout.
+     */
     const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined) =>
       Effect.gen(function* () {
         let cadence = PollCadence.start(yield* Clock.currentTimeMillis)
+        let unanswered = false
         for (;;) {
-          const info = yield* jobInfo(jobId)
+          const answer = yield* Effect.either(jobInfo(jobId))
+          if (answer._tag === "Left") {
+            const error = answer.left
+            if (error._tag !== "BulkApiError" || !error.isTransient) return yield* Effect.fail(error)
+            if (!unanswered) yield* Effect.logWarning(`job ${jobId}: Salesforce does not answer its polls (${error.message}); the job runs on, and polling goes on until it answers`)
+            unanswered = true
+            yield* Effect.sleep(unansweredPollPause)
+            continue
+          }
+          const info = answer.right
+          if (unanswered) yield* Effect.logInfo(`job ${jobId}: Salesforce answers its polls again`)
+          unanswered = false
           if (IngestJob.isTerminal(info.state)) return info
           const step = PollCadence.next(cadence, {
             nowMillis: yield* Clock.currentTimeMillis,

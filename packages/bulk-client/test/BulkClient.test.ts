@@ -177,6 +177,22 @@ describe("BulkClient", () => {
       })
     ))
 
+  it.effect("goes on polling a job whose polls go unanswered through every retry, until Salesforce answers", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        // more 503s than one poll's retries take: the first poll gives up, the wait does not
+        org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "poll", status: 503, times: 10 }] })
+        const job = yield* client.createJob({ object: "Contact", operation: "insert" })
+        const { body, length } = csvBody("LastName\nPolled\n")
+        yield* client.upload(job.id, body, length)
+        yield* client.closeJob(job.id)
+        const before = org.stats().calls.poll
+        const done = yield* withTime(client.awaitJob(job.id))
+        expect(done.state).toBe("JobComplete")
+        expect(org.stats().calls.poll - before).toBe(11)
+      })
+    ))
+
   it.effect("polls 250 ms apart, growing ×1.5, and times out without touching the job", () =>
     withClient((client) =>
       Effect.gen(function* () {
