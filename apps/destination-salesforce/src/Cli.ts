@@ -213,7 +213,8 @@ export const main = (args: ReadonlyArray<string>, io: Io = processIo): Effect.Ef
     ),
     Effect.onInterrupt(() =>
       MessageWriter.traceError({
-        message: "the sync was interrupted (SIGINT / SIGTERM); open jobs were aborted and the states of committed records were emitted",
+        message:
+          "the sync was interrupted (SIGINT / SIGTERM): jobs still open were aborted and the states of records settled before were emitted; a job already closed runs on in Salesforce, and its records are sent again by the next run",
         failureType: "transient_error"
       }).pipe(
         Effect.flatMap((trace) => writeAll(io, [trace])),
