@@ -232,8 +232,9 @@ describe("write", () => {
 
   it.live("with storage None, rows Salesforce never processed stop an upsert (transient, state held) and are sent by the next attempt; an insert logs them", () =>
     Effect.gen(function* () {
-      // Every job ends Failed after its first row, follow-up jobs included.
-      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 1 })
+      // Every job ends Failed before its first row, follow-up jobs included (jobs that get some
+      // rows through are followed up until none is left).
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
       const catalog = { streams: [stream("people", "append_dedup", ["LastName", "External_Id__c"], { destination_object_name: "Contact", primary_key: [["External_Id__c"]] })] }
       const people = Array.from({ length: 5 }, (_, index) => record("people", { LastName: `Unsettled ${index}`, External_Id__c: `UNS-${index}` }))
       const stopped = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [...people, streamState("people", "1")])
@@ -249,7 +250,7 @@ describe("write", () => {
       expect(org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith("UNS-"))).toHaveLength(5)
 
       // An insert sent again would duplicate the rows saved beside them: logged, the state goes out.
-      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 1 })
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
       const inserts = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
       const logged = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(inserts)], [...people.slice(0, 5), streamState("people", "2")])
       expect(logged.code).toBe(0)
