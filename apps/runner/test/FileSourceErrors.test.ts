@@ -66,6 +66,15 @@ describe("the file source's items before a bad line", () => {
     })
   )
 
+  it.effect("a file that cannot be opened is said to be unreadable, not malformed", () =>
+    Effect.gen(function* () {
+      expect(yield* readUntilFailure("missing.csv")).toEqual({
+        rows: 0,
+        failure: [`file source: ${path.join(scratch, "missing.csv")}: cannot read: ENOENT: no such file or directory, open '${path.join(scratch, "missing.csv")}'`]
+      })
+    })
+  )
+
   it.effect("a CSV header naming a column twice stops the reading at the header, named (each row kept only the last cell)", () =>
     Effect.gen(function* () {
       writeFileSync(path.join(scratch, "twice.csv"), "key,last,key\n1,A,2\n")

@@ -38,9 +38,12 @@ const fileItems = <A>(file: string, parser: ChunkedReading.ChunkParser<A>, detai
   Stream.suspend(() => {
     const input = createReadStream(file, { highWaterMark: readChunkBytes })
     return Stream.fromAsyncIterable(ChunkedReading.parse(input, parser, () => input.destroy()), (cause) =>
-      cause instanceof SourceError ? cause : failure(file, detail)(cause)
+      cause instanceof SourceError ? cause : failure(file, isSystemError(cause) ? "cannot read" : detail)(cause)
     ).pipe(Stream.mapConcatChunk((items) => Chunk.unsafeFromArray(items)))
   })
+
+/** A failure of the file system (a missing file, a folder, no permission), not of the file's content. */
+const isSystemError = (cause: unknown): boolean => cause instanceof Error && "code" in cause && typeof cause.code === "string"
 
 /** A file is read this many bytes at a time. */
 const readChunkBytes = 1024 * 1024
