@@ -181,7 +181,7 @@ describe("runner", () => {
       const result = yield* runCli(["plan"], { cwd: root, env: { SALESFORCE_CLIENT_ID: "id", SALESFORCE_CLIENT_SECRET: "secret" } })
       expect(result.code).toBe(2)
       expect(result.stdout).toContain("ERR accounts: cannot use org http://acme.example.com:")
-      expect(result.stdout).toContain("0 syncs planned, no problems, 1 sync not checked (org configured wrong)")
+      expect(result.stdout).toContain("0 syncs planned, 1 sync not checked (org configured wrong)")
     })
   )
 

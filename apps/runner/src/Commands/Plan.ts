@@ -347,7 +347,8 @@ export const run = (
       const unchecked = unreachable + misconfigured
       const syncCount = (count: number) => `${count} sync${count === 1 ? "" : "s"}`
       out(
-        `${syncCount(plans.length)} planned, ${problems === 0 ? "no problems" : `${problems} problem${problems === 1 ? "" : "s"} found`}` +
+        // "no problems" only of syncs that were checked: with none checked, say nothing of them
+        `${syncCount(plans.length)} planned${plans.length === 0 ? "" : problems === 0 ? ", no problems" : `, ${problems} problem${problems === 1 ? "" : "s"} found`}` +
           (warned === 0 ? "" : `, ${warned} warning${warned === 1 ? "" : "s"}`) +
           (unchecked === 0 ? "" : `, ${syncCount(unchecked)} not checked (org ${misconfigured > 0 ? "configured wrong" : "unreachable"})`)
       )
