@@ -200,7 +200,7 @@ export const replay = (
           Effect.catchAll((error) => Effect.logWarning(`could not mark ${from} as replayed (${error.message}): replaying it again sends its records again`))
         )
       })
-    const results = yield* runAll(
+    return yield* runAll(
       withRecords.map((sync) => ({ ...sync, definition: { ...sync.definition, after: [] } })),
       context,
       runId,
@@ -224,5 +224,4 @@ export const replay = (
         )
       }
     )
-    return results
   })
