@@ -33,6 +33,11 @@ export const usage = "usage: destination-salesforce spec | check --config FILE |
 export interface Io {
   readonly stdout: MessageWriter.Output
   readonly stdin: Stream.Stream<Uint8Array, unknown>
+  /**
+   * Completes when the process is asked to stop (a first SIGTERM / SIGINT): `write` then reads no
+   * more, starts no job, awaits the jobs already in Salesforce and emits their states.
+   */
+  readonly stop?: Effect.Effect<void> | undefined
 }
 
 export const processIo: Io = {
@@ -97,6 +102,7 @@ export const failureType = (error: unknown): AirbyteMessage.FailureType => {
   }
   if (error instanceof PipelineError.PipelineError) {
     if (error.reason === "InvalidMapping" || error.reason === "UnknownStream") return "config_error"
+    if (error.reason === "Stopped") return "transient_error"
     if (error.reason === "RejectSinkFailed") return error.cause instanceof RejectSinkError.RejectSinkError ? failureType(error.cause) : "transient_error"
     return failureType(error.cause)
   }
@@ -161,7 +167,7 @@ const runCommand = (args: ReadonlyArray<string>, io: Io) =>
         const { raw, config } = yield* readConfig(args)
         const catalog = yield* readCatalog(args)
         const syncId = catalog.streams.find((stream) => stream.sync_id !== undefined)?.sync_id
-        const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId) })
+        const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId), stop: io.stop })
         // stopped by a signal: no stream is left without its last status
         const incomplete = Effect.flatMap(
           Effect.forEach(catalog.streams, ({ stream }) =>

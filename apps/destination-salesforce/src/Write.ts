@@ -170,7 +170,7 @@ export const write = <E, R>(
   catalog: AirbyteMessage.ConfiguredAirbyteCatalog,
   config: ConnectorConfig,
   stdin: Stream.Stream<Uint8Array, E, R>,
-  options: { readonly syncId?: string | undefined; readonly tempDir?: string | undefined } = {}
+  options: { readonly syncId?: string | undefined; readonly tempDir?: string | undefined; readonly stop?: Effect.Effect<void> | undefined } = {}
 ): Stream.Stream<
   MessageWriter.Outbound,
   E | ConfigError | PipelineError.PipelineError | MessageReader.ProtocolError,
@@ -190,7 +190,8 @@ export const write = <E, R>(
         maxBatchAge: Duration.seconds(config.max_batch_age_seconds),
         maxBatchBytes: Math.floor(config.batch_size_mb * 1024 * 1024),
         syncId: options.syncId,
-        tempDir: options.tempDir
+        tempDir: options.tempDir,
+        stop: options.stop
       }
       const body = stdin.pipe(
         MessageReader.decodeMessages(),

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /**
- * The connector's entry point: wiring only. SIGINT / SIGTERM interrupt the run (open jobs are
- * aborted, a TRACE ERROR is written) and the process exits non-zero.
+ * The connector's entry point: wiring only. A first SIGTERM / SIGINT during `write` asks the run
+ * to stop: no more input is read and no job starts, the jobs already in Salesforce are awaited
+ * and their states emitted, for up to `stopGracePeriodMillis`. A second signal, the end of that
+ * period, or a signal to any other command interrupts the run (open jobs are aborted). Either
+ * way a TRACE ERROR is written and the process exits non-zero.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import { makeRunMain } from "@effect/platform/Runtime"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { setFlagsFromString } from "node:v8"
-import { main } from "./Cli.js"
+import { main, processIo } from "./Cli.js"
 
 // Records live for one input chunk. V8's allocation-site pretenuring still moved the objects of
 // some sites straight to the old generation, and everything they pointed to then survived each
@@ -18,8 +22,42 @@ setFlagsFromString("--no-allocation-site-pretenuring")
 /** The exit code of a run that was interrupted (SIGINT / SIGTERM) rather than finished. */
 const interruptedExitCode = 1
 
-NodeRuntime.runMain(
-  Effect.flatMap(main(process.argv.slice(2)), (code) =>
+/**
+ * How long a `write` asked to stop may await the jobs already in Salesforce before it is
+ * interrupted: within the grace a container runtime gives before it kills (30 s by default in
+ * Kubernetes), with room left to abort what is open.
+ */
+const stopGracePeriodMillis = 10_000
+
+const args = process.argv.slice(2)
+const stopRequested = Effect.runSync(Deferred.make<void>())
+/** Only `write` has work in Salesforce worth awaiting. */
+const drainsOnStop = args[0] === "write"
+
+const runMain = makeRunMain(({ fiber, teardown }) => {
+  const keepAlive = setInterval(() => undefined, 2 ** 31 - 1)
+  let signals = 0
+  const interrupt = () => fiber.unsafeInterruptAsFork(fiber.id())
+  const onSignal = () => {
+    signals++
+    if (signals > 1 || !drainsOnStop) return interrupt()
+    Effect.runSync(Deferred.succeed(stopRequested, undefined))
+    setTimeout(interrupt, stopGracePeriodMillis).unref()
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  fiber.addObserver((exit) => {
+    process.removeListener("SIGINT", onSignal)
+    process.removeListener("SIGTERM", onSignal)
+    clearInterval(keepAlive)
+    teardown(exit, (code) => {
+      if (signals > 0 || code !== 0) process.exit(code)
+    })
+  })
+})
+
+runMain(
+  Effect.flatMap(main(args, { ...processIo, stop: Deferred.await(stopRequested) }), (code) =>
     Effect.sync(() => {
       process.exitCode = code
     })

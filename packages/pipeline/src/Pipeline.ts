@@ -63,6 +63,12 @@ export interface PipelineOptions {
   readonly ingest?: Partial<IngestBatch.IngestOptions> | undefined
   /** Checkpoints waiting before the open batches are sent as they stand (default `defaultMaxWaitingCheckpoints`). */
   readonly maxWaitingCheckpoints?: number | undefined
+  /**
+   * Once it completes (a signal asked the run to stop), no more input is read and no new job
+   * starts; jobs already started run to their end, the checkpoints they complete are released,
+   * then the run fails with `Stopped`. Interrupting the run instead aborts what is open.
+   */
+  readonly stop?: Effect.Effect<void> | undefined
 }
 
 export const defaultMaxConcurrentJobs = 4
@@ -245,6 +251,21 @@ export const run =
             laneFailure ??= cause
             return Deferred.succeed(stopping, undefined)
           })
+        // asked to stop: as after a failure, what was started ends and nothing new starts
+        if (options.stop !== undefined) {
+          yield* Effect.forkScoped(
+            Effect.flatMap(options.stop, () =>
+              laneFailed(
+                Cause.fail(
+                  new PipelineError({
+                    reason: "Stopped",
+                    detail: "the run was asked to stop: jobs already sent were awaited and the states of the records they settled released; nothing new was sent"
+                  })
+                )
+              )
+            )
+          )
+        }
 
         /** Checkpoints released and not yet emitted: kept when a flush fails or is interrupted. */
         const toEmit: Array<Released<P>> = []

@@ -14,7 +14,9 @@ export const PipelineErrorReason = Schema.Literal(
   /** Rejected records could not be stored, so they cannot be acknowledged. */
   "RejectSinkFailed",
   /** A batch could not be built (temp files). */
-  "BatchFailed"
+  "BatchFailed",
+  /** The run was asked to stop (`PipelineOptions.stop`): what was started ended, nothing new started. */
+  "Stopped"
 )
 export type PipelineErrorReason = typeof PipelineErrorReason.Type
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
@@ -58,6 +60,36 @@ const contacts = (count: number, start = 0) =>
   )
 
 describe("Pipeline", () => {
+  it.live("asked to stop, it reads no more, awaits the job in flight, releases its checkpoint and fails with Stopped", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 600 })
+      const plan = yield* contactPlan()
+      const stop = yield* Deferred.make<void>()
+      // the input stays open, as a source still running does
+      const input = Stream.concat(Stream.fromIterable([...contacts(3, 700), Pipeline.checkpoint("in flight", "contacts")]), Stream.never)
+      const jobsBefore = org.stats().calls.create
+      const closesBefore = org.stats().calls.close
+      const fiber = yield* Effect.fork(
+        input.pipe(
+          Pipeline.run(new Map([["contacts", plan]]), { maxBatchAge: "20 millis", stop: Deferred.await(stop) }),
+          Stream.either,
+          Stream.runCollect,
+          Effect.map(Chunk.toArray),
+          Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-stop-"))))
+        )
+      )
+      // the job is closed and Salesforce is processing it when the stop comes
+      while (org.stats().calls.close === closesBefore) yield* Effect.sleep("10 millis")
+      yield* Deferred.succeed(stop, undefined)
+      const outcome = yield* Fiber.join(fiber)
+      org.setFaults({ processingDelayMs: 0 })
+      const events = outcome.flatMap((item) => (item._tag === "Right" ? [item.right] : []))
+      expect(released(events)).toEqual([{ _tag: "CheckpointReleased", payload: "in flight", recordCount: 3, rejectedCount: 0 }])
+      expect(outcome.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : []))).toEqual(["Stopped"])
+      expect(loadedContacts().filter((record) => String(record["External_Id__c"]).startsWith("T-70"))).toHaveLength(3)
+      expect(org.stats().calls.create - jobsBefore).toBe(1)
+    }))
+
   it.live("a rejects store that cannot be written still lets out the checkpoints before the first reject, then fails", () =>
     Effect.gen(function* () {
       const plan = yield* contactPlan()

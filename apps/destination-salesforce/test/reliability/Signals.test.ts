@@ -159,6 +159,28 @@ describe("signals, with the connector as a process", () => {
     expect(stored("term")).toHaveLength(0)
   }, 90_000)
 
+  it("SIGTERM while a job runs in Salesforce: the job is awaited and its state emitted, then a non-zero exit", async () => {
+    org.reset()
+    org.setFaults({ processingDelayMs: 1_500 })
+    const { config, catalog } = files("append")
+    const run = start(["write", "--config", config, "--catalog", catalog])
+    // the input left open, as a source still running
+    run.child.stdin?.write(`${input("drain", 40).join("\n")}\n`)
+    await waitFor(() => org.stats().calls.close >= 1, "the first job closed")
+    run.child.kill("SIGTERM")
+    const code = await Promise.race([run.exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 20_000))])
+    expect(code).not.toBe("hung")
+    expect(code).not.toBe(0)
+    // the job in Salesforce was awaited, not given up: its records are acknowledged, so the
+    // next run starts after them (none inserted twice), and no job was left half done
+    const acknowledged = states(run.stdout).map((line) => Number(/"position":(\d+)/.exec(line)?.[1]))
+    expect(acknowledged.length).toBeGreaterThan(0)
+    expect(stored("drain").length).toBeGreaterThanOrEqual(Math.max(...acknowledged))
+    expect(org.stats().jobs).toMatchObject({ JobComplete: org.stats().calls.create })
+    expect(run.stdout.at(-1)).toContain('"failure_type":"transient_error"')
+    expect(run.stdout.at(-1)).toContain("asked to stop")
+  }, 90_000)
+
   it("kill -9 mid-run, then a rerun from the last state: every record once (upsert)", async () => {
     org.reset()
     org.setFaults({ processingDelayMs: 0, slowResponses: [{ call: "poll", delayMs: 50 }] })
