@@ -250,10 +250,14 @@ const cellEncoder = (
 ): ((value: unknown) => CellResult) => {
   const format: Format = field === undefined ? "text" : formatOf(field)
   const formatter = typedFormatter(format)
-  const typeMismatch = (value: unknown): CellResult =>
-    validate
-      ? reject("INVALID_TYPE_ON_FIELD_IN_RECORD", `${name}: value not of required type: ${describeValue(value)}`, name)
-      : CsvValue.quote(CsvValue.text(value) ?? String(value))
+  const nullMarker = (): LocalReject =>
+    reject("INVALID_FIELD", `${name}: the text #N/A is the Bulk API's null marker and cannot be loaded as a value`, name)
+  const typeMismatch = (value: unknown): CellResult => {
+    if (validate) return reject("INVALID_TYPE_ON_FIELD_IN_RECORD", `${name}: value not of required type: ${describeValue(value)}`, name)
+    const text = CsvValue.text(value) ?? String(value)
+    // sent as is, Salesforce would read it as "set the field to null", whatever the field's type
+    return text === CsvValue.clearCell ? nullMarker() : CsvValue.quote(text)
+  }
   if (format !== "text" && format !== "picklist" && format !== "multipicklist" && format !== "id") {
     // numbers, booleans and dates never hold a character that needs quoting
     return (value) => formatter(value) ?? typeMismatch(value)
@@ -291,11 +295,9 @@ const cellEncoder = (
     let cellText = formatter(value)
     if (cellText === undefined) return typeMismatch(value)
     if (cellText.length === 0) return nullResult
-    if (cellText === CsvValue.clearCell) {
-      // The Bulk API reads this text as "set the field to null": it cannot be loaded as a value,
-      // and Salesforce cannot tell, so it is refused even with validation off.
-      return reject("INVALID_FIELD", `${name}: the text #N/A is the Bulk API's null marker and cannot be loaded as a value`, name)
-    }
+    // The Bulk API reads this text as "set the field to null": it cannot be loaded as a value,
+    // and Salesforce cannot tell, so it is refused even with validation off.
+    if (cellText === CsvValue.clearCell) return nullMarker()
     if (restricted !== undefined) {
       const defined = definedSpelling(restricted, cellText)
       // Salesforce checks the length of what it is sent before the values

@@ -184,6 +184,14 @@ describe("CsvEncoder.encode", () => {
     )
     // but the text #N/A, which Salesforce would take as "clear the field", cannot tell apart
     expect(lineOf(encoder.encode({ LastName: "#N/A" }))).toBe("REJECTED INVALID_FIELD: LastName: the text #N/A is the Bulk API's null marker and cannot be loaded as a value")
+    // in a field of any type: dates, numbers, checkboxes, a relationship keyed by a number
+    const typed = ["Birthdate", "Last_Seen__c", "Call_Time__c", "Opted_Out__c", "Score__c", "Visits__c", "Revenue__c", "Share__c", "Account.Account_Number__c"]
+    const loose = encoderFor({ object: contact, operation: "update", validate: false, parents: { Account: account }, columns: keyed("Id", ...typed) })
+    for (const column of typed) {
+      expect(lineOf(loose.encode({ Id: "003000000000001", [column]: "#N/A" }))).toBe(
+        `REJECTED INVALID_FIELD: ${column}: the text #N/A is the Bulk API's null marker and cannot be loaded as a value`
+      )
+    }
   })
 
   it("never writes a blank line for a lone empty cell", () => {
