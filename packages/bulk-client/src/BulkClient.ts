@@ -323,7 +323,8 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
 
     /**
      * Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. A poll that
-     * stays unanswered through its retries (5xx, network, 429) does not end the wait: the job
+     * stays unanswered through its retries (5xx, network, 429, the token endpoint unavailable
+     * when the session is renewed) does not end the wait: the job
      * runs on in Salesforce whatever its caller does, and giving up would have its rows sent
      * again. Polling goes on every `unansweredPollPause` until the overall timeout.
      */
@@ -335,7 +336,8 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
           const answer = yield* Effect.either(jobInfo(jobId))
           if (answer._tag === "Left") {
             const error = answer.left
-            if (error._tag !== "BulkApiError" || !error.isTransient) return yield* Effect.fail(error)
+            // a session renewed in the same outage fails transiently too (the token endpoint down)
+            if (!error.isTransient) return yield* Effect.fail(error)
             if (!unanswered) yield* Effect.logWarning(`job ${jobId}: Salesforce does not answer its polls (${error.message}); the job runs on, and polling goes on until it answers`)
             unanswered = true
             yield* Effect.sleep(unansweredPollPause)

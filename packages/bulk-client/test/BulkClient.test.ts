@@ -190,6 +190,12 @@ describe("BulkClient", () => {
         const done = yield* withTime(client.awaitJob(job.id))
         expect(done.state).toBe("JobComplete")
         expect(org.stats().calls.poll - before).toBe(11)
+        // the same outage taking the token endpoint, with the session expiring meanwhile
+        const second = yield* client.createJob({ object: "Contact", operation: "insert" })
+        yield* client.upload(second.id, body, length)
+        yield* client.closeJob(second.id)
+        org.setFaults({ processingDelayMs: 0, sessionTtlRequests: 2, httpErrors: [{ call: "poll", status: 503, times: 8 }, { call: "token", status: 503, times: 8 }] })
+        expect((yield* withTime(client.awaitJob(second.id))).state).toBe("JobComplete")
       })
     ))
 
