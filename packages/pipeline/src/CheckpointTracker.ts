@@ -92,14 +92,16 @@ export class CheckpointTracker<P> {
   /**
    * The batch ordinals `first..last` of `stream` settled, `rejected` of them as rejected. Each
    * rejection counts towards the epoch of its row when `rejectedOrdinals` says which rows they
-   * were (or when every row was rejected); any other towards the batch's last epoch.
+   * were (or when every row was rejected); any other towards the batch's earliest epochs, as many
+   * as each has rows left, so that no checkpoint of the batch goes out as free of rejects while
+   * one of them may be its own.
    */
   settleBatch(stream: string, first: number, last: number, rejected: number, rejectedOrdinals: ReadonlyArray<number> = []): void {
     const overlaps = this.segmentsOverlapping(stream, first, last)
     for (const segment of overlaps) this.decrement(segment.epoch, segment.count)
-    const lastEpoch = overlaps[overlaps.length - 1]?.epoch
-    if (lastEpoch === undefined) return
+    if (overlaps.length === 0) return
     const everyRow = rejected === last - first + 1
+    const counts: Array<number> = []
     let placed = 0
     let next = 0
     for (const segment of overlaps) {
@@ -113,10 +115,17 @@ export class CheckpointTracker<P> {
         }
       }
       count = Math.min(count, rejected - placed)
-      this.countRejected(stream, segment.epoch, count)
+      counts.push(count)
       placed += count
     }
-    this.countRejected(stream, lastEpoch, rejected - placed)
+    overlaps.forEach((segment, index) => {
+      const room = Math.min(segment.count - (counts[index] ?? 0), rejected - placed)
+      const count = (counts[index] ?? 0) + Math.max(0, room)
+      placed += Math.max(0, room)
+      this.countRejected(stream, segment.epoch, count)
+    })
+    // more rejections than rows (results that disagree with the counts): the first epoch takes them
+    if (rejected > placed) this.countRejected(stream, overlaps[0]?.epoch ?? this.epoch, rejected - placed)
   }
 
   /** How many epochs the batch ordinals `first..last` of `stream` span. */

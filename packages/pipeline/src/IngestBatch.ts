@@ -45,6 +45,11 @@ export interface IngestOptions {
   /** Where rows to send again are spooled (default: the OS temp directory). */
   readonly tempDir?: string | undefined
   /**
+   * Whether the run was asked to stop: then no job is created or closed (one uploaded is
+   * aborted) and no follow-up starts; the batch fails with `Stopped`, its rows unsettled.
+   */
+  readonly stopped?: (() => boolean) | undefined
+  /**
    * Pause before the first follow-up job, doubled for each next one (default `defaultRowRetryDelay`):
    * a row another process holds locked is likely still locked the same instant.
    */
@@ -181,6 +186,12 @@ export const ingestBatch = (
     const sink = yield* RejectSink.RejectSink
     const outcome = { ...emptyOutcome(body.rowCount), rejectedByStatusCode: {} as Record<string, number> }
     const fail = (cause: unknown, detail: string) => new PipelineError({ reason: "SalesforceFailed", detail, cause })
+    /** Nothing more goes to Salesforce once the run is asked to stop: its rows stay unsettled, their checkpoints held. */
+    const whenStopped = Effect.suspend(() =>
+      options.stopped?.() === true
+        ? Effect.fail(new PipelineError({ reason: "Stopped", detail: `the run was asked to stop before all of a batch of ${target.object} was in Salesforce` }))
+        : Effect.void
+    )
 
     const reject = (records: ReadonlyArray<RejectedRecord.RejectedRecord>) =>
       Effect.gen(function* () {
@@ -219,6 +230,7 @@ export const ingestBatch = (
     /** One job for `payload`: created, uploaded, closed, awaited. An open job is aborted if interrupted. */
     const runJob = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
       Effect.gen(function* () {
+        yield* whenStopped
         const job = yield* bulk.createJob({
           object: target.object,
           operation: target.operation,
@@ -230,6 +242,8 @@ export const ingestBatch = (
         return yield* Effect.gen(function* () {
           yield* bulk.upload(job.id, payload, bytes)
           outcome.bytesUploaded += bytes
+          // a job closed is processed whatever follows: one not yet closed is aborted instead
+          yield* Effect.tapError(whenStopped, () => awaitAtMost(bulk.abortJob(job.id), options.abortGracePeriod ?? abortGracePeriod))
           yield* bulk.closeJob(job.id)
           closed = true
           const closedAt = yield* Clock.currentTimeMillis
@@ -258,7 +272,7 @@ export const ingestBatch = (
           times: Math.max(0, options.maxUploadAttempts - 1),
           while: (error) => error._tag === "BulkApiError" && error.reason === "UploadFailed"
         }),
-        Effect.mapError((cause) => fail(cause, cause.message))
+        Effect.mapError((cause) => (cause instanceof PipelineError ? cause : fail(cause, cause.message)))
       )
 
     /** One pass over a result set: rows not taken before go to `take`; `listed` is told every row's sent part. */
@@ -465,6 +479,7 @@ export const ingestBatch = (
     let progressed = false
     for (let round = 0; pending.retry.count > 0 && (round < options.maxRowRetries || (progressed && round < options.maxRowRetries + maxProgressingFollowUps)); round++) {
       yield* Effect.sleep(Duration.times(rowRetryDelay, 2 ** Math.min(round, options.maxRowRetries)))
+      yield* whenStopped
       const again = yield* pending.retry.body()
       yield* Effect.logInfo(`sending ${again.rows} rows again in a follow-up job`).pipe(
         Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })

@@ -223,10 +223,13 @@ export const run =
           return source.caseInsensitive ? text.toLowerCase() : text.slice(0, 15)
         }
 
+        /** Set once `options.stop` completes: nothing more goes to Salesforce. */
+        let stopRequested = false
         const ingestOptions: IngestBatch.IngestOptions = {
           ...IngestBatch.defaultIngestOptions,
           ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }),
-          ...options.ingest
+          ...options.ingest,
+          stopped: () => stopRequested
         }
         const tracker = new CheckpointTracker<P>()
         const stats = new SyncStats()
@@ -251,18 +254,21 @@ export const run =
             laneFailure ??= cause
             return Deferred.succeed(stopping, undefined)
           })
-        // asked to stop: as after a failure, what was started ends and nothing new starts
+        // asked to stop: as after a failure nothing new starts, and no job not yet closed is closed
         if (options.stop !== undefined) {
           yield* Effect.forkScoped(
             Effect.flatMap(options.stop, () =>
-              laneFailed(
-                Cause.fail(
-                  new PipelineError({
-                    reason: "Stopped",
-                    detail: "the run was asked to stop: jobs already sent were awaited and the states of the records they settled released; nothing new was sent"
-                  })
+              Effect.suspend(() => {
+                stopRequested = true
+                return laneFailed(
+                  Cause.fail(
+                    new PipelineError({
+                      reason: "Stopped",
+                      detail: "the run was asked to stop: jobs already closed were awaited and the states of the records they settled released; nothing new was sent"
+                    })
+                  )
                 )
-              )
+              })
             )
           )
         }
@@ -281,7 +287,8 @@ export const run =
          *
          * The checkpoints before the first one with a rejected record go out without a flush: a
          * reject is written before its record is settled, and counted by the first checkpoint of
-         * its scope released after that, emitted only after a flush. So a rejects store that fails
+         * its scope released after that (one whose row is not found again, by the batch's
+         * earliest), emitted only after a flush. So a rejects store that fails
          * holds back only the checkpoints of rejected records, never those of records committed
          * before them (an insert, sent again, would be made twice).
          */
@@ -358,7 +365,7 @@ export const run =
               const rejectedRows = spansCheckpoints ? new RejectedRows() : undefined
               const outcome = yield* jobSlots.withPermits(1)(
                 Effect.suspend(() =>
-                  index === 0 && laneFailure !== undefined
+                  (index === 0 && laneFailure !== undefined) || stopRequested
                     ? Effect.succeed(undefined)
                     : IngestBatch.ingestBatch(
                         target(plan),

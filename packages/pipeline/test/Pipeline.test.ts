@@ -90,6 +90,48 @@ describe("Pipeline", () => {
       expect(org.stats().calls.create - jobsBefore).toBe(1)
     }))
 
+  it.live("asked to stop, it sends no follow-up job and aborts a job uploaded but not yet closed; their rows stay unsettled", () =>
+    Effect.gen(function* () {
+      const plan = yield* contactPlan()
+      const fast = { rowRetryDelay: "200 millis" } as const
+      /** Runs `count` rows with a checkpoint after them, fires the stop when `ready` holds, and returns what came out. */
+      const stopWhen = (start: number, count: number, ready: () => boolean) =>
+        Effect.gen(function* () {
+          const stop = yield* Deferred.make<void>()
+          const input = Stream.concat(Stream.fromIterable([...contacts(count, start), Pipeline.checkpoint("after", "contacts")]), Stream.never)
+          const fiber = yield* Effect.fork(
+            input.pipe(
+              Pipeline.run(new Map([["contacts", plan]]), { maxBatchAge: "20 millis", stop: Deferred.await(stop), ingest: fast }),
+              Stream.either,
+              Stream.runCollect,
+              Effect.map(Chunk.toArray),
+              Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-stop-"))))
+            )
+          )
+          while (!ready()) yield* Effect.sleep("5 millis")
+          yield* Deferred.succeed(stop, undefined)
+          return yield* Fiber.join(fiber)
+        })
+      const calls = () => org.stats().calls
+      // every job fails after 4 rows: without the stop, follow-ups would load the 23 rows
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
+      const createsBefore = calls().create
+      const closesBefore = calls().close
+      const followedUp = yield* stopWhen(800, 23, () => calls().close > closesBefore)
+      expect(released(followedUp.flatMap((item) => (item._tag === "Right" ? [item.right] : [])))).toEqual([])
+      expect(followedUp.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : []))).toEqual(["Stopped"])
+      expect(calls().create - createsBefore).toBe(1)
+      // an upload Salesforce takes its time over: the job is aborted, not closed, when it ends
+      org.setFaults({ processingDelayMs: 0, slowResponses: [{ call: "upload", delayMs: 300 }] })
+      const before = calls()
+      const uploading = yield* stopWhen(900, 3, () => calls().upload > before.upload)
+      expect(uploading.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : []))).toEqual(["Stopped"])
+      expect(calls().close - before.close).toBe(0)
+      expect(calls().abort - before.abort).toBe(1)
+      expect(loadedContacts().filter((record) => String(record["External_Id__c"]).startsWith("T-90"))).toEqual([])
+      org.setFaults({ processingDelayMs: 0 })
+    }))
+
   it.live("a rejects store that cannot be written still lets out the checkpoints before the first reject, then fails", () =>
     Effect.gen(function* () {
       const plan = yield* contactPlan()
