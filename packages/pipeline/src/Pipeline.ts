@@ -148,10 +148,19 @@ const storedRow = (data: Readonly<Record<string, unknown>>, rowForm: RejectedRec
     else if (value === undefined) row[key] = ""
     else {
       allText = false
-      row[key] = CsvValue.text(value) ?? ""
+      row[key] = CsvValue.text(value) ?? keptText(value)
     }
   }
   return allText ? { row, rowForm } : { row, rowForm, sourceValues: jsonRecord(data) }
+}
+
+/**
+ * The cell of a value the encoder cannot write as text (an invalid date, an object holding a
+ * bigint): the text its source value keeps, so a replay tells the cell as stored from one edited.
+ */
+const keptText = (value: unknown): string => {
+  const kept = jsonValue(value)
+  return typeof kept === "string" ? kept : (JSON.stringify(kept) ?? "")
 }
 
 /**

@@ -132,6 +132,15 @@ describe("Pipeline", () => {
       org.setFaults({ processingDelayMs: 0 })
     }))
 
+  it.live("a value refused before sending that text cannot write (an invalid date) is stored as the text its source value keeps", () =>
+    Effect.gen(function* () {
+      const plan = yield* contactPlan({ columns: [column("LastName", "last_name"), column("External_Id__c", "id"), column("Birthdate", "born")] })
+      const { directory } = yield* runSync(new Map([["contacts", plan]]), [Pipeline.record<string>("contacts", { last_name: "Odd", id: "T-odd-1", born: new Date(Number.NaN) })])
+      const rejects = yield* readRejects(directory)
+      // a replay compares each cell with its source value to tell an edit: left as is, they agree
+      expect(rejects.map((reject) => [reject.row["born"], reject.sourceValues?.["born"]])).toEqual([["Invalid Date", "Invalid Date"]])
+    }))
+
   it.live("a rejects store that cannot be written still lets out the checkpoints before the first reject, then fails", () =>
     Effect.gen(function* () {
       const plan = yield* contactPlan()
