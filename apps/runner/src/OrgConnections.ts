@@ -17,7 +17,8 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { readFileSync } from "node:fs"
-import { rename, writeFile } from "node:fs/promises"
+import { randomUUID } from "node:crypto"
+import { open, rename, rm } from "node:fs/promises"
 import * as path from "node:path"
 import { ConfigError } from "./ConfigError.js"
 import { maskUserinfo, type Redactor } from "./Redactor.js"
@@ -119,6 +120,32 @@ const connect = (layer: Layer.Layer<BulkClient.BulkClient | SalesforceSession.Sa
   Layer.buildWithScope(layer, scope)
 
 /**
+ * Replaces `file` with `text`, readable by its owner only: written under a name of its own (two
+ * runs at once never mix their writes), flushed to disk, renamed into place, the rename flushed
+ * too — the old token is dead once Salesforce rotated it, so the new one must survive a crash.
+ */
+const replaceDurably = async (file: string, text: string): Promise<void> => {
+  const temporary = `${file}.${process.pid}.${randomUUID()}.partial`
+  const handle = await open(temporary, "w", 0o600)
+  try {
+    await handle.writeFile(text)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    await rename(temporary, file)
+  } catch (cause) {
+    await rm(temporary, { force: true })
+    throw cause
+  }
+  const directory = await open(path.dirname(file), "r").catch(() => undefined)
+  // not every platform syncs a directory (Windows); the rename is done either way
+  await directory?.sync().catch(() => undefined)
+  await directory?.close()
+}
+
+/**
  * Keeps the refresh token Salesforce rotates in saved to `file` (written whole, then renamed into
  * place, readable by its owner only): as each rotation happens, and once more as the connection
  * closes, so the next run logs in with it.
@@ -133,10 +160,7 @@ const saveRotatedRefreshTokens = (session: SalesforceSession.SalesforceSessionSe
         if (Option.isNone(latest) || latest.value === saved) return
         const token = latest.value
         redactor.add(token)
-        yield* Effect.tryPromise(async () => {
-          await writeFile(`${file}.partial`, `${token}\n`, { mode: 0o600 })
-          await rename(`${file}.partial`, file)
-        })
+        yield* Effect.tryPromise(() => replaceDurably(file, `${token}\n`))
         saved = token
         yield* Effect.log(`saved the rotated refresh token to ${file}`)
       }).pipe(

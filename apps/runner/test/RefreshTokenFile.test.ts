@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { readFileSync, statSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { contactsUpsert, loopbackOrg, runCli, workspace } from "./support.js"
 
@@ -30,6 +30,8 @@ describe("SALESFORCE_REFRESH_TOKEN_FILE", () => {
         for (const token of tokens) expect(`${result.stdout}${result.stderr}`).not.toContain(token)
       }
       expect(loaded().map((contact) => contact["External_Id__c"]).sort()).toEqual(["RT-1", "RT-2"])
+      // written under names of their own, renamed into place: nothing left beside it
+      expect(readdirSync(path.join(root, "secrets"))).toEqual(["token"])
     })
   )
 
