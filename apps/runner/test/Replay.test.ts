@@ -435,6 +435,28 @@ for (const stream of ["users", "orders"]) {
     })
   )
 
+  it.live("a state file that stops taking writes part way stops the sync, which still counts what it loaded", () =>
+    Effect.gen(function* () {
+      // the source blocks the state file's temporary name once the sync has started
+      const connector = `
+const fs = require("fs")
+console.log(${JSON.stringify(streamRecord("users", "SF5-1"))})
+fs.mkdirSync("state.json.partial/blocked", { recursive: true })
+console.log(${JSON.stringify(streamState("users", 1))})
+console.log(${JSON.stringify(streamRecord("users", "SF5-2"))})
+console.log(${JSON.stringify(streamState("users", 2))})`
+      const command = `  command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(connector)}]`
+      const root = yield* workspace({ "a.yaml": airbyteSync("a", command, "users") })
+      const result = yield* runCli(["sync", "--report", "r.json"], { cwd: root, env: env() })
+      expect(result.code).toBe(1)
+      expect(result.stdout).toContain(`cannot write the state file ${path.join(root, "state.json")}: EISDIR`)
+      const loaded = org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith("SF5-")).length
+      expect(loaded).toBeGreaterThan(0)
+      const report = JSON.parse(readFileSync(path.join(root, "r.json"), "utf8")) as { syncs: Array<Record<string, unknown>> }
+      expect(report.syncs[0]).toMatchObject({ status: "failed", recordsIn: 2, created: loaded })
+    })
+  )
+
   it.live("a state file that cannot be written fails the sync naming it, before any record is sent", () =>
     Effect.gen(function* () {
       const root = yield* workspace(

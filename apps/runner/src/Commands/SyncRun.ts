@@ -10,6 +10,7 @@ import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { Pipeline, PipelineError, StreamPlans, type SyncStats } from "@sfdc-activation/pipeline"
 import type { RejectSink } from "@sfdc-activation/rejects-s3"
 import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -125,6 +126,19 @@ export const runPipeline = (
     )
     return yield* Effect.gen(function* () {
       const { plans, input } = yield* build
+      // A checkpoint that cannot be kept (the state file) stops the run as a signal would: the
+      // jobs in Salesforce are awaited and counted, nothing new is sent, then its error stands.
+      const stop = yield* Deferred.make<void>()
+      let checkpointFailure: { readonly error: unknown } | undefined
+      const keep = (checkpoint: Checkpoint) =>
+        checkpointFailure !== undefined
+          ? Effect.void
+          : Effect.catchAll(onCheckpoint(checkpoint), (error) =>
+              Effect.zipRight(
+                Effect.sync(() => void (checkpointFailure = { error })),
+                Deferred.succeed(stop, undefined)
+              )
+            )
       yield* input.pipe(
         Stream.mapChunks((chunk) => {
           progress.addRecordsRead(chunk.length)
@@ -133,12 +147,13 @@ export const runPipeline = (
         Pipeline.run(plans, {
           maxConcurrentJobs: definition.concurrency,
           maxBatchRows: definition.batchSize,
-          syncId: runId
+          syncId: runId,
+          stop: Deferred.await(stop)
         }),
-        Stream.runForEach((event) =>
-          event._tag === "CheckpointReleased" ? onCheckpoint(event.payload) : Effect.sync(() => void (settled = event.summary))
-        )
+        Stream.runForEach((event) => (event._tag === "CheckpointReleased" ? keep(event.payload) : Effect.sync(() => void (settled = event.summary)))),
+        Effect.catchAll((error) => Effect.fail(checkpointFailure === undefined ? error : checkpointFailure.error))
       )
+      if (checkpointFailure !== undefined) return yield* Effect.fail(checkpointFailure.error)
     }).pipe(Effect.provide(services))
   }).pipe(
     Effect.scoped,
