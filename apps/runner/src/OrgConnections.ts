@@ -11,17 +11,12 @@ import { EmulatorServer, Org as EmulatedOrg } from "@sfdc-activation/salesforce-
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { readFileSync } from "node:fs"
-import { randomUUID } from "node:crypto"
-import { open, rename, rm } from "node:fs/promises"
-import * as path from "node:path"
 import { ConfigError } from "./ConfigError.js"
 import { maskUserinfo, type Redactor } from "./Redactor.js"
+import * as RefreshTokenFile from "./RefreshTokenFile.js"
 import type { Environment } from "./SyncFiles.js"
 import * as SyncDefinition from "./SyncDefinition.js"
 
@@ -33,24 +28,6 @@ const localPollInterval = "50 millis"
 /** A stable, secret-free name of an org for logs, reports and caching. */
 export const orgLabel = (org: SyncDefinition.Org): string => maskUserinfo(SyncDefinition.loginOf(org))
 
-/** The environment variable naming a file that holds the refresh token, where each rotated one is saved. */
-const refreshTokenFileVariable = "SALESFORCE_REFRESH_TOKEN_FILE"
-
-/** The file an org's refresh token is read from and rotated ones saved to, when the environment names one (the definition declares no credentials). */
-export const refreshTokenFileOf = (org: SyncDefinition.Org, env: Environment, baseDir: string): string | undefined => {
-  const file = typeof org !== "string" && org.credentials !== undefined ? undefined : setting(env, refreshTokenFileVariable)
-  return file === undefined ? undefined : path.resolve(baseDir, file)
-}
-
-const readRefreshTokenFile = (file: string): Effect.Effect<string, ConfigError> =>
-  Effect.flatMap(
-    Effect.try({
-      try: () => readFileSync(file, "utf8").trim(),
-      catch: (cause) => new ConfigError({ detail: `cannot read ${refreshTokenFileVariable} ${file}: ${cause instanceof Error ? cause.message : String(cause)}` })
-    }),
-    (token) => (token === "" ? Effect.fail(new ConfigError({ detail: `${refreshTokenFileVariable} ${file} is empty: put the refresh token in it` })) : Effect.succeed(token))
-  )
-
 /** The credentials an org is given: from its definition, else from the environment (relative files from `baseDir`). */
 export const credentialsFor = (
   org: SyncDefinition.Org,
@@ -59,12 +36,12 @@ export const credentialsFor = (
   baseDir = "."
 ): Effect.Effect<Credentials.Credentials, ConfigError> =>
   Effect.suspend(() => {
-    const tokenFile = refreshTokenFileOf(org, env, baseDir)
+    const tokenFile = RefreshTokenFile.of(org, setting(env, RefreshTokenFile.variable), baseDir)
     if (tokenFile === undefined) return credentialsOf(org, env, redactor)
     if (setting(env, "SALESFORCE_REFRESH_TOKEN") !== undefined) {
-      return Effect.fail(new ConfigError({ detail: `set SALESFORCE_REFRESH_TOKEN or ${refreshTokenFileVariable}, not both` }))
+      return Effect.fail(new ConfigError({ detail: `set SALESFORCE_REFRESH_TOKEN or ${RefreshTokenFile.variable}, not both` }))
     }
-    return Effect.flatMap(readRefreshTokenFile(tokenFile), (token) => credentialsOf(org, { ...env, SALESFORCE_REFRESH_TOKEN: token }, redactor))
+    return Effect.flatMap(RefreshTokenFile.read(tokenFile), (token) => credentialsOf(org, { ...env, SALESFORCE_REFRESH_TOKEN: token }, redactor))
   })
 
 const credentialsOf = (org: SyncDefinition.Org, env: Environment, redactor: Redactor): Effect.Effect<Credentials.Credentials, ConfigError> => {
@@ -119,60 +96,6 @@ const setting = (env: Environment, name: string): string | undefined => {
 const connect = (layer: Layer.Layer<BulkClient.BulkClient | SalesforceSession.SalesforceSession, AuthError.AuthError>, scope: Scope.Scope) =>
   Layer.buildWithScope(layer, scope)
 
-/**
- * Replaces `file` with `text`, readable by its owner only: written under a name of its own (two
- * runs at once never mix their writes), flushed to disk, renamed into place, the rename flushed
- * too — the old token is dead once Salesforce rotated it, so the new one must survive a crash.
- */
-const replaceDurably = async (file: string, text: string): Promise<void> => {
-  const temporary = `${file}.${process.pid}.${randomUUID()}.partial`
-  const handle = await open(temporary, "w", 0o600)
-  try {
-    await handle.writeFile(text)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
-    await rename(temporary, file)
-  } catch (cause) {
-    await rm(temporary, { force: true })
-    throw cause
-  }
-  const directory = await open(path.dirname(file), "r").catch(() => undefined)
-  // not every platform syncs a directory (Windows); the rename is done either way
-  await directory?.sync().catch(() => undefined)
-  await directory?.close()
-}
-
-/**
- * Keeps the refresh token Salesforce rotates in saved to `file` (written whole, then renamed into
- * place, readable by its owner only): as each rotation happens, and once more as the connection
- * closes, so the next run logs in with it.
- */
-const saveRotatedRefreshTokens = (session: SalesforceSession.SalesforceSessionService, file: string, redactor: Redactor, scope: Scope.Scope) =>
-  Effect.gen(function* () {
-    const lock = yield* Effect.makeSemaphore(1)
-    let saved: string | undefined
-    const saveLatest = lock.withPermits(1)(
-      Effect.gen(function* () {
-        const latest = Option.map(yield* session.rotatedRefreshToken, Redacted.value)
-        if (Option.isNone(latest) || latest.value === saved) return
-        const token = latest.value
-        redactor.add(token)
-        yield* Effect.tryPromise(() => replaceDurably(file, `${token}\n`))
-        saved = token
-        yield* Effect.log(`saved the rotated refresh token to ${file}`)
-      }).pipe(
-        Effect.catchAll((error) =>
-          Effect.logError(`cannot save the rotated refresh token to ${file} (${error.message}): the next run fails with InvalidGrant until a valid token is there`)
-        )
-      )
-    )
-    yield* Effect.forkIn(Stream.runForEach(session.refreshTokenRotations, () => saveLatest), scope)
-    yield* Scope.addFinalizer(scope, saveLatest)
-  })
-
 export interface OrgConnections {
   /** The connection to `org`, opened on first use and kept for the invocation. */
   readonly get: (org: SyncDefinition.Org) => Effect.Effect<Connection, ConfigError | AuthError.AuthError>
@@ -214,8 +137,8 @@ export const make = (env: Environment, redactor: Redactor, baseDir: string): Eff
         const target = login === "production" ? {} : login === "sandbox" ? { isSandbox: true } : { loginUrl: login }
         const session = SalesforceSession.layer({ credentials, login: target }).pipe(Layer.provide(NodeHttpClient.layer))
         const connection = yield* connect(BulkClient.layer({ apiVersion }).pipe(Layer.provideMerge(session)), scope)
-        const tokenFile = refreshTokenFileOf(org, env, baseDir)
-        if (tokenFile !== undefined) yield* saveRotatedRefreshTokens(Context.get(connection, SalesforceSession.SalesforceSession), tokenFile, redactor, scope)
+        const tokenFile = RefreshTokenFile.of(org, setting(env, RefreshTokenFile.variable), baseDir)
+        if (tokenFile !== undefined) yield* RefreshTokenFile.saveRotations(Context.get(connection, SalesforceSession.SalesforceSession), tokenFile, redactor, scope)
         return connection
       })
     return {
