@@ -17,7 +17,7 @@ const continuationsAfter = (lead: number): number => (lead < 0x80 ? 0 : lead < 0
 const validSecond = (lead: number, byte: number): boolean =>
   lead === 0xe0 ? byte >= 0xa0 && byte <= 0xbf : lead === 0xed ? byte >= 0x80 && byte <= 0x9f : lead === 0xf0 ? byte >= 0x90 && byte <= 0xbf : lead === 0xf4 ? byte >= 0x80 && byte <= 0x8f : byte >= 0x80 && byte <= 0xbf
 
-/** Where the first ill-formed sequence of `bytes` starts (`bytes.length` when a character is cut off at the end), or -1 when all is UTF-8. */
+/** Where the first ill-formed sequence of `bytes` starts (a character cut off at the end is one), or -1 when all is UTF-8. */
 export const firstInvalidOffset = (bytes: Uint8Array): number => {
   for (let index = 0; index < bytes.length; ) {
     const lead = bytes[index] ?? 0

@@ -119,10 +119,10 @@ export class CheckpointTracker<P> {
       placed += count
     }
     overlaps.forEach((segment, index) => {
-      const room = Math.min(segment.count - (counts[index] ?? 0), rejected - placed)
-      const count = (counts[index] ?? 0) + Math.max(0, room)
-      placed += Math.max(0, room)
-      this.countRejected(stream, segment.epoch, count)
+      const found = counts[index] ?? 0
+      const unplaced = Math.max(0, Math.min(segment.count - found, rejected - placed))
+      placed += unplaced
+      this.countRejected(stream, segment.epoch, found + unplaced)
     })
     // more rejections than rows (results that disagree with the counts): the first epoch takes them
     if (rejected > placed) this.countRejected(stream, overlaps[0]?.epoch ?? this.epoch, rejected - placed)

@@ -97,6 +97,10 @@ const waitFor = async (condition: () => boolean, what: string, timeoutMs = 40_00
   }
 }
 
+/** The run's exit code, or "hung" when it has not exited within `timeoutMs`. */
+const exitedWithin = (run: Run, timeoutMs: number) =>
+  Promise.race([run.exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), timeoutMs))])
+
 const states = (lines: ReadonlyArray<string>) => lines.filter((line) => line.startsWith('{"type":"STATE"'))
 
 const stored = (prefix: string) =>
@@ -149,7 +153,7 @@ describe("signals, with the connector as a process", () => {
     run.child.stdin?.write(`${input("term", 40).join("\n")}\n`)
     await waitFor(() => org.stats().calls.upload >= 1, "the first upload")
     run.child.kill("SIGTERM")
-    const code = await Promise.race([run.exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 20_000))])
+    const code = await exitedWithin(run, 20_000)
     expect(code).not.toBe("hung")
     expect(code).not.toBe(0)
     expect(states(run.stdout)).toEqual([])
@@ -168,7 +172,7 @@ describe("signals, with the connector as a process", () => {
     run.child.stdin?.write(`${input("drain", 40).join("\n")}\n`)
     await waitFor(() => org.stats().calls.close >= 1, "the first job closed")
     run.child.kill("SIGTERM")
-    const code = await Promise.race([run.exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 20_000))])
+    const code = await exitedWithin(run, 20_000)
     expect(code).not.toBe("hung")
     expect(code).not.toBe(0)
     // the job in Salesforce was awaited, not given up: its records are acknowledged, so the
