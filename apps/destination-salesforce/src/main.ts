@@ -6,8 +6,7 @@
  * period, or a signal to any other command interrupts the run (open jobs are aborted). Either
  * way a TRACE ERROR is written and the process exits non-zero.
  */
-import { makeRunMain } from "@effect/platform/Runtime"
-import * as Deferred from "effect/Deferred"
+import { StopSignal } from "@sfdc-activation/pipeline"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { setFlagsFromString } from "node:v8"
@@ -30,34 +29,11 @@ const interruptedExitCode = 1
 const stopGracePeriodMillis = 10_000
 
 const args = process.argv.slice(2)
-const stopRequested = Effect.runSync(Deferred.make<void>())
-/** Only `write` has work in Salesforce worth awaiting. */
-const drainsOnStop = args[0] === "write"
+// Only `write` has work in Salesforce worth awaiting.
+const stopSignal = StopSignal.make({ drains: args[0] === "write", gracePeriodMillis: stopGracePeriodMillis })
 
-const runMain = makeRunMain(({ fiber, teardown }) => {
-  const keepAlive = setInterval(() => undefined, 2 ** 31 - 1)
-  let signals = 0
-  const interrupt = () => fiber.unsafeInterruptAsFork(fiber.id())
-  const onSignal = () => {
-    signals++
-    if (signals > 1 || !drainsOnStop) return interrupt()
-    Effect.runSync(Deferred.succeed(stopRequested, undefined))
-    setTimeout(interrupt, stopGracePeriodMillis).unref()
-  }
-  process.on("SIGINT", onSignal)
-  process.on("SIGTERM", onSignal)
-  fiber.addObserver((exit) => {
-    process.removeListener("SIGINT", onSignal)
-    process.removeListener("SIGTERM", onSignal)
-    clearInterval(keepAlive)
-    teardown(exit, (code) => {
-      if (signals > 0 || code !== 0) process.exit(code)
-    })
-  })
-})
-
-runMain(
-  Effect.flatMap(main(args, { ...processIo, stop: Deferred.await(stopRequested) }), (code) =>
+stopSignal.runMain(
+  Effect.flatMap(main(args, { ...processIo, stop: stopSignal.requested }), (code) =>
     Effect.sync(() => {
       process.exitCode = code
     })

@@ -37,6 +37,8 @@ export interface Io extends Output {
   readonly env: SyncFiles.Environment
   readonly cwd: string
   readonly stdin: Stream.Stream<Uint8Array, SourceError>
+  /** Completes when the process is asked to stop (`RunContext.stop`); never, without one. */
+  readonly stop?: Effect.Effect<void> | undefined
 }
 
 export const processIo = (): Io => ({
@@ -160,7 +162,7 @@ const runCommand = (options: Options, context: RunContext): Effect.Effect<number
 export const main = (args: ReadonlyArray<string>, io: Io = processIo()): Effect.Effect<number> => {
   const redactor = new Redactor()
   const progress = new Progress(io, redactor)
-  const context: RunContext = { output: io, env: io.env, baseDir: io.cwd, stdin: io.stdin, redactor, progress }
+  const context: RunContext = { output: io, env: io.env, baseDir: io.cwd, stdin: io.stdin, redactor, progress, stop: io.stop ?? Effect.never }
   const parsed = parseArgs(args)
   const format = Either.isRight(parsed) ? parsed.right.logFormat : "text"
   return Effect.flatMap(parsed, (options) => runCommand(options, context)).pipe(

@@ -1,7 +1,9 @@
 /**
  * What every command runs with: where it writes, the environment, the directory relative
- * paths resolve against, standard input, the secret scrubber and the progress display.
+ * paths resolve against, standard input, the secret scrubber, the progress display and the
+ * request to stop.
  */
+import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import type { Output, Progress } from "./Progress.js"
 import type { Redactor } from "./Redactor.js"
@@ -15,6 +17,11 @@ export interface RunContext {
   readonly stdin: Stream.Stream<Uint8Array, SourceError>
   readonly redactor: Redactor
   readonly progress: Progress
+  /**
+   * Completes when the process is asked to stop (a first SIGINT / SIGTERM): the sync running
+   * sends nothing new and awaits its jobs already in Salesforce; the syncs after it are skipped.
+   */
+  readonly stop: Effect.Effect<void>
 }
 
 /** A run id that sorts by time and is safe in paths: `run-20240601-120000-ab12`. */

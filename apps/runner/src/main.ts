@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
- * The runner's entry point: wiring only. SIGINT / SIGTERM interrupt the run (open jobs are
- * aborted) and the process exits 1.
+ * The runner's entry point: wiring only. A first SIGINT / SIGTERM during `sync` or `replay` asks
+ * the run to stop: the sync running sends nothing new and awaits its jobs already in Salesforce
+ * (their rows counted, their rejects stored, the state file advanced), the syncs after it are
+ * skipped, the summary is printed and the process exits 1. A second signal, or a signal to any
+ * other command, interrupts the run (open jobs are aborted) and the process exits 1.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import { StopSignal } from "@sfdc-activation/pipeline"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { setFlagsFromString } from "node:v8"
-import { main } from "./Cli.js"
+import { main, processIo } from "./Cli.js"
 
 // Records live for one input chunk. V8's allocation-site pretenuring still moved the objects of
 // some sites straight to the old generation, and everything they pointed to then survived each
@@ -18,8 +21,17 @@ setFlagsFromString("--no-allocation-site-pretenuring")
 /** The exit code of a run that was interrupted rather than finished: "failed". */
 const interruptedExitCode = 1
 
-NodeRuntime.runMain(
-  Effect.flatMap(main(process.argv.slice(2)), (code) =>
+const args = process.argv.slice(2)
+// Only these commands have jobs in Salesforce worth awaiting. Jobs of a real org can take
+// minutes: the wait is not bounded, a second signal ends it.
+const stopSignal = StopSignal.make({
+  drains: args[0] === "sync" || args[0] === "replay",
+  onStopRequested: () =>
+    void process.stderr.write("stopping: nothing new is sent; waiting for the jobs already in Salesforce to finish (signal again to stop at once)\n")
+})
+
+stopSignal.runMain(
+  Effect.flatMap(main(args, { ...processIo(), stop: stopSignal.requested }), (code) =>
     Effect.sync(() => {
       process.exitCode = code
     })

@@ -3,6 +3,7 @@
  * succeed is skipped. Ends with the run report (`--report`), the human summary on stdout and,
  * when `$GITHUB_STEP_SUMMARY` is set, the Markdown summary appended to it.
  */
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import { ConfigError } from "../ConfigError.js"
 import * as OrgConnections from "../OrgConnections.js"
@@ -36,7 +37,7 @@ export const locateMappingError = (sync: LoadedSync, result: RunReport.SyncResul
   return { ...result, detail: `${sync.file}:${position?.line ?? 1}:${position?.column ?? 1}: ${detail}` }
 }
 
-/** Runs `syncs` in order, skipping those whose dependencies did not succeed. */
+/** Runs `syncs` in order, skipping those whose dependencies did not succeed, and all once the run is asked to stop. */
 export const runAll = (
   syncs: ReadonlyArray<LoadedSync>,
   context: RunContext,
@@ -47,8 +48,14 @@ export const runAll = (
   Effect.scoped(
     Effect.gen(function* () {
       const connections = yield* OrgConnections.make(context.env, context.redactor, context.baseDir)
+      const stopped = yield* Deferred.make<void>()
+      yield* Effect.forkScoped(Effect.zipRight(context.stop, Deferred.succeed(stopped, undefined)))
       const results: Array<RunReport.SyncResult> = []
       for (const sync of syncs) {
+        if (yield* Deferred.isDone(stopped)) {
+          results.push(emptyResult(sync, "skipped", "skipped: the run was stopped by a signal"))
+          continue
+        }
         const blocked = (sync.definition.after ?? []).flatMap((name) => {
           const dependency = results.find((result) => result.name === name)
           return dependency !== undefined && dependency.status !== "succeeded" ? [`${name} (${dependency.status})`] : []

@@ -41,6 +41,9 @@ export const isConfigProblem = (error: unknown): boolean =>
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
+/** Why a sync stopped by a signal failed. */
+const stoppedDetail = "stopped by a signal: nothing new was sent, the jobs already in Salesforce were awaited and their rows counted"
+
 
 /** The base of a result, before anything ran. */
 export const emptyResult = (loaded: LoadedSync, status: RunReport.SyncStatus, detail?: string): RunReport.SyncResult => ({
@@ -148,7 +151,7 @@ export const runPipeline = (
           maxConcurrentJobs: definition.concurrency,
           maxBatchRows: definition.batchSize,
           syncId: runId,
-          stop: Deferred.await(stop)
+          stop: Effect.race(Deferred.await(stop), context.stop)
         }),
         Stream.runForEach((event) => (event._tag === "CheckpointReleased" ? keep(event.payload) : Effect.sync(() => void (settled = event.summary)))),
         Effect.catchAll((error) => Effect.fail(checkpointFailure === undefined ? error : checkpointFailure.error))
@@ -171,7 +174,13 @@ export const runPipeline = (
     Effect.catchAllCause((cause) =>
       Effect.gen(function* () {
         const error = Option.getOrUndefined(Cause.failureOption(cause))
-        const detail = context.redactor.scrub(error === undefined ? "the sync was interrupted or crashed" : errorMessage(error))
+        const detail = context.redactor.scrub(
+          error === undefined
+            ? "the sync was interrupted or crashed"
+            : error instanceof PipelineError.PipelineError && error.reason === "Stopped"
+              ? stoppedDetail
+              : errorMessage(error)
+        )
         yield* Effect.logError(`sync ${definition.name} failed: ${detail}`)
         // What was settled before the failure stands: its counts and where its rejects are
         // (nowhere to replay from when storing them is what failed).

@@ -1,0 +1,114 @@
+/**
+ * The runner as a real process (dist/main.js) against the emulator on loopback: a first SIGINT
+ * during a sync stops it gracefully (the job already in Salesforce awaited, its rows counted,
+ * its rejects stored, the state file advanced, the syncs after it skipped, the summary printed);
+ * a second one ends the run at once.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import * as path from "node:path"
+import { contactsUpsert, loopbackOrg, repoRoot, workspace } from "../support.js"
+
+const runner = path.join(repoRoot, "apps/runner/dist/main.js")
+const { org, url, env } = loopbackOrg()
+
+/** Records `SIG-1…`, a STATE after every fifth; record 3 names an account that does not exist. */
+const messages = (count: number): string =>
+  Array.from({ length: count }, (_, index) => {
+    const data = { key: `SIG-${index + 1}`, last: `Person ${index + 1}`, ...(index === 2 ? { account: "NO-SUCH-ACCOUNT" } : {}) }
+    const record = JSON.stringify({ type: "RECORD", record: { stream: "people", emitted_at: 1, data } })
+    const state = JSON.stringify({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "people" }, stream_state: { cursor: index + 1 } } } })
+    return index % 5 === 4 ? `${record}\n${state}` : record
+  }).join("\n")
+
+const syncs = () => ({
+  "1-people.yaml": contactsUpsert({
+    name: "people",
+    org: url(),
+    source: "  type: airbyte\n  file: messages.jsonl\n  stream: people\n  stateFile: state.json",
+    extra: "  Account.External_Id__c: account\nbatchSize: 5\nconcurrency: 1\nrejects:\n  type: local\n  directory: .rejects\n  format: jsonl\n"
+  }),
+  "2-later.yaml": contactsUpsert({ name: "later", org: url(), source: "  type: file\n  path: messages.jsonl\n  format: jsonl" })
+})
+
+interface Run {
+  readonly child: ChildProcess
+  readonly output: { stdout: string; stderr: string }
+  readonly exited: Promise<number | null>
+}
+
+const start = (root: string): Run => {
+  const child = spawn(process.execPath, [runner, "sync", "--report", "report.json"], { cwd: root, env: { ...process.env, ...env() }, stdio: ["ignore", "pipe", "pipe"] })
+  const output = { stdout: "", stderr: "" }
+  child.stdout?.on("data", (chunk: Buffer) => void (output.stdout += chunk.toString("utf8")))
+  child.stderr?.on("data", (chunk: Buffer) => void (output.stderr += chunk.toString("utf8")))
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+  return { child, output, exited }
+}
+
+/** Waits for `condition`, checking every 20 ms, failing after `timeoutMs`. */
+const waitFor = (condition: () => boolean, what: string, timeoutMs = 40_000) =>
+  Effect.promise(async () => {
+    const deadline = Date.now() + timeoutMs
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })
+
+/** The run's exit code, or "hung" when it has not exited within `timeoutMs`. */
+const exitedWithin = (run: Run, timeoutMs: number) =>
+  Effect.promise(() => Promise.race([run.exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), timeoutMs))]))
+
+const stored = () => org.storedRecords("Contact").filter((record) => String(record["External_Id__c"] ?? "").startsWith("SIG-"))
+
+describe("signals, with the runner as a process", () => {
+  it.live("a first SIGINT while a job runs in Salesforce: the job is awaited and settled, nothing new is sent, the run reports and exits 1", () =>
+    Effect.gen(function* () {
+      org.reset()
+      org.setFaults({ processingDelayMs: 1_500 })
+      const root = yield* workspace(syncs(), { "messages.jsonl": `${messages(20)}\n` })
+      const run = start(root)
+      yield* waitFor(() => org.stats().calls.close >= 1, "the first job closed")
+      run.child.kill("SIGINT")
+      const code = yield* exitedWithin(run, 20_000)
+      expect(code).toBe(1)
+      expect(run.output.stderr).toContain("stopping: nothing new is sent")
+      // the job closed before the signal ran to its end; no other was started
+      expect(org.stats().calls.create).toBe(1)
+      expect(org.stats().jobs).toMatchObject({ JobComplete: 1 })
+      expect(stored().map((record) => record["External_Id__c"]).sort()).toEqual(["SIG-1", "SIG-2", "SIG-4", "SIG-5"])
+      // its refused row is stored, its state kept: a rerun starts after these five records
+      const rejectFiles = readdirSync(path.join(root, ".rejects"), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())
+      const rejects = rejectFiles.map((entry) => readFileSync(path.join(entry.parentPath, entry.name), "utf8")).join("")
+      expect(rejects).toContain("SIG-3")
+      expect(JSON.parse(readFileSync(path.join(root, "state.json"), "utf8"))).toEqual([
+        { type: "STREAM", stream: { stream_descriptor: { name: "people" }, stream_state: { cursor: 5 } } }
+      ])
+      const report = JSON.parse(readFileSync(path.join(root, "report.json"), "utf8")) as { syncs: Array<Record<string, unknown>> }
+      expect(report.syncs[0]).toMatchObject({ name: "people", status: "failed", created: 4, rejected: 1 })
+      expect(String(report.syncs[0]?.["detail"])).toContain("stopped by a signal")
+      expect(report.syncs[1]).toMatchObject({ name: "later", status: "skipped", detail: "skipped: the run was stopped by a signal" })
+      expect(run.output.stdout).toContain("stopped by a signal")
+    })
+  )
+
+  it.live("a second SIGINT ends the run at once: the job in Salesforce is not awaited", () =>
+    Effect.gen(function* () {
+      org.reset()
+      org.setFaults({ processingDelayMs: 60_000 })
+      const root = yield* workspace(syncs(), { "messages.jsonl": `${messages(20)}\n` })
+      const run = start(root)
+      yield* waitFor(() => org.stats().calls.close >= 1, "the first job closed")
+      run.child.kill("SIGINT")
+      yield* waitFor(() => run.output.stderr.includes("stopping:"), "the stop acknowledged")
+      run.child.kill("SIGINT")
+      expect(yield* exitedWithin(run, 10_000)).toBe(1)
+      expect(stored()).toEqual([])
+      expect(existsSync(path.join(root, "state.json"))).toBe(false)
+      expect(existsSync(path.join(root, "report.json"))).toBe(false)
+    })
+  )
+})
