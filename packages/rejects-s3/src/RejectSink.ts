@@ -141,24 +141,30 @@ export const make = (
     const lock = yield* Effect.makeSemaphore(1)
     const open = new Map<string, OpenObject>()
     const nextPartNumber = new Map<string, number>()
+    /** Keys given out: a layout without `{stream_name}` or `{namespace}` would give two streams one. */
+    const keysUsed = new Set<string>()
     const counts = emptyCounts()
     let failure: RejectSinkError | undefined
 
     const start = (record: RejectedRecord) =>
       Effect.gen(function* () {
         const stream = streamKey(record)
-        const partNumber = nextPartNumber.get(stream) ?? 0
-        nextPartNumber.set(stream, partNumber + 1)
         const startedAtMillis = yield* Clock.currentTimeMillis
-        const key = layout.key({
-          bucketPath: options.bucketPath,
-          syncId: options.syncId,
-          namespace: record.stream.namespace,
-          streamName: record.stream.name,
-          startedAtMillis,
-          partNumber,
-          formatExtension
-        })
+        const keyOf = (partNumber: number) =>
+          layout.key({
+            bucketPath: options.bucketPath,
+            syncId: options.syncId,
+            namespace: record.stream.namespace,
+            streamName: record.stream.name,
+            startedAtMillis,
+            partNumber,
+            formatExtension
+          })
+        let partNumber = nextPartNumber.get(stream) ?? 0
+        while (keysUsed.has(keyOf(partNumber))) partNumber++
+        nextPartNumber.set(stream, partNumber + 1)
+        const key = keyOf(partNumber)
+        keysUsed.add(key)
         const object: OpenObject = {
           upload: store.begin(key),
           pending: [],

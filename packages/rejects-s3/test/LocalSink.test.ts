@@ -86,6 +86,19 @@ describe("RejectSink.layerLocal", () => {
       expect(back.map((record) => record.row["Email"]).sort()).toEqual(records.map((record) => record.row["Email"]).sort())
     }))
 
+  it.scoped("gives streams that a layout without their names would put in one file a file each", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      const sink = yield* RejectSink.makeLocal({ directory, bucketPath: "rejected", syncId: "42", layout: "{bucket_path}/{sync_id}/{part_number}{format_extension}" })
+      yield* sink.write([rejected(1, { stream: { name: "contacts" } }), rejected(2, { stream: { name: "accounts" } }), rejected(3, { stream: { name: "accounts", namespace: "other" } })])
+      yield* sink.flush
+      expect(filesUnder(directory)).toEqual(["rejected/42/0.csv", "rejected/42/1.csv", "rejected/42/2.csv"])
+      const back = yield* readBack(directory)
+      expect(back.map((record) => record.stream.name).sort()).toEqual(["accounts", "accounts", "contacts"])
+      expect((yield* sink.counts).durable).toBe(3)
+    })
+  )
+
   it.scoped("keeps hostile stream names inside the directory", () =>
     Effect.gen(function* () {
       const directory = yield* tempDirectory
