@@ -5,7 +5,9 @@
  * Salesforce does not say when a token expires; expiry shows as a 401
  * `INVALID_SESSION_ID`. Any request meeting it triggers one shared refresh — concurrent
  * requests wait for the same one (single flight) and share its outcome, failure included —
- * and is replayed once; a second 401 is an error, never a loop. Rotated refresh tokens are
+ * and is replayed once; a second 401 is an error, never a loop. A request whose body is a
+ * stream (read by its first sending) is not replayed: it fails as a transport error, to be
+ * sent anew by its caller. Rotated refresh tokens are
  * kept and published. The authenticated client's transport errors never carry the access
  * token; a response keeps its request (header included), so an error built from a response
  * must not keep it.
@@ -219,6 +221,14 @@ export const make = (
           const renewed = yield* renew(session)
           session = renewed.session
           ownGrant = renewed.granted
+          if (request.body._tag === "Stream") {
+            // A stream body was read by the first sending: replayed, it would go out empty.
+            return yield* new HttpClientError.RequestError({
+              request,
+              reason: "Transport",
+              cause: new Error("the session expired while a streamed body was sent; it cannot be sent again: the session is renewed, send the request anew")
+            })
+          }
         }
       })
 

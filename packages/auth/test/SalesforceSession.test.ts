@@ -284,6 +284,31 @@ describe("SalesforceSession", () => {
       })
     ))
 
+  it.effect("renews the session for a request with a streamed body, but does not send that body again empty", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        org.expireSessions()
+        const job = new TextEncoder().encode(JSON.stringify({ object: "Contact", operation: "insert", contentType: "CSV", lineEnding: "LF" }))
+        const oneShot = () => {
+          let sent = false
+          return Stream.suspend(() => (sent ? Stream.empty : ((sent = true), Stream.make(job))))
+        }
+        const create = (body: Stream.Stream<Uint8Array>) =>
+          session.client.execute(
+            HttpClientRequest.post("/services/data/v62.0/jobs/ingest").pipe(HttpClientRequest.bodyStream(body, { contentType: "application/json" }))
+          )
+        const openJobs = () => org.stats().jobs["Open"] ?? 0
+        const before = openJobs()
+        const error = yield* Effect.flip(create(oneShot()))
+        expect(error._tag).toBe("RequestError")
+        expect(String(error.cause)).toContain("cannot be sent again")
+        expect(openJobs()).toBe(before)
+        expect((yield* session.current).generation).toBe(1)
+        expect((yield* create(oneShot())).status).toBe(200)
+        expect(openJobs()).toBe(before + 1)
+      })
+    ))
+
   it.effect("shares a failed refresh with every concurrent call waiting on it; a later call tries again", () =>
     withSession(refreshTokenConfig(), (session) =>
       Effect.gen(function* () {

@@ -306,6 +306,21 @@ describe("BulkClient", () => {
       })
     ))
 
+  it.effect("a session expiring under a streamed upload fails it as UploadFailed, not sent again empty", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const job = yield* client.createJob({ object: "Account", operation: "insert" })
+        const bytes = new TextEncoder().encode("Name\nAcme\n")
+        let reads = 0
+        const oneShot = Stream.suspend(() => (reads++ === 0 ? Stream.make(bytes) : Stream.empty))
+        org.expireSessions()
+        const error = yield* Effect.flip(client.upload(job.id, oneShot, bytes.byteLength))
+        expect(error).toMatchObject({ reason: "UploadFailed", jobId: job.id })
+        expect(error.message).toContain("cannot be sent again")
+        expect((yield* client.jobInfo(job.id)).state).toBe("Aborted")
+      })
+    ))
+
   it.effect("aborts the job when its upload is refused for good (413), and fails with the refusal", () =>
     withClient((client) =>
       Effect.gen(function* () {
