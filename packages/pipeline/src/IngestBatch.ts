@@ -244,7 +244,8 @@ export const ingestBatch = (
           outcome.bytesUploaded += bytes
           // a job closed is processed whatever follows: one not yet closed is aborted instead
           yield* Effect.tapError(whenStopped, () => awaitAtMost(bulk.abortJob(job.id), options.abortGracePeriod ?? abortGracePeriod))
-          yield* bulk.closeJob(job.id)
+          // a close that keeps failing leaves no job open: one the close did reach runs on (the abort fails)
+          yield* Effect.tapError(bulk.closeJob(job.id), () => Effect.ignore(bulk.abortJob(job.id)))
           closed = true
           const closedAt = yield* Clock.currentTimeMillis
           yield* Effect.logInfo(`job ${job.id}: ${target.operation} of ${rows} rows (${sizeText(bytes)}) sent to Salesforce`)

@@ -647,6 +647,17 @@ describe("Pipeline", () => {
       expect(org.stats().jobs["JobComplete"]).toBe(1)
     }))
 
+  it.live("a close that keeps failing aborts its job rather than leave it open with the rows", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "close", status: 503, errorCode: "SERVER_UNAVAILABLE", message: "down" }] })
+      const jobs = () => ({ open: org.stats().jobs["Open"] ?? 0, aborted: org.stats().jobs["Aborted"] ?? 0 })
+      const before = jobs()
+      const failure = yield* Effect.flip(runSync(new Map([["contacts", yield* contactPlan()]]), [...contacts(1, 900), Pipeline.checkpoint("c1", "contacts")]))
+      expect(failure.message).toContain("close")
+      expect(jobs()).toEqual({ open: before.open, aborted: before.aborted + 1 })
+      expect(loadedContacts().filter((record) => record["External_Id__c"] === "T-900")).toEqual([])
+    }))
+
   it.live("a failure while a new stream's first rows wait to be handed over still ends the run (no lane is made after it)", () =>
     Effect.gen(function* () {
       // Contact's job runs for a while, so the stop waits on it for more than the 1 s hand-over tick.
