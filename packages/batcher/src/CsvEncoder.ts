@@ -137,7 +137,7 @@ const reject = (statusCode: StatusCode, message: string, field: string): LocalRe
 })
 
 const describeValue = (value: unknown): string => {
-  const shown = CsvValue.text(value) ?? String(typeof value)
+  const shown = CsvValue.text(value) ?? (typeof value === "number" ? String(value) : typeof value)
   return shown.length > messageValueChars ? `${shown.slice(0, messageValueChars)}...` : shown
 }
 

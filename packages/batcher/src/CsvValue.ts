@@ -225,16 +225,27 @@ export const decimal = (value: unknown): string | undefined => {
   return undefined
 }
 
+/** `value` as JSON, unless it holds what JSON would silently turn into `null` (NaN, ±Infinity). */
+const exactJson = (value: object): string | undefined => {
+  let lossy = false
+  const json = JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === "number" && !Number.isFinite(item)) lossy = true
+    return item
+  })
+  return lossy ? undefined : json
+}
+
 /**
  * Text fields: strings as they are; numbers, bigints and booleans as their text; a `Date` as its
- * ISO instant; bytes as base64; other objects and arrays as JSON. Unicode is never altered.
+ * ISO instant; bytes as base64; other objects and arrays as JSON. Unicode is never altered. NaN
+ * and ±Infinity, alone or inside an object, are refused: they are no value a source meant to give.
  */
 export const text = (value: unknown): string | undefined => {
   switch (typeof value) {
     case "string":
       return value
     case "number":
-      return plainNumber(value)
+      return Number.isFinite(value) ? plainNumber(value) : undefined
     case "bigint":
     case "boolean":
       return String(value)
@@ -243,7 +254,7 @@ export const text = (value: unknown): string | undefined => {
       if (value instanceof Date) return isoFromMillis(value.getTime())
       if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")
       try {
-        return JSON.stringify(value)
+        return exactJson(value)
       } catch {
         // cycles and bigints inside objects cannot be written as JSON
         return undefined
@@ -268,7 +279,7 @@ export const multipicklist = (value: unknown): string | undefined => {
   for (let index = 0; index < value.length; index++) {
     const item: unknown = value[index]
     const itemText =
-      typeof item === "string" ? item : typeof item === "number" ? plainNumber(item) : typeof item === "boolean" ? String(item) : undefined
+      typeof item === "string" ? item : typeof item === "number" ? text(item) : typeof item === "boolean" ? String(item) : undefined
     // a value holding the separator would reach Salesforce as two values
     if (itemText === undefined || itemText.includes(multipicklistSeparator)) return undefined
     joined = index === 0 ? itemText : joined + multipicklistSeparator + itemText

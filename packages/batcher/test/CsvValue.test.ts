@@ -94,4 +94,14 @@ describe("CsvValue", () => {
     expect(CsvValue.multipicklist([{}])).toBeUndefined()
     expect(CsvValue.multipicklist(["Golf;Tennis", "Chess"])).toBeUndefined()
   })
+
+  it("refuses NaN and ±Infinity in text and multipicklist fields, inside objects too", () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(CsvValue.text(bad)).toBeUndefined()
+      expect(CsvValue.text({ score: bad })).toBeUndefined()
+      expect(CsvValue.text([1, [bad]])).toBeUndefined()
+      expect(CsvValue.multipicklist(["Golf", bad])).toBeUndefined()
+    }
+    expect(CsvValue.text({ score: 1.5, nested: { list: [0, -2] } })).toBe('{"score":1.5,"nested":{"list":[0,-2]}}')
+  })
 })
