@@ -97,6 +97,9 @@ export const AirbyteSource = Schema.Struct({
     Schema.Array(Schema.String).pipe(Schema.minItems(1)).annotations({ description: "A source connector's read command: [program, ...args]" })
   ),
   stream: Schema.optional(NonEmpty.annotations({ description: "Only RECORDs of this stream (default: all)" })),
+  namespace: Schema.optional(
+    NonEmpty.annotations({ description: "With stream: only RECORDs of this namespace (needed when the source has the stream in several namespaces)" })
+  ),
   stateFile: Schema.optional(NonEmpty.annotations({ description: "Where to write the source's STATE once every record before it is settled" }))
 }).annotations({ title: "AirbyteSource" })
 

@@ -435,6 +435,45 @@ for (const stream of ["users", "orders"]) {
     })
   )
 
+  it.live("a sync of one stream saves no global state once it has passed over another stream's records", () =>
+    Effect.gen(function* () {
+      const global = (lsn: number) => JSON.stringify({ type: "STATE", state: { type: "GLOBAL", global: { shared_state: { lsn }, stream_states: [] } } })
+      const messages = [streamRecord("users", "GL-1"), global(1), streamRecord("orders", "GL-2"), streamRecord("users", "GL-3"), global(2), global(3)]
+      const root = yield* workspace({ "a.yaml": airbyteSync("a", "  file: m.jsonl", "users") }, { "m.jsonl": `${messages.join("\n")}\n` })
+      const result = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(result.code).toBe(0)
+      // the first global state came before any orders record: it is saved; the later ones cover GL-2, never loaded
+      expect(JSON.parse(readFileSync(path.join(root, "state.json"), "utf8"))).toEqual([{ type: "GLOBAL", global: { shared_state: { lsn: 1 }, stream_states: [] } }])
+      expect(result.stderr).toContain("m.jsonl: line 5: a GLOBAL state covers every stream, and this sync passed over records of orders (from line 3)")
+      expect(result.stderr.match(/a GLOBAL state covers every stream/g)).toHaveLength(1)
+      expect(org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith("GL-")).map((contact) => contact["External_Id__c"]).sort()).toEqual(["GL-1", "GL-3"])
+    })
+  )
+
+  it.live("a stream named in two namespaces is refused unless the sync chooses one, and then only its records and states are taken", () =>
+    Effect.gen(function* () {
+      const record = (namespace: string, key: string) => JSON.stringify({ type: "RECORD", record: { stream: "users", namespace, emitted_at: 1, data: { key, last: key } } })
+      const state = (namespace: string, cursor: number) =>
+        JSON.stringify({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name: "users", namespace }, stream_state: { cursor } } } })
+      const messages = [record("public", "NS-1"), state("public", 1), record("archive", "NS-2"), state("archive", 9), record("public", "NS-3"), state("public", 2)]
+      const extra = { "m.jsonl": `${messages.join("\n")}\n` }
+      const loaded = () => org.storedRecords("Contact").filter((contact) => String(contact["External_Id__c"]).startsWith("NS-")).map((contact) => contact["External_Id__c"])
+
+      const mixed = yield* workspace({ "a.yaml": airbyteSync("a", "  file: m.jsonl", "users") }, extra)
+      const refused = yield* runCli(["sync"], { cwd: mixed, env: env() })
+      expect(refused.code).toBe(1)
+      expect(refused.stdout).toContain(`m.jsonl: line 3: records of stream users come in namespace "public" and in namespace "archive": set the source's namespace: to the one to load`)
+      expect(loaded()).toEqual(["NS-1"])
+
+      const chosen = yield* workspace({ "a.yaml": airbyteSync("a", "  file: m.jsonl\n  namespace: public", "users") }, extra)
+      expect((yield* runCli(["sync"], { cwd: chosen, env: env() })).code).toBe(0)
+      expect(loaded().sort()).toEqual(["NS-1", "NS-3"])
+      expect(JSON.parse(readFileSync(path.join(chosen, "state.json"), "utf8"))).toEqual([
+        { type: "STREAM", stream: { stream_descriptor: { name: "users", namespace: "public" }, stream_state: { cursor: 2 } } }
+      ])
+    })
+  )
+
   it.live("a state file that stops taking writes part way stops the sync, which still counts what it loaded", () =>
     Effect.gen(function* () {
       // the source blocks the state file's temporary name once the sync has started

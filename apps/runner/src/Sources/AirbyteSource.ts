@@ -4,6 +4,7 @@
  * `stateFile` once every record before them is settled.
  */
 import { type AirbyteMessage, MessageReader } from "@sfdc-activation/airbyte-protocol"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -57,31 +58,97 @@ export const commandOutput = (command: ReadonlyArray<string>, cwd: string): Stre
     })
   )
 
-/** Whether a STATE message is checkpointed by a sync of `stream` (all streams when undefined): global states always are. */
-const isStateOf = (state: AirbyteMessage.AirbyteState, stream: string | undefined): boolean =>
-  stream === undefined || state.type !== "STREAM" || state.stream === undefined || state.stream.stream_descriptor.name === stream
+/** The records a sync takes: of one stream (and namespace), or all when `stream` is undefined. */
+export interface Selection {
+  readonly stream?: string | undefined
+  readonly namespace?: string | undefined
+}
+
+const namespaceText = (namespace: string | undefined) => (namespace === undefined ? "no namespace" : `namespace ${JSON.stringify(namespace)}`)
 
 /**
- * Decoded messages as source items: the RECORDs of `stream` (all when undefined) and the STATEs
- * a sync of it may checkpoint. `origin` (the file, or the command) prefixes a malformed line's error.
+ * Decoded messages as source items: the RECORDs selected and the STATEs a sync of them may
+ * checkpoint: a STREAM state of the stream selected; a GLOBAL (or legacy) state until a record of
+ * another stream has been passed over, as it would then cover rows this sync never loaded. A
+ * stream named in two namespaces, with no `namespace` chosen, stops the read. `origin` (the file,
+ * or the command) prefixes an error.
  */
-export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, stream: string | undefined, origin: string): Stream.Stream<SourceItem, SourceError> =>
-  bytes.pipe(
-    MessageReader.decodeMessages(),
-    Stream.mapError((error) => (error instanceof SourceError ? error : new SourceError({ source: "airbyte", detail: `${origin}: ${error.message}`, cause: error }))),
-    Stream.filterMap((inbound): Option.Option<SourceItem> => {
-      const message = inbound.message
-      if (message.type === "RECORD") {
-        return stream === undefined || message.record.stream === stream ? Option.some(row(message.record.data)) : Option.none()
+export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: Selection, origin: string): Stream.Stream<SourceItem, SourceError> =>
+  Stream.suspend(() => {
+    const { stream, namespace } = selection
+    /** The namespace the stream's records came in first, when none is chosen. */
+    let seenNamespace: { readonly namespace: string | undefined } | undefined
+    /** The first record of another stream passed over, and whether a global state since was told of it. */
+    let passedOver: { readonly stream: string; readonly line: number; told: boolean } | undefined
+    /** A problem met part way through a chunk: raised once the items before it are handed on. */
+    let problem: SourceError | undefined
+    const raised = Effect.suspend(() => (problem === undefined ? Effect.void : Effect.fail(problem)))
+
+    /** Whether a record is taken; a SourceError for a stream seen in two namespaces. */
+    const selected = (record: AirbyteMessage.AirbyteRecord, line: number): boolean | SourceError => {
+      if (stream === undefined) return true
+      if (record.stream !== stream || (namespace !== undefined && record.namespace !== namespace)) {
+        passedOver ??= { stream: record.namespace === undefined ? record.stream : `${record.namespace}.${record.stream}`, line, told: false }
+        return false
       }
-      if (message.type === "STATE" && inbound.stateLine !== undefined && isStateOf(message.state, stream)) {
-        const state = message.state
-        const scope = state.type === "STREAM" && state.stream !== undefined ? StateFile.streamKey(state.stream.stream_descriptor) : undefined
-        return Option.some({ _tag: "State", line: inbound.stateLine, scope })
+      if (namespace !== undefined) return true
+      seenNamespace ??= { namespace: record.namespace }
+      if (seenNamespace.namespace === record.namespace) return true
+      return new SourceError({
+        source: "airbyte",
+        detail: `${origin}: line ${line}: records of stream ${stream} come in ${namespaceText(seenNamespace.namespace)} and in ${namespaceText(record.namespace)}: set the source's namespace: to the one to load`
+      })
+    }
+
+    /** Whether a state is checkpointed by this sync; a warning the first time a global one cannot be. */
+    const stateTaken = (state: AirbyteMessage.AirbyteState, line: number): boolean | { readonly warning: string } => {
+      if (stream === undefined) return true
+      if (state.type === "STREAM" && state.stream !== undefined) {
+        const descriptor = state.stream.stream_descriptor
+        return descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace)
       }
-      return Option.none()
-    })
-  )
+      if (passedOver === undefined) return true
+      if (passedOver.told) return false
+      passedOver.told = true
+      return {
+        warning: `${origin}: line ${line}: a ${state.type ?? "legacy"} state covers every stream, and this sync passed over records of ${passedOver.stream} (from line ${passedOver.line}): it and later ones are not saved, so the next run reads those records again; to checkpoint a source with global state, load all its streams in one sync (no stream:)`
+      }
+    }
+
+    return bytes.pipe(
+      MessageReader.decodeMessages(),
+      Stream.mapError((error) => (error instanceof SourceError ? error : new SourceError({ source: "airbyte", detail: `${origin}: ${error.message}`, cause: error }))),
+      Stream.mapChunksEffect((chunk) =>
+        Effect.zipRight(
+          raised,
+          Effect.suspend(() => {
+            const taken: Array<SourceItem> = []
+            const warnings: Array<string> = []
+            for (const inbound of chunk) {
+              const message = inbound.message
+              if (message.type === "RECORD") {
+                const outcome = selected(message.record, inbound.lineNumber)
+                if (outcome instanceof SourceError) {
+                  problem = outcome
+                  break
+                }
+                if (outcome) taken.push(row(message.record.data))
+              } else if (message.type === "STATE" && inbound.stateLine !== undefined) {
+                const state = message.state
+                const outcome = stateTaken(state, inbound.lineNumber)
+                if (outcome === true) {
+                  const scope = state.type === "STREAM" && state.stream !== undefined ? StateFile.streamKey(state.stream.stream_descriptor) : undefined
+                  taken.push({ _tag: "State", line: inbound.stateLine, scope })
+                } else if (outcome !== false) warnings.push(outcome.warning)
+              }
+            }
+            return Effect.as(Effect.forEach(warnings, (warning) => Effect.logWarning(warning), { discard: true }), Chunk.unsafeFromArray(taken))
+          })
+        )
+      ),
+      Stream.concat(Stream.drain(Stream.fromEffect(raised)))
+    )
+  })
 
 /** Where an airbyte source's messages come from, as a malformed line's error names it. */
 const originOf = (source: SyncDefinition.AirbyteSourceType): string =>
@@ -97,11 +164,11 @@ export const reader = (source: SyncDefinition.AirbyteSourceType, baseDir: string
         : stdin
   const origin = originOf(source)
   return {
-    items: items(bytes, source.stream, origin),
+    items: items(bytes, source, origin),
     count:
       file === undefined
         ? Effect.succeed(undefined)
-        : Stream.runCount(Stream.filter(items(bytes, source.stream, origin), (item) => item._tag === "Row")),
+        : Stream.runCount(Stream.filter(items(bytes, source, origin), (item) => item._tag === "Row")),
     columns: Effect.succeed(undefined)
   }
 }
