@@ -46,20 +46,23 @@ export const credentialsFor = (
 
 const credentialsOf = (org: SyncDefinition.Org, env: Environment, redactor: Redactor): Effect.Effect<Credentials.Credentials, ConfigError> => {
   const declared = typeof org === "string" ? undefined : org.credentials
+  // values trimmed as settings are: a `${VAR}` read from a file often ends with a newline
   const secret = (value: string) => {
-    redactor.add(value)
-    return Redacted.make(value)
+    redactor.add(value.trim())
+    return Redacted.make(value.trim())
   }
   if (declared !== undefined) {
     switch (declared.type) {
       case "refreshToken":
         return Effect.succeed(
-          Credentials.refreshToken({ clientId: declared.clientId, clientSecret: secret(declared.clientSecret), refreshToken: secret(declared.refreshToken) })
+          Credentials.refreshToken({ clientId: declared.clientId.trim(), clientSecret: secret(declared.clientSecret), refreshToken: secret(declared.refreshToken) })
         )
       case "clientCredentials":
-        return Effect.succeed(Credentials.clientCredentials({ clientId: declared.clientId, clientSecret: secret(declared.clientSecret) }))
+        return Effect.succeed(Credentials.clientCredentials({ clientId: declared.clientId.trim(), clientSecret: secret(declared.clientSecret) }))
       case "jwt":
-        return Effect.succeed(Credentials.jwtBearer({ clientId: declared.clientId, username: declared.username, privateKey: secret(declared.privateKey) }))
+        return Effect.succeed(
+          Credentials.jwtBearer({ clientId: declared.clientId.trim(), username: declared.username.trim(), privateKey: secret(declared.privateKey) })
+        )
     }
   }
   const clientId = setting(env, "SALESFORCE_CLIENT_ID")
@@ -88,9 +91,10 @@ const credentialsOf = (org: SyncDefinition.Org, env: Environment, redactor: Reda
  * An environment variable's value; empty or blank counts as unset (CI systems pass an unset
  * secret as an empty string).
  */
+/** An environment setting, without the whitespace a secret read from a file often ends with (no Salesforce value holds any at its ends). */
 const setting = (env: Environment, name: string): string | undefined => {
-  const value = env[name]
-  return value === undefined || value.trim() === "" ? undefined : value
+  const value = env[name]?.trim()
+  return value === undefined || value === "" ? undefined : value
 }
 
 const connect = (layer: Layer.Layer<BulkClient.BulkClient | SalesforceSession.SalesforceSession, AuthError.AuthError>, scope: Scope.Scope) =>
