@@ -75,6 +75,9 @@ const load = (file: string): Effect.Effect<ReadonlyArray<{ readonly state: unkno
     })
   })
 
+/** Fails unless `file` is missing or holds states an earlier run wrote (`plan` checks this much; it writes nothing). */
+export const readable = (file: string): Effect.Effect<void, StateFileError> => Effect.asVoid(load(file))
+
 /** Fails unless the file's folder exists or can be made, and takes the temporary file a write goes through. */
 const writable = (file: string): Effect.Effect<void, StateFileError> =>
   Effect.tryPromise({

@@ -496,6 +496,19 @@ console.log(${JSON.stringify(streamState("users", 2))})`
     })
   )
 
+  it.live("plan finds a state file the sync could not read, as sync does, and writes nothing", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": airbyteSync("a", "  file: m.jsonl") }, { "m.jsonl": `${streamRecord("users", "PL-1")}\n`, "state.json": "[{not json" })
+      const planned = yield* runCli(["plan"], { cwd: root, env: env() })
+      expect(planned.code).toBe(2)
+      expect(planned.stdout).toContain(`configs/syncs/a.yaml:6:3: StateFileUnreadable: cannot read the state file ${path.join(root, "state.json")}: expected the JSON array`)
+      expect(readFileSync(path.join(root, "state.json"), "utf8")).toBe("[{not json")
+      const synced = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(synced.code).toBe(1)
+      expect(synced.stdout).toContain(`cannot read the state file ${path.join(root, "state.json")}`)
+    })
+  )
+
   it.live("a state file that cannot be written fails the sync naming it, before any record is sent", () =>
     Effect.gen(function* () {
       const root = yield* workspace(

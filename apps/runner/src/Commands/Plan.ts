@@ -19,6 +19,7 @@ import type { RunContext } from "../RunContext.js"
 import { ExitCode } from "../RunReport.js"
 import type { ColumnKind, SourceColumn } from "../Sources/Source.js"
 import * as Sources from "../Sources/Sources.js"
+import * as StateFile from "../StateFile.js"
 import type { LoadedSync } from "../SyncFiles.js"
 import * as Snapshot from "./Snapshot.js"
 
@@ -206,6 +207,12 @@ export const planSync = (loaded: LoadedSync, describe: Describe, context: RunCon
     if (Either.isLeft(sourceColumns)) problem("SourceFailed", sourceColumns.left.message, ["source"])
     // as the sync takes it: nothing to read, so no column to miss
     else if (sourceColumns.right?.length === 0) warning("SourceEmpty", "the source file is empty (not even a header row): the sync would read no rows", ["source"])
+    // as the sync would, before sending anything
+    const stateFile = definition.source.type === "airbyte" ? definition.source.stateFile : undefined
+    if (stateFile !== undefined) {
+      const states = yield* Effect.either(StateFile.readable(StateFile.resolvePath(context.baseDir, stateFile)))
+      if (Either.isLeft(states)) problem("StateFileUnreadable", states.left.message, ["source", "stateFile"])
+    }
     if (Either.isLeft(object)) {
       problem("UnknownObject", object.left, ["object"])
     } else {
