@@ -110,21 +110,19 @@ const runCommand = (options: Options, context: RunContext): Effect.Effect<number
     const suffix = randomBytes(2).toString("hex")
     switch (options.command) {
       case "sync": {
+        yield* Report.clearEarlier(context, options.report)
         const syncs = yield* Sync.select(yield* load, options.sync)
         const runId = RunContextModule.runId("run", startedAt, suffix)
         const results = yield* Sync.runAll(syncs, context, runId)
-        const report = runReport("sync", runId, startedAt, results)
-        yield* Report.publish(report, context, options.report, options.configDir)
-        return report.exitCode
+        return yield* Report.publish(runReport("sync", runId, startedAt, results), context, options.report, options.configDir)
       }
       case "replay": {
+        yield* Report.clearEarlier(context, options.report)
         if (options.from === undefined) return yield* new ConfigError({ detail: "replay needs --from DIR or --from s3://bucket/prefix (a run's rejects location, printed by sync)" })
         const syncs = yield* Sync.select(yield* load, options.sync)
         const runId = RunContextModule.runId("replay", startedAt, suffix)
         const results = yield* Replay.replay(syncs, options.from, context, runId, { again: options.again })
-        const report = runReport("replay", runId, startedAt, results)
-        yield* Report.publish(report, context, options.report, options.configDir)
-        return report.exitCode
+        return yield* Report.publish(runReport("replay", runId, startedAt, results), context, options.report, options.configDir)
       }
       case "plan": {
         const syncs = yield* Sync.select(yield* load, options.sync)

@@ -81,6 +81,20 @@ describe("runner", () => {
     })
   )
 
+  it.live("--report: an earlier run's report is not left to be read as this run's, and one that cannot be written fails the run", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accountsSync({ extra: "batchSize: lots\n" }) }, { "r.json": '{"exitCode":0}', "blocker": "a file, not a folder" })
+      const broken = yield* runCli(["sync", "--report", "r.json"], { cwd: root })
+      expect(broken.code).toBe(2)
+      expect(existsSync(path.join(root, "r.json"))).toBe(false)
+      writeFileSync(path.join(root, "configs/syncs/a.yaml"), accountsSync())
+      const unwritable = yield* runCli(["sync", "--report", "blocker/r.json"], { cwd: root })
+      expect(unwritable.stdout).toContain("accounts  ok")
+      expect(unwritable.stderr).toContain("cannot write the run report to blocker/r.json: EEXIST")
+      expect(unwritable.code).toBe(1)
+    })
+  )
+
   it.live("exit code 3 when a failure threshold is crossed, and dependents are skipped", () =>
     Effect.gen(function* () {
       const contacts = shipped["02-contacts.yaml"] ?? ""
