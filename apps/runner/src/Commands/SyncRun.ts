@@ -225,10 +225,18 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
   const stateFilePath = stateFile === undefined ? undefined : StateFile.resolvePath(context.baseDir, stateFile)
   const states = StateFile.make()
   const checks = Effect.zipRight(stateFilePath === undefined ? Effect.void : states.load(stateFilePath), sourceColumnsMapped(loaded, columns, reader))
+  /** Mapped source columns no row has held yet (a JSONL key renamed upstream leaves its field unchanged in every row). */
+  const unseen = new Set(columns.flatMap((column) => ("key" in column.source ? [column.source.key] : [])))
+  let rows = 0
   const build = Effect.map(Effect.zipRight(checks, planFor(loaded, definition.name, columns)), (plan) => ({
     plans: new Map([[definition.name, plan]]),
     input: reader.items.pipe(
-      Stream.map((item): Pipeline.PipelineInput<Checkpoint> => (item._tag === "Row" ? Pipeline.record(definition.name, item.data) : Pipeline.checkpoint(item.line)))
+      Stream.map((item): Pipeline.PipelineInput<Checkpoint> => {
+        if (item._tag !== "Row") return Pipeline.checkpoint(item.line)
+        rows++
+        if (unseen.size > 0) for (const key of unseen) if (key in item.data) unseen.delete(key)
+        return Pipeline.record(definition.name, item.data)
+      })
     )
   }))
   return Effect.gen(function* () {
@@ -236,6 +244,10 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
     const result = yield* runPipeline(loaded, context, connections, runId, build, (line) =>
       stateFilePath === undefined ? Effect.void : states.write(line, stateFilePath)
     )
+    if (rows > 0 && unseen.size > 0) {
+      const missing = columns.flatMap((column) => ("key" in column.source && unseen.has(column.source.key) ? [`${column.source.key} (${column.column})`] : []))
+      yield* Effect.logWarning(`no row held the mapped column${missing.length === 1 ? "" : "s"} ${missing.join(", ")}: ${missing.length === 1 ? "its field was" : "their fields were"} left unchanged in every record; check the source's column names`)
+    }
     const written = [
       result.created > 0 ? `${result.created} created` : undefined,
       result.updated > 0 ? `${result.updated} updated` : undefined,
