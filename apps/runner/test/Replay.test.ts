@@ -162,6 +162,37 @@ ${rejects}`
     })
   )
 
+  it.live("a replay that fails part way is resumed past the records it settled, so an insert is not made twice", () =>
+    Effect.gen(function* () {
+      const tail = "rejects:\n  type: local\n  directory: .rejects\nbatchSize: 1000\nconcurrency: 1\n"
+      const rows = Array.from({ length: 2500 }, () => '{"last":"Resumed","account":"ACC-RESUME"}').join("\n")
+      const root = yield* workspace(
+        { "c.yaml": insertSync("c", "c.jsonl", url(), tail), "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n") },
+        { "c.jsonl": `${rows}\n`, "accounts.jsonl": "" }
+      )
+      expect((yield* runCli(["sync", "--sync", "c"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD ×2500")
+      const from = `.rejects/${readdirSync(path.join(root, ".rejects"))[0] ?? ""}`
+      writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-RESUME","name":"Resume Ltd"}\n')
+      expect((yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })).code).toBe(0)
+
+      // the second job is refused for good: the replay fails after its first 1,000 records are in
+      org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "create", status: 400, errorCode: "INVALIDJOB", message: "refused", every: 2, times: 1 }] })
+      const failed = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
+      org.setFaults({ processingDelayMs: 0 })
+      expect(failed.code).toBe(1)
+      expect(named("Resumed")).toHaveLength(1000)
+      const [mark = ""] = marks(path.join(root, from))
+      expect(JSON.parse(readFileSync(path.join(root, from, mark), "utf8"))).toMatchObject({ settled: { c: 1000 } })
+
+      const resumed = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
+      expect(resumed.code).toBe(0)
+      expect(resumed.stderr).toContain(`1000 records at ${from} were settled by a replay that did not finish: not sent again`)
+      expect(named("Resumed")).toHaveLength(2500)
+      expect(JSON.parse(readFileSync(path.join(root, from, mark), "utf8"))).not.toHaveProperty("settled")
+      expect((yield* runCli(["replay", "--from", from], { cwd: root, env: env() })).code).toBe(2)
+    })
+  )
+
   it.live("records rejected again and stored nowhere (rejects: none) leave their file unmarked, to be replayed", () =>
     Effect.gen(function* () {
       const root = yield* workspace({ "c.yaml": insertSync("c", "c.jsonl", url()) }, { "c.jsonl": '{"last":"Kept Unmarked","account":"ACC-NEVER"}\n' })

@@ -100,8 +100,17 @@ const withStore = <A>(
 /** Lists and streams the rejected records stored at a location. */
 export const read = (location: Location): Stream.Stream<RejectedRecord, RejectSinkError> => withStore(location, readStore)
 
-/** What a replay leaves beside each object of rejects it sent again: its run, and when. */
-export const ReplayMark = Schema.Struct({ replayRunId: Schema.String, replayedAt: Schema.String })
+/**
+ * What a replay leaves beside each object of rejects it sent again: its run, and when. A replay
+ * under way (or one that failed part way) leaves `settled`: how many of the object's records of
+ * each sync, from its first on, it has settled (loaded, or stored again); the next replay sends
+ * only the records after them.
+ */
+export const ReplayMark = Schema.Struct({
+  replayRunId: Schema.String,
+  replayedAt: Schema.String,
+  settled: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt }))
+})
 export type ReplayMark = typeof ReplayMark.Type
 
 const decodeMark = Schema.decodeUnknownEither(Schema.parseJson(ReplayMark))

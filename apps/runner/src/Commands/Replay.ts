@@ -18,7 +18,7 @@ import type { RunContext } from "../RunContext.js"
 import type * as RunReport from "../RunReport.js"
 import type { LoadedSync } from "../SyncFiles.js"
 import { runAll } from "./Sync.js"
-import { type Checkpoint, planFor, runPipeline } from "./SyncRun.js"
+import { planFor, runPipeline } from "./SyncRun.js"
 
 /** The Bulk API's "set this field to null" cell. */
 const nullCell = "#N/A"
@@ -48,8 +48,17 @@ const sourceValuesOf = (record: RejectedRecord.RejectedRecord): Record<string, u
 /** The `number`th record of the object `key`, as its format counts (a CSV's header is its record 1). */
 const recordLabel = (key: string, number: number): string => (RejectFormat.fromName(key)?.format === "csv" ? `record ${number + 1} (the header is record 1)` : `rejected record ${number}`)
 
+/** How far a replay got in an object: its first `settled` records of the sync replaying them. */
+export interface Progress {
+  readonly key: string
+  readonly settled: number
+}
+
+/** Records of an object between the progress marks a replay leaves (and one at the object's end). */
+const recordsPerProgressMark = 1_000
+
 /** A stored record as pipeline input: as sent (field columns), or the source row to map again. */
-export const toInput = (name: string, record: RejectedRecord.RejectedRecord): Pipeline.PipelineInput<Checkpoint> => {
+export const toInput = (name: string, record: RejectedRecord.RejectedRecord): Pipeline.PipelineInput<Progress> => {
   const data: Record<string, unknown> = {}
   if (RejectedRecord.rowFormOf(record) === "source") return Pipeline.record(name, sourceValuesOf(record))
   // Keyed in lower case: the stored header is spelled as Salesforce spells the field, the
@@ -115,8 +124,14 @@ export const replay = (
       return Object.keys(record.row).filter((field) => !columns.has(field.toLowerCase()))
     }
     const found = yield* Effect.mapError(RejectReader.objects(location), unreadable)
-    const replayedBefore = options.again === true ? [] : found.filter((object) => object.replayed !== undefined)
+    const replayedBefore = options.again === true ? [] : found.filter((object) => object.replayed !== undefined && object.replayed.settled === undefined)
     const keys = found.filter((object) => !replayedBefore.includes(object)).map((object) => object.key)
+    /** Per object, the records of each sync a replay that did not finish settled: not sent again. */
+    const settledBefore = new Map(
+      options.again === true ? [] : found.flatMap((object) => (object.replayed?.settled === undefined ? [] : [[object.key, object.replayed.settled] as const]))
+    )
+    /** How many of its first records of sync `name` object `key` holds that were settled before. */
+    const skipped = (key: string, name: string) => settledBefore.get(key)?.[name] ?? 0
     const runs = new Set<string>()
     const stored = new Map<string, Stored>()
     /** The syncs whose records each object holds. */
@@ -125,11 +140,15 @@ export const replay = (
       const names = new Set<string>()
       namesByKey.set(key, names)
       let recordNumber = 0
+      const ordinals = new Map<string, number>()
       yield* RejectReader.readObjects(location, [key]).pipe(
         Stream.mapError(unreadable),
         Stream.runForEach((record) =>
           Effect.suspend(() => {
             recordNumber++
+            const ordinal = (ordinals.get(record.stream.name) ?? 0) + 1
+            ordinals.set(record.stream.name, ordinal)
+            if (ordinal <= skipped(key, record.stream.name)) return Effect.void
             const unmapped = unmappedFields(record)
             if (unmapped.length > 0) {
               return new ConfigError({
@@ -158,6 +177,10 @@ export const replay = (
     if (replayedBefore.length > 0) {
       yield* Effect.logWarning(`${replayedBefore.length} of the objects at ${from} were already replayed (${earlier}): not sent again (--again sends them again)`)
     }
+    const resumed = [...settledBefore.values()].reduce((total, counts) => total + Object.values(counts).reduce((sum, count) => sum + count, 0), 0)
+    if (resumed > 0) {
+      yield* Effect.logWarning(`${resumed} records at ${from} were settled by a replay that did not finish: not sent again (--again sends them again)`)
+    }
     // Rows of several runs: a run's rejects and the replay that already sent them again, say.
     // Replaying them all would send some twice (an insert, made twice).
     if (runs.size > 1) {
@@ -171,12 +194,26 @@ export const replay = (
     if (unknown.length > 0) yield* Effect.logWarning(`records of unknown syncs are not replayed: ${unknown.join(", ")}`)
     const withRecords = syncs.filter((sync) => (stored.get(sync.definition.name)?.count ?? 0) > 0)
     if (withRecords.length === 0) return yield* new ConfigError({ detail: `--from ${from}: no rejected records of ${[...known].join(", ")} there` })
+    /**
+     * The records of sync `name` to send, object by object, past those settled before, with the
+     * progress reached after every `recordsPerProgressMark` of them and at each object's end.
+     */
     const records = (name: string) =>
-      RejectReader.readObjects(location, [...(stored.get(name)?.keys ?? [])]).pipe(
-        Stream.filter((record) => record.stream.name === name),
-        Stream.map((record) => toInput(name, record)),
-        Stream.mapError(unreadable)
-      )
+      Stream.flatMap(Stream.fromIterable([...(stored.get(name)?.keys ?? [])]), (key) => {
+        const skip = skipped(key, name)
+        let ordinal = 0
+        return RejectReader.readObjects(location, [key]).pipe(
+          Stream.filter((record) => record.stream.name === name),
+          Stream.mapConcat((record): ReadonlyArray<Pipeline.PipelineInput<Progress>> => {
+            ordinal++
+            if (ordinal <= skip) return []
+            const input = toInput(name, record)
+            return ordinal % recordsPerProgressMark === 0 ? [input, Pipeline.checkpoint({ key, settled: ordinal })] : [input]
+          }),
+          Stream.concat(Stream.suspend(() => Stream.make(Pipeline.checkpoint<Progress>({ key, settled: ordinal })))),
+          Stream.mapError(unreadable)
+        )
+      })
     /** Syncs whose every record the replay settled: loaded, or rejected again and stored. */
     const settled = new Set<string>()
     const marked = new Set<string>()
@@ -200,6 +237,21 @@ export const replay = (
           Effect.catchAll((error) => Effect.logWarning(`could not mark ${from} as replayed (${error.message}): replaying it again sends its records again`))
         )
       })
+    /** Per object, the records of each sync settled so far (this replay's, and an unfinished one's before). */
+    const progress = new Map<string, Record<string, number>>()
+    /**
+     * Leaves beside an object how far the replay of sync `name` got in it, once every record
+     * before that point is settled: a replay that fails later is resumed past them, not sent twice.
+     */
+    const markProgress = (name: string) => (reached: Progress) =>
+      Effect.suspend(() => {
+        if (marked.has(reached.key)) return Effect.void
+        const settled = { ...settledBefore.get(reached.key), ...progress.get(reached.key), [name]: reached.settled }
+        progress.set(reached.key, settled)
+        return RejectReader.markReplayed(location, [reached.key], { replayRunId: runId, replayedAt: new Date().toISOString(), settled }).pipe(
+          Effect.catchAll((error) => Effect.logWarning(`could not record the replay's progress in ${fileOf(reached.key)} (${error.message}): if it fails, replaying ${from} again sends those records again`))
+        )
+      })
     return yield* runAll(
       withRecords.map((sync) => ({ ...sync, definition: { ...sync.definition, after: [] } })),
       context,
@@ -218,7 +270,9 @@ export const replay = (
           const plans = new Map<string, Pipeline.StreamPlan>([[name, own], [asSentStream(name), { ...asSent, rowForm: "sent" }]])
           return { plans, input: records(name) }
         })
-        return runPipeline(loaded, context, connections, runId, build, () => Effect.void).pipe(
+        // records rejected again and stored nowhere are not settled for a later replay: no progress then
+        const keepsRejects = loaded.definition.rejects !== "none"
+        return runPipeline(loaded, context, connections, runId, build, keepsRejects ? markProgress(name) : () => Effect.void).pipe(
           Effect.tap(() => Effect.log(`replay of ${name}: ${stored.get(name)?.count ?? 0} records from ${from}`)),
           Effect.tap((result) => markSettled(name, result))
         )

@@ -101,17 +101,17 @@ export const planFor = (loaded: LoadedSync, streamName: string, columns: Readonl
  * Runs `input` through the pipeline for `plans` against the sync's org and rejects location,
  * and folds the outcome into a result.
  */
-export const runPipeline = (
+export const runPipeline = <P>(
   loaded: LoadedSync,
   context: RunContext,
   connections: OrgConnections,
   runId: string,
   build: Effect.Effect<
-    { readonly plans: ReadonlyMap<string, Pipeline.StreamPlan>; readonly input: Stream.Stream<Pipeline.PipelineInput<Checkpoint>, unknown, RejectSink.RejectSink | BulkClient.BulkClient> },
+    { readonly plans: ReadonlyMap<string, Pipeline.StreamPlan>; readonly input: Stream.Stream<Pipeline.PipelineInput<P>, unknown, RejectSink.RejectSink | BulkClient.BulkClient> },
     unknown,
     BulkClient.BulkClient
   >,
-  onCheckpoint: (line: Checkpoint) => Effect.Effect<void, unknown>
+  onCheckpoint: (checkpoint: P) => Effect.Effect<void, unknown>
 ): Effect.Effect<RunReport.SyncResult> => {
   const definition = loaded.definition
   const started = Date.now()
@@ -133,7 +133,7 @@ export const runPipeline = (
       // jobs in Salesforce are awaited and counted, nothing new is sent, then its error stands.
       const stop = yield* Deferred.make<void>()
       let checkpointFailure: { readonly error: unknown } | undefined
-      const keep = (checkpoint: Checkpoint) =>
+      const keep = (checkpoint: P) =>
         checkpointFailure !== undefined
           ? Effect.void
           : Effect.catchAll(onCheckpoint(checkpoint), (error) =>
