@@ -254,7 +254,7 @@ const cellEncoder = (
     reject("INVALID_FIELD", `${name}: the text #N/A is the Bulk API's null marker and cannot be loaded as a value`, name)
   const typeMismatch = (value: unknown): CellResult => {
     if (validate) return reject("INVALID_TYPE_ON_FIELD_IN_RECORD", `${name}: value not of required type: ${describeValue(value)}`, name)
-    const text = CsvValue.text(value) ?? String(value)
+    const text = CsvValue.looseText(value)
     // sent as is, Salesforce would read it as "set the field to null", whatever the field's type
     return text === CsvValue.clearCell ? nullMarker() : CsvValue.quote(text)
   }

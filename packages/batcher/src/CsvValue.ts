@@ -227,8 +227,11 @@ export const decimal = (value: unknown): string | undefined => {
 
 /** `value` as JSON, unless it holds what JSON would silently turn into `null` (NaN, ±Infinity). */
 const exactJson = (value: object): string | undefined => {
+  const json = JSON.stringify(value)
+  // only JSON holding a null can have lost a value: the slower look is for those alone
+  if (json === undefined || !json.includes("null")) return json
   let lossy = false
-  const json = JSON.stringify(value, (_key, item: unknown) => {
+  JSON.stringify(value, (_key, item: unknown) => {
     if (typeof item === "number" && !Number.isFinite(item)) lossy = true
     return item
   })
@@ -265,6 +268,23 @@ export const text = (value: unknown): string | undefined => {
     case "function":
       return undefined
   }
+}
+
+/**
+ * A value as text with no question asked (a field not validated): `text`'s, else NaN and ±Infinity
+ * as such and an object as the JSON it gives (NaN inside as null), else `String`.
+ */
+export const looseText = (value: unknown): string => {
+  const exact = text(value)
+  if (exact !== undefined) return exact
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value) ?? String(value)
+    } catch {
+      return String(value)
+    }
+  }
+  return String(value)
 }
 
 /**

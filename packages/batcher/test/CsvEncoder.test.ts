@@ -182,6 +182,9 @@ describe("CsvEncoder.encode", () => {
     expect(lineOf(encoder.encode({ LastName: "x".repeat(81), Score__c: "n/a, really", Status__c: "Pending" }))).toBe(
       `${"x".repeat(81)},"n/a, really",Pending\n`
     )
+    // values text would refuse go as their loose text (an object as JSON, NaN inside as null)
+    expect(lineOf(encoder.encode({ LastName: { score: Number.NaN, list: [1, Number.NaN] } }))).toBe(`"{""score"":null,""list"":[1,null]}",,\n`)
+    expect(lineOf(encoder.encode({ LastName: Number.NaN }))).toBe("NaN,,\n")
     // but the text #N/A, which Salesforce would take as "clear the field", cannot tell apart
     expect(lineOf(encoder.encode({ LastName: "#N/A" }))).toBe("REJECTED INVALID_FIELD: LastName: the text #N/A is the Bulk API's null marker and cannot be loaded as a value")
     // in a field of any type: dates, numbers, checkboxes, a relationship keyed by a number
