@@ -254,6 +254,9 @@ const checkOperation = (loaded: LoadedSync): Either.Either<void, ConfigError> =>
   if (source.type === "airbyte") {
     const inputs = [source.file, source.stdin === true ? true : undefined, source.command].filter((input) => input !== undefined)
     if (inputs.length !== 1) return at(["source"], "an airbyte source takes exactly one of file, stdin: true or command")
+    if (source.namespace !== undefined && source.stream === undefined) {
+      return at(["source", "namespace"], "namespace chooses the namespace of the stream: name the stream too (stream:)")
+    }
   }
   return Either.void
 }

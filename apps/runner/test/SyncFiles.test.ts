@@ -87,6 +87,12 @@ describe("SyncFiles", () => {
     expect(Either.isRight(SyncFiles.parseSync("a.yaml", valid.replace("externalIdField: External_Id__c", "externalIdField: external_id__c"), {}))).toBe(true)
   })
 
+  it("refuses an airbyte source's namespace without its stream", () => {
+    const airbyte = valid.replace("  type: duckdb\n  query: SELECT 1\n", "  type: airbyte\n  file: m.jsonl\n  namespace: public\n")
+    expect(errorOf(airbyte).message).toBe("configs/syncs/a.yaml:6:3: namespace chooses the namespace of the stream: name the stream too (stream:)")
+    expect(Either.isRight(SyncFiles.parseSync("a.yaml", airbyte.replace("  namespace: public\n", "  stream: users\n  namespace: public\n"), {}))).toBe(true)
+  })
+
   it("orders syncs by after: and refuses unknown names and cycles", () => {
     const parse = (name: string, after: string) => {
       const result = SyncFiles.parseSync(`${name}.yaml`, valid.replace("name: accounts", `name: ${name}\nafter: [${after}]`), {})
