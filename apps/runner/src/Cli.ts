@@ -99,6 +99,10 @@ export const parseArgs = (args: ReadonlyArray<string>): Either.Either<Options, C
   })
 }
 
+/** Whether `args` run a command with jobs in Salesforce worth awaiting when asked to stop (sync, replay), wherever the options stand. */
+export const drainsOnStop = (args: ReadonlyArray<string>): boolean =>
+  Either.match(parseArgs(args), { onLeft: () => false, onRight: (options) => options.command === "sync" || options.command === "replay" })
+
 const runReport = (command: "sync" | "replay", runId: string, startedAt: Date, syncs: ReadonlyArray<RunReport.SyncResult>) =>
   RunReport.make({ command, runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), syncs })
 

@@ -2,8 +2,9 @@
  * A process entry point whose first SIGINT / SIGTERM asks the run to stop rather than
  * interrupting it: `requested` completes (hand it to `Pipeline.run`'s `stop`), so nothing new is
  * sent and the jobs already in Salesforce are awaited and settled. A second signal, or the end of
- * `gracePeriodMillis` when one is set, interrupts the run (open jobs are aborted). A command that
- * has nothing to drain (`drains: false`) is interrupted by the first signal.
+ * `gracePeriodMillis` when one is set, interrupts the run (open jobs are aborted); a signal after
+ * that ends the process at once. A command that has nothing to drain (`drains: false`) is
+ * interrupted by the first signal.
  */
 import { makeRunMain, type RunMain } from "@effect/platform/Runtime"
 import * as Deferred from "effect/Deferred"
@@ -33,7 +34,11 @@ export const make = (options: Options): StopSignal => {
   const runMain = makeRunMain(({ fiber, teardown }) => {
     const keepAlive = setInterval(() => undefined, 2 ** 31 - 1)
     let received = 0
-    const interrupt = () => fiber.unsafeInterruptAsFork(fiber.id())
+    const interrupt = () => {
+      // a later signal gets Node's default (the process ends): an interruption stuck in a finalizer cannot hold it
+      for (const signal of signals) process.removeListener(signal, onSignal)
+      fiber.unsafeInterruptAsFork(fiber.id())
+    }
     const onSignal = () => {
       received++
       if (received > 1 || !options.drains) return interrupt()

@@ -4,12 +4,13 @@
  * `stateFile` once every record before them is settled.
  */
 import { type AirbyteMessage, MessageReader } from "@sfdc-activation/airbyte-protocol"
+import { NodeStream } from "@effect/platform-node"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { spawn } from "node:child_process"
 import { createReadStream } from "node:fs"
+import type { Readable } from "node:stream"
 import * as path from "node:path"
 import * as StateFile from "../StateFile.js"
 import type * as SyncDefinition from "../SyncDefinition.js"
@@ -20,10 +21,11 @@ const stderrTailChars = 2_000
 
 const failure = (detail: string) => (cause: unknown) => new SourceError({ source: "airbyte", detail: `${detail}: ${messageOf(cause)}`, cause })
 
-const bytesOf = (iterable: AsyncIterable<unknown>, detail: string): Stream.Stream<Uint8Array, SourceError> =>
-  Stream.fromAsyncIterable(iterable, failure(detail)).pipe(
-    Stream.filterMap((chunk) => (chunk instanceof Uint8Array ? Option.some(chunk) : typeof chunk === "string" ? Option.some(Buffer.from(chunk)) : Option.none()))
-  )
+/**
+ * A Node stream's bytes. Stopped early (a run asked to stop), it destroys the stream at once: an
+ * async iterator's `return()` would first await a read that a source with nothing to say never ends.
+ */
+const bytesOf = (readable: () => Readable, detail: string): Stream.Stream<Uint8Array, SourceError> => NodeStream.fromReadable(readable, failure(detail))
 
 /** A spawned command's stdout; fails with its stderr's tail when it exits non-zero. Killed if the run stops early. */
 export const commandOutput = (command: ReadonlyArray<string>, cwd: string): Stream.Stream<Uint8Array, SourceError> =>
@@ -54,7 +56,7 @@ export const commandOutput = (command: ReadonlyArray<string>, cwd: string): Stre
               : Effect.fail(new SourceError({ source: "airbyte", detail: `${program} exited with code ${code ?? "?"}: ${child.stderr().trim()}` }))
         )
       )
-      return Stream.concat(bytesOf(child.spawned.stdout, `reading ${program}'s output failed`), Stream.drain(Stream.fromEffect(exit)))
+      return Stream.concat(bytesOf(() => child.spawned.stdout, `reading ${program}'s output failed`), Stream.drain(Stream.fromEffect(exit)))
     })
   )
 
@@ -158,7 +160,7 @@ export const reader = (source: SyncDefinition.AirbyteSourceType, baseDir: string
   const file = source.file === undefined ? undefined : path.resolve(baseDir, source.file)
   const bytes =
     file !== undefined
-      ? Stream.suspend(() => bytesOf(createReadStream(file), `cannot read ${source.file ?? ""}`))
+      ? bytesOf(() => createReadStream(file), `cannot read ${source.file ?? ""}`)
       : source.command !== undefined
         ? commandOutput(source.command, baseDir)
         : stdin

@@ -39,8 +39,8 @@ interface Run {
   readonly exited: Promise<number | null>
 }
 
-const start = (root: string): Run => {
-  const child = spawn(process.execPath, [runner, "sync", "--report", "report.json"], { cwd: root, env: { ...process.env, ...env() }, stdio: ["ignore", "pipe", "pipe"] })
+const start = (root: string, args: ReadonlyArray<string> = ["sync", "--report", "report.json"]): Run => {
+  const child = spawn(process.execPath, [runner, ...args], { cwd: root, env: { ...process.env, ...env() }, stdio: ["ignore", "pipe", "pipe"] })
   const output = { stdout: "", stderr: "" }
   child.stdout?.on("data", (chunk: Buffer) => void (output.stdout += chunk.toString("utf8")))
   child.stderr?.on("data", (chunk: Buffer) => void (output.stderr += chunk.toString("utf8")))
@@ -61,6 +61,15 @@ const waitFor = (condition: () => boolean, what: string, timeoutMs = 40_000) =>
 /** The run's exit code, or "hung" when it has not exited within `timeoutMs`. */
 const exitedWithin = (run: Run, timeoutMs: number) =>
   Effect.promise(() => Promise.race([run.exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), timeoutMs))]))
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 const stored = () => org.storedRecords("Contact").filter((record) => String(record["External_Id__c"] ?? "").startsWith("SIG-"))
 
@@ -94,6 +103,56 @@ describe("signals, with the runner as a process", () => {
       expect(run.output.stdout).toContain("stopped by a signal")
     })
   )
+
+  it.live("stops as gracefully with the options written before the command", () =>
+    Effect.gen(function* () {
+      org.reset()
+      org.setFaults({ processingDelayMs: 1_500 })
+      const root = yield* workspace(syncs(), { "messages.jsonl": `${messages(20)}\n` })
+      const run = start(root, ["--report", "report.json", "--log-format", "text", "sync"])
+      yield* waitFor(() => org.stats().calls.close >= 1, "the first job closed")
+      run.child.kill("SIGINT")
+      expect(yield* exitedWithin(run, 20_000)).toBe(1)
+      expect(run.output.stderr).toContain("stopping: nothing new is sent")
+      expect(org.stats().jobs).toMatchObject({ JobComplete: 1 })
+      expect(existsSync(path.join(root, "report.json"))).toBe(true)
+    })
+  )
+
+  it.live("a source command with nothing more to say does not hold the stop: it is ended, and so is the run", () => {
+    let run: Run | undefined
+    let root = ""
+    const sourcePid = () => (existsSync(path.join(root, "source.pid")) ? Number(readFileSync(path.join(root, "source.pid"), "utf8")) : undefined)
+    return Effect.gen(function* () {
+      org.reset()
+      org.setFaults({ processingDelayMs: 0 })
+      // a source that sends three records, notes its pid, then waits for news that never comes
+      const source = `
+require("fs").writeFileSync("source.pid", String(process.pid))
+for (let i = 1; i <= 3; i++) console.log(JSON.stringify({ type: "RECORD", record: { stream: "people", emitted_at: 1, data: { key: "IDLE-" + i, last: "Idle" } } }))
+setTimeout(() => {}, 600000)`
+      const definition = contactsUpsert({ name: "idle", org: url(), source: `  type: airbyte\n  command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(source)}]\n  stream: people` })
+      root = yield* workspace({ "idle.yaml": definition })
+      const started = start(root)
+      run = started
+      yield* waitFor(() => sourcePid() !== undefined && started.output.stderr.includes("sync idle:"), "the source started")
+      yield* Effect.sleep("300 millis")
+      started.child.kill("SIGINT")
+      expect(yield* exitedWithin(started, 15_000)).toBe(1)
+      expect(started.output.stdout).toContain("stopped by a signal")
+      const pid = sourcePid()
+      yield* waitFor(() => pid !== undefined && !isAlive(pid), "the source ended", 5_000)
+    }).pipe(
+      // whatever happened, nothing of this test outlives it
+      Effect.ensuring(
+        Effect.sync(() => {
+          run?.child.kill("SIGKILL")
+          const pid = sourcePid()
+          if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGKILL")
+        })
+      )
+    )
+  })
 
   it.live("a second SIGINT ends the run at once: the job in Salesforce is not awaited", () =>
     Effect.gen(function* () {
