@@ -91,6 +91,7 @@ describe("runner", () => {
       const unwritable = yield* runCli(["sync", "--report", "blocker/r.json"], { cwd: root })
       expect(unwritable.stdout).toContain("accounts  ok")
       expect(unwritable.stderr).toContain("cannot write the run report to blocker/r.json: EEXIST")
+      expect(unwritable.stderr).not.toContain("cannot remove the earlier run report")
       expect(unwritable.code).toBe(1)
     })
   )

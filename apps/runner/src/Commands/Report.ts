@@ -22,6 +22,8 @@ export const replayCommand =
 
 const reasonOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
+const isCode = (cause: unknown, code: string): boolean => typeof cause === "object" && cause !== null && "code" in cause && cause.code === code
+
 /**
  * Removes the report an earlier run left at `reportPath`, before this run starts: a run that
  * ends without one (a configuration error, a second signal) must not leave the last run's
@@ -31,7 +33,10 @@ export const clearEarlier = (context: RunContext, reportPath: string | undefined
   reportPath === undefined
     ? Effect.void
     : Effect.tryPromise(() => rm(path.resolve(context.baseDir, reportPath), { force: true })).pipe(
-        Effect.catchAll((error) => Effect.logWarning(`cannot remove the earlier run report ${reportPath}: ${reasonOf(error.error)}`))
+        // a folder on the way that is a file holds no report either
+        Effect.catchAll((error) =>
+          isCode(error.error, "ENOTDIR") ? Effect.void : Effect.logWarning(`cannot remove the earlier run report ${reportPath}: ${reasonOf(error.error)}`)
+        )
       )
 
 /**
