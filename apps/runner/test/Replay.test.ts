@@ -164,7 +164,7 @@ ${rejects}`
 
   it.live("a replay that fails part way is resumed past the records it settled, so an insert is not made twice", () =>
     Effect.gen(function* () {
-      const tail = "rejects:\n  type: local\n  directory: .rejects\nbatchSize: 1000\nconcurrency: 1\n"
+      const tail = "rejects:\n  type: local\n  directory: .rejects\nbatchSize: 300\nconcurrency: 1\n"
       const rows = Array.from({ length: 2500 }, () => '{"last":"Resumed","account":"ACC-RESUME"}').join("\n")
       const root = yield* workspace(
         { "c.yaml": insertSync("c", "c.jsonl", url(), tail), "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n") },
@@ -175,18 +175,28 @@ ${rejects}`
       writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-RESUME","name":"Resume Ltd"}\n')
       expect((yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })).code).toBe(0)
 
-      // the second job is refused for good: the replay fails after its first 1,000 records are in
-      org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "create", status: 400, errorCode: "INVALIDJOB", message: "refused", every: 2, times: 1 }] })
+      // the fourth job is refused for good: the replay fails after its first 900 records are in (jobs of 300)
+      org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "create", status: 400, errorCode: "INVALIDJOB", message: "refused", every: 4, times: 1 }] })
       const failed = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
       org.setFaults({ processingDelayMs: 0 })
       expect(failed.code).toBe(1)
-      expect(named("Resumed")).toHaveLength(1000)
+      expect(named("Resumed")).toHaveLength(900)
       const [mark = ""] = marks(path.join(root, from))
-      expect(JSON.parse(readFileSync(path.join(root, from, mark), "utf8"))).toMatchObject({ settled: { c: 1000 } })
+      expect(JSON.parse(readFileSync(path.join(root, from, mark), "utf8"))).toMatchObject({ settled: { c: { records: 900 } } })
+
+      // a record edited where the failed replay had settled: skipping 900 would skip others than those
+      const file = path.join(root, from, mark.replace(/\.replayed\.json$/, ""))
+      const text = readFileSync(file, "utf8")
+      writeFileSync(file, text.replace("Resumed", "Edited"))
+      const edited = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
+      expect(edited.code).toBe(2)
+      expect(edited.stderr).toMatch(/its records were edited since replay replay-[\w-]+, which did not finish, settled its first 900 records of c: a replay would skip other records than those/)
+      expect(named("Resumed")).toHaveLength(900)
+      writeFileSync(file, text)
 
       const resumed = yield* runCli(["replay", "--from", from], { cwd: root, env: env() })
       expect(resumed.code).toBe(0)
-      expect(resumed.stderr).toContain(`1000 records at ${from} were settled by a replay that did not finish: not sent again`)
+      expect(resumed.stderr).toContain(`900 records at ${from} were settled by a replay that did not finish: not sent again`)
       expect(named("Resumed")).toHaveLength(2500)
       expect(JSON.parse(readFileSync(path.join(root, from, mark), "utf8"))).not.toHaveProperty("settled")
       expect((yield* runCli(["replay", "--from", from], { cwd: root, env: env() })).code).toBe(2)

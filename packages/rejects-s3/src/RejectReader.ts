@@ -100,16 +100,20 @@ const withStore = <A>(
 /** Lists and streams the rejected records stored at a location. */
 export const read = (location: Location): Stream.Stream<RejectedRecord, RejectSinkError> => withStore(location, readStore)
 
+/** How far a replay got in an object's records of one sync: its first `records`, and a digest of them that tells them edited. */
+export const SettledRecords = Schema.Struct({ records: Schema.NonNegativeInt, digest: Schema.String })
+export type SettledRecords = typeof SettledRecords.Type
+
 /**
  * What a replay leaves beside each object of rejects it sent again: its run, and when. A replay
- * under way (or one that failed part way) leaves `settled`: how many of the object's records of
- * each sync, from its first on, it has settled (loaded, or stored again); the next replay sends
- * only the records after them.
+ * under way (or one that failed part way) leaves `settled`: per sync, how many of the object's
+ * records of that sync, from its first on, it has settled (loaded, or stored again); the next
+ * replay sends only the records after them.
  */
 export const ReplayMark = Schema.Struct({
   replayRunId: Schema.String,
   replayedAt: Schema.String,
-  settled: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt }))
+  settled: Schema.optional(Schema.Record({ key: Schema.String, value: SettledRecords }))
 })
 export type ReplayMark = typeof ReplayMark.Type
 

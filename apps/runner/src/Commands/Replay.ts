@@ -10,6 +10,7 @@ import { Pipeline } from "@sfdc-activation/pipeline"
 import { RejectedRecord, RejectFormat, RejectReader, type RejectSinkError } from "@sfdc-activation/rejects-s3"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import { createHash } from "node:crypto"
 import * as path from "node:path"
 import { ConfigError } from "../ConfigError.js"
 import * as Mapping from "../Mapping.js"
@@ -48,14 +49,29 @@ const sourceValuesOf = (record: RejectedRecord.RejectedRecord): Record<string, u
 /** The `number`th record of the object `key`, as its format counts (a CSV's header is its record 1). */
 const recordLabel = (key: string, number: number): string => (RejectFormat.fromName(key)?.format === "csv" ? `record ${number + 1} (the header is record 1)` : `rejected record ${number}`)
 
-/** How far a replay got in an object: its first `settled` records of the sync replaying them. */
+/** How far a replay got in an object: its first `settled.records` records of the sync replaying them. */
 export interface Progress {
   readonly key: string
-  readonly settled: number
+  readonly settled: RejectReader.SettledRecords
 }
 
-/** Records of an object between the progress marks a replay leaves (and one at the object's end). */
-const recordsPerProgressMark = 1_000
+/** Records of an object between the points of progress a replay marks (and one at the object's end). */
+const recordsPerProgressPoint = 100
+
+/** The shortest time between two writes of one object's progress mark (the last one is always written). */
+const progressMarkIntervalMillis = 1_000
+
+/**
+ * A running digest of an object's records of one sync, in order: a mark's digest of the records
+ * it counts as settled tells whether the file was edited there since.
+ */
+const recordsDigest = () => {
+  const hash = createHash("sha256")
+  return {
+    add: (record: RejectedRecord.RejectedRecord) => void hash.update(`${JSON.stringify([record.row, record.sourceValues ?? null])}\n`),
+    digest: () => hash.copy().digest("hex")
+  }
+}
 
 /** A stored record as pipeline input: as sent (field columns), or the source row to map again. */
 export const toInput = (name: string, record: RejectedRecord.RejectedRecord): Pipeline.PipelineInput<Progress> => {
@@ -131,7 +147,7 @@ export const replay = (
       options.again === true ? [] : found.flatMap((object) => (object.replayed?.settled === undefined ? [] : [[object.key, object.replayed.settled] as const]))
     )
     /** How many of its first records of sync `name` object `key` holds that were settled before. */
-    const skipped = (key: string, name: string) => settledBefore.get(key)?.[name] ?? 0
+    const skipped = (key: string, name: string) => settledBefore.get(key)?.[name]?.records ?? 0
     const runs = new Set<string>()
     const stored = new Map<string, Stored>()
     /** The syncs whose records each object holds. */
@@ -141,6 +157,14 @@ export const replay = (
       namesByKey.set(key, names)
       let recordNumber = 0
       const ordinals = new Map<string, number>()
+      const digests = new Map<string, ReturnType<typeof recordsDigest>>()
+      const unfinished = found.find((object) => object.key === key)?.replayed
+      /** An object edited where an unfinished replay settled records: skipping by count would skip others. */
+      const editedSince = (name: string, what: string) =>
+        new ConfigError({
+          file: fileOf(key),
+          detail: `${what} since replay ${unfinished?.replayRunId ?? "?"}, which did not finish, settled its first ${skipped(key, name)} records of ${name}: a replay would skip other records than those. Restore the file as it was, or pass --again to send all its records again`
+        })
       yield* RejectReader.readObjects(location, [key]).pipe(
         Stream.mapError(unreadable),
         Stream.runForEach((record) =>
@@ -148,7 +172,14 @@ export const replay = (
             recordNumber++
             const ordinal = (ordinals.get(record.stream.name) ?? 0) + 1
             ordinals.set(record.stream.name, ordinal)
-            if (ordinal <= skipped(key, record.stream.name)) return Effect.void
+            const skip = skipped(key, record.stream.name)
+            if (ordinal <= skip) {
+              const digest = digests.get(record.stream.name) ?? recordsDigest()
+              digests.set(record.stream.name, digest)
+              digest.add(record)
+              const expected = settledBefore.get(key)?.[record.stream.name]?.digest
+              return ordinal === skip && digest.digest() !== expected ? editedSince(record.stream.name, "its records were edited") : Effect.void
+            }
             const unmapped = unmappedFields(record)
             if (unmapped.length > 0) {
               return new ConfigError({
@@ -167,6 +198,9 @@ export const replay = (
           })
         )
       )
+      for (const name of Object.keys(settledBefore.get(key) ?? {})) {
+        if ((ordinals.get(name) ?? 0) < skipped(key, name)) return yield* editedSince(name, "records were taken out of it")
+      }
     }
     const earlier = [...new Set(replayedBefore.map(({ replayed }) => (replayed === undefined ? "" : `${replayed.replayRunId} at ${replayed.replayedAt}`)))].join(", ")
     if (replayedBefore.length > 0 && keys.length === 0) {
@@ -177,7 +211,7 @@ export const replay = (
     if (replayedBefore.length > 0) {
       yield* Effect.logWarning(`${replayedBefore.length} of the objects at ${from} were already replayed (${earlier}): not sent again (--again sends them again)`)
     }
-    const resumed = [...settledBefore.values()].reduce((total, counts) => total + Object.values(counts).reduce((sum, count) => sum + count, 0), 0)
+    const resumed = [...settledBefore.values()].reduce((total, counts) => total + Object.values(counts).reduce((sum, count) => sum + count.records, 0), 0)
     if (resumed > 0) {
       yield* Effect.logWarning(`${resumed} records at ${from} were settled by a replay that did not finish: not sent again (--again sends them again)`)
     }
@@ -196,21 +230,24 @@ export const replay = (
     if (withRecords.length === 0) return yield* new ConfigError({ detail: `--from ${from}: no rejected records of ${[...known].join(", ")} there` })
     /**
      * The records of sync `name` to send, object by object, past those settled before, with the
-     * progress reached after every `recordsPerProgressMark` of them and at each object's end.
+     * progress reached after every `recordsPerProgressPoint` of them and at each object's end.
      */
     const records = (name: string) =>
       Stream.flatMap(Stream.fromIterable([...(stored.get(name)?.keys ?? [])]), (key) => {
         const skip = skipped(key, name)
+        const digest = recordsDigest()
         let ordinal = 0
+        const reached = () => Pipeline.checkpoint<Progress>({ key, settled: { records: ordinal, digest: digest.digest() } })
         return RejectReader.readObjects(location, [key]).pipe(
           Stream.filter((record) => record.stream.name === name),
           Stream.mapConcat((record): ReadonlyArray<Pipeline.PipelineInput<Progress>> => {
             ordinal++
+            digest.add(record)
             if (ordinal <= skip) return []
             const input = toInput(name, record)
-            return ordinal % recordsPerProgressMark === 0 ? [input, Pipeline.checkpoint({ key, settled: ordinal })] : [input]
+            return ordinal % recordsPerProgressPoint === 0 ? [input, reached()] : [input]
           }),
-          Stream.concat(Stream.suspend(() => Stream.make(Pipeline.checkpoint<Progress>({ key, settled: ordinal })))),
+          Stream.concat(Stream.suspend(() => Stream.make(reached()))),
           Stream.mapError(unreadable)
         )
       })
@@ -238,20 +275,34 @@ export const replay = (
         )
       })
     /** Per object, the records of each sync settled so far (this replay's, and an unfinished one's before). */
-    const progress = new Map<string, Record<string, number>>()
+    const progress = new Map<string, Record<string, RejectReader.SettledRecords>>()
+    /** Objects whose progress changed since their mark was last written, and when that was. */
+    const unwritten = new Set<string>()
+    const writtenAt = new Map<string, number>()
+    const writeProgress = (key: string) =>
+      Effect.suspend(() => {
+        const settled = progress.get(key)
+        unwritten.delete(key)
+        writtenAt.set(key, Date.now())
+        if (settled === undefined || marked.has(key)) return Effect.void
+        return RejectReader.markReplayed(location, [key], { replayRunId: runId, replayedAt: new Date().toISOString(), settled }).pipe(
+          Effect.catchAll((error) => Effect.logWarning(`could not record the replay's progress in ${fileOf(key)} (${error.message}): if it fails, replaying ${from} again sends those records again`))
+        )
+      })
     /**
-     * Leaves beside an object how far the replay of sync `name` got in it, once every record
-     * before that point is settled: a replay that fails later is resumed past them, not sent twice.
+     * Notes how far the replay of sync `name` got in an object, once every record before that
+     * point is settled, and leaves it beside the object (at most once a second; `flushProgress`
+     * writes the rest): a replay that fails later is resumed past them, not sent twice.
      */
     const markProgress = (name: string) => (reached: Progress) =>
       Effect.suspend(() => {
         if (marked.has(reached.key)) return Effect.void
-        const settled = { ...settledBefore.get(reached.key), ...progress.get(reached.key), [name]: reached.settled }
-        progress.set(reached.key, settled)
-        return RejectReader.markReplayed(location, [reached.key], { replayRunId: runId, replayedAt: new Date().toISOString(), settled }).pipe(
-          Effect.catchAll((error) => Effect.logWarning(`could not record the replay's progress in ${fileOf(reached.key)} (${error.message}): if it fails, replaying ${from} again sends those records again`))
-        )
+        progress.set(reached.key, { ...settledBefore.get(reached.key), ...progress.get(reached.key), [name]: reached.settled })
+        unwritten.add(reached.key)
+        return Date.now() - (writtenAt.get(reached.key) ?? 0) >= progressMarkIntervalMillis ? writeProgress(reached.key) : Effect.void
       })
+    /** Writes the progress not written yet: a sync ended (or stopped, or failed). */
+    const flushProgress = Effect.suspend(() => Effect.forEach([...unwritten], writeProgress, { discard: true }))
     return yield* runAll(
       withRecords.map((sync) => ({ ...sync, definition: { ...sync.definition, after: [] } })),
       context,
@@ -273,6 +324,7 @@ export const replay = (
         // records rejected again and stored nowhere are not settled for a later replay: no progress then
         const keepsRejects = loaded.definition.rejects !== "none"
         return runPipeline(loaded, context, connections, runId, build, keepsRejects ? markProgress(name) : () => Effect.void).pipe(
+          Effect.tap(() => flushProgress),
           Effect.tap(() => Effect.log(`replay of ${name}: ${stored.get(name)?.count ?? 0} records from ${from}`)),
           Effect.tap((result) => markSettled(name, result))
         )
