@@ -44,7 +44,6 @@ const errorMessage = (error: unknown): string => (error instanceof Error ? error
 /** Why a sync stopped by a signal failed. */
 const stoppedDetail = "stopped by a signal: nothing new was sent, the jobs already in Salesforce were awaited and their rows counted"
 
-
 /** The base of a result, before anything ran. */
 export const emptyResult = (loaded: LoadedSync, status: RunReport.SyncStatus, detail?: string): RunReport.SyncResult => ({
   name: loaded.definition.name,
