@@ -271,17 +271,18 @@ export const text = (value: unknown): string | undefined => {
 }
 
 /**
- * A value as text with no question asked (a field not validated): `text`'s, else NaN and ±Infinity
- * as such and an object as the JSON it gives (NaN inside as null), else `String`.
+ * A value as text with no question asked (a field not validated): `text`'s, else an object as the
+ * JSON it gives (NaN inside as null; `[object Object]` when it has none: a cycle, a bigint
+ * inside), else `String` (NaN and ±Infinity as such).
  */
 export const looseText = (value: unknown): string => {
   const exact = text(value)
   if (exact !== undefined) return exact
   if (typeof value === "object" && value !== null) {
     try {
-      return JSON.stringify(value) ?? String(value)
+      return JSON.stringify(value)
     } catch {
-      return String(value)
+      return Object.prototype.toString.call(value)
     }
   }
   return String(value)
