@@ -8,6 +8,7 @@
 import { type CsvEncoder, CsvValue } from "@sfdc-activation/batcher"
 import { Pipeline } from "@sfdc-activation/pipeline"
 import { RejectedRecord, RejectFormat, RejectReader, type RejectSinkError } from "@sfdc-activation/rejects-s3"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
@@ -239,13 +240,17 @@ export const replay = (
         let ordinal = 0
         const reached = () => Pipeline.checkpoint<Progress>({ key, settled: { records: ordinal, digest: digest.digest() } })
         return RejectReader.readObjects(location, [key]).pipe(
-          Stream.filter((record) => record.stream.name === name),
-          Stream.mapConcat((record): ReadonlyArray<Pipeline.PipelineInput<Progress>> => {
-            ordinal++
-            digest.add(record)
-            if (ordinal <= skip) return []
-            const input = toInput(name, record)
-            return ordinal % recordsPerProgressPoint === 0 ? [input, reached()] : [input]
+          Stream.mapChunks((chunk) => {
+            const inputs: Array<Pipeline.PipelineInput<Progress>> = []
+            for (const record of chunk) {
+              if (record.stream.name !== name) continue
+              ordinal++
+              digest.add(record)
+              if (ordinal <= skip) continue
+              inputs.push(toInput(name, record))
+              if (ordinal % recordsPerProgressPoint === 0) inputs.push(reached())
+            }
+            return Chunk.unsafeFromArray(inputs)
           }),
           Stream.concat(Stream.suspend(() => Stream.make(reached()))),
           Stream.mapError(unreadable)
