@@ -143,6 +143,7 @@ export const replay = (
     const found = yield* Effect.mapError(RejectReader.objects(location), unreadable)
     const replayedBefore = options.again === true ? [] : found.filter((object) => object.replayed !== undefined && object.replayed.settled === undefined)
     const keys = found.filter((object) => !replayedBefore.includes(object)).map((object) => object.key)
+    const replayMarks = new Map(found.map((object) => [object.key, object.replayed]))
     /** Per object, the records of each sync a replay that did not finish settled: not sent again. */
     const settledBefore = new Map(
       options.again === true ? [] : found.flatMap((object) => (object.replayed?.settled === undefined ? [] : [[object.key, object.replayed.settled] as const]))
@@ -159,7 +160,7 @@ export const replay = (
       let recordNumber = 0
       const ordinals = new Map<string, number>()
       const digests = new Map<string, ReturnType<typeof recordsDigest>>()
-      const unfinished = found.find((object) => object.key === key)?.replayed
+      const unfinished = replayMarks.get(key)
       /** An object edited where an unfinished replay settled records: skipping by count would skip others. */
       const editedSince = (name: string, what: string) =>
         new ConfigError({

@@ -71,17 +71,24 @@ const isAlive = (pid: number): boolean => {
   }
 }
 
+/** The syncs run (`args`) against an org taking `processingDelayMs` per job, sent SIGINT once their first job is closed. */
+const interruptedOnceClosed = (processingDelayMs: number, args?: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    org.reset()
+    org.setFaults({ processingDelayMs })
+    const root = yield* workspace(syncs(), { "messages.jsonl": `${messages(20)}\n` })
+    const run = start(root, args)
+    yield* waitFor(() => org.stats().calls.close >= 1, "the first job closed")
+    run.child.kill("SIGINT")
+    return { root, run }
+  })
+
 const stored = () => org.storedRecords("Contact").filter((record) => String(record["External_Id__c"] ?? "").startsWith("SIG-"))
 
 describe("signals, with the runner as a process", () => {
   it.live("a first SIGINT while a job runs in Salesforce: the job is awaited and settled, nothing new is sent, the run reports and exits 1", () =>
     Effect.gen(function* () {
-      org.reset()
-      org.setFaults({ processingDelayMs: 1_500 })
-      const root = yield* workspace(syncs(), { "messages.jsonl": `${messages(20)}\n` })
-      const run = start(root)
-      yield* waitFor(() => org.stats().calls.close >= 1, "the first job closed")
-      run.child.kill("SIGINT")
+      const { root, run } = yield* interruptedOnceClosed(1_500)
       const code = yield* exitedWithin(run, 20_000)
       expect(code).toBe(1)
       expect(run.output.stderr).toContain("stopping: nothing new is sent")
@@ -106,12 +113,7 @@ describe("signals, with the runner as a process", () => {
 
   it.live("stops as gracefully with the options written before the command", () =>
     Effect.gen(function* () {
-      org.reset()
-      org.setFaults({ processingDelayMs: 1_500 })
-      const root = yield* workspace(syncs(), { "messages.jsonl": `${messages(20)}\n` })
-      const run = start(root, ["--report", "report.json", "--log-format", "text", "sync"])
-      yield* waitFor(() => org.stats().calls.close >= 1, "the first job closed")
-      run.child.kill("SIGINT")
+      const { root, run } = yield* interruptedOnceClosed(1_500, ["--report", "report.json", "--log-format", "text", "sync"])
       expect(yield* exitedWithin(run, 20_000)).toBe(1)
       expect(run.output.stderr).toContain("stopping: nothing new is sent")
       expect(org.stats().jobs).toMatchObject({ JobComplete: 1 })
@@ -156,12 +158,7 @@ setTimeout(() => {}, 600000)`
 
   it.live("a second SIGINT ends the run at once: the job in Salesforce is not awaited", () =>
     Effect.gen(function* () {
-      org.reset()
-      org.setFaults({ processingDelayMs: 60_000 })
-      const root = yield* workspace(syncs(), { "messages.jsonl": `${messages(20)}\n` })
-      const run = start(root)
-      yield* waitFor(() => org.stats().calls.close >= 1, "the first job closed")
-      run.child.kill("SIGINT")
+      const { root, run } = yield* interruptedOnceClosed(60_000)
       yield* waitFor(() => run.output.stderr.includes("stopping:"), "the stop acknowledged")
       run.child.kill("SIGINT")
       expect(yield* exitedWithin(run, 10_000)).toBe(1)
