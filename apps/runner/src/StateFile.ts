@@ -29,7 +29,7 @@ const decodeFile = Schema.decodeUnknownEither(Schema.parseJson(Schema.Array(Sche
 
 export class StateFileError extends Schema.TaggedError<StateFileError>()("StateFileError", {
   file: Schema.String,
-  operation: Schema.Literal("read", "write"),
+  operation: Schema.Literal("read", "write", "lock"),
   detail: Schema.String
 }) {
   override get message(): string {

@@ -3,7 +3,7 @@ import { type Org, OrgFixture } from "@sfdc-activation/salesforce-emulator"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
-import { readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { contactsUpsert, loopbackOrg, runCli, workspace } from "./support.js"
@@ -473,6 +473,29 @@ for (const stream of ["users", "orders"]) {
       expect((yield* runCli(["sync"], { cwd: root, env: env() })).code).toBe(1)
       const saved = Schema.decodeUnknownSync(SavedStates)(readFileSync(path.join(root, "state.json"), "utf8"))
       expect(saved.map((state) => [state.stream.stream_descriptor.name, state.stream.stream_state.cursor])).toEqual([["users", 2], ["orders", 7]])
+    })
+  )
+
+  it.live("a sync whose state file another run is using stops before sending anything, and leaves no lock of its own", () =>
+    Effect.gen(function* () {
+      const messages = [streamRecord("users", "LK-1"), streamState("users", 5)]
+      const root = yield* workspace({ "a.yaml": airbyteSync("a", "  file: m.jsonl") }, { "m.jsonl": `${messages.join("\n")}\n` })
+      const lock = path.join(root, "state.json.lock")
+      // a run on another machine sharing the folder, still going
+      writeFileSync(lock, JSON.stringify({ pid: 4242, host: "scheduler-7", since: "2026-01-02T03:04:05.000Z" }))
+      const refused = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(refused.code).toBe(1)
+      expect(refused.stdout).toContain(
+        `cannot lock the state file ${path.join(root, "state.json")}: another run is using it (process 4242 on scheduler-7, since 2026-01-02T03:04:05.000Z)`
+      )
+      expect(org.storedRecords("Contact").filter((contact) => contact["External_Id__c"] === "LK-1")).toHaveLength(0)
+      expect(existsSync(path.join(root, "state.json"))).toBe(false)
+      expect(readFileSync(lock, "utf8")).toContain("scheduler-7")
+
+      rmSync(lock)
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).code).toBe(0)
+      expect(savedStreams(root)).toEqual(["users"])
+      expect(existsSync(lock)).toBe(false)
     })
   )
 

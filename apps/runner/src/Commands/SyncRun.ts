@@ -14,6 +14,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { ConfigError } from "../ConfigError.js"
 import * as Mapping from "../Mapping.js"
@@ -26,6 +27,7 @@ import * as RunReport from "../RunReport.js"
 import type { SourceReader } from "../Sources/Source.js"
 import * as Sources from "../Sources/Sources.js"
 import * as StateFile from "../StateFile.js"
+import * as StateFileLock from "../StateFileLock.js"
 import type { LoadedSync } from "../SyncFiles.js"
 import { sourceProblems } from "./Plan.js"
 
@@ -108,7 +110,7 @@ export const runPipeline = <P>(
   build: Effect.Effect<
     { readonly plans: ReadonlyMap<string, Pipeline.StreamPlan>; readonly input: Stream.Stream<Pipeline.PipelineInput<P>, unknown, RejectSink.RejectSink | BulkClient.BulkClient> },
     unknown,
-    BulkClient.BulkClient
+    BulkClient.BulkClient | Scope.Scope
   >,
   onCheckpoint: (checkpoint: P) => Effect.Effect<void, unknown>
 ): Effect.Effect<RunReport.SyncResult> => {
@@ -223,7 +225,10 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
   const stateFile = definition.source.type === "airbyte" ? definition.source.stateFile : undefined
   const stateFilePath = stateFile === undefined ? undefined : StateFile.resolvePath(context.baseDir, stateFile)
   const states = StateFile.make()
-  const checks = Effect.zipRight(stateFilePath === undefined ? Effect.void : states.load(stateFilePath), sourceColumnsMapped(loaded, columns, reader))
+  const checks = Effect.zipRight(
+    stateFilePath === undefined ? Effect.void : Effect.zipRight(StateFileLock.hold(stateFilePath), states.load(stateFilePath)),
+    sourceColumnsMapped(loaded, columns, reader)
+  )
   /** Mapped source columns no row has held yet (a JSONL key renamed upstream leaves its field unchanged in every row). */
   const unseen = new Set(columns.flatMap((column) => ("key" in column.source ? [column.source.key] : [])))
   let rows = 0
