@@ -75,6 +75,9 @@ export const defaultPollTimeout = Duration.hours(24)
 /** The pause before polling again a job whose last poll went unanswered through every retry. */
 export const unansweredPollPause = Duration.seconds(30)
 
+/** The pause before polling again a job whose last poll Salesforce refused for the org's daily API limit. */
+export const rateLimitedPollPause = Duration.minutes(5)
+
 type CallError = BulkApiError | AuthError.AuthError
 
 export interface BulkClientService {
@@ -322,45 +325,59 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       })
 
     /**
-     * Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. A poll that
-     * stays unanswered through its retries (5xx, network, 429, the token endpoint unavailable
-     * when the session is renewed) does not end the wait: the job
-     * runs on in Salesforce whatever its caller does, and giving up would have its rows sent
-     * again. Polling goes on every `unansweredPollPause` until the overall timeout.
+     * Polls until the job ends, `wait` (which waits between polls) says to stop, or the caller's
+     * timeout. A poll that stays unanswered through its retries (5xx, network, 429, the token
+     * endpoint unavailable when the session is renewed) or is refused for the org's daily API
+     * limit does not end the wait: the job runs on in Salesforce whatever its caller does, and
+     * giving up would have its rows sent again. Polling goes on after a pause.
      */
-    const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined) =>
+    const pollJob = (jobId: string, wait: (info: IngestJob.JobInfo) => Effect.Effect<boolean>) =>
       Effect.gen(function* () {
-        let cadence = PollCadence.start(yield* Clock.currentTimeMillis)
         let unanswered = false
         for (;;) {
           const answer = yield* Effect.either(jobInfo(jobId))
           if (answer._tag === "Left") {
             const error = answer.left
             // a session renewed in the same outage fails transiently too (the token endpoint down)
-            if (!error.isTransient) return yield* Effect.fail(error)
-            if (!unanswered) yield* Effect.logWarning(`job ${jobId}: Salesforce does not answer its polls (${error.message}); the job runs on, and polling goes on until it answers`)
+            const pause = error.isTransient ? unansweredPollPause : error._tag === "BulkApiError" && error.reason === "RateLimited" ? rateLimitedPollPause : undefined
+            if (pause === undefined) return yield* Effect.fail(error)
+            if (!unanswered) {
+              yield* Effect.logWarning(
+                `job ${jobId}: Salesforce does not answer its polls (${error.message}); the job runs on, and polling goes on every ${Duration.format(pause)} until it answers`
+              )
+            }
             unanswered = true
-            yield* Effect.sleep(unansweredPollPause)
+            yield* Effect.sleep(pause)
             continue
           }
           const info = answer.right
           if (unanswered) yield* Effect.logInfo(`job ${jobId}: Salesforce answers its polls again`)
           unanswered = false
-          if (IngestJob.isTerminal(info.state)) return info
-          const step = PollCadence.next(cadence, {
-            nowMillis: yield* Clock.currentTimeMillis,
-            processed: info.numberRecordsProcessed ?? 0,
-            expectedRecords
-          })
-          cadence = step.cadence
-          yield* Effect.sleep(Duration.millis(step.delayMillis))
+          if (IngestJob.isTerminal(info.state) || !(yield* wait(info))) return info
         }
       })
 
+    /** Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. */
+    const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined) =>
+      Effect.gen(function* () {
+        let cadence = PollCadence.start(yield* Clock.currentTimeMillis)
+        return yield* pollJob(jobId, (info) =>
+          Effect.gen(function* () {
+            const step = PollCadence.next(cadence, {
+              nowMillis: yield* Clock.currentTimeMillis,
+              processed: info.numberRecordsProcessed ?? 0,
+              expectedRecords
+            })
+            cadence = step.cadence
+            yield* Effect.sleep(Duration.millis(step.delayMillis))
+            return true
+          })
+        )
+      })
+
+    /** Polls on the caller's schedule; its end leaves the job's last answer, whatever its state. */
     const pollOnSchedule = (jobId: string, schedule: Schedule.Schedule<unknown, unknown>) =>
-      jobInfo(jobId).pipe(
-        Effect.repeat(Schedule.passthrough(Schedule.whileInput(schedule, (info: IngestJob.JobInfo) => !IngestJob.isTerminal(info.state))))
-      )
+      Effect.flatMap(Schedule.driver(schedule), (driver) => pollJob(jobId, (info) => Effect.map(Effect.option(driver.next(info)), Option.isSome)))
 
     const awaitJob = (jobId: string, options: AwaitOptions = {}) => {
       const timeout = options.timeout ?? config.poll?.timeout ?? defaultPollTimeout

@@ -4,6 +4,7 @@ import { Credentials, SalesforceSession } from "@sfdc-activation/auth"
 import { handlers, Org } from "@sfdc-activation/salesforce-emulator"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -196,6 +197,47 @@ describe("BulkClient", () => {
         yield* client.closeJob(second.id)
         org.setFaults({ processingDelayMs: 0, sessionTtlRequests: 2, httpErrors: [{ call: "poll", status: 503, times: 8 }, { call: "token", status: 503, times: 8 }] })
         expect((yield* withTime(client.awaitJob(second.id))).state).toBe("JobComplete")
+      })
+    ))
+
+  it.effect("on a schedule of the caller's too, goes on polling a job whose polls go unanswered through every retry", () =>
+    withClient(
+      (client) =>
+        Effect.gen(function* () {
+          org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "poll", status: 503, times: 10 }] })
+          const job = yield* client.createJob({ object: "Contact", operation: "insert" })
+          const { body, length } = csvBody("LastName\nPolled\n")
+          yield* client.upload(job.id, body, length)
+          yield* client.closeJob(job.id)
+          expect((yield* withTime(client.awaitJob(job.id))).state).toBe("JobComplete")
+        }),
+      { poll: { schedule: Schedule.spaced("5 millis") } }
+    ))
+
+  it.effect("goes on polling, after a longer pause, a job whose poll Salesforce refuses for the daily API limit", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        // the job was closed: Salesforce commits its rows whatever the client does next
+        org.setFaults({
+          processingDelayMs: 0,
+          httpErrors: [{ call: "poll", status: 403, errorCode: "REQUEST_LIMIT_EXCEEDED", message: "TotalRequests Limit exceeded.", times: 1 }]
+        })
+        const job = yield* client.createJob({ object: "Contact", operation: "insert" })
+        const { body, length } = csvBody("LastName\nPolled\n")
+        yield* client.upload(job.id, body, length)
+        yield* client.closeJob(job.id)
+        const polls = () => org.stats().calls.poll
+        const before = polls()
+        const fiber = yield* Effect.fork(client.awaitJob(job.id))
+        yield* settle()
+        expect(polls() - before).toBe(1)
+        yield* TestClock.adjust(Duration.subtract(BulkClient.rateLimitedPollPause, Duration.seconds(1)))
+        yield* settle()
+        expect(polls() - before).toBe(1)
+        yield* TestClock.adjust("1 second")
+        yield* settle()
+        expect((yield* Fiber.join(fiber)).state).toBe("JobComplete")
+        expect(polls() - before).toBe(2)
       })
     ))
 
