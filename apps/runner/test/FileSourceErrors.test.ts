@@ -66,6 +66,19 @@ describe("the file source's items before a bad line", () => {
     })
   )
 
+  it.effect("a CSV column named __proto__ is a column like any other, its empty cells null", () =>
+    Effect.gen(function* () {
+      const file = path.join(scratch, "proto.csv")
+      writeFileSync(file, "key,__proto__\nQ1,Countess\nQ2,\n")
+      const items = Chunk.toArray(yield* Stream.runCollect(Sources.reader({ type: "file", path: file }, context).items))
+      const data = items.flatMap((item) => (item._tag === "Row" ? [item.data] : []))
+      expect(data.map((row) => [Object.hasOwn(row, "__proto__"), row["__proto__"]])).toEqual([
+        [true, "Countess"],
+        [true, null]
+      ])
+    })
+  )
+
   it.effect("a file that cannot be opened is said to be unreadable, not malformed", () =>
     Effect.gen(function* () {
       expect(yield* readUntilFailure("missing.csv")).toEqual({

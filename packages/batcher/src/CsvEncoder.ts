@@ -127,6 +127,8 @@ interface CompiledColumn {
   /** Cell for a missing key, or a reject. */
   readonly missingResult: CellResult
   readonly encode: (value: unknown) => CellResult
+  /** The key is also a property every object inherits (`constructor`, `toString`…): read only when the record's own. */
+  readonly inherited: boolean
 }
 
 const reject = (statusCode: StatusCode, message: string, field: string): LocalReject => ({
@@ -564,10 +566,12 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
         constantCell: constantResult,
         nullResult,
         missingResult: emptyResult,
-        encode
+        encode,
+        inherited: false
       })
     } else {
-      compiled.push({ header, key: column.source.key, constantCell: "", nullResult, missingResult: emptyResult, encode })
+      const key = column.source.key
+      compiled.push({ header, key, constantCell: "", nullResult, missingResult: emptyResult, encode, inherited: key in Object.prototype })
     }
   }
   if (validate && operation === "insert") {
@@ -593,7 +597,7 @@ export const make = (options: Options): Either.Either<CsvEncoder, CsvEncoderConf
       if (column.key === undefined) {
         cell = column.constantCell
       } else {
-        const value = record[column.key]
+        const value = column.inherited && !Object.hasOwn(record, column.key) ? undefined : record[column.key]
         cell =
           value === undefined
             ? column.missingResult

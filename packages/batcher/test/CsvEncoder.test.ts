@@ -103,6 +103,19 @@ describe("CsvEncoder.encode", () => {
     )
   })
 
+  it("takes a key every object inherits (constructor, toString, __proto__) from the record only when it is the record's own", () => {
+    const columns: Array<CsvEncoder.Column> = [
+      { column: "Id", source: { key: "Id" } },
+      { column: "LastName", source: { key: "constructor" } },
+      { column: "Description", source: { key: "toString" } },
+      { column: "FirstName", source: { key: "__proto__" } }
+    ]
+    const update = encoderFor({ object: contact, operation: "update", columns })
+    expect(lineOf(update.encode({ Id: "003000000000001" }))).toBe("003000000000001,,,\n")
+    const own = Object.fromEntries([["Id", "003000000000001"], ["constructor", "Mercedes"], ["toString", "Sales"], ["__proto__", "Ada"]])
+    expect(lineOf(update.encode(own))).toBe("003000000000001,Mercedes,Sales,Ada\n")
+  })
+
   it("clears nulls on update by default, leaves missing keys, and honours per-column and per-sync policy", () => {
     const columns: Array<CsvEncoder.Column> = [
       { column: "Id", source: { key: "Id" } },

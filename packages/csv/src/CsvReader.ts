@@ -28,11 +28,27 @@ export class MalformedCsv extends Error {
   }
 }
 
-/** Line feeds in `text` from `from` up to (not including) `to`. */
-const lineFeedsBetween = (text: string, from: number, to: number): number => {
+/** Line breaks in `text` from `from` up to (not including) `to`: LF, CRLF, and a CR alone (old Mac files). */
+const lineBreaksBetween = (text: string, from: number, to: number): number => {
   let count = 0
   for (let at = text.indexOf("\n", from); at !== -1 && at < to; at = text.indexOf("\n", at + 1)) count++
+  for (let at = text.indexOf("\r", from); at !== -1 && at < to; at = text.indexOf("\r", at + 1)) {
+    if (text.charCodeAt(at + 1) !== lineFeed) count++
+  }
   return count
+}
+
+/** A row object for `header`: own properties only, even for a column named `__proto__`. */
+const rowOf = (header: ReadonlyArray<string>, values: ReadonlyArray<string>, ownProto: boolean): CsvRow => {
+  const row: CsvRow = {}
+  if (ownProto) {
+    for (let index = 0; index < header.length; index++) {
+      Object.defineProperty(row, header[index] ?? "", { value: values[index] ?? "", enumerable: true, writable: true, configurable: true })
+    }
+    return row
+  }
+  for (let index = 0; index < header.length; index++) row[header[index] ?? ""] = values[index] ?? ""
+  return row
 }
 
 /** One row: column name → value. */
@@ -53,6 +69,8 @@ export class RowReader {
   private readonly decoder = new Utf8Text()
   private rest = ""
   private header: ReadonlyArray<string> | undefined
+  /** The header names a column `__proto__`, which plain assignment would not make a property. */
+  private headerHasProto = false
   private started = false
   /** Records read so far, the header included. */
   private records = 0
@@ -101,7 +119,7 @@ export class RowReader {
     let position = 0
     const values: Array<string> = []
     const malformed = (rowStart: number, record: number, detail: string) =>
-      new MalformedCsv(this.line + lineFeedsBetween(text, 0, rowStart), record, detail)
+      new MalformedCsv(this.line + lineBreaksBetween(text, 0, rowStart), record, detail)
     while (position < text.length) {
       const code = text.charCodeAt(position)
       if (code === lineFeed) {
@@ -129,17 +147,16 @@ export class RowReader {
           throw malformed(rowStart, 1, `the header names column ${JSON.stringify(values[repeated])} twice (columns ${values.indexOf(values[repeated] ?? "") + 1} and ${repeated + 1})`)
         }
         this.header = [...values]
+        this.headerHasProto = values.includes("__proto__")
         continue
       }
       if (values.length !== header.length) {
         throw malformed(rowStart, this.records, `${values.length} fields where the header has ${header.length}`)
       }
-      const row: CsvRow = {}
-      for (let index = 0; index < header.length; index++) row[header[index] ?? ""] = values[index] ?? ""
-      rows.push(row)
+      rows.push(rowOf(header, values, this.headerHasProto))
     }
     if (final && position < text.length) throw malformed(position, this.records + 1, "a quoted field is never closed")
-    this.line += lineFeedsBetween(text, 0, position)
+    this.line += lineBreaksBetween(text, 0, position)
     this.rest = text.slice(position)
     this.unfinished = this.rest.length
     // the decoder stopped at bytes that are not UTF-8, inside the record after those read

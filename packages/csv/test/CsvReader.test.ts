@@ -335,7 +335,22 @@ describe("UTF-8 checked whatever the line endings", () => {
     expect(handedOn[0]).toBeGreaterThan(100)
     expect(read).toHaveLength(1_500)
     expect(read[1_499]).toEqual({ id: "1499", name: "Zoë 1499" })
-    expect(error).toMatchObject({ record: 1_502 })
+    expect(error).toMatchObject({ record: 1_502, line: 1_502 })
+  })
+
+  it("numbers the lines of a bare-CR file as its rows end, in every chunking", () => {
+    for (const chunks of [bytesOf('a,b\r1,2\r\r"3\r3",4\r5\r'), [encoder.encode('a,b\r1,2\r\r"3\r3",4\r5\r')]]) {
+      const reader = new CsvReader.RowReader()
+      expect(() => [...chunks.flatMap((chunk) => reader.push(chunk)), ...reader.end()]).toThrow("malformed CSV at line 6, record 4 (the header is record 1): 1 fields where the header has 2")
+    }
+  })
+
+  it("keeps a column named __proto__ as a column, and a row's own properties only", () => {
+    const [row] = readAll([encoder.encode("key,__proto__,constructor\nQ1,Countess,\n")])
+    expect(Object.keys(row ?? {})).toEqual(["key", "__proto__", "constructor"])
+    expect(Object.hasOwn(row ?? {}, "__proto__")).toBe(true)
+    expect(row?.["__proto__"]).toBe("Countess")
+    expect(row?.["constructor"]).toBe("")
   })
 
   it("finds the first bad byte where Node's own check finds the bytes bad, over random bytes", () => {

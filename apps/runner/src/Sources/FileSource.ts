@@ -64,8 +64,9 @@ const jsonlParser = (file: string): ChunkedReading.ChunkParser<SourceItem> =>
 /** Rows keyed by the header; an empty cell is null. */
 const csvParser = (): ChunkedReading.ChunkParser<SourceItem> =>
   ChunkedReading.map(new CsvReader.RowReader(), (record) => {
-    const data: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(record)) data[key] = value === "" ? null : value
+    // in place: the reader's row holds every column as an own property (`__proto__` too)
+    const data: Record<string, unknown> = record
+    for (const key of Object.keys(data)) if (data[key] === "") data[key] = null
     return row(data)
   })
 
