@@ -35,6 +35,8 @@ export interface SyncResult {
   /** Why it failed, was skipped, or which threshold it crossed. */
   readonly detail?: string | undefined
   readonly durationMs: number
+  /** Records read but neither confirmed in Salesforce nor rejected (a failed run's): the next run sends them again. Set by `make`. */
+  readonly unsettled?: number | undefined
 }
 
 export interface RunReport {
@@ -51,6 +53,7 @@ export interface RunReport {
     readonly updated: number
     readonly deleted: number
     readonly rejected: number
+    readonly unsettled: number
     readonly jobs: number
   }
 }
@@ -71,10 +74,16 @@ export const exitCodeOf = (syncs: ReadonlyArray<Pick<SyncResult, "status">>): nu
   return ExitCode.ok
 }
 
+/** Records a sync read but neither confirmed in Salesforce nor rejected. */
+export const unsettledOf = (sync: Pick<SyncResult, "recordsIn" | "created" | "updated" | "deleted" | "rejected">): number =>
+  Math.max(0, sync.recordsIn - sync.created - sync.updated - sync.deleted - sync.rejected)
+
 export const make = (fields: Omit<RunReport, "totals" | "exitCode" | "durationMs">): RunReport => {
-  const sum = (pick: (sync: SyncResult) => number) => fields.syncs.reduce((total, sync) => total + pick(sync), 0)
+  const syncs = fields.syncs.map((sync) => ({ ...sync, unsettled: unsettledOf(sync) }))
+  const sum = (pick: (sync: SyncResult) => number) => syncs.reduce((total, sync) => total + pick(sync), 0)
   return {
     ...fields,
+    syncs,
     durationMs: Date.parse(fields.finishedAt) - Date.parse(fields.startedAt),
     exitCode: exitCodeOf(fields.syncs),
     totals: {
@@ -83,6 +92,7 @@ export const make = (fields: Omit<RunReport, "totals" | "exitCode" | "durationMs
       updated: sum((sync) => sync.updated),
       deleted: sum((sync) => sync.deleted),
       rejected: sum((sync) => sync.rejected),
+      unsettled: sum(unsettledOf),
       jobs: sum((sync) => sync.jobs)
     }
   }
@@ -124,6 +134,8 @@ const outcome = (sync: SyncResult) => {
   if (sync.updated > 0 || sync.operation === "update" || sync.operation === "upsert") parts.push(`${sync.updated} updated`)
   if (sync.deleted > 0 || sync.operation === "delete" || sync.operation === "hardDelete") parts.push(`${sync.deleted} deleted`)
   parts.push(`${sync.rejected} rejected`)
+  const unsettled = unsettledOf(sync)
+  if (unsettled > 0) parts.push(`${unsettled} unsettled`)
   return `${parts.join(", ")} (${plural(sync.jobs, "job")})`
 }
 
@@ -140,6 +152,9 @@ const whereRejectsAre = (sync: SyncResult): string =>
     : sync.rejectsLocation === undefined
       ? " (not stored: rejects: none)"
       : ` → ${sync.rejectsLocation}`
+
+const unsettledNote = (count: number) =>
+  `Unsettled records: ${count}, neither confirmed in Salesforce nor stored as rejected (their sync failed or was stopped first); the next run sends them again`
 
 /** The summary printed at the end of a run. */
 export const human = (report: RunReport, replayCommand?: (location: string) => string): string => {
@@ -166,6 +181,7 @@ export const human = (report: RunReport, replayCommand?: (location: string) => s
       for (const location of locations) lines.push(`  ${replayCommand(location)}`)
     }
   }
+  if (report.totals.unsettled > 0) lines.push("", unsettledNote(report.totals.unsettled))
   lines.push("", `exit code ${report.exitCode}`)
   return `${lines.join("\n")}\n`
 }
@@ -195,6 +211,7 @@ export const markdown = (report: RunReport): string => {
       for (const sample of sync.rejectSamples) lines.push(`  - \`${sample.statusCode}\`: ${cell(sample.message)}`)
     }
   }
+  if (report.totals.unsettled > 0) lines.push("", `${unsettledNote(report.totals.unsettled)}.`)
   lines.push("", `${report.totals.recordsIn} records read, ${report.totals.rejected} rejected, ${plural(report.totals.jobs, "job")}, ${seconds(report.durationMs)}.`, "")
   return lines.join("\n")
 }

@@ -39,6 +39,33 @@ describe("a bad line in a file source, after good rows in the same chunk", () =>
   )
 })
 
+describe("a sync that fails part way", () => {
+  it.live("says how many records it read were neither confirmed in Salesforce nor rejected, in the summary and the report", () =>
+    Effect.gen(function* () {
+      // every third job Salesforce will not create: the sync fails after the jobs before it
+      org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "create", status: 400, errorCode: "INVALID_FIELD", every: 3 }] })
+      const rows = Array.from({ length: 100 }, (_, i) => JSON.stringify({ key: `UN-${i}`, last: `L${i}` }))
+      const definition = sync("c.jsonl").replace("rejects:", "batchSize: 10\nconcurrency: 1\nrejects:")
+      const root = yield* workspace({ "c.yaml": definition }, { "c.jsonl": `${rows.join("\n")}\n` })
+      const result = yield* runCli(["sync", "--report", "report.json"], { cwd: root, env: env() }).pipe(
+        Effect.ensuring(Effect.sync(() => org.setFaults({ processingDelayMs: 0 })))
+      )
+      expect(result.code).toBe(1)
+      const loaded = stored("UN-").length
+      expect(loaded).toBe(20)
+      const report = JSON.parse(readFileSync(path.join(root, "report.json"), "utf8")) as { syncs: Array<Record<string, number>>; totals: Record<string, number> }
+      const [result0] = report.syncs
+      const unsettled = (result0?.["recordsIn"] ?? 0) - 20
+      // read ahead of the failure: more than the 20 loaded, none of the others rejected
+      expect(unsettled).toBeGreaterThan(0)
+      expect(result0).toMatchObject({ created: 20, rejected: 0, unsettled })
+      expect(report.totals).toMatchObject({ unsettled })
+      expect(result.stdout).toContain(`20 created, 0 updated, 0 rejected, ${unsettled} unsettled (2 jobs)`)
+      expect(result.stdout).toContain(`Unsettled records: ${unsettled}, neither confirmed in Salesforce nor stored as rejected`)
+    })
+  )
+})
+
 describe("the file source's items before a bad line", () => {
   const scratch = mkdtempSync(path.join(tmpdir(), "runner-file-errors-"))
   const context = { baseDir: scratch, stdin: Stream.empty }

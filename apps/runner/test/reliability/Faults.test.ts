@@ -70,7 +70,8 @@ describe("runner under faults", () => {
   it.live("REQUEST_LIMIT_EXCEEDED fails the run with the limit and its window", () =>
     Effect.gen(function* () {
       org.reset()
-      org.setFaults({ processingDelayMs: 0, dailyApiRequests: 8 })
+      // the allowance runs out before the first job is made (a job already closed would be waited for)
+      org.setFaults({ processingDelayMs: 0, dailyApiRequests: 3 })
       const root = yield* workspace({ "contacts.yaml": contactsSync(url()) }, { "contacts.jsonl": `${rows}\n` })
       const result = yield* runCli(["sync"], { cwd: root, env: env() })
       expect(result.code).toBe(1)
