@@ -14,6 +14,7 @@ import * as path from "node:path"
 import * as YAML from "yaml"
 import { ConfigError } from "./ConfigError.js"
 import { maskUserinfo } from "./Redactor.js"
+import * as FileSource from "./Sources/FileSource.js"
 import * as SyncDefinition from "./SyncDefinition.js"
 
 /** A decoded definition and where it came from. */
@@ -251,6 +252,10 @@ const checkOperation = (loaded: LoadedSync): Either.Either<void, ConfigError> =>
       if (definition.externalIdField !== undefined) return at(["externalIdField"], "operation insert has no matching key: remove externalIdField or use upsert")
   }
   const source = definition.source
+  if (source.type === "file") {
+    const format = FileSource.formatOf(source)
+    if (Either.isLeft(format)) return at(["source", "path"], format.left.detail)
+  }
   if (source.type === "airbyte") {
     const inputs = [source.file, source.stdin === true ? true : undefined, source.command].filter((input) => input !== undefined)
     if (inputs.length !== 1) return at(["source"], "an airbyte source takes exactly one of file, stdin: true or command")

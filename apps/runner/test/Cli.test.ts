@@ -190,6 +190,23 @@ describe("runner", () => {
     })
   )
 
+  it.live("plan takes a DuckDB list of any element type as a list, and sync points an upsert's wrong key at externalIdField", () =>
+    Effect.gen(function* () {
+      const contacts = (externalIdField: string, query: string, mappings: string) =>
+        `name: contacts\norg: local\nsource:\n  type: duckdb\n  query: ${query}\nobject: Contact\noperation: upsert\nexternalIdField: ${externalIdField}\nmappings:\n  External_Id__c: id\n  LastName: last\n${mappings}`
+      const lists = yield* workspace({
+        "a.yaml": contacts("External_Id__c", `"SELECT 'x' AS id, 'n' AS last, [1.5::DECIMAL(4,1)] AS scores, [TIMESTAMP '2024-01-02 03:04:05'] AS seen"`, "  Interests__c: scores\n  Last_Engaged_At__c: seen\n")
+      })
+      const plan = yield* runCli(["plan"], { cwd: lists })
+      expect(plan.stdout).not.toContain("Interests__c: source column scores")
+      expect(plan.stdout).toMatch(/a\.yaml:13:3: IncompatibleType: Last_Engaged_At__c: source column seen is list/)
+      const wrongKey = yield* workspace({ "a.yaml": contacts("LastName", `"SELECT 'x' AS id, 'n' AS last"`, "") })
+      const sync = yield* runCli(["sync"], { cwd: wrongKey })
+      expect(sync.code).toBe(2)
+      expect(sync.stdout).toContain("configs/syncs/a.yaml:8:1: InvalidMapping (stream contacts): LastName is not an external id field of Contact")
+    })
+  )
+
   it.live("plan says which syncs it could not check, and why", () =>
     Effect.gen(function* () {
       const root = yield* workspace({ "a.yaml": accountsSync({ org: "http://acme.example.com" }) })

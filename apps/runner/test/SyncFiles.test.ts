@@ -93,6 +93,12 @@ describe("SyncFiles", () => {
     expect(Either.isRight(SyncFiles.parseSync("a.yaml", airbyte.replace("  namespace: public\n", "  stream: users\n  namespace: public\n"), {}))).toBe(true)
   })
 
+  it("refuses a file source whose format neither its extension nor format: tells", () => {
+    const file = (extra: string) => valid.replace("  type: duckdb\n  query: SELECT 1\n", `  type: file\n  path: export.txt\n${extra}`)
+    expect(errorOf(file("")).message).toBe("configs/syncs/a.yaml:5:3: export.txt: cannot tell the format from the extension; set format: jsonl or csv")
+    expect(Either.isRight(SyncFiles.parseSync("a.yaml", file("  format: csv\n"), {}))).toBe(true)
+  })
+
   it("orders syncs by after: and refuses unknown names and cycles", () => {
     const parse = (name: string, after: string) => {
       const result = SyncFiles.parseSync(`${name}.yaml`, valid.replace("name: accounts", `name: ${name}\nafter: [${after}]`), {})

@@ -29,6 +29,11 @@ export const locateMappingError = (sync: LoadedSync, result: RunReport.SyncResul
   const detail = result.detail
   if (result.status !== "configError" || detail === undefined || !detail.startsWith("InvalidMapping")) return result
   const reason = detail.slice(detail.indexOf(": ") + 2)
+  // the upsert's key field is written at externalIdField, whichever mapping names it
+  if (reason.startsWith("upsert needs") || reason.includes(" is not an external id field of ")) {
+    const position = sync.positionOf(["externalIdField"])
+    if (position !== undefined) return { ...result, detail: `${sync.file}:${position.line}:${position.column}: ${detail}` }
+  }
   const field = Object.keys(sync.definition.mappings)
     .sort((a, b) => b.length - a.length)
     .find((name) => reason.startsWith(`${name}:`) || reason.startsWith(`${name} `) || reason.includes(`'${name}'`))

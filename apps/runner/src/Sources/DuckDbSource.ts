@@ -39,13 +39,14 @@ export const connection = (source: SyncDefinition.DuckDbSourceType, baseDir: str
 
 export const kindOf = (type: DuckDBType): ColumnKind => {
   const name = type.toString()
+  // a list or array of any type (DECIMAL(4,1)[], TIMESTAMP[3]) before the types it is made of
+  if (/\[\d*\]$/.test(name)) return "list"
   if (name === "BOOLEAN") return "boolean"
   if (/^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL.*|UHUGEINT)$/.test(name)) return "number"
   if (name === "VARCHAR" || name === "UUID" || name.startsWith("ENUM")) return "text"
   if (name === "DATE") return "date"
   if (name.startsWith("TIMESTAMP")) return "timestamp"
   if (name.startsWith("TIME")) return "time"
-  if (name.endsWith("[]")) return "list"
   return "other"
 }
 
