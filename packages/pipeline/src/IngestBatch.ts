@@ -244,8 +244,20 @@ export const ingestBatch = (
           outcome.bytesUploaded += bytes
           // a job closed is processed whatever follows: one not yet closed is aborted instead
           yield* Effect.tapError(whenStopped, () => awaitAtMost(bulk.abortJob(job.id), options.abortGracePeriod ?? abortGracePeriod))
-          // a close that keeps failing leaves no job open: one the close did reach runs on (the abort fails)
-          yield* Effect.tapError(bulk.closeJob(job.id), () => Effect.ignore(bulk.abortJob(job.id)))
+          // A close that keeps failing leaves no job open (aborted). One the close did reach cannot
+          // be aborted once Salesforce has taken it up: it runs on and is awaited like any other,
+          // rather than failed and its rows sent again by the next run.
+          yield* Effect.catchAll(bulk.closeJob(job.id), (error) =>
+            Effect.flatMap(Effect.either(bulk.abortJob(job.id)), (aborted) =>
+              aborted._tag === "Right"
+                ? Effect.fail(error)
+                : Effect.flatMap(Effect.either(bulk.jobInfo(job.id)), (info) =>
+                    info._tag === "Right" && info.right.state !== "Open" && info.right.state !== "Aborted"
+                      ? Effect.logWarning(`job ${job.id}: its close went unanswered, but Salesforce took it up (${info.right.state}): awaited`)
+                      : Effect.fail(error)
+                  )
+            )
+          )
           closed = true
           const closedAt = yield* Clock.currentTimeMillis
           yield* Effect.logInfo(`job ${job.id}: ${target.operation} of ${rows} rows (${sizeText(bytes)}) sent to Salesforce`)

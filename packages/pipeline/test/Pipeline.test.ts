@@ -6,14 +6,15 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
+import { http, HttpResponse } from "msw"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
 import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import { readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Pipeline, StreamPlans } from "../src/index.js"
-import { bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
+import { baseUrl, bulkLayer, emulatedOrgSuite, localRejects, readRejects, tempDirectory } from "./support.js"
 
-const { org } = emulatedOrgSuite()
+const { org, server } = emulatedOrgSuite()
 
 const column = (name: string, key = name) => ({ column: name, source: { key } })
 
@@ -656,6 +657,24 @@ describe("Pipeline", () => {
       expect(failure.message).toContain("close")
       expect(jobs()).toEqual({ open: before.open, aborted: before.aborted + 1 })
       expect(loadedContacts().filter((record) => record["External_Id__c"] === "T-900")).toEqual([])
+    }))
+
+  it.live("a job whose close reached Salesforce though every answer was lost is awaited, not failed (its rows would go twice)", () =>
+    Effect.gen(function* () {
+      // every close is carried out, then its connection cut before any answer, however often it is retried
+      org.setFaults({ processingDelayMs: 0 })
+      server.use(
+        http.patch(`${baseUrl}/services/data/:version/jobs/ingest/:id`, async ({ request }) => {
+          const body: unknown = await request.clone().json()
+          if (typeof body !== "object" || body === null || !("state" in body) || body.state !== "UploadComplete") return undefined
+          await org.handle(request)
+          return HttpResponse.error()
+        })
+      )
+      const { events } = yield* runSync(new Map([["contacts", yield* contactPlan()]]), [...contacts(2, 910), Pipeline.checkpoint("c1", "contacts")])
+      expect(released(events).map((event) => event.payload)).toEqual(["c1"])
+      expect(summaryOf(events).totals).toMatchObject({ created: 2, rejected: 0 })
+      expect(loadedContacts().filter((record) => ["T-910", "T-911"].includes(String(record["External_Id__c"])))).toHaveLength(2)
     }))
 
   it.live("a failure while a new stream's first rows wait to be handed over still ends the run (no lane is made after it)", () =>
