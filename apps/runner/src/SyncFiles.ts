@@ -66,6 +66,7 @@ const isWrongValue = (issue: Issue) => issue.tag === "Type" || issue.tag === "Re
  * nothing more specific is wrong beside them. Same-path alternatives merge into "expected A or B".
  */
 export const summarizeIssues = (issues: ReadonlyArray<Issue>): Array<{ path: ReadonlyArray<PropertyKey>; message: string }> => {
+  const unexpected = "is unexpected, expected: "
   // An optional key's "Expected undefined" says nothing when the value failed its own check beside it.
   const meaningful = issues.filter((issue) => !(isOptionalAlternative(issue) && issues.some((other) => other !== issue && samePath(other.path, issue.path))))
   const specific = meaningful.filter((issue) => !meaningful.some((other) => startsWith(other.path, issue.path)))
@@ -82,13 +83,28 @@ export const summarizeIssues = (issues: ReadonlyArray<Issue>): Array<{ path: Rea
       isWrongValue(issue) ||
       !withoutDiscriminators.some((other) => isWrongValue(other) && samePath(parentOf(other), parentOf(issue)))
   )
+  // A form of a union that calls a key unexpected which another form takes is not the form
+  // written (`{ from: x, nul: y }` is no `{ constant }` missing its key): its complaints go,
+  // unless every complaint there would go (`{ from, constant }` together).
+  const keysOf = (issue: Issue) => (issue.message.startsWith(unexpected) ? [...issue.message.matchAll(/"([^"]*)"/g)].map((match) => match[1]) : [])
+  const siblings = (issue: Issue) => focused.filter((other) => samePath(parentOf(other), parentOf(issue)))
+  const otherForm = (issue: Issue) =>
+    issue.message.startsWith(unexpected) && siblings(issue).some((other) => other !== issue && keysOf(other).includes(String(issue.path[issue.path.length - 1])))
+  const unwritten = (issue: Issue) =>
+    otherForm(issue) ||
+    (issue.message === "is missing" && siblings(issue).some((other) => otherForm(other) && keysOf(other).includes(String(issue.path[issue.path.length - 1]))))
+  const written = focused.filter((issue) => !unwritten(issue) || siblings(issue).every(unwritten))
   const grouped: Array<{ path: ReadonlyArray<PropertyKey>; messages: Array<string> }> = []
-  for (const issue of focused) {
+  for (const issue of written) {
     const group = grouped.find((candidate) => samePath(candidate.path, issue.path))
     if (group === undefined) grouped.push({ path: issue.path, messages: [issue.message] })
     else if (!group.messages.includes(issue.message)) group.messages.push(issue.message)
   }
   return grouped.map(({ path: keyPath, messages }) => {
+    // a key no form of a union takes: one list of the keys any of them takes
+    if (messages.length > 1 && messages.every((message) => message.startsWith(unexpected))) {
+      return { path: keyPath, message: `${unexpected}${messages.map((message) => message.slice(unexpected.length)).join(" | ")}` }
+    }
     const expected = messages.map((message) => /^Expected (.*), actual (.*)$/s.exec(message))
     if (messages.length > 1 && expected.every((match) => match !== null)) {
       const actual = expected[0]?.[2] ?? ""
@@ -113,17 +129,29 @@ const locate = (document: YAML.Document, lines: YAML.LineCounter, keyPath: Reado
 }
 
 /** Line and column of the key `keyPath` ends with (for keys that should not be there). */
-const locateKey = (document: YAML.Document, lines: YAML.LineCounter, keyPath: ReadonlyArray<PropertyKey>) => {
+/** The key node of `keyPath`'s last step (a key written `null` or `~` reads as ""). */
+const keyNodeOf = (document: YAML.Document, keyPath: ReadonlyArray<PropertyKey>): YAML.Scalar | undefined => {
   const parent: unknown = keyPath.length <= 1 ? document.contents : document.getIn(keyPath.slice(0, -1), true)
-  if (YAML.isMap(parent)) {
-    const last = keyPath[keyPath.length - 1]
-    const pair = parent.items.find((item) => YAML.isScalar(item.key) && item.key.value === last)
-    if (pair !== undefined && YAML.isScalar(pair.key) && pair.key.range !== undefined && pair.key.range !== null) {
-      const { line, col } = lines.linePos(pair.key.range[0])
-      return { line, column: col }
-    }
+  if (!YAML.isMap(parent)) return undefined
+  const last = keyPath[keyPath.length - 1]
+  const pair = parent.items.find((item) => YAML.isScalar(item.key) && (item.key.value === last || (last === "" && item.key.value === null)))
+  return pair !== undefined && YAML.isScalar(pair.key) ? pair.key : undefined
+}
+
+const locateKey = (document: YAML.Document, lines: YAML.LineCounter, keyPath: ReadonlyArray<PropertyKey>) => {
+  const key = keyNodeOf(document, keyPath)
+  if (key?.range !== undefined && key.range !== null) {
+    const { line, col } = lines.linePos(key.range[0])
+    return { line, column: col }
   }
   return locate(document, lines, keyPath)
+}
+
+/** `keyPath` with a last key written `null` (or `~`) named as written, not as the "" it reads as. */
+const asWritten = (document: YAML.Document, keyPath: ReadonlyArray<PropertyKey>): ReadonlyArray<PropertyKey> => {
+  if (keyPath[keyPath.length - 1] !== "") return keyPath
+  const key = keyNodeOf(document, keyPath)
+  return key === undefined || key.value !== null ? keyPath : [...keyPath.slice(0, -1), key.source ?? "null"]
 }
 
 /** The scalars that took a value from the environment, each with its text as written (`${VAR}`). */
@@ -299,7 +327,7 @@ export const parseSync = (
     const writtenAs = new Map([...interpolated].map(([node, written]) => [String(node.value), written]))
     const described = issues.map((issue) => {
       const position = issue.message.startsWith("is unexpected") ? locateKey(document, lines, issue.path) : locate(document, lines, issue.path)
-      const message = `${describePath(issue.path.map((key) => writtenAs.get(String(key)) ?? key))}: ${issue.message}`
+      const message = `${describePath(asWritten(document, issue.path).map((key) => writtenAs.get(String(key)) ?? key))}: ${issue.message}`
       return { position, message }
     })
     const first = described[0]

@@ -93,6 +93,12 @@ describe("SyncFiles", () => {
     expect(Either.isRight(SyncFiles.parseSync("a.yaml", airbyte.replace("  namespace: public\n", "  stream: users\n  namespace: public\n"), {}))).toBe(true)
   })
 
+  it("names a mapping's misspelt key once, with every key a mapping takes, and a key written null as null", () => {
+    const mapping = (text: string) => errorOf(valid.replace("  Name: { from: name, nulls: leave }", `  Name: ${text}`)).message
+    expect(mapping("{ from: name, nul: leave }")).toBe('configs/syncs/a.yaml:11:23: mappings.Name.nul: is unexpected, expected: "from" | "nulls" | "constant"')
+    expect(mapping("{ from: name, null: leave }")).toBe('configs/syncs/a.yaml:11:23: mappings.Name.null: is unexpected, expected: "from" | "nulls" | "constant"')
+  })
+
   it("refuses a file source whose format neither its extension nor format: tells", () => {
     const file = (extra: string) => valid.replace("  type: duckdb\n  query: SELECT 1\n", `  type: file\n  path: export.txt\n${extra}`)
     expect(errorOf(file("")).message).toBe("configs/syncs/a.yaml:5:3: export.txt: cannot tell the format from the extension; set format: jsonl or csv")
