@@ -203,6 +203,35 @@ ${rejects}`
     })
   )
 
+  it.live("a replay interrupted at once leaves in its mark every record it had settled, however recently", () =>
+    Effect.gen(function* () {
+      const tail = "rejects:\n  type: local\n  directory: .rejects\nbatchSize: 300\nconcurrency: 1\n"
+      const rows = Array.from({ length: 2500 }, () => '{"last":"Interrupted","account":"ACC-INT"}').join("\n")
+      const root = yield* workspace(
+        { "c.yaml": insertSync("c", "c.jsonl", url(), tail), "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n") },
+        { "c.jsonl": `${rows}\n`, "accounts.jsonl": "" }
+      )
+      expect((yield* runCli(["sync", "--sync", "c"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD ×2500")
+      const from = `.rejects/${readdirSync(path.join(root, ".rejects"))[0] ?? ""}`
+      writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-INT","name":"Int Ltd"}\n')
+      expect((yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })).code).toBe(0)
+
+      // the fourth job's creation hangs: the replay settles 900 records (3 jobs of 300), then waits
+      org.setFaults({ processingDelayMs: 0, slowResponses: [{ call: "create", every: 4, times: 1, delayMs: 20_000 }] })
+      const replay = yield* Effect.fork(runCli(["replay", "--from", from], { cwd: root, env: env() }))
+      for (let waited = 0; named("Interrupted").length < 900 && waited < 500; waited++) yield* Effect.sleep("20 millis")
+      // the third job's records are settled within a moment of its end: well inside the mark's once-a-second
+      yield* Effect.sleep("250 millis")
+      yield* Fiber.interrupt(replay)
+      org.setFaults({ processingDelayMs: 0 })
+      expect(named("Interrupted")).toHaveLength(900)
+      const [mark = ""] = marks(path.join(root, from))
+      expect(JSON.parse(readFileSync(path.join(root, from, mark), "utf8"))).toMatchObject({ settled: { c: { records: 900 } } })
+      expect((yield* runCli(["replay", "--from", from], { cwd: root, env: env() })).code).toBe(0)
+      expect(named("Interrupted")).toHaveLength(2500)
+    })
+  )
+
   it.live("records rejected again and stored nowhere (rejects: none) leave their file unmarked, to be replayed", () =>
     Effect.gen(function* () {
       const root = yield* workspace({ "c.yaml": insertSync("c", "c.jsonl", url()) }, { "c.jsonl": '{"last":"Kept Unmarked","account":"ACC-NEVER"}\n' })

@@ -66,7 +66,17 @@ export const make = (directory: string): ObjectStore => {
     const uploadPart = (bytes: Uint8Array) =>
       opened.pipe(
         Effect.flatMap((file) =>
-          Effect.tryPromise({ try: () => file.write(bytes), catch: failed("Could not write the file", key) })
+          Effect.tryPromise({
+            // a write may take fewer bytes than given (a full disk takes what fits, with no error)
+            try: async () => {
+              for (let offset = 0; offset < bytes.byteLength; ) {
+                const { bytesWritten } = await file.write(bytes, offset, bytes.byteLength - offset)
+                if (bytesWritten <= 0) throw new Error(`no space left: ${offset} of ${bytes.byteLength} bytes written`)
+                offset += bytesWritten
+              }
+            },
+            catch: failed("Could not write the file", key)
+          })
         ),
         Effect.asVoid
       )

@@ -45,10 +45,13 @@ const safeCharacter = /[A-Za-z0-9._-]/
  * an empty value becomes `_`. When anything was changed (or the value was too long) a short hash
  * of the original is appended, so `a/b` and `a_b` stay apart.
  */
+/** A segment `sanitizeSegment` shortened: sanitised again (a location printed, then given back), it stays as it is. */
+const shortenedSegment = new RegExp(`^[A-Za-z0-9._-]{${maxSegmentChars}}-[0-9a-f]{8}$`)
+
 export const sanitizeSegment = (value: string): string => {
   let safe = Array.from(value.normalize("NFC"), (char) => (safeCharacter.test(char) ? char : "_")).join("")
   if (/^\.*$/.test(safe)) safe = "_".repeat(Math.max(1, safe.length))
-  if (safe === value && safe.length <= maxSegmentChars) return safe
+  if (safe === value && (safe.length <= maxSegmentChars || shortenedSegment.test(safe))) return safe
   const hash = createHash("sha256").update(value).digest("hex").slice(0, 8)
   return `${safe.slice(0, maxSegmentChars)}-${hash}`
 }

@@ -6,6 +6,7 @@ import * as Logger from "effect/Logger"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -198,4 +199,16 @@ describe("RejectSink.layerNone", () => {
         "1 more record rejected (not stored: storage type None): REQUIRED_FIELD_MISSING ×1"
       ])
     }))
+})
+
+describe("local sink on a full disk", () => {
+  it("a flush whose bytes did not all fit fails, counts nothing durable and leaves no cut-off file", () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "rejects-full-"))
+    // a file size limit of 1 MiB: past it a write takes only what fits, then fails, as on a full disk
+    const program = path.join(import.meta.dirname, "programs", "fillDisk.ts")
+    const output = execFileSync("bash", ["-c", 'ulimit -f 1024 && exec "$0" --import tsx "$1" "$2"', process.execPath, program, directory], { encoding: "utf8" })
+    expect(JSON.parse(output)).toEqual({ flushed: false, durable: 0 })
+    const files = fs.readdirSync(directory, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())
+    expect(files.map((entry) => entry.name)).toEqual([])
+  })
 })

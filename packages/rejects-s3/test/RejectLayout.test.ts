@@ -43,6 +43,13 @@ describe("RejectLayout", () => {
       expect(RejectLayout.sanitizePrefix("/../a//b/")).toMatch(/^_+-[0-9a-f]{8}\/a\/b$/)
     }))
 
+  it("leaves a prefix it made as it is: a location printed, then given back (replay --from), names the same place", () => {
+    for (const prefix of [`salesforce/${"team-".repeat(30)}rejects`, "a b/ü/../x", `${"y".repeat(121)}/z`]) {
+      const once = RejectLayout.sanitizePrefix(prefix)
+      expect(RejectLayout.sanitizePrefix(once)).toBe(once)
+    }
+  })
+
   it.effect("refuses templates that could collide or escape", () =>
     Effect.gen(function* () {
       for (const template of [

@@ -330,7 +330,8 @@ export const replay = (
         // records rejected again and stored nowhere are not settled for a later replay: no progress then
         const keepsRejects = loaded.definition.rejects !== "none"
         return runPipeline(loaded, context, connections, runId, build, keepsRejects ? markProgress(name) : () => Effect.void).pipe(
-          Effect.tap(() => flushProgress),
+          // however the sync ends: interrupted (a second Ctrl-C) too
+          Effect.ensuring(flushProgress),
           Effect.tap(() => Effect.log(`replay of ${name}: ${stored.get(name)?.count ?? 0} records from ${from}`)),
           Effect.tap((result) => markSettled(name, result))
         )
