@@ -214,19 +214,20 @@ export const run =
         }
 
         /** Where each stream's matching key comes from: one record per key per job. */
-        const keySources = new Map<string, { readonly key: string; readonly caseInsensitive: boolean }>()
+        const keySources = new Map<string, { readonly key: string; readonly caseInsensitive: boolean; readonly inherited: boolean }>()
         for (const [key, plan] of plans) {
           const matchField = plan.operation === "upsert" ? plan.externalIdFieldName : plan.operation === "insert" ? undefined : "Id"
           const source = plan.columns.find((column) => column.column.toLowerCase() === matchField?.toLowerCase())?.source
           if (source !== undefined && "key" in source) {
-            keySources.set(key, { key: source.key, caseInsensitive: matchField?.toLowerCase() !== "id" })
+            keySources.set(key, { key: source.key, caseInsensitive: matchField?.toLowerCase() !== "id", inherited: source.key in Object.prototype })
           }
         }
         /** The matching key of a record: external ids compare case-insensitively, Ids by their 15-character form. */
         const keyOf = (stream: string, data: Readonly<Record<string, unknown>>): string | undefined => {
           const source = keySources.get(stream)
           if (source === undefined) return undefined
-          const value = data[source.key]
+          // a key every object inherits (`constructor`) is the record's only when its own
+          const value = source.inherited && !Object.hasOwn(data, source.key) ? undefined : data[source.key]
           if (value === undefined || value === null) return undefined
           const text = typeof value === "string" ? value : JSON.stringify(value)
           return source.caseInsensitive ? text.toLowerCase() : text.slice(0, 15)

@@ -471,6 +471,25 @@ describe("Pipeline", () => {
       ])
     }))
 
+  it.live("an upsert keyed on a column named like an inherited property (constructor) sends a record without it keyless", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      // unvalidated, the keyless record goes to Salesforce, which refuses it
+      const plan = yield* contactPlan({
+        operation: "upsert",
+        externalIdFieldName: "External_Id__c",
+        validate: false,
+        columns: [column("LastName", "last_name"), column("External_Id__c", "constructor")]
+      })
+      const records = [
+        Pipeline.record<string>("contacts", { last_name: "Hamilton", constructor: "T-ctor-1" }),
+        Pipeline.record<string>("contacts", { last_name: "Nobody" })
+      ]
+      const { events } = yield* runSync(new Map([["contacts", plan]]), records)
+      expect(summaryOf(events).totals).toMatchObject({ recordsIn: 2, created: 1, rejected: 1 })
+      expect(loadedContacts().filter((record) => record["External_Id__c"] === "T-ctor-1")).toHaveLength(1)
+    }))
+
   it.live("upserts by external id without duplicates, counting created and updated, and clears nulls", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })

@@ -238,7 +238,7 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
       Stream.map((item): Pipeline.PipelineInput<Checkpoint> => {
         if (item._tag !== "Row") return Pipeline.checkpoint(item.line)
         rows++
-        if (unseen.size > 0) for (const key of unseen) if (key in item.data) unseen.delete(key)
+        if (unseen.size > 0) for (const key of unseen) if (Object.hasOwn(item.data, key)) unseen.delete(key)
         return Pipeline.record(definition.name, item.data)
       })
     )
