@@ -415,6 +415,20 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
             detail: `the ${set} download broke off (${cause instanceof Error ? cause.message : "read failed"})`
           })
 
+    /**
+     * A finished job's results refused for the org's daily API limit are waited for (every
+     * `rateLimitedPollPause`, as long as a job is polled): its rows are committed, and failing
+     * here would have them sent again.
+     */
+    const throughRateLimit = (jobId: string) =>
+      Schedule.spaced(rateLimitedPollPause).pipe(
+        Schedule.intersect(Schedule.recurs(Math.ceil(Duration.toMillis(defaultPollTimeout) / Duration.toMillis(rateLimitedPollPause)))),
+        Schedule.whileInput((error: CallError) => error._tag === "BulkApiError" && error.reason === "RateLimited"),
+        Schedule.tapInput((error: CallError) =>
+          Effect.logWarning(`job ${jobId}: Salesforce refuses to hand over its results (${error.message}); reading again in ${Duration.format(rateLimitedPollPause)}`)
+        )
+      )
+
     const countResults = (jobId: string, set: IngestJob.ResultSet, column: string, value: string) =>
       retried(
         Effect.scoped(
@@ -422,7 +436,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
             ResultRows.countMatching(response.stream, column, value, { onError: brokenDownload(jobId, set) })
           )
         )
-      )
+      ).pipe(Effect.retry(throughRateLimit(jobId)))
 
     const results = (jobId: string, set: IngestJob.ResultSet): Stream.Stream<ResultRows.ResultRow, CallError> =>
       Stream.suspend(() => {
@@ -443,7 +457,8 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
           )
         })
         return download.pipe(
-          Stream.retry(Schedule.whileInput(retry, (error: CallError) => error._tag === "BulkApiError" && error.isTransient))
+          Stream.retry(Schedule.whileInput(retry, (error: CallError) => error._tag === "BulkApiError" && error.isTransient)),
+          Stream.retry(throughRateLimit(jobId))
         )
       })
 

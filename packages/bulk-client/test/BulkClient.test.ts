@@ -118,6 +118,32 @@ describe("BulkClient", () => {
       })
     ))
 
+  it.effect("reads a finished job's results once Salesforce hands them over again after the daily API limit", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 0 })
+        const done = yield* loadContacts(client, "LastName,Email\nLovelace,ada.limit@example.com\n,nobody.limit@example.com\n")
+        const refuseOnce = () =>
+          org.setFaults({
+            processingDelayMs: 0,
+            httpErrors: [{ call: "results", status: 403, errorCode: "REQUEST_LIMIT_EXCEEDED", message: "TotalRequests Limit exceeded.", times: 1 }]
+          })
+        const waitedFor = <A, E>(read: Effect.Effect<A, E>) =>
+          Effect.gen(function* () {
+            refuseOnce()
+            const fiber = yield* Effect.fork(read)
+            yield* settle()
+            expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+            yield* TestClock.adjust(BulkClient.rateLimitedPollPause)
+            yield* settle()
+            return yield* Fiber.join(fiber)
+          })
+        const failed = yield* waitedFor(Stream.runCollect(client.results(done.id, "failedResults")))
+        expect(Chunk.toArray(failed).map((row) => row["Email"])).toEqual(["nobody.limit@example.com"])
+        expect(yield* waitedFor(client.countResults(done.id, "successfulResults", "sf__Created", "true"))).toBe(1)
+      })
+    ))
+
   it.effect("creates jobs for every operation and sends the job options", () =>
     withClient((client) =>
       Effect.gen(function* () {
