@@ -9,7 +9,7 @@
 import { AirbyteMessage, MessageReader, MessageWriter, StateLine } from "@sfdc-activation/airbyte-protocol"
 import type { CsvEncoder } from "@sfdc-activation/batcher"
 import type { BulkClient } from "@sfdc-activation/bulk-client"
-import { Pipeline, type PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
+import { Pipeline, PipelineError, StreamPlans } from "@sfdc-activation/pipeline"
 import type { RejectSink } from "@sfdc-activation/rejects-s3"
 import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -193,10 +193,24 @@ export const write = <E, R>(
         tempDir: options.tempDir,
         stop: options.stop
       }
+      /** The input line of the first record of each stream the catalog does not configure, for its error. */
+      const unknownStreamLines = new Map<string, number>()
       const body = stdin.pipe(
         MessageReader.decodeMessages(),
-        Stream.filterMap(toPipelineInput),
+        Stream.filterMap((inbound) => {
+          const input = toPipelineInput(inbound)
+          if (input._tag === "Some" && input.value._tag === "Record" && !streamPlans.has(input.value.stream) && !unknownStreamLines.has(input.value.stream)) {
+            unknownStreamLines.set(input.value.stream, inbound.lineNumber)
+          }
+          return input
+        }),
         Pipeline.run(streamPlans, pipelineOptions),
+        Stream.mapError((error) => {
+          const line = error instanceof PipelineError.PipelineError && error.reason === "UnknownStream" && error.stream !== undefined ? unknownStreamLines.get(error.stream) : undefined
+          return line === undefined || !(error instanceof PipelineError.PipelineError)
+            ? error
+            : new PipelineError.PipelineError({ reason: error.reason, stream: error.stream, detail: `input line ${line}: ${error.detail}` })
+        }),
         Stream.mapChunksEffect((events) => Effect.map(Effect.forEach(events, (event): Effect.Effect<ReadonlyArray<MessageWriter.Outbound>> => {
           if (event._tag === "CheckpointReleased") return Effect.succeed([stateEcho(event)])
           const totals = event.summary.totals

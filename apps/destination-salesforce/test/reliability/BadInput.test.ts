@@ -49,7 +49,7 @@ const afterGood = (bad: string) => [
 describe("broken input stops the run, naming the line; what came before is kept", () => {
   const cases: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> = [
     ["malformed JSON", '{"type":"RECORD","record":{"stream":"people","data":{"LastName":"Bro', ["input line 4"]],
-    ["a record for an unknown stream", recordLine("strangers", { LastName: "Who" }), ["UnknownStream", "strangers"]],
+    ["a record for an unknown stream", recordLine("strangers", { LastName: "Who" }), ["UnknownStream", "strangers", "input line 4"]],
     ["a record whose data is not an object", '{"type":"RECORD","record":{"stream":"people","data":[1,2,3],"emitted_at":1}}', ["input line 4"]],
     ["a record whose data is a string", '{"type":"RECORD","record":{"stream":"people","data":"LastName=Smith","emitted_at":1}}', ["input line 4"]],
     ["a line that is not a message", "[]", ["input line 4"]]

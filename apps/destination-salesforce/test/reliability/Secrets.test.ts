@@ -28,7 +28,11 @@ const scenarios: ReadonlyArray<Scenario> = [
   { name: "rotation", faults: { sessionTtlRequests: 4, rotateRefreshToken: true }, outcome: "succeeds" },
   { name: "5xx everywhere", faults: { httpErrors: [{ call: "any", status: 503, every: 7, times: 4 }] }, outcome: "succeeds" },
   { name: "lock errors and a failed job", faults: { lockErrorRate: 0.5, failJobAfterRows: 6 }, extraRejects: ["UNPROCESSED", "UNABLE_TO_LOCK_ROW"], outcome: "succeeds" },
-  { name: "limit", faults: { dailyApiRequests: 12 }, outcome: { failsWith: ["REQUEST_LIMIT_EXCEEDED"] } },
+  {
+    name: "limit",
+    faults: { httpErrors: [{ call: "create", status: 403, errorCode: "REQUEST_LIMIT_EXCEEDED", message: "TotalRequests Limit exceeded.", every: 3, times: 1 }] },
+    outcome: { failsWith: ["REQUEST_LIMIT_EXCEEDED"] }
+  },
   {
     name: "forbidden",
     faults: { httpErrors: [{ call: "upload", status: 403, every: 2, errorCode: "API_DISABLED_FOR_ORG", message: "no API" }] },
