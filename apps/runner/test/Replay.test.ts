@@ -162,18 +162,25 @@ ${rejects}`
     })
   )
 
-  it.live("a replay that fails part way is resumed past the records it settled, so an insert is not made twice", () =>
+  /** 2,500 contact inserts (jobs of 300) rejected for want of their account, which is then made: their rejects are ready to replay. */
+  const rejectedInserts = (last: string, account: string) =>
     Effect.gen(function* () {
       const tail = "rejects:\n  type: local\n  directory: .rejects\nbatchSize: 300\nconcurrency: 1\n"
-      const rows = Array.from({ length: 2500 }, () => '{"last":"Resumed","account":"ACC-RESUME"}').join("\n")
+      const rows = Array.from({ length: 2500 }, () => JSON.stringify({ last, account })).join("\n")
       const root = yield* workspace(
         { "c.yaml": insertSync("c", "c.jsonl", url(), tail), "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n") },
         { "c.jsonl": `${rows}\n`, "accounts.jsonl": "" }
       )
       expect((yield* runCli(["sync", "--sync", "c"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD ×2500")
       const from = `.rejects/${readdirSync(path.join(root, ".rejects"))[0] ?? ""}`
-      writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-RESUME","name":"Resume Ltd"}\n')
+      writeFileSync(path.join(root, "accounts.jsonl"), `${JSON.stringify({ key: account, name: `${last} Ltd` })}\n`)
       expect((yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })).code).toBe(0)
+      return { root, from }
+    })
+
+  it.live("a replay that fails part way is resumed past the records it settled, so an insert is not made twice", () =>
+    Effect.gen(function* () {
+      const { root, from } = yield* rejectedInserts("Resumed", "ACC-RESUME")
 
       // the fourth job is refused for good: the replay fails after its first 900 records are in (jobs of 300)
       org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "create", status: 400, errorCode: "INVALIDJOB", message: "refused", every: 4, times: 1 }] })
@@ -205,16 +212,7 @@ ${rejects}`
 
   it.live("a replay interrupted at once leaves in its mark every record it had settled, however recently", () =>
     Effect.gen(function* () {
-      const tail = "rejects:\n  type: local\n  directory: .rejects\nbatchSize: 300\nconcurrency: 1\n"
-      const rows = Array.from({ length: 2500 }, () => '{"last":"Interrupted","account":"ACC-INT"}').join("\n")
-      const root = yield* workspace(
-        { "c.yaml": insertSync("c", "c.jsonl", url(), tail), "accounts.yaml": sync("accounts", "Account", "accounts.jsonl", "  External_Id__c: key\n  Name: name\n") },
-        { "c.jsonl": `${rows}\n`, "accounts.jsonl": "" }
-      )
-      expect((yield* runCli(["sync", "--sync", "c"], { cwd: root, env: env() })).stdout).toContain("INVALID_FIELD ×2500")
-      const from = `.rejects/${readdirSync(path.join(root, ".rejects"))[0] ?? ""}`
-      writeFileSync(path.join(root, "accounts.jsonl"), '{"key":"ACC-INT","name":"Int Ltd"}\n')
-      expect((yield* runCli(["sync", "--sync", "accounts"], { cwd: root, env: env() })).code).toBe(0)
+      const { root, from } = yield* rejectedInserts("Interrupted", "ACC-INT")
 
       // the fourth job's creation hangs: the replay settles 900 records (3 jobs of 300), then waits
       org.setFaults({ processingDelayMs: 0, slowResponses: [{ call: "create", every: 4, times: 1, delayMs: 20_000 }] })

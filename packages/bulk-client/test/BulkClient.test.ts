@@ -86,6 +86,15 @@ const loadContacts = (client: BulkClient.BulkClientService, csv: string) =>
     return yield* withTime(client.awaitJob(job.id))
   })
 
+/** A one-row Contact job, uploaded and closed. */
+const closedContactJob = (client: BulkClient.BulkClientService) =>
+  Effect.gen(function* () {
+    const job = yield* client.createJob({ object: "Contact", operation: "insert" })
+    const { body, length } = csvBody("LastName\nPolled\n")
+    yield* client.upload(job.id, body, length)
+    return yield* client.closeJob(job.id)
+  })
+
 /** A closed one-row job the org will not process for an hour. */
 const closedJobLeftWaiting = (client: BulkClient.BulkClientService) =>
   Effect.gen(function* () {
@@ -209,18 +218,13 @@ describe("BulkClient", () => {
       Effect.gen(function* () {
         // more 503s than one poll's retries take: the first poll gives up, the wait does not
         org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "poll", status: 503, times: 10 }] })
-        const job = yield* client.createJob({ object: "Contact", operation: "insert" })
-        const { body, length } = csvBody("LastName\nPolled\n")
-        yield* client.upload(job.id, body, length)
-        yield* client.closeJob(job.id)
+        const job = yield* closedContactJob(client)
         const before = org.stats().calls.poll
         const done = yield* withTime(client.awaitJob(job.id))
         expect(done.state).toBe("JobComplete")
         expect(org.stats().calls.poll - before).toBe(11)
         // the same outage taking the token endpoint, with the session expiring meanwhile
-        const second = yield* client.createJob({ object: "Contact", operation: "insert" })
-        yield* client.upload(second.id, body, length)
-        yield* client.closeJob(second.id)
+        const second = yield* closedContactJob(client)
         org.setFaults({ processingDelayMs: 0, sessionTtlRequests: 2, httpErrors: [{ call: "poll", status: 503, times: 8 }, { call: "token", status: 503, times: 8 }] })
         expect((yield* withTime(client.awaitJob(second.id))).state).toBe("JobComplete")
       })
@@ -231,10 +235,7 @@ describe("BulkClient", () => {
       (client) =>
         Effect.gen(function* () {
           org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "poll", status: 503, times: 10 }] })
-          const job = yield* client.createJob({ object: "Contact", operation: "insert" })
-          const { body, length } = csvBody("LastName\nPolled\n")
-          yield* client.upload(job.id, body, length)
-          yield* client.closeJob(job.id)
+          const job = yield* closedContactJob(client)
           expect((yield* withTime(client.awaitJob(job.id))).state).toBe("JobComplete")
         }),
       { poll: { schedule: Schedule.spaced("5 millis") } }
@@ -248,10 +249,7 @@ describe("BulkClient", () => {
           processingDelayMs: 0,
           httpErrors: [{ call: "poll", status: 403, errorCode: "REQUEST_LIMIT_EXCEEDED", message: "TotalRequests Limit exceeded.", times: 1 }]
         })
-        const job = yield* client.createJob({ object: "Contact", operation: "insert" })
-        const { body, length } = csvBody("LastName\nPolled\n")
-        yield* client.upload(job.id, body, length)
-        yield* client.closeJob(job.id)
+        const job = yield* closedContactJob(client)
         const polls = () => org.stats().calls.poll
         const before = polls()
         const fiber = yield* Effect.fork(client.awaitJob(job.id))
