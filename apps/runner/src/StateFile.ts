@@ -45,7 +45,8 @@ export const streamKey = AirbyteMessage.streamKey
 /** The key of a global (or legacy) state, which replaces every stream's: no stream's key (a pair has two members). */
 const globalKey = "[]"
 
-const errnoCode = (cause: unknown): unknown => (cause instanceof Error && "code" in cause ? cause.code : undefined)
+/** The `code` of a Node file system error (`ENOENT`…), if it has one. */
+export const errnoCode = (cause: unknown): unknown => (cause instanceof Error && "code" in cause ? cause.code : undefined)
 
 /** The file's text, or undefined when there is no file yet. */
 const readExisting = (file: string): Effect.Effect<string | undefined, StateFileError> =>

@@ -18,7 +18,7 @@ import { link, mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/prom
 import { readlinkSync } from "node:fs"
 import { hostname } from "node:os"
 import * as path from "node:path"
-import { StateFileError } from "./StateFile.js"
+import { errnoCode, StateFileError } from "./StateFile.js"
 
 /** How often a held lock is touched. */
 export const touchEvery = Duration.seconds(15)
@@ -47,8 +47,6 @@ const pidNamespace = (): string | undefined => {
 const sameHolder = (a: Holder, b: Holder) => a.pid === b.pid && a.host === b.host && a.since === b.since
 
 export const lockPath = (file: string): string => `${file}.lock`
-
-const errnoCode = (cause: unknown): unknown => (cause instanceof Error && "code" in cause ? cause.code : undefined)
 
 /** Whether process `pid` of this host still runs (a process of another user counts). */
 const running = (pid: number): boolean => {
