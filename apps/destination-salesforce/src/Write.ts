@@ -206,10 +206,9 @@ export const write = <E, R>(
         }),
         Pipeline.run(streamPlans, pipelineOptions),
         Stream.mapError((error) => {
-          const line = error instanceof PipelineError.PipelineError && error.reason === "UnknownStream" && error.stream !== undefined ? unknownStreamLines.get(error.stream) : undefined
-          return line === undefined || !(error instanceof PipelineError.PipelineError)
-            ? error
-            : new PipelineError.PipelineError({ reason: error.reason, stream: error.stream, detail: `input line ${line}: ${error.detail}` })
+          if (!(error instanceof PipelineError.PipelineError) || error.reason !== "UnknownStream" || error.stream === undefined) return error
+          const line = unknownStreamLines.get(error.stream)
+          return line === undefined ? error : new PipelineError.PipelineError({ reason: error.reason, stream: error.stream, detail: `input line ${line}: ${error.detail}` })
         }),
         Stream.mapChunksEffect((events) => Effect.map(Effect.forEach(events, (event): Effect.Effect<ReadonlyArray<MessageWriter.Outbound>> => {
           if (event._tag === "CheckpointReleased") return Effect.succeed([stateEcho(event)])

@@ -339,7 +339,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
           if (answer._tag === "Left") {
             const error = answer.left
             // a session renewed in the same outage fails transiently too (the token endpoint down)
-            const pause = error.isTransient ? unansweredPollPause : error._tag === "BulkApiError" && error.reason === "RateLimited" ? rateLimitedPollPause : undefined
+            const pause = error.isTransient ? unansweredPollPause : isBulkError("RateLimited")(error) ? rateLimitedPollPause : undefined
             if (pause === undefined) return yield* Effect.fail(error)
             if (!unanswered) {
               yield* Effect.logWarning(
@@ -423,7 +423,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
     const throughRateLimit = (jobId: string) =>
       Schedule.spaced(rateLimitedPollPause).pipe(
         Schedule.intersect(Schedule.recurs(Math.ceil(Duration.toMillis(defaultPollTimeout) / Duration.toMillis(rateLimitedPollPause)))),
-        Schedule.whileInput((error: CallError) => error._tag === "BulkApiError" && error.reason === "RateLimited"),
+        Schedule.whileInput(isBulkError("RateLimited")),
         Schedule.tapInput((error: CallError) =>
           Effect.logWarning(`job ${jobId}: Salesforce refuses to hand over its results (${error.message}); reading again in ${Duration.format(rateLimitedPollPause)}`)
         )

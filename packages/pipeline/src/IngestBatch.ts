@@ -248,15 +248,12 @@ export const ingestBatch = (
           // be aborted once Salesforce has taken it up: it runs on and is awaited like any other,
           // rather than failed and its rows sent again by the next run.
           yield* Effect.catchAll(bulk.closeJob(job.id), (error) =>
-            Effect.flatMap(Effect.either(bulk.abortJob(job.id)), (aborted) =>
-              aborted._tag === "Right"
-                ? Effect.fail(error)
-                : Effect.flatMap(Effect.either(bulk.jobInfo(job.id)), (info) =>
-                    info._tag === "Right" && info.right.state !== "Open" && info.right.state !== "Aborted"
-                      ? Effect.logWarning(`job ${job.id}: its close went unanswered, but Salesforce took it up (${info.right.state}): awaited`)
-                      : Effect.fail(error)
-                  )
-            )
+            Effect.gen(function* () {
+              if ((yield* Effect.either(bulk.abortJob(job.id)))._tag === "Right") return yield* Effect.fail(error)
+              const info = yield* Effect.either(bulk.jobInfo(job.id))
+              if (info._tag === "Left" || info.right.state === "Open" || info.right.state === "Aborted") return yield* Effect.fail(error)
+              yield* Effect.logWarning(`job ${job.id}: its close went unanswered, but Salesforce took it up (${info.right.state}): awaited`)
+            })
           )
           closed = true
           const closedAt = yield* Clock.currentTimeMillis
