@@ -54,6 +54,11 @@ export type UploadBody = Stream.Stream<Uint8Array, unknown> | PipedUpload.NodeSt
 
 export interface AwaitOptions extends PollOptions {
   readonly expectedRecords?: number | undefined
+  /**
+   * The job as the caller last saw it (the close's answer). A finished one is returned as is;
+   * otherwise it stands for the first poll, and the progress cadence asks next after its first interval.
+   */
+  readonly seen?: IngestJob.JobInfo | undefined
 }
 
 export interface BulkClientConfig {
@@ -358,10 +363,10 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       })
 
     /** Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. */
-    const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined) =>
+    const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined, seen: IngestJob.JobInfo | undefined) =>
       Effect.gen(function* () {
         let cadence = PollCadence.start(yield* Clock.currentTimeMillis)
-        return yield* pollJob(jobId, (info) =>
+        const waitAfter = (info: IngestJob.JobInfo) =>
           Effect.gen(function* () {
             const step = PollCadence.next(cadence, {
               nowMillis: yield* Clock.currentTimeMillis,
@@ -372,7 +377,8 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
             yield* Effect.sleep(Duration.millis(step.delayMillis))
             return true
           })
-        )
+        if (seen !== undefined) yield* waitAfter(seen)
+        return yield* pollJob(jobId, waitAfter)
       })
 
     /** Polls on the caller's schedule; its end leaves the job's last answer, whatever its state. */
@@ -382,7 +388,8 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
     const awaitJob = (jobId: string, options: AwaitOptions = {}) => {
       const timeout = options.timeout ?? config.poll?.timeout ?? defaultPollTimeout
       const schedule = options.schedule ?? config.poll?.schedule
-      const polling = schedule === undefined ? pollFollowingProgress(jobId, options.expectedRecords) : pollOnSchedule(jobId, schedule)
+      if (options.seen !== undefined && IngestJob.isTerminal(options.seen.state)) return Effect.succeed(options.seen)
+      const polling = schedule === undefined ? pollFollowingProgress(jobId, options.expectedRecords, options.seen) : pollOnSchedule(jobId, schedule)
       return polling.pipe(
         Effect.timeoutFail({
           duration: timeout,

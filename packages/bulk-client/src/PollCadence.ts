@@ -6,8 +6,10 @@
  * reports `numberRecordsProcessed` while a job is InProgress, so once rows are being processed
  * and the caller knows how many it uploaded, the next poll is aimed just past the job's
  * projected end instead: a job is noticed soon after it finishes, with few calls, whatever its
- * size. The projection never moves a poll later than the backoff would, nor closer than
- * `minimumInterval` to the last one.
+ * size. The rate comes from the last two sightings of rows moving. With only one, it is measured
+ * from the last still sighting and so counts the job's start-up: then the projection never moves
+ * a poll later than the backoff would. A projection never comes closer than `minimumInterval` to
+ * the last poll, nor further than `maximumInterval`.
  */
 
 export const initialIntervalMillis = 250
@@ -27,8 +29,10 @@ interface Sighting {
 export interface Cadence {
   /** Polls answered so far. */
   readonly polls: number
-  /** The last sighting before rows started to move: where the processing rate is measured from. */
+  /** The last sighting before rows started to move. */
   readonly origin: Sighting
+  /** The last sighting since then, once rows move. */
+  readonly moved?: Sighting | undefined
 }
 
 export const start = (nowMillis: number): Cadence => ({ polls: 0, origin: { atMillis: nowMillis, processed: 0 } })
@@ -47,15 +51,17 @@ const backoffMillis = (polls: number) => Math.round(Math.min(initialIntervalMill
 export const next = (cadence: Cadence, seen: Observation): { readonly cadence: Cadence; readonly delayMillis: number } => {
   const polls = cadence.polls + 1
   const backoff = backoffMillis(polls)
+  const sighting = { atMillis: seen.nowMillis, processed: seen.processed }
   const moving = seen.processed > cadence.origin.processed
-  const origin = moving ? cadence.origin : { atMillis: seen.nowMillis, processed: seen.processed }
-  const updated = { polls, origin }
+  const updated: Cadence = moving ? { polls, origin: cadence.origin, moved: sighting } : { polls, origin: sighting }
   const expected = seen.expectedRecords
   if (!moving || expected === undefined) return { cadence: updated, delayMillis: backoff }
   const remaining = expected - seen.processed
   if (remaining <= 0) return { cadence: updated, delayMillis: minimumIntervalMillis }
-  const elapsed = Math.max(1, seen.nowMillis - origin.atMillis)
-  const rowsPerMilli = (seen.processed - origin.processed) / elapsed
-  const projected = (remaining / rowsPerMilli) * projectionMargin
-  return { cadence: updated, delayMillis: Math.round(Math.min(backoff, Math.max(minimumIntervalMillis, projected))) }
+  // a previous sighting of rows moving gives the rate since the start-up; a stall falls back to the origin
+  const steady = cadence.moved !== undefined && seen.processed > cadence.moved.processed ? cadence.moved : undefined
+  const from = steady ?? cadence.origin
+  const rowsPerMilli = (seen.processed - from.processed) / Math.max(1, seen.nowMillis - from.atMillis)
+  const projected = Math.max(minimumIntervalMillis, (remaining / rowsPerMilli) * projectionMargin)
+  return { cadence: updated, delayMillis: Math.round(Math.min(steady === undefined ? backoff : maximumIntervalMillis, projected)) }
 }

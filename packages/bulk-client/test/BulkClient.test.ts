@@ -294,6 +294,30 @@ describe("BulkClient", () => {
       })
     ))
 
+  it.effect("takes the close's answer as the first poll: asks one interval later, and not at all once it is finished", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const closed = yield* closedJobLeftWaiting(client)
+        const polls = () => org.stats().calls.poll
+        const fiber = yield* Effect.fork(client.awaitJob(closed.id, { timeout: "10 seconds", seen: closed }))
+        yield* settle()
+        expect(polls()).toBe(0)
+        yield* TestClock.adjust("249 millis")
+        yield* settle()
+        expect(polls()).toBe(0)
+        yield* TestClock.adjust("1 millis")
+        yield* settle()
+        expect(polls()).toBe(1)
+        yield* TestClock.adjust("375 millis")
+        yield* settle()
+        expect(polls()).toBe(2)
+        yield* Fiber.interrupt(fiber)
+        const finished = { ...closed, state: "JobComplete" as const, numberRecordsProcessed: 1 }
+        expect(yield* client.awaitJob(closed.id, { seen: finished })).toBe(finished)
+        expect(polls()).toBe(2)
+      })
+    ))
+
   it.effect("polls a job that reports progress just past its projected end", () =>
     withClient((client) =>
       Effect.gen(function* () {

@@ -32,8 +32,17 @@ describe("PollCadence", () => {
     expect(delays([...still, [8_000, 3_000]], 10_000)[8]).toBe(2_567)
     // Still until 7 s, 1,000 rows at 8 s: the projected 9.9 s is later than the 9th backoff step.
     expect(delays([...still, [8_000, 1_000]], 10_000)[8]).toBe(6_407)
-    // 8,000 rows in the 2 s since the last still sighting at 7 s: 2,000 left at 4 rows/ms.
-    expect(delays([...still, [8_000, 3_000], [9_000, 8_000]], 10_000)[9]).toBe(550)
+  })
+
+  it("once rows are seen moving twice, projects from the rate between the two, past the backoff", () => {
+    // 5,000 rows in the second between the moving sightings: 5 rows/ms, 2,000 left (not 4 rows/ms since the still one).
+    expect(delays([[0, 0], [1_000, 3_000], [2_000, 8_000]], 10_000)).toEqual([250, 375, 440])
+    // 1,000 rows in 375 ms, 18,000 left: 7.4 s, not the third backoff step's 563 ms.
+    expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 20_000)).toEqual([250, 375, 7_425])
+    // never further than the longest interval
+    expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 1_000_000)[2]).toBe(PollCadence.maximumIntervalMillis)
+    // a stall between them: the rate since the last still sighting, capped by the backoff again
+    expect(delays([[0, 0], [250, 1_000], [625, 1_000]], 20_000)).toEqual([250, 375, 563])
   })
 
   it("never polls closer than the minimum interval, even when every row is processed", () => {

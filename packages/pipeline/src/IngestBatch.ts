@@ -247,18 +247,19 @@ export const ingestBatch = (
           // A close that keeps failing leaves no job open (aborted). One the close did reach cannot
           // be aborted once Salesforce has taken it up: it runs on and is awaited like any other,
           // rather than failed and its rows sent again by the next run.
-          yield* Effect.catchAll(bulk.closeJob(job.id), (error) =>
+          const closedInfo = yield* Effect.catchAll(bulk.closeJob(job.id), (error) =>
             Effect.gen(function* () {
               if ((yield* Effect.either(bulk.abortJob(job.id)))._tag === "Right") return yield* Effect.fail(error)
               const info = yield* Effect.either(bulk.jobInfo(job.id))
               if (info._tag === "Left" || info.right.state === "Open" || info.right.state === "Aborted") return yield* Effect.fail(error)
               yield* Effect.logWarning(`job ${job.id}: its close went unanswered, but Salesforce took it up (${info.right.state}): awaited`)
+              return info.right
             })
           )
           closed = true
           const closedAt = yield* Clock.currentTimeMillis
           yield* Effect.logInfo(`job ${job.id}: ${target.operation} of ${rows} rows (${sizeText(bytes)}) sent to Salesforce`)
-          const info = yield* bulk.awaitJob(job.id, { ...options.poll, expectedRecords: rows })
+          const info = yield* bulk.awaitJob(job.id, { ...options.poll, expectedRecords: rows, seen: closedInfo })
           const seconds = ((yield* Clock.currentTimeMillis) - closedAt) / 1000
           yield* Effect.logInfo(
             `job ${job.id}: ${info.state} after ${seconds.toFixed(1)} s, ${info.numberRecordsProcessed ?? 0} rows processed, ${info.numberRecordsFailed ?? 0} failed` +

@@ -7,7 +7,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import { http, HttpResponse } from "msw"
-import type { BulkClient } from "@sfdc-activation/bulk-client"
+import { type BulkClient, PollCadence } from "@sfdc-activation/bulk-client"
 import { type RejectedRecord, RejectSink } from "@sfdc-activation/rejects-s3"
 import { readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -61,6 +61,30 @@ const contacts = (count: number, start = 0) =>
   )
 
 describe("Pipeline", () => {
+  it.live("takes a job's close answer as its first poll: the job is first asked about one interval later", () =>
+    Effect.gen(function* () {
+      org.setFaults({ processingDelayMs: 0 })
+      const plan = yield* contactPlan()
+      // when the job was closed, and when it was asked about; the calls go on to the org
+      const calls: Array<{ readonly call: "close" | "poll"; readonly at: number }> = []
+      server.use(
+        http.patch(`${baseUrl}/services/data/:version/jobs/ingest/:id`, () => void calls.push({ call: "close", at: performance.now() })),
+        http.get(`${baseUrl}/services/data/:version/jobs/ingest/:id`, () => void calls.push({ call: "poll", at: performance.now() }))
+      )
+      const directory = tempDirectory("pipeline-rejects-")
+      const events = yield* Stream.fromIterable(contacts(3)).pipe(
+        Pipeline.run(new Map([["contacts", plan]])),
+        Stream.runCollect,
+        Effect.map(Chunk.toArray),
+        Effect.provide(Layer.merge(bulkLayer(org, baseUrl, {}), localRejects(directory)))
+      )
+      expect(summaryOf(events).totals).toMatchObject({ created: 3, jobs: 1 })
+      // the emulator finished the job at its close, but its close answer says UploadComplete, as Salesforce's does
+      expect(calls.map(({ call }) => call)).toEqual(["close", "poll"])
+      const [closed, polled] = calls
+      expect((polled?.at ?? 0) - (closed?.at ?? 0)).toBeGreaterThanOrEqual(PollCadence.initialIntervalMillis - 5)
+    }))
+
   it.live("asked to stop, it reads no more, awaits the job in flight, releases its checkpoint and fails with Stopped", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 600 })

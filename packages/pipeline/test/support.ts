@@ -36,11 +36,13 @@ export const emulatedOrgSuite = () => {
   return emulated
 }
 
+/** Polls every 2 ms unless `poll` says otherwise (`{}`: the client's own cadence). */
 export const bulkLayer = (
   org: Org.Org,
-  loginUrl: string = baseUrl
+  loginUrl: string = baseUrl,
+  poll: BulkClient.PollOptions = { schedule: Schedule.spaced("2 millis") }
 ): Layer.Layer<BulkClient.BulkClient | SalesforceSession.SalesforceSession, AuthError.AuthError> =>
-  BulkClient.layer({ retry: Schedule.recurs(3), poll: { schedule: Schedule.spaced("2 millis") } }).pipe(
+  BulkClient.layer({ retry: Schedule.recurs(3), poll }).pipe(
     Layer.provideMerge(
       SalesforceSession.layer({
         credentials: Credentials.refreshToken({
