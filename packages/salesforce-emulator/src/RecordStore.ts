@@ -55,9 +55,10 @@ class FieldIndex {
   readonly entries = new Map<string, string | Array<string>>()
   constructor(readonly field: FieldDescription) {}
 
-  /** The last value looked up and its key: an insert looks a value up, then adds it. */
+  /** The last value looked up, its key, and whether no record held it: an insert looks a value up, then adds it. */
   private lastValue: string | undefined
   private lastKey = ""
+  private lastMissed = false
 
   key(value: FieldValue): string | undefined {
     if (value === null) return undefined
@@ -69,13 +70,17 @@ class FieldIndex {
   add(value: FieldValue, id: string): void {
     const key = this.key(value)
     if (key === undefined) return
-    const existing = this.entries.get(key)
+    const missed = this.lastMissed && key === this.lastKey
+    this.lastMissed = false
+    // a key just looked up and not found needs no second lookup (one hash probe fewer per inserted row)
+    const existing = missed ? undefined : this.entries.get(key)
     if (existing === undefined) this.entries.set(key, id)
     else if (typeof existing === "string") this.entries.set(key, [existing, id])
     else existing.push(id)
   }
 
   remove(value: FieldValue, id: string): void {
+    this.lastMissed = false
     const key = this.key(value)
     if (key === undefined) return
     const existing = this.entries.get(key)
@@ -100,7 +105,9 @@ class FieldIndex {
     const key = this.field.caseSensitive ? value : value.toLowerCase()
     this.lastValue = value
     this.lastKey = key
-    return this.entries.get(key)
+    const found = this.entries.get(key)
+    this.lastMissed = found === undefined
+    return found
   }
 }
 

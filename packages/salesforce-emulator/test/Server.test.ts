@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
@@ -48,6 +49,42 @@ describe("EmulatorServer", () => {
         ["Ångström", "Bürokrat, 東京"],
         ["Kahlo", "🎨"]
       ])
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("reads an upload sent in small pieces whole, with or without a Content-Length", async () => {
+    const org = Org.make({ faults: { processingDelayMs: 0 } })
+    const server = await EmulatorServer.start(org)
+    try {
+      const headers = { authorization: `Bearer ${org.issueAccessToken()}` }
+      const names = Array.from({ length: 300 }, (_, index) => `Ñandú ${index} 東京`)
+      const csv = Buffer.from(`LastName\n${names.join("\n")}\n`)
+      // 7-byte pieces split multi-byte characters
+      const pieces = Array.from({ length: Math.ceil(csv.length / 7) }, (_, index) => csv.subarray(index * 7, index * 7 + 7))
+      const uploadIn = async (declareLength: boolean): Promise<number> => {
+        const job = (await (await fetch(`${server.url}${api}/jobs/ingest`, { method: "POST", headers, body: JSON.stringify({ object: "Contact", operation: "insert" }) })).json()) as { id: string }
+        const status = await new Promise<number>((resolve, reject) => {
+          const request = http.request(`${server.url}${api}/jobs/ingest/${job.id}/batches`, {
+            method: "PUT",
+            headers: { ...headers, "content-type": "text/csv", ...(declareLength ? { "content-length": String(csv.length) } : {}) }
+          }, (response) => {
+            response.resume()
+            resolve(response.statusCode ?? 0)
+          })
+          request.on("error", reject)
+          for (const piece of pieces) request.write(piece)
+          request.end()
+        })
+        await fetch(`${server.url}${api}/jobs/ingest/${job.id}`, { method: "PATCH", headers, body: JSON.stringify({ state: "UploadComplete" }) })
+        return status
+      }
+      for (const declareLength of [true, false]) {
+        const before = org.storedRecords("Contact").length
+        expect(await uploadIn(declareLength)).toBe(201)
+        expect(org.storedRecords("Contact").slice(before).map((contact) => contact["LastName"])).toEqual(names)
+      }
     } finally {
       await server.close()
     }
