@@ -59,7 +59,7 @@ const rejectsIn = (bucketPath: string) =>
 type Message = { type: string; state?: { destinationStats?: { recordCount: number; rejectedRecordCount?: number } }; trace?: { type: string; stream_status?: { status: string; stream_descriptor: { name: string } }; error?: { failure_type: string; message: string } } }
 
 describe("write", () => {
-  it.effect("loads all four modes across streams, echoes states in order only when settled, and keeps every record", () =>
+  it.live("loads all four modes across streams, echoes states in order only when settled, and keeps every record", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const seeded = org.storedRecords("Contact")[0]
@@ -123,7 +123,7 @@ describe("write", () => {
       expect(rejects.map((reject) => reject.row["Email"] ?? reject.row["email"]).sort()).toEqual(["nameless@example.com", "orphan@example.com"])
     }))
 
-  it.effect("echoes a state that comes before any record, and one that follows only refused records", () =>
+  it.live("echoes a state that comes before any record, and one that follows only refused records", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const catalog = { streams: [stream("contacts", "append", ["LastName", "Email"], { destination_object_name: "Contact" })] }
@@ -146,7 +146,7 @@ describe("write", () => {
       ])
     }))
 
-  it.effect("reports a row Salesforce refused in the state that covers it, when one job holds rows of several states", () =>
+  it.live("reports a row Salesforce refused in the state that covers it, when one job holds rows of several states", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const catalog = { streams: [stream("contacts", "append", ["LastName", "Account.External_Id__c"], { destination_object_name: "Contact" })] }
@@ -162,7 +162,7 @@ describe("write", () => {
       expect(stats).toEqual([{ recordCount: 1, rejectedRecordCount: 1 }, { recordCount: 1 }])
     }))
 
-  it.effect("keeps namespace a, stream b apart from a stream named a.b", () =>
+  it.live("keeps namespace a, stream b apart from a stream named a.b", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const namespaced = stream("b", "append", ["LastName"], { destination_object_name: "Contact" })
@@ -206,7 +206,7 @@ describe("write", () => {
       expect(org.storedRecords("Contact").filter((contact) => String(contact["LastName"]).startsWith("Person "))).toHaveLength(5)
     }))
 
-  it.effect("soft_delete reads the Id from a property in any case (id), and refuses a schema with none", () =>
+  it.live("soft_delete reads the Id from a property in any case (id), and refuses a schema with none", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
@@ -257,7 +257,7 @@ describe("write", () => {
       expect((logged.messages as Array<Message>).find((message) => message.type === "STATE")?.state?.destinationStats?.rejectedRecordCount).toBeGreaterThan(0)
     }))
 
-  it.effect("refuses overwrite as a config error, before touching Salesforce", () =>
+  it.live("refuses overwrite as a config error, before touching Salesforce", () =>
     Effect.gen(function* () {
       const catalog = { streams: [stream("people", "overwrite", ["LastName"], { destination_object_name: "Contact" })] }
       const { code, messages } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [])
@@ -266,7 +266,7 @@ describe("write", () => {
       expect(org.stats().calls.create).toBe(0)
     }))
 
-  it.effect("refuses a refresh that removes data or a clear (minimum_generation_id set), naming the stream, before touching Salesforce", () =>
+  it.live("refuses a refresh that removes data or a clear (minimum_generation_id set), naming the stream, before touching Salesforce", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       for (const generations of [{ generation_id: 4, minimum_generation_id: 4 }, { generation_id: 5, minimum_generation_id: 3 }]) {
@@ -289,7 +289,7 @@ describe("write", () => {
       expect(org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Kept")).toHaveLength(3)
     }))
 
-  it.effect("accepts null in the catalog's optional fields and in a record's or state's namespace, as Java- and Python-built messages send them", () =>
+  it.live("accepts null in the catalog's optional fields and in a record's or state's namespace, as Java- and Python-built messages send them", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const contacts = stream("Contact", "append", ["LastName"], {
@@ -311,7 +311,7 @@ describe("write", () => {
       expect(lines.filter((line) => line.startsWith('{"type":"STATE"'))).toEqual([`${state.slice(0, -2)},"destinationStats":{"recordCount":1.0}}}`])
     }))
 
-  it.effect("skips a UTF-8 byte order mark before the first line, and echoes the state after it unchanged", () =>
+  it.live("skips a UTF-8 byte order mark before the first line, and echoes the state after it unchanged", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
@@ -325,7 +325,7 @@ describe("write", () => {
       expect(lines.filter((line) => line.startsWith('{"type":"STATE"'))).toEqual([`${state.slice(0, -2)},"destinationStats":{"recordCount":1.0}}}`])
     }))
 
-  it.effect("names a destination_object_name the org does not have as a config error", () =>
+  it.live("names a destination_object_name the org does not have as a config error", () =>
     Effect.gen(function* () {
       const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contactt" })] }
       const { code, messages } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [record("people", { LastName: "X" })])
@@ -334,7 +334,7 @@ describe("write", () => {
       expect((messages.at(-1) as Message).trace?.error?.message).toContain("the org has no object Contactt")
     }))
 
-  it.effect("inserts whatever the shape of the source's primary_key, leaving a null checkbox to its default", () =>
+  it.live("inserts whatever the shape of the source's primary_key, leaving a null checkbox to its default", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const catalog = { streams: [stream("people", "append", ["LastName", "DoNotCall"], { destination_object_name: "Contact", primary_key: [["payload", "id"], ["Email"]] })] }
@@ -347,7 +347,7 @@ describe("write", () => {
       expect(org.storedRecords("Contact").filter((contact) => contact["LastName"] === "Null Checkbox").map((contact) => contact["DoNotCall"])).toEqual([false])
     }))
 
-  it.effect("emits the rotated refresh token as a CONTROL message with the whole config", () =>
+  it.live("emits the rotated refresh token as a CONTROL message with the whole config", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0, rotateRefreshToken: true })
       const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
@@ -363,7 +363,7 @@ describe("write", () => {
       })
     }))
 
-  it.effect("fails with a TRACE ERROR on malformed input, after echoing the states it settled", () =>
+  it.live("fails with a TRACE ERROR on malformed input, after echoing the states it settled", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0 })
       const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contact" })] }
