@@ -6,10 +6,11 @@
  * reports `numberRecordsProcessed` while a job is InProgress, so once rows are being processed
  * and the caller knows how many it uploaded, the next poll is aimed just past the job's
  * projected end instead: a job is noticed soon after it finishes, with few calls, whatever its
- * size. The rate comes from the last two sightings of rows moving. With only one, it is measured
- * from the last still sighting and so counts the job's start-up: then the projection never moves
- * a poll later than the backoff would. A projection never comes closer than `minimumInterval` to
- * the last poll, nor further than `maximumInterval`.
+ * size. With only one sighting of rows moving, the rate is measured from the last still sighting
+ * and so counts the job's start-up: then the projection never moves a poll later than the backoff
+ * would. From the second on, the rate is the faster of that one and the rate between the last two
+ * sightings (one slow patch does not push the poll far out). A projection never comes closer than
+ * `minimumInterval` to the last poll, nor further than `maximumInterval`.
  */
 
 export const initialIntervalMillis = 250
@@ -58,10 +59,10 @@ export const next = (cadence: Cadence, seen: Observation): { readonly cadence: C
   if (!moving || expected === undefined) return { cadence: updated, delayMillis: backoff }
   const remaining = expected - seen.processed
   if (remaining <= 0) return { cadence: updated, delayMillis: minimumIntervalMillis }
-  // a previous sighting of rows moving gives the rate since the start-up; a stall falls back to the origin
+  const rateSince = (from: Sighting) => (seen.processed - from.processed) / Math.max(1, seen.nowMillis - from.atMillis)
+  // a previous sighting of rows moving gives the rate past the start-up; a stall since falls back to the origin
   const steady = cadence.moved !== undefined && seen.processed > cadence.moved.processed ? cadence.moved : undefined
-  const from = steady ?? cadence.origin
-  const rowsPerMilli = (seen.processed - from.processed) / Math.max(1, seen.nowMillis - from.atMillis)
+  const rowsPerMilli = Math.max(rateSince(cadence.origin), steady === undefined ? 0 : rateSince(steady))
   const projected = Math.max(minimumIntervalMillis, (remaining / rowsPerMilli) * projectionMargin)
   return { cadence: updated, delayMillis: Math.round(Math.min(steady === undefined ? backoff : maximumIntervalMillis, projected)) }
 }

@@ -355,6 +355,33 @@ describe("BulkClient", () => {
       })
     ))
 
+  it.effect("notices a job finished after a slow patch within about a second, not at the longest interval", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const closed = yield* closedJobLeftWaiting(client)
+        // 1,000 of 2,000 rows 250 ms after the close, then one more row in the next 275 ms: a slow patch
+        const sightings = [
+          { state: "InProgress", numberRecordsProcessed: 1_000 },
+          { state: "InProgress", numberRecordsProcessed: 1_001 },
+          { state: "JobComplete", numberRecordsProcessed: 2_000 }
+        ]
+        let polls = 0
+        server.use(
+          http.get(`${baseUrl}/services/data/v${client.apiVersion}/jobs/ingest/${closed.id}`, () =>
+            HttpResponse.json({ ...closed, ...sightings[Math.min(polls++, sightings.length - 1)] })
+          )
+        )
+        const fiber = yield* Effect.fork(client.awaitJob(closed.id, { expectedRecords: 2_000, seen: closed, timeout: "10 seconds" }))
+        for (let step = 0; step < 12; step++) {
+          yield* settle()
+          yield* TestClock.adjust("100 millis")
+        }
+        yield* settle()
+        expect(polls).toBe(3)
+        expect((yield* Fiber.join(fiber)).state).toBe("JobComplete")
+      })
+    ))
+
   it.effect("retries transient errors a bounded number of times", () =>
     withClient((client) =>
       Effect.gen(function* () {

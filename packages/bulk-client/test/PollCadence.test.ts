@@ -34,13 +34,15 @@ describe("PollCadence", () => {
     expect(delays([...still, [8_000, 1_000]], 10_000)[8]).toBe(6_407)
   })
 
-  it("once rows are seen moving twice, projects from the rate between the two, past the backoff", () => {
+  it("once rows are seen moving twice, projects from the faster of the rate between the two and the rate since the start, past the backoff", () => {
     // 5,000 rows in the second between the moving sightings: 5 rows/ms, 2,000 left (not 4 rows/ms since the still one).
     expect(delays([[0, 0], [1_000, 3_000], [2_000, 8_000]], 10_000)).toEqual([250, 375, 440])
-    // 1,000 rows in 375 ms, 18,000 left: 7.4 s, not the third backoff step's 563 ms.
-    expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 20_000)).toEqual([250, 375, 7_425])
+    // 2,000 rows in 625 ms since the start (faster than the 1,000 in the last 375 ms), 18,000 left: 6.2 s, not the third backoff step's 563 ms.
+    expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 20_000)).toEqual([250, 375, 6_188])
     // never further than the longest interval
     expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 1_000_000)[2]).toBe(PollCadence.maximumIntervalMillis)
+    // one slow patch between them does not push the poll out: 1,001 rows since the start, 999 left
+    expect(delays([[0, 0], [250, 1_000], [625, 1_001]], 2_000)).toEqual([250, 275, 686])
     // a stall between them: the rate since the last still sighting, capped by the backoff again
     expect(delays([[0, 0], [250, 1_000], [625, 1_000]], 20_000)).toEqual([250, 375, 563])
   })

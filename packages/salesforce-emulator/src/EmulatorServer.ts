@@ -23,8 +23,8 @@ export interface Running {
   readonly close: () => Promise<void>
 }
 
-/** Bodies declaring at most this many bytes are copied into one buffer as they arrive. */
-const preallocatedBodyLimit = 1024 * 1024 * 1024
+/** Bodies declaring at most this many bytes (Salesforce's own upload limit) are copied into one buffer as they arrive. */
+const preallocatedBodyLimit = 150 * 1024 * 1024
 
 /**
  * The request body. A declared `Content-Length` gets one buffer, filled as the chunks arrive: a
@@ -35,9 +35,10 @@ const readBody = (request: http.IncomingMessage): Promise<Buffer> =>
     const declared = Number(request.headers["content-length"] ?? Number.NaN)
     const whole = Number.isSafeInteger(declared) && declared > 0 && declared <= preallocatedBodyLimit ? Buffer.allocUnsafe(declared) : undefined
     let filled = 0
+    // bytes past the declared length (a lenient parser) follow in order: once one overflows, all do
     const chunks: Array<Buffer> = []
     request.on("data", (chunk: Buffer) => {
-      if (whole !== undefined && filled + chunk.length <= whole.length) filled += chunk.copy(whole, filled)
+      if (whole !== undefined && chunks.length === 0 && filled + chunk.length <= whole.length) filled += chunk.copy(whole, filled)
       else chunks.push(chunk)
     })
     request.on("end", () => {
