@@ -105,6 +105,17 @@ const closedJobLeftWaiting = (client: BulkClient.BulkClientService) =>
     return yield* client.closeJob(job.id)
   })
 
+/** Answers the job's polls with `sightings` in turn (the last one from then on); the count of polls so far. */
+const answerPollsWith = (client: BulkClient.BulkClientService, job: { readonly id: string }, sightings: ReadonlyArray<Record<string, unknown>>) => {
+  let polls = 0
+  server.use(
+    http.get(`${baseUrl}/services/data/v${client.apiVersion}/jobs/ingest/${job.id}`, () =>
+      HttpResponse.json({ ...job, ...sightings[Math.min(polls++, sightings.length - 1)] })
+    )
+  )
+  return () => polls
+}
+
 describe("BulkClient", () => {
   it.effect("runs a job end to end and streams its results (gzip)", () =>
     withClient((client) =>
@@ -329,29 +340,24 @@ describe("BulkClient", () => {
           { state: "InProgress", numberRecordsProcessed: 9_900 },
           { state: "JobComplete", numberRecordsProcessed: 10_000 }
         ]
-        let polls = 0
-        server.use(
-          http.get(`${baseUrl}/services/data/v${client.apiVersion}/jobs/ingest/${job.id}`, () =>
-            HttpResponse.json({ ...job, ...sightings[Math.min(polls++, sightings.length - 1)] })
-          )
-        )
+        const polls = answerPollsWith(client, job, sightings)
         const fiber = yield* Effect.fork(client.awaitJob(job.id, { expectedRecords: 10_000 }))
         yield* settle()
         yield* TestClock.adjust("250 millis")
         yield* settle()
-        expect(polls).toBe(2)
+        expect(polls()).toBe(2)
         // 5,000 rows left at 20 rows/ms: the next poll 275 ms later, not at the 375 ms backoff.
         yield* TestClock.adjust("274 millis")
         yield* settle()
-        expect(polls).toBe(2)
+        expect(polls()).toBe(2)
         yield* TestClock.adjust("1 millis")
         yield* settle()
-        expect(polls).toBe(3)
+        expect(polls()).toBe(3)
         yield* TestClock.adjust(`${PollCadence.minimumIntervalMillis} millis`)
         yield* settle()
         const done = yield* Fiber.join(fiber)
         expect(done).toMatchObject({ state: "JobComplete", numberRecordsProcessed: 10_000 })
-        expect(polls).toBe(4)
+        expect(polls()).toBe(4)
       })
     ))
 
@@ -365,19 +371,14 @@ describe("BulkClient", () => {
           { state: "InProgress", numberRecordsProcessed: 1_001 },
           { state: "JobComplete", numberRecordsProcessed: 2_000 }
         ]
-        let polls = 0
-        server.use(
-          http.get(`${baseUrl}/services/data/v${client.apiVersion}/jobs/ingest/${closed.id}`, () =>
-            HttpResponse.json({ ...closed, ...sightings[Math.min(polls++, sightings.length - 1)] })
-          )
-        )
+        const polls = answerPollsWith(client, closed, sightings)
         const fiber = yield* Effect.fork(client.awaitJob(closed.id, { expectedRecords: 2_000, seen: closed, timeout: "10 seconds" }))
         for (let step = 0; step < 12; step++) {
           yield* settle()
           yield* TestClock.adjust("100 millis")
         }
         yield* settle()
-        expect(polls).toBe(3)
+        expect(polls()).toBe(3)
         expect((yield* Fiber.join(fiber)).state).toBe("JobComplete")
       })
     ))
