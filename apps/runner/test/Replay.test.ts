@@ -216,9 +216,11 @@ ${rejects}`
 
       // the fourth job's creation hangs: the replay settles 900 records (3 jobs of 300), then waits
       org.setFaults({ processingDelayMs: 0, slowResponses: [{ call: "create", every: 4, times: 1, delayMs: 20_000 }] })
+      const pollsBefore = org.stats().calls.poll
       const replay = yield* Effect.fork(runCli(["replay", "--from", from], { cwd: root, env: env() }))
-      for (let waited = 0; named("Interrupted").length < 900 && waited < 500; waited++) yield* Effect.sleep("20 millis")
-      // the third job's records are settled within a moment of its end: well inside the mark's once-a-second
+      // each job is done at its close and found so by its one poll, 250 ms later
+      for (let waited = 0; (named("Interrupted").length < 900 || org.stats().calls.poll - pollsBefore < 3) && waited < 500; waited++) yield* Effect.sleep("20 millis")
+      // the third job's records are settled within a moment of its poll: well inside the mark's once-a-second
       yield* Effect.sleep("250 millis")
       yield* Fiber.interrupt(replay)
       org.setFaults({ processingDelayMs: 0 })
