@@ -10,7 +10,8 @@
  * and so counts the job's start-up: then the projection never moves a poll later than the backoff
  * would. From the second on, the rate is the faster of that one and the rate between the last two
  * sightings (one slow patch does not push the poll far out). A projection never comes closer than
- * `minimumInterval` to the last poll, nor further than `maximumInterval`.
+ * `minimumInterval` to the last poll, nor further than `maximumInterval`. Once every row is
+ * processed, polls start `minimumInterval` apart and back off (×1.5) until the job ends.
  */
 
 export const initialIntervalMillis = 250
@@ -34,6 +35,8 @@ export interface Cadence {
   readonly origin: Sighting
   /** The last sighting since then, once rows move. */
   readonly moved?: Sighting | undefined
+  /** Polls in a row that found every row processed and the job not yet ended. */
+  readonly finishing?: number | undefined
 }
 
 export const start = (nowMillis: number): Cadence => ({ polls: 0, origin: { atMillis: nowMillis, processed: 0 } })
@@ -58,7 +61,12 @@ export const next = (cadence: Cadence, seen: Observation): { readonly cadence: C
   const expected = seen.expectedRecords
   if (!moving || expected === undefined) return { cadence: updated, delayMillis: backoff }
   const remaining = expected - seen.processed
-  if (remaining <= 0) return { cadence: updated, delayMillis: minimumIntervalMillis }
+  if (remaining <= 0) {
+    // every row processed: the job ends soon after, but Salesforce may take a while to say so
+    const finishing = (cadence.finishing ?? 0) + 1
+    const delayMillis = Math.round(Math.min(maximumIntervalMillis, minimumIntervalMillis * growth ** (finishing - 1)))
+    return { cadence: { ...updated, finishing }, delayMillis }
+  }
   const rateSince = (from: Sighting) => (seen.processed - from.processed) / Math.max(1, seen.nowMillis - from.atMillis)
   // a previous sighting of rows moving gives the rate past the start-up; a stall since falls back to the origin
   const steady = cadence.moved !== undefined && seen.processed > cadence.moved.processed ? cadence.moved : undefined

@@ -51,4 +51,8 @@ describe("PollCadence", () => {
     expect(delays([[0, 0], [1_000, 9_999]], 10_000)).toEqual([250, PollCadence.minimumIntervalMillis])
     expect(delays([[0, 0], [1_000, 10_000]], 10_000)).toEqual([250, PollCadence.minimumIntervalMillis])
   })
+
+  it("backs off from the minimum interval while every row is processed and the job has not ended", () => {
+    expect(delays([[0, 0], [1_000, 10_000], [1_200, 10_000], [1_500, 10_000], [1_950, 10_000]], 10_000)).toEqual([250, 200, 300, 450, 675])
+  })
 })
