@@ -77,6 +77,9 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.expone
 
 export const defaultPollTimeout = Duration.hours(24)
 
+/** How long the progress cadence's last poll, sent at the caller's deadline, may take to be answered. */
+const lastPollAllowance = Duration.seconds(30)
+
 /** The pause before polling again a job whose last poll went unanswered through every retry. */
 export const unansweredPollPause = Duration.seconds(30)
 
@@ -336,7 +339,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
      * limit does not end the wait: the job runs on in Salesforce whatever its caller does, and
      * giving up would have its rows sent again. Polling goes on after a pause.
      */
-    const pollJob = (jobId: string, wait: (info: IngestJob.JobInfo) => Effect.Effect<boolean>) =>
+    const pollJob = <E>(jobId: string, wait: (info: IngestJob.JobInfo) => Effect.Effect<boolean, E>) =>
       Effect.gen(function* () {
         let unanswered = false
         for (;;) {
@@ -362,22 +365,38 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
         }
       })
 
-    /** Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. */
-    const pollFollowingProgress = (jobId: string, expectedRecords: number | undefined, seen: IngestJob.JobInfo | undefined) =>
+    const pollTimeout = (jobId: string, timeout: Duration.Duration) =>
+      new BulkApiError({
+        reason: "PollTimeout",
+        call: "info",
+        jobId,
+        detail: `the job did not finish within ${Duration.format(timeout)}; it was left as is and may still complete: look it up in Setup → Bulk Data Load Jobs before a rerun sends its rows again`
+      })
+
+    /**
+     * Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. No wait
+     * runs past the timeout: the last poll comes at the deadline, and a job still running then
+     * fails the wait with `PollTimeout`.
+     */
+    const pollFollowingProgress = (jobId: string, options: AwaitOptions, timeout: Duration.Duration) =>
       Effect.gen(function* () {
-        let cadence = PollCadence.start(yield* Clock.currentTimeMillis)
+        const startedMillis = yield* Clock.currentTimeMillis
+        const deadlineMillis = startedMillis + Duration.toMillis(timeout)
+        let cadence = PollCadence.start(startedMillis)
         const waitAfter = (info: IngestJob.JobInfo) =>
           Effect.gen(function* () {
+            const nowMillis = yield* Clock.currentTimeMillis
+            if (nowMillis >= deadlineMillis) return yield* Effect.fail(pollTimeout(jobId, timeout))
             const step = PollCadence.next(cadence, {
-              nowMillis: yield* Clock.currentTimeMillis,
+              nowMillis,
               processed: info.numberRecordsProcessed ?? 0,
-              expectedRecords
+              expectedRecords: options.expectedRecords
             })
             cadence = step.cadence
-            yield* Effect.sleep(Duration.millis(step.delayMillis))
+            yield* Effect.sleep(Duration.millis(Math.min(step.delayMillis, deadlineMillis - nowMillis)))
             return true
           })
-        if (seen !== undefined) yield* waitAfter(seen)
+        if (options.seen !== undefined) yield* waitAfter(options.seen)
         return yield* pollJob(jobId, waitAfter)
       })
 
@@ -386,20 +405,16 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       Effect.flatMap(Schedule.driver(schedule), (driver) => pollJob(jobId, (info) => Effect.map(Effect.option(driver.next(info)), Option.isSome)))
 
     const awaitJob = (jobId: string, options: AwaitOptions = {}) => {
-      const timeout = options.timeout ?? config.poll?.timeout ?? defaultPollTimeout
+      const timeout = Duration.decode(options.timeout ?? config.poll?.timeout ?? defaultPollTimeout)
       const schedule = options.schedule ?? config.poll?.schedule
       if (options.seen !== undefined && IngestJob.isTerminal(options.seen.state)) return Effect.succeed(options.seen)
-      const polling = schedule === undefined ? pollFollowingProgress(jobId, options.expectedRecords, options.seen) : pollOnSchedule(jobId, schedule)
+      // The progress cadence ends its own wait at the deadline, after a last poll; the timer
+      // stays as a backstop for that poll and for polls that go unanswered.
+      const polling = schedule === undefined ? pollFollowingProgress(jobId, options, timeout) : pollOnSchedule(jobId, schedule)
       return polling.pipe(
         Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new BulkApiError({
-              reason: "PollTimeout",
-              call: "info",
-              jobId,
-              detail: `the job did not finish within ${Duration.format(timeout)}; it was left as is and may still complete: look it up in Setup → Bulk Data Load Jobs before a rerun sends its rows again`
-            })
+          duration: schedule === undefined ? Duration.sum(timeout, lastPollAllowance) : timeout,
+          onTimeout: () => pollTimeout(jobId, timeout)
         })
       )
     }

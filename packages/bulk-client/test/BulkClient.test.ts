@@ -6,6 +6,7 @@ import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -302,6 +303,38 @@ describe("BulkClient", () => {
         expect(error).toMatchObject({ reason: "PollTimeout", jobId: job.id })
         expect(org.stats().calls).toMatchObject({ abort: 0, delete: 0 })
         expect((yield* client.jobInfo(job.id)).state).not.toBe("Aborted")
+      })
+    ))
+
+  it.effect("polls once more at the timeout's deadline instead of sleeping past it", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        // No progress: polls back off to 250 ms, 625 ms, … 5.2 s, 8.0 s; the next one would come at 12.3 s.
+        const running = { state: "InProgress", numberRecordsProcessed: 0 }
+        const awaitWithTenSeconds = (sightings: ReadonlyArray<Record<string, unknown>>) =>
+          Effect.gen(function* () {
+            const job = yield* closedJobLeftWaiting(client)
+            const polls = answerPollsWith(client, job, sightings)
+            const fiber = yield* Effect.fork(Effect.either(client.awaitJob(job.id, { timeout: "10 seconds" })))
+            for (let elapsed = 0; elapsed < 9_900; elapsed += 100) {
+              yield* settle()
+              yield* TestClock.adjust("100 millis")
+            }
+            yield* settle()
+            const pollsBeforeDeadline = polls()
+            yield* TestClock.adjust("100 millis")
+            yield* settle()
+            return { pollsBeforeDeadline, polls: polls(), outcome: yield* Fiber.join(fiber) }
+          })
+        // finished after the eighth poll: the ninth, at the deadline, finds it done
+        const finished = yield* awaitWithTenSeconds([...Array.from({ length: 8 }, () => running), { state: "JobComplete", numberRecordsProcessed: 1 }])
+        expect(finished.pollsBeforeDeadline).toBe(8)
+        expect(finished.polls).toBe(9)
+        expect(Either.getOrThrow(finished.outcome)).toMatchObject({ state: "JobComplete" })
+        // still running at the deadline: that last poll, then PollTimeout
+        const timedOut = yield* awaitWithTenSeconds([running])
+        expect(timedOut.polls).toBe(9)
+        expect(Either.isLeft(timedOut.outcome) && timedOut.outcome.left).toMatchObject({ reason: "PollTimeout" })
       })
     ))
 
