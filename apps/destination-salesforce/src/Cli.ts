@@ -169,12 +169,7 @@ const runCommand = (args: ReadonlyArray<string>, io: Io) =>
         const syncId = catalog.streams.find((stream) => stream.sync_id !== undefined)?.sync_id
         const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId), stop: io.stop })
         // stopped by a signal: no stream is left without its last status
-        const incomplete = Effect.flatMap(
-          Effect.forEach(catalog.streams, ({ stream }) =>
-            MessageWriter.streamStatus({ name: stream.name, ...(stream.namespace === undefined ? {} : { namespace: stream.namespace }) }, "INCOMPLETE")
-          ),
-          (statuses) => writeAll(io, statuses)
-        )
+        const incomplete = Effect.flatMap(Write.incompleteStatuses(catalog.streams.map(Write.descriptorOf)), (statuses) => writeAll(io, statuses))
         return yield* withRotatedRefreshTokens(io, raw, output).pipe(
           Effect.provide(Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId)))),
           Effect.onInterrupt(() => Effect.ignore(incomplete))

@@ -101,6 +101,16 @@ export const streamColumns = (
 
 export type Checkpoint = { readonly line: string }
 
+/** The descriptor of a configured stream, as STREAM_STATUS traces name it. */
+export const descriptorOf = (configured: AirbyteMessage.ConfiguredAirbyteStream): AirbyteMessage.StreamDescriptor => ({
+  name: configured.stream.name,
+  ...(configured.stream.namespace === undefined ? {} : { namespace: configured.stream.namespace })
+})
+
+/** INCOMPLETE for each of `streams`: what a run that stops leaves as their last status. */
+export const incompleteStatuses = (streams: ReadonlyArray<AirbyteMessage.StreamDescriptor>) =>
+  Effect.forEach(streams, (stream) => MessageWriter.streamStatus(stream, "INCOMPLETE"))
+
 /** Plans for every configured stream, described from the org. */
 export const plans = (
   catalog: AirbyteMessage.ConfiguredAirbyteCatalog,
@@ -116,10 +126,7 @@ export const plans = (
           detail: `stream ${configured.stream.name}: its json_schema lists no properties, so there is nothing to map to ${target.object}`
         })
       }
-      const descriptor = {
-        name: configured.stream.name,
-        ...(configured.stream.namespace === undefined ? {} : { namespace: configured.stream.namespace })
-      }
+      const descriptor = descriptorOf(configured)
       const plan = yield* StreamPlans.plan({
         stream: descriptor,
         object: target.object,
@@ -178,7 +185,12 @@ export const write = <E, R>(
 > =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const streamPlans = yield* plans(catalog, config)
+      // A run that cannot start (a stream the org cannot take) still leaves every stream INCOMPLETE.
+      const planned = yield* Effect.either(plans(catalog, config))
+      if (Either.isLeft(planned)) {
+        return Stream.concat(Stream.fromIterableEffect(incompleteStatuses(catalog.streams.map(descriptorOf))), Stream.fail(planned.left))
+      }
+      const streamPlans = planned.right
       const descriptors = [...streamPlans.values()].map((plan) => plan.stream)
       const started = Stream.fromIterableEffect(
         Effect.forEach(descriptors, (stream) =>
@@ -225,7 +237,7 @@ export const write = <E, R>(
       // A failed run marks every stream INCOMPLETE before the error reaches the caller.
       const incomplete = (cause: Cause.Cause<E | ConfigError | PipelineError.PipelineError | MessageReader.ProtocolError>) =>
         Stream.concat(
-          Stream.fromIterableEffect(Effect.forEach(descriptors, (stream) => MessageWriter.streamStatus(stream, "INCOMPLETE"))),
+          Stream.fromIterableEffect(incompleteStatuses(descriptors)),
           Stream.failCause(cause)
         )
       return Stream.concat(started, body).pipe(Stream.catchAllCause(incomplete))

@@ -325,13 +325,24 @@ describe("write", () => {
       expect(lines.filter((line) => line.startsWith('{"type":"STATE"'))).toEqual([`${state.slice(0, -2)},"destinationStats":{"recordCount":1.0}}}`])
     }))
 
-  it.live("names a destination_object_name the org does not have as a config error", () =>
+  it.live("names a destination_object_name the org does not have as a config error, every stream left INCOMPLETE", () =>
     Effect.gen(function* () {
-      const catalog = { streams: [stream("people", "append", ["LastName"], { destination_object_name: "Contactt" })] }
+      const catalog = {
+        streams: [
+          stream("people", "append", ["LastName"], { destination_object_name: "Contact" }),
+          stream("typo", "append", ["LastName"], { destination_object_name: "Contactt" })
+        ]
+      }
       const { code, messages } = yield* runConnector(["write", "--config", jsonFile(config()), "--catalog", jsonFile(catalog)], [record("people", { LastName: "X" })])
       expect(code).toBe(1)
       expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
       expect((messages.at(-1) as Message).trace?.error?.message).toContain("the org has no object Contactt")
+      const statuses = (messages as Array<Message>).flatMap((message) => {
+        const status = message.trace?.stream_status
+        return status === undefined ? [] : [`${status.stream_descriptor.name} ${status.status}`]
+      })
+      expect(statuses).toEqual(["people INCOMPLETE", "typo INCOMPLETE"])
+      expect(org.stats().calls.create).toBe(0)
     }))
 
   it.live("inserts whatever the shape of the source's primary_key, leaving a null checkbox to its default", () =>
