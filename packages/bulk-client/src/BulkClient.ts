@@ -39,10 +39,15 @@ export const defaultApiVersion = "62.0"
 export interface PollOptions {
   /**
    * A fixed cadence between polls. Without one, polls back off from 250 ms (×1.5, at most 30 s
-   * apart) and, once the job reports progress, aim at its projected end (`PollCadence`).
+   * apart) and, once the job reports progress, aim at its projected end (`PollCadence`). A
+   * schedule that ends before the job does fails the wait with `PollTimeout`.
    */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
-  /** Give up waiting after this long (default 24 hours); the job is left running. */
+  /**
+   * Give up waiting after this long (default 24 hours, on a monotonic clock). No wait runs past
+   * it: the last poll comes at the deadline, and a job still running then fails the wait with
+   * `PollTimeout`. The job is left running.
+   */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
@@ -53,10 +58,12 @@ export interface PollOptions {
 export type UploadBody = Stream.Stream<Uint8Array, unknown> | PipedUpload.NodeStreamBody
 
 export interface AwaitOptions extends PollOptions {
+  /** The rows uploaded to the job, which the progress cadence projects its end from; a count that is not a finite number is ignored. */
   readonly expectedRecords?: number | undefined
   /**
    * The job as the caller last saw it (the close's answer). A finished one is returned as is;
-   * otherwise it stands for the first poll, and the progress cadence asks next after its first interval.
+   * otherwise it stands for the first poll, on a schedule too: the next comes after the first
+   * wait, and with no time left it is the only other poll.
    */
   readonly seen?: IngestJob.JobInfo | undefined
 }
@@ -87,6 +94,23 @@ export const unansweredPollPause = Duration.seconds(30)
 export const rateLimitedPollPause = Duration.minutes(5)
 
 type CallError = BulkApiError | AuthError.AuthError
+
+/** When waiting for a job ends, on the monotonic clock, and the timeout that set it. */
+interface PollDeadline {
+  readonly atMillis: number
+  readonly timeout: Duration.Duration
+}
+
+/** Milliseconds on a monotonic clock: a wall clock set back or forward moves no deadline and no cadence. */
+const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1_000_000)
+
+const pollTimeout = (jobId: string, why: string) =>
+  new BulkApiError({
+    reason: "PollTimeout",
+    call: "info",
+    jobId,
+    detail: `${why}; it was left as is and may still complete: look it up in Setup → Bulk Data Load Jobs before a rerun sends its rows again`
+  })
 
 export interface BulkClientService {
   readonly apiVersion: string
@@ -333,88 +357,88 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
       })
 
     /**
-     * Polls until the job ends, `wait` (which waits between polls) says to stop, or the caller's
-     * timeout. A poll that stays unanswered through its retries (5xx, network, 429, the token
-     * endpoint unavailable when the session is renewed) or is refused for the org's daily API
-     * limit does not end the wait: the job runs on in Salesforce whatever its caller does, and
-     * giving up would have its rows sent again. Polling goes on after a pause.
+     * Polls until the job ends or the deadline passes, with `wait` between polls. A poll that
+     * stays unanswered through its retries (5xx, network, 429, the token endpoint unavailable
+     * when the session is renewed) or is refused for the org's daily API limit does not end the
+     * wait: the job runs on in Salesforce whatever its caller does, and giving up would have its
+     * rows sent again. Polling goes on after a pause, cut short by the deadline. A job still
+     * running, or still unanswered, when a poll at or after the deadline comes back fails the
+     * wait with `PollTimeout`.
      */
-    const pollJob = <E>(jobId: string, wait: (info: IngestJob.JobInfo) => Effect.Effect<boolean, E>) =>
+    const pollJob = <E>(jobId: string, deadline: PollDeadline, wait: (info: IngestJob.JobInfo, nowMillis: number) => Effect.Effect<void, E>) =>
       Effect.gen(function* () {
         let unanswered = false
         for (;;) {
           const answer = yield* Effect.either(jobInfo(jobId))
+          const nowMillis = yield* monotonicMillis
+          const remainingMillis = deadline.atMillis - nowMillis
           if (answer._tag === "Left") {
             const error = answer.left
             // a session renewed in the same outage fails transiently too (the token endpoint down)
             const pause = error.isTransient ? unansweredPollPause : isBulkError("RateLimited")(error) ? rateLimitedPollPause : undefined
             if (pause === undefined) return yield* Effect.fail(error)
+            if (remainingMillis <= 0) {
+              return yield* Effect.fail(
+                pollTimeout(jobId, `the job was not seen to finish within ${Duration.format(deadline.timeout)} (its last poll went unanswered: ${error.message})`)
+              )
+            }
             if (!unanswered) {
               yield* Effect.logWarning(
                 `job ${jobId}: Salesforce does not answer its polls (${error.message}); the job runs on, and polling goes on every ${Duration.format(pause)} until it answers`
               )
             }
             unanswered = true
-            yield* Effect.sleep(pause)
+            yield* Effect.sleep(Duration.millis(Math.min(Duration.toMillis(pause), remainingMillis)))
             continue
           }
           const info = answer.right
           if (unanswered) yield* Effect.logInfo(`job ${jobId}: Salesforce answers its polls again`)
           unanswered = false
-          if (IngestJob.isTerminal(info.state) || !(yield* wait(info))) return info
+          if (IngestJob.isTerminal(info.state)) return info
+          if (remainingMillis <= 0) return yield* Effect.fail(pollTimeout(jobId, `the job did not finish within ${Duration.format(deadline.timeout)}`))
+          yield* wait(info, nowMillis)
         }
       })
 
-    const pollTimeout = (jobId: string, timeout: Duration.Duration) =>
-      new BulkApiError({
-        reason: "PollTimeout",
-        call: "info",
-        jobId,
-        detail: `the job did not finish within ${Duration.format(timeout)}; it was left as is and may still complete: look it up in Setup → Bulk Data Load Jobs before a rerun sends its rows again`
-      })
+    /** Waits at the cadence `PollCadence` sets (backoff, then the job's projected end), never past the deadline. */
+    const followingProgress = (options: AwaitOptions, deadline: PollDeadline, startedMillis: number) => {
+      let cadence = PollCadence.start(startedMillis)
+      return (info: IngestJob.JobInfo, nowMillis: number) =>
+        Effect.suspend(() => {
+          const step = PollCadence.next(cadence, { nowMillis, processed: info.numberRecordsProcessed ?? 0, expectedRecords: options.expectedRecords })
+          cadence = step.cadence
+          return Effect.sleep(Duration.millis(Math.min(step.delayMillis, Math.max(0, deadline.atMillis - nowMillis))))
+        })
+    }
 
     /**
-     * Polls at the cadence `PollCadence` sets: backoff, then the job's projected end. No wait
-     * runs past the timeout: the last poll comes at the deadline, and a job still running then
-     * fails the wait with `PollTimeout`.
+     * Waits on the caller's schedule; at the deadline, a last poll comes instead. A schedule
+     * that ends while the job runs fails the wait with `PollTimeout`.
      */
-    const pollFollowingProgress = (jobId: string, options: AwaitOptions, timeout: Duration.Duration) =>
-      Effect.gen(function* () {
-        const startedMillis = yield* Clock.currentTimeMillis
-        const deadlineMillis = startedMillis + Duration.toMillis(timeout)
-        let cadence = PollCadence.start(startedMillis)
-        const waitAfter = (info: IngestJob.JobInfo) =>
-          Effect.gen(function* () {
-            const nowMillis = yield* Clock.currentTimeMillis
-            if (nowMillis >= deadlineMillis) return yield* Effect.fail(pollTimeout(jobId, timeout))
-            const step = PollCadence.next(cadence, {
-              nowMillis,
-              processed: info.numberRecordsProcessed ?? 0,
-              expectedRecords: options.expectedRecords
-            })
-            cadence = step.cadence
-            yield* Effect.sleep(Duration.millis(Math.min(step.delayMillis, deadlineMillis - nowMillis)))
-            return true
-          })
-        if (options.seen !== undefined) yield* waitAfter(options.seen)
-        return yield* pollJob(jobId, waitAfter)
-      })
-
-    /** Polls on the caller's schedule; its end leaves the job's last answer, whatever its state. */
-    const pollOnSchedule = (jobId: string, schedule: Schedule.Schedule<unknown, unknown>) =>
-      Effect.flatMap(Schedule.driver(schedule), (driver) => pollJob(jobId, (info) => Effect.map(Effect.option(driver.next(info)), Option.isSome)))
+    const onSchedule = (jobId: string, driver: Schedule.ScheduleDriver<unknown, unknown>, deadline: PollDeadline) => (info: IngestJob.JobInfo, nowMillis: number) =>
+      Effect.option(driver.next(info)).pipe(
+        Effect.timeoutTo({ duration: Duration.millis(Math.max(0, deadline.atMillis - nowMillis)), onTimeout: () => true, onSuccess: Option.isSome }),
+        Effect.flatMap((goesOn) => (goesOn ? Effect.void : Effect.fail(pollTimeout(jobId, "the poll schedule ended before the job did"))))
+      )
 
     const awaitJob = (jobId: string, options: AwaitOptions = {}) => {
       const timeout = Duration.decode(options.timeout ?? config.poll?.timeout ?? defaultPollTimeout)
       const schedule = options.schedule ?? config.poll?.schedule
-      if (options.seen !== undefined && IngestJob.isTerminal(options.seen.state)) return Effect.succeed(options.seen)
-      // The progress cadence ends its own wait at the deadline, after a last poll; the timer
-      // stays as a backstop for that poll and for polls that go unanswered.
-      const polling = schedule === undefined ? pollFollowingProgress(jobId, options, timeout) : pollOnSchedule(jobId, schedule)
-      return polling.pipe(
+      const seen = options.seen
+      if (seen !== undefined && IngestJob.isTerminal(seen.state)) return Effect.succeed(seen)
+      return Effect.gen(function* () {
+        const startedMillis = yield* monotonicMillis
+        const deadline: PollDeadline = { atMillis: startedMillis + Duration.toMillis(timeout), timeout }
+        const wait = schedule === undefined ? followingProgress(options, deadline, startedMillis) : onSchedule(jobId, yield* Schedule.driver(schedule), deadline)
+        // the job as the caller last saw it is the first poll: what follows it is a wait, whatever the deadline
+        if (seen !== undefined) yield* wait(seen, startedMillis)
+        return yield* pollJob(jobId, deadline, wait)
+      }).pipe(
+        // every wait ends at the deadline, and the poll after it decides: the timer is a backstop
+        // for that last poll (or one unanswered) that hangs
         Effect.timeoutFail({
-          duration: schedule === undefined ? Duration.sum(timeout, lastPollAllowance) : timeout,
-          onTimeout: () => pollTimeout(jobId, timeout)
+          duration: Duration.sum(timeout, lastPollAllowance),
+          onTimeout: () => pollTimeout(jobId, `the job did not finish within ${Duration.format(timeout)}`)
         })
       )
     }

@@ -10,8 +10,11 @@
  * and so counts the job's start-up: then the projection never moves a poll later than the backoff
  * would. From the second on, the rate is the faster of that one and the rate between the last two
  * sightings (one slow patch does not push the poll far out). A projection never comes closer than
- * `minimumInterval` to the last poll, nor further than `maximumInterval`. Once every row is
- * processed, polls start `minimumInterval` apart and back off (×1.5) until the job ends.
+ * `minimumInterval` to the last poll, nor further than `maximumInterval`. A job that stops
+ * moving before every row is processed (or a count that overstates its rows) is polled as the
+ * projection says once, then ×1.5 further apart each time it is still stuck. Once every row is
+ * processed, polls start `minimumInterval` apart and back off (×1.5) until the job ends. A count
+ * that is not a finite number is no count: the backoff alone sets the cadence.
  */
 
 export const initialIntervalMillis = 250
@@ -37,6 +40,8 @@ export interface Cadence {
   readonly moved?: Sighting | undefined
   /** Polls in a row that found every row processed and the job not yet ended. */
   readonly finishing?: number | undefined
+  /** The last delay chosen while rows that moved before had stopped, with some still to process. */
+  readonly stalledMillis?: number | undefined
 }
 
 export const start = (nowMillis: number): Cadence => ({ polls: 0, origin: { atMillis: nowMillis, processed: 0 } })
@@ -59,7 +64,7 @@ export const next = (cadence: Cadence, seen: Observation): { readonly cadence: C
   const moving = seen.processed > cadence.origin.processed
   const updated: Cadence = moving ? { polls, origin: cadence.origin, moved: sighting } : { polls, origin: sighting }
   const expected = seen.expectedRecords
-  if (!moving || expected === undefined) return { cadence: updated, delayMillis: backoff }
+  if (!moving || expected === undefined || !Number.isFinite(expected)) return { cadence: updated, delayMillis: backoff }
   const remaining = expected - seen.processed
   if (remaining <= 0) {
     // every row processed: the job ends soon after, but Salesforce may take a while to say so
@@ -67,10 +72,17 @@ export const next = (cadence: Cadence, seen: Observation): { readonly cadence: C
     const delayMillis = Math.round(Math.min(maximumIntervalMillis, minimumIntervalMillis * growth ** (finishing - 1)))
     return { cadence: { ...updated, finishing }, delayMillis }
   }
+  const stalled = cadence.moved !== undefined && seen.processed <= cadence.moved.processed
+  if (stalled && cadence.stalledMillis !== undefined) {
+    // still stuck: the projection would keep polling at the same short interval
+    const delayMillis = Math.round(Math.min(maximumIntervalMillis, cadence.stalledMillis * growth))
+    return { cadence: { ...updated, stalledMillis: delayMillis }, delayMillis }
+  }
   const rateSince = (from: Sighting) => (seen.processed - from.processed) / Math.max(1, seen.nowMillis - from.atMillis)
   // a previous sighting of rows moving gives the rate past the start-up; a stall since falls back to the origin
-  const steady = cadence.moved !== undefined && seen.processed > cadence.moved.processed ? cadence.moved : undefined
+  const steady = cadence.moved !== undefined && !stalled ? cadence.moved : undefined
   const rowsPerMilli = Math.max(rateSince(cadence.origin), steady === undefined ? 0 : rateSince(steady))
   const projected = Math.max(minimumIntervalMillis, (remaining / rowsPerMilli) * projectionMargin)
-  return { cadence: updated, delayMillis: Math.round(Math.min(steady === undefined ? backoff : maximumIntervalMillis, projected)) }
+  const delayMillis = Math.round(Math.min(steady === undefined ? backoff : maximumIntervalMillis, projected))
+  return { cadence: stalled ? { ...updated, stalledMillis: delayMillis } : updated, delayMillis }
 }

@@ -4,6 +4,7 @@ import { Credentials, SalesforceSession } from "@sfdc-activation/auth"
 import { handlers, Org } from "@sfdc-activation/salesforce-emulator"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -335,6 +336,116 @@ describe("BulkClient", () => {
         const timedOut = yield* awaitWithTenSeconds([running])
         expect(timedOut.polls).toBe(9)
         expect(Either.isLeft(timedOut.outcome) && timedOut.outcome.left).toMatchObject({ reason: "PollTimeout" })
+      })
+    ))
+
+  it.effect("on a schedule, polls once more at the deadline, and fails with PollTimeout when the schedule ends before the job", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const job = yield* closedJobLeftWaiting(client)
+        const polls = () => org.stats().calls.poll
+        const fiber = yield* Effect.fork(client.awaitJob(job.id, { timeout: "10 seconds", schedule: Schedule.spaced("4 seconds") }))
+        for (let second = 0; second < 9; second++) {
+          yield* settle()
+          yield* TestClock.adjust("1 second")
+        }
+        yield* settle()
+        // 0, 4 and 8 s; the next step of the schedule would come after the deadline
+        expect(polls()).toBe(3)
+        yield* TestClock.adjust("1 second")
+        yield* settle()
+        const late = yield* Effect.flip(Fiber.join(fiber))
+        expect(polls()).toBe(4)
+        expect(late).toMatchObject({ reason: "PollTimeout", jobId: job.id })
+        expect(late.message).toContain("did not finish within 10s")
+        // a schedule that ends first leaves no running job behind as if it were an answer
+        const ended = yield* Effect.flip(withTime(client.awaitJob(job.id, { schedule: Schedule.recurs(2) })))
+        expect(polls()).toBe(7)
+        expect(ended).toMatchObject({ reason: "PollTimeout", jobId: job.id })
+        expect(ended.message).toContain("the poll schedule ended before the job did; it was left as is and may still complete")
+        expect(org.stats().calls).toMatchObject({ abort: 0, delete: 0 })
+      })
+    ))
+
+  it.effect("on a schedule too, takes the close's answer as the first poll", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const closed = yield* closedJobLeftWaiting(client)
+        const polls = () => org.stats().calls.poll
+        const fiber = yield* Effect.fork(client.awaitJob(closed.id, { seen: closed, schedule: Schedule.spaced("1 second") }))
+        yield* settle()
+        expect(polls()).toBe(0)
+        yield* TestClock.adjust("1 second")
+        yield* settle()
+        expect(polls()).toBe(1)
+        yield* Fiber.interrupt(fiber)
+      })
+    ))
+
+  it.effect("cuts the pause after an unanswered poll short at the deadline, polls there, and fails with PollTimeout", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "poll", status: 503, times: 1_000 }] })
+        const job = yield* closedContactJob(client)
+        const polls = () => org.stats().calls.poll
+        const fiber = yield* Effect.fork(client.awaitJob(job.id, { timeout: "45 seconds" }))
+        yield* settle()
+        // one poll and its retries, unanswered
+        const perPoll = polls()
+        expect(perPoll).toBeGreaterThan(0)
+        yield* TestClock.adjust(BulkClient.unansweredPollPause)
+        yield* settle()
+        expect(polls()).toBe(2 * perPoll)
+        yield* TestClock.adjust("14999 millis")
+        yield* settle()
+        expect(polls()).toBe(2 * perPoll)
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        // 15 s left: the pause ends at the deadline, with a last poll
+        yield* TestClock.adjust("1 millis")
+        yield* settle()
+        expect(polls()).toBe(3 * perPoll)
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error).toMatchObject({ reason: "PollTimeout", jobId: job.id })
+        expect(error.message).toContain("its last poll went unanswered")
+      })
+    ))
+
+  it.effect("with no time left, polls a job the close saw running once before PollTimeout", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const closed = yield* closedJobLeftWaiting(client)
+        const error = yield* Effect.flip(client.awaitJob(closed.id, { seen: closed, timeout: 0 }))
+        expect(error).toMatchObject({ reason: "PollTimeout", jobId: closed.id })
+        expect(org.stats().calls.poll).toBe(1)
+      })
+    ))
+
+  it.effect("keeps its deadline and cadence when the wall clock is set forward", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const job = yield* closedJobLeftWaiting(client)
+        const polls = () => org.stats().calls.poll
+        // the test clock, with a wall clock that jumps an hour ahead once the wait has started
+        const underlying = yield* Effect.clock
+        let wallOffsetMillis = 0
+        const jumpingWallClock: Clock.Clock = {
+          [Clock.ClockTypeId]: Clock.ClockTypeId,
+          unsafeCurrentTimeMillis: () => underlying.unsafeCurrentTimeMillis() + wallOffsetMillis,
+          currentTimeMillis: Effect.sync(() => underlying.unsafeCurrentTimeMillis() + wallOffsetMillis),
+          unsafeCurrentTimeNanos: () => underlying.unsafeCurrentTimeNanos(),
+          currentTimeNanos: underlying.currentTimeNanos,
+          sleep: (duration) => underlying.sleep(duration)
+        }
+        const fiber = yield* Effect.fork(Effect.withClock(client.awaitJob(job.id, { timeout: "10 seconds" }), jumpingWallClock))
+        yield* settle()
+        wallOffsetMillis = 3_600_000
+        yield* TestClock.adjust("250 millis")
+        yield* settle()
+        yield* TestClock.adjust("375 millis")
+        yield* settle()
+        expect(polls()).toBe(3)
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        yield* Fiber.interrupt(fiber)
       })
     ))
 

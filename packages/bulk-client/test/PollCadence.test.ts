@@ -55,4 +55,17 @@ describe("PollCadence", () => {
   it("backs off from the minimum interval while every row is processed and the job has not ended", () => {
     expect(delays([[0, 0], [1_000, 10_000], [1_200, 10_000], [1_500, 10_000], [1_950, 10_000]], 10_000)).toEqual([250, 200, 300, 450, 675])
   })
+
+  it("backs off while a job that moved stays stuck short of its rows", () => {
+    // one row left: the projection alone would ask every 200 ms for as long as the job is stuck
+    const stuck = [[0, 0], [1_000, 10_000], [1_200, 10_000], [1_400, 10_000], [1_700, 10_000], [2_150, 10_000]] as const
+    expect(delays(stuck, 10_001)).toEqual([250, 200, 200, 300, 450, 675])
+    // rows moving again end the backoff (11,000 rows in 2,825 ms, 1,000 left), and a new stall projects again
+    expect(delays([...stuck, [2_825, 11_000], [3_108, 11_000]], 12_000).slice(6)).toEqual([283, 311])
+  })
+
+  it("takes a count that is not a finite number for no count", () => {
+    expect(delays([[0, 0], [250, 500], [625, 900]], Number.NaN)).toEqual([250, 375, 563])
+    expect(delays([[0, 0], [250, 500], [625, 900]], Number.POSITIVE_INFINITY)).toEqual([250, 375, 563])
+  })
 })
