@@ -24,7 +24,7 @@ export const BulkApiErrorReason = Schema.Literal(
   "InvalidRequest",
   /** An upload failed part way; its job was aborted and a new job must carry the rows. */
   "UploadFailed",
-  /** Polling ran past its overall timeout; the job was left alone and may still finish. */
+  /** Polling ran past its overall timeout, or the caller's poll schedule ended first; the job was left alone and may still finish. */
   "PollTimeout",
   /** The answer could not be decoded. */
   "UnexpectedResponse"

@@ -62,8 +62,9 @@ export interface AwaitOptions extends PollOptions {
   readonly expectedRecords?: number | undefined
   /**
    * The job as the caller last saw it (the close's answer). A finished one is returned as is;
-   * otherwise it stands for the first poll, on a schedule too: the next comes after the first
-   * wait, and with no time left it is the only other poll.
+   * otherwise it stands for the first poll, on a schedule too (where it takes the schedule's
+   * first step): the next poll comes after the first wait; with no time left, exactly one poll
+   * follows it.
    */
   readonly seen?: IngestJob.JobInfo | undefined
 }
@@ -84,8 +85,11 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.expone
 
 export const defaultPollTimeout = Duration.hours(24)
 
-/** How long the progress cadence's last poll, sent at the caller's deadline, may take to be answered. */
-const lastPollAllowance = Duration.seconds(30)
+/**
+ * How long the last poll, sent at the caller's deadline, may take to be answered: longer than a
+ * poll's default retries (`defaultRetry`: about 32 s of backoff).
+ */
+const lastPollAllowance = Duration.minutes(2)
 
 /** The pause before polling again a job whose last poll went unanswered through every retry. */
 export const unansweredPollPause = Duration.seconds(30)
@@ -100,6 +104,9 @@ interface PollDeadline {
   readonly atMillis: number
   readonly timeout: Duration.Duration
 }
+
+/** The time left before the deadline, none once it has passed. */
+const millisLeft = (deadline: PollDeadline, nowMillis: number) => Math.max(0, deadline.atMillis - nowMillis)
 
 /** Milliseconds on a monotonic clock: a wall clock set back or forward moves no deadline and no cadence. */
 const monotonicMillis = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1_000_000)
@@ -124,8 +131,9 @@ export interface BulkClientService {
   /** Every ingest job of the org, page by page. */
   readonly listJobs: Stream.Stream<IngestJob.JobInfo, CallError>
   /**
-   * Polls until JobComplete, Failed or Aborted; a timeout fails with `PollTimeout` and leaves the job alone.
-   * `expectedRecords` (the rows uploaded) lets polling follow the job's progress.
+   * Polls until JobComplete, Failed or Aborted; the timeout, or a caller's schedule that ends
+   * first, fails with `PollTimeout` and leaves the job alone. `expectedRecords` (the rows
+   * uploaded) lets polling follow the job's progress.
    */
   readonly awaitJob: (jobId: string, options?: AwaitOptions) => Effect.Effect<IngestJob.JobInfo, CallError>
   /** A result set as parsed rows (column → value), streamed: never the whole body in memory. */
@@ -371,15 +379,16 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
         for (;;) {
           const answer = yield* Effect.either(jobInfo(jobId))
           const nowMillis = yield* monotonicMillis
-          const remainingMillis = deadline.atMillis - nowMillis
+          const remainingMillis = millisLeft(deadline, nowMillis)
           if (answer._tag === "Left") {
             const error = answer.left
             // a session renewed in the same outage fails transiently too (the token endpoint down)
             const pause = error.isTransient ? unansweredPollPause : isBulkError("RateLimited")(error) ? rateLimitedPollPause : undefined
             if (pause === undefined) return yield* Effect.fail(error)
-            if (remainingMillis <= 0) {
+            if (remainingMillis === 0) {
+              const lastPoll = isBulkError("RateLimited")(error) ? "was refused for the org's daily API limit" : "went unanswered"
               return yield* Effect.fail(
-                pollTimeout(jobId, `the job was not seen to finish within ${Duration.format(deadline.timeout)} (its last poll went unanswered: ${error.message})`)
+                pollTimeout(jobId, `the job was not seen to finish within ${Duration.format(deadline.timeout)} (its last poll ${lastPoll}: ${error.message})`)
               )
             }
             if (!unanswered) {
@@ -395,7 +404,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
           if (unanswered) yield* Effect.logInfo(`job ${jobId}: Salesforce answers its polls again`)
           unanswered = false
           if (IngestJob.isTerminal(info.state)) return info
-          if (remainingMillis <= 0) return yield* Effect.fail(pollTimeout(jobId, `the job did not finish within ${Duration.format(deadline.timeout)}`))
+          if (remainingMillis === 0) return yield* Effect.fail(pollTimeout(jobId, `the job did not finish within ${Duration.format(deadline.timeout)}`))
           yield* wait(info, nowMillis)
         }
       })
@@ -407,7 +416,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
         Effect.suspend(() => {
           const step = PollCadence.next(cadence, { nowMillis, processed: info.numberRecordsProcessed ?? 0, expectedRecords: options.expectedRecords })
           cadence = step.cadence
-          return Effect.sleep(Duration.millis(Math.min(step.delayMillis, Math.max(0, deadline.atMillis - nowMillis))))
+          return Effect.sleep(Duration.millis(Math.min(step.delayMillis, millisLeft(deadline, nowMillis))))
         })
     }
 
@@ -417,7 +426,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
      */
     const onSchedule = (jobId: string, driver: Schedule.ScheduleDriver<unknown, unknown>, deadline: PollDeadline) => (info: IngestJob.JobInfo, nowMillis: number) =>
       Effect.option(driver.next(info)).pipe(
-        Effect.timeoutTo({ duration: Duration.millis(Math.max(0, deadline.atMillis - nowMillis)), onTimeout: () => true, onSuccess: Option.isSome }),
+        Effect.timeoutTo({ duration: Duration.millis(millisLeft(deadline, nowMillis)), onTimeout: () => true, onSuccess: Option.isSome }),
         Effect.flatMap((goesOn) => (goesOn ? Effect.void : Effect.fail(pollTimeout(jobId, "the poll schedule ended before the job did"))))
       )
 

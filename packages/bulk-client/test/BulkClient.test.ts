@@ -339,7 +339,7 @@ describe("BulkClient", () => {
       })
     ))
 
-  it.effect("on a schedule, polls once more at the deadline, and fails with PollTimeout when the schedule ends before the job", () =>
+  it.effect("on a schedule, polls once more at the deadline, then fails with PollTimeout", () =>
     withClient((client) =>
       Effect.gen(function* () {
         const job = yield* closedJobLeftWaiting(client)
@@ -358,9 +358,16 @@ describe("BulkClient", () => {
         expect(polls()).toBe(4)
         expect(late).toMatchObject({ reason: "PollTimeout", jobId: job.id })
         expect(late.message).toContain("did not finish within 10s")
-        // a schedule that ends first leaves no running job behind as if it were an answer
+        expect(org.stats().calls).toMatchObject({ abort: 0, delete: 0 })
+      })
+    ))
+
+  it.effect("fails with PollTimeout when the caller's schedule ends before the job, rather than handing back a running job", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        const job = yield* closedJobLeftWaiting(client)
         const ended = yield* Effect.flip(withTime(client.awaitJob(job.id, { schedule: Schedule.recurs(2) })))
-        expect(polls()).toBe(7)
+        expect(org.stats().calls.poll).toBe(3)
         expect(ended).toMatchObject({ reason: "PollTimeout", jobId: job.id })
         expect(ended.message).toContain("the poll schedule ended before the job did; it was left as is and may still complete")
         expect(org.stats().calls).toMatchObject({ abort: 0, delete: 0 })
@@ -417,6 +424,31 @@ describe("BulkClient", () => {
         const error = yield* Effect.flip(client.awaitJob(closed.id, { seen: closed, timeout: 0 }))
         expect(error).toMatchObject({ reason: "PollTimeout", jobId: closed.id })
         expect(org.stats().calls.poll).toBe(1)
+        // on a schedule too
+        const onSchedule = yield* Effect.flip(client.awaitJob(closed.id, { seen: closed, timeout: 0, schedule: Schedule.spaced("1 second") }))
+        expect(onSchedule).toMatchObject({ reason: "PollTimeout", jobId: closed.id })
+        expect(org.stats().calls.poll).toBe(2)
+      })
+    ))
+
+  it.effect("cuts the pause after a poll refused for the daily API limit short at the deadline", () =>
+    withClient((client) =>
+      Effect.gen(function* () {
+        org.setFaults({
+          processingDelayMs: 0,
+          httpErrors: [{ call: "poll", status: 403, errorCode: "REQUEST_LIMIT_EXCEEDED", message: "TotalRequests Limit exceeded.", times: 1_000 }]
+        })
+        const job = yield* closedContactJob(client)
+        const polls = () => org.stats().calls.poll
+        const fiber = yield* Effect.fork(client.awaitJob(job.id, { timeout: "1 minute" }))
+        yield* settle()
+        expect(polls()).toBe(1)
+        yield* TestClock.adjust("1 minute")
+        yield* settle()
+        expect(polls()).toBe(2)
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error).toMatchObject({ reason: "PollTimeout", jobId: job.id })
+        expect(error.message).toContain("its last poll was refused for the org's daily API limit")
       })
     ))
 
