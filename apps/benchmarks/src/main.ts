@@ -5,7 +5,7 @@
  *
  * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce (default;
  * also connector-upsert, connector-refused, connector-failing-jobs, connector-many-streams, connector-fan-out: the connector's other paths; runner-file)
- * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner, and the org beside them, under `node --cpu-prof`
+ * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_CONNECTOR_BATCH_MB=25 its batch_size_mb · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner, and the org beside them, under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -47,6 +47,7 @@ const command = [
   ...(process.env["BENCH_SIZES"] === undefined ? [] : [`BENCH_SIZES=${sizes.join(",")}`]),
   ...(process.env["BENCH_SUBJECTS"] === undefined ? [] : [`BENCH_SUBJECTS=${subjects.join(",")}`]),
   ...(process.env["BENCH_CONNECTOR_JOBS"] === undefined ? [] : [`BENCH_CONNECTOR_JOBS=${process.env["BENCH_CONNECTOR_JOBS"]}`]),
+  ...(process.env["BENCH_CONNECTOR_BATCH_MB"] === undefined ? [] : [`BENCH_CONNECTOR_BATCH_MB=${process.env["BENCH_CONNECTOR_BATCH_MB"]}`]),
   ...(repeats === 1 ? [] : [`BENCH_REPEAT=${repeats}`]),
   "pnpm bench"
 ].join(" ")

@@ -106,6 +106,9 @@ const summaryOf = (stdoutFile: string) => {
 /** BENCH_CONNECTOR_JOBS sets `max_concurrent_jobs` (default: the connector's own, 4). */
 const maxConcurrentJobs = process.env["BENCH_CONNECTOR_JOBS"]
 
+/** BENCH_CONNECTOR_BATCH_MB sets `batch_size_mb` (default: the connector's own, 100). */
+const batchSizeMb = process.env["BENCH_CONNECTOR_BATCH_MB"]
+
 /** The message of the connector's ERROR trace, if it emitted one. */
 const errorOf = (stdoutFile: string): string | undefined => {
   const line = readFileSync(stdoutFile, "utf8")
@@ -131,7 +134,8 @@ export const run = async (context: RunContext, subject: ConnectorSubject = "conn
       auth_type: "Client",
       is_sandbox: false,
       login_url: context.emulator.url,
-      ...(maxConcurrentJobs === undefined ? {} : { max_concurrent_jobs: Number(maxConcurrentJobs) })
+      ...(maxConcurrentJobs === undefined ? {} : { max_concurrent_jobs: Number(maxConcurrentJobs) }),
+      ...(batchSizeMb === undefined ? {} : { batch_size_mb: Number(batchSizeMb) })
     })
   )
   writeFileSync(catalogFile, JSON.stringify(catalogOf(subject)))
@@ -162,10 +166,11 @@ export const run = async (context: RunContext, subject: ConnectorSubject = "conn
   const figures = await write(context.nodeFlags)
   const summary = summaryOf(stdoutFile)
   const jobs = maxConcurrentJobs === undefined ? undefined : `max_concurrent_jobs: ${maxConcurrentJobs}`
+  const batches = batchSizeMb === undefined ? undefined : `batch_size_mb: ${batchSizeMb}`
   const count = context.dataset.count
   const unaccounted = summary === undefined ? count : count - summary.stored - summary.rejected
   const lost = unaccounted === 0 ? undefined : `${unaccounted} records neither stored nor rejected`
-  const note = [jobs, errorOf(stdoutFile), lost].filter((part) => part !== undefined).join("; ")
+  const note = [jobs, batches, errorOf(stdoutFile), lost].filter((part) => part !== undefined).join("; ")
   const expected =
     subject === "connector-refused"
       ? { loaded: 0, failed: count }
