@@ -57,7 +57,27 @@ const requireOption = (args: ReadonlyArray<string>, name: string) => {
     : Effect.succeed(value)
 }
 
-/** A JSON file's content; errors name the file. */
+/**
+ * Where and why `JSON.parse` stopped, without the text around it: the parser quotes the file near
+ * the error, and in a config that can be a secret written without its quotes.
+ */
+export const jsonSyntaxError = (text: string, cause: unknown): string => {
+  const message = cause instanceof Error ? cause.message : ""
+  const atPosition = /^(.*) (?:in|after) JSON at position (\d+)/.exec(message)
+  if (atPosition !== null) {
+    const position = Number(atPosition[2])
+    const before = text.slice(0, position)
+    const line = before.split("\n").length
+    const column = position - before.lastIndexOf("\n")
+    // older engines name the unexpected character: it may be the first of a secret
+    const why = atPosition[1]?.startsWith("Unexpected token") === true ? "an unexpected character" : atPosition[1]
+    return `line ${line}, column ${column}: ${why}`
+  }
+  if (message.startsWith("Unexpected end of JSON input")) return "it ends before the JSON does"
+  return "an unexpected character"
+}
+
+/** A JSON file's content; errors name the file and the place, never the text there. */
 export const readJson = (path: string) =>
   Effect.tryPromise({
     try: () => readFile(path, "utf8"),
@@ -66,8 +86,7 @@ export const readJson = (path: string) =>
     Effect.flatMap((text) =>
       Effect.try({
         try: (): unknown => JSON.parse(text),
-        catch: (cause) =>
-          new ConnectorConfig.ConfigError({ detail: `${path} is not valid JSON (${cause instanceof Error ? cause.message : "parse error"})` })
+        catch: (cause) => new ConnectorConfig.ConfigError({ detail: `${path} is not valid JSON (${jsonSyntaxError(text, cause)})` })
       })
     )
   )
@@ -168,10 +187,13 @@ const runCommand = (args: ReadonlyArray<string>, io: Io) =>
         const catalog = yield* readCatalog(args)
         const syncId = catalog.streams.find((stream) => stream.sync_id !== undefined)?.sync_id
         const output = Write.write(catalog, config, io.stdin, { syncId: syncId === undefined ? undefined : String(syncId), stop: io.stop })
-        // stopped by a signal: no stream is left without its last status
+        // stopped by a signal, or unable to log in or to set up the rejects storage: no stream is left without its last status
         const incomplete = Effect.flatMap(Write.incompleteStatuses(catalog.streams.map(Write.descriptorOf)), (statuses) => writeAll(io, statuses))
+        const services = Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId))).pipe(
+          Layer.tapErrorCause(() => Effect.ignore(incomplete))
+        )
         return yield* withRotatedRefreshTokens(io, raw, output).pipe(
-          Effect.provide(Layer.merge(bulkLayer(config), rejectSinkLayer(config, syncId === undefined ? undefined : String(syncId)))),
+          Effect.provide(services),
           Effect.onInterrupt(() => Effect.ignore(incomplete))
         )
       }

@@ -10,13 +10,16 @@ const Secret = Schema.Redacted(Schema.String)
 
 export const NoStorage = Schema.Struct({ storage_type: Schema.Literal("None") })
 
+/** The rejects bucket's region when the config leaves it out or empty. */
+export const defaultS3Region = "us-east-1"
+
 export const S3Storage = Schema.Struct({
   storage_type: Schema.Literal("S3"),
   access_key_id: Schema.optional(Secret),
   secret_access_key: Schema.optional(Secret),
   role_arn: Schema.optional(Schema.String),
   s3_bucket_name: Schema.NonEmptyString,
-  s3_bucket_region: Schema.optionalWith(Schema.String, { default: () => "us-east-1" }),
+  s3_bucket_region: Schema.optionalWith(Schema.String, { default: () => defaultS3Region }),
   s3_endpoint: Schema.optional(Schema.String),
   bucket_path: Schema.String,
   format: Schema.optionalWith(Schema.Literal("CSV", "JSONL"), { default: () => "CSV" as const }),

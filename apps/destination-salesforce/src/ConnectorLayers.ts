@@ -10,7 +10,7 @@ import { RejectSink, RejectSinkError } from "@sfdc-activation/rejects-s3"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import type { ConnectorConfig, S3Storage } from "./ConnectorConfig.js"
+import { type ConnectorConfig, defaultS3Region, type S3Storage } from "./ConnectorConfig.js"
 
 export const sessionLayer = (
   config: ConnectorConfig
@@ -32,8 +32,9 @@ export const bulkLayer = (
 /** Where rejected records go: S3 (or compatible) from the config, or nowhere (counted and logged). */
 export const s3Connection = (storage: S3Storage) => ({
   bucket: storage.s3_bucket_name,
-  region: storage.s3_bucket_region,
-  ...(storage.s3_endpoint === undefined ? {} : { endpoint: storage.s3_endpoint, forcePathStyle: true }),
+  // a region or endpoint left empty (a form field cleared) is one left out
+  region: storage.s3_bucket_region === "" ? defaultS3Region : storage.s3_bucket_region,
+  ...(storage.s3_endpoint === undefined || storage.s3_endpoint === "" ? {} : { endpoint: storage.s3_endpoint, forcePathStyle: true }),
   // keys left out or empty: the default AWS credential chain, as the spec says
   credentials:
     storage.access_key_id === undefined ||

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { connectorConfig, compiles, connectorSuite, jsonFile, protocolErrors, runConnector } from "./support.js"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { connectorConfig, compiles, connectorSuite, jsonFile, protocolErrors, runConnector, tempDirectory } from "./support.js"
 
 const { org, s3Endpoint } = connectorSuite()
 
@@ -91,6 +93,32 @@ describe("check", () => {
       const discovered = yield* runConnector(["discover", "--config", "/nonexistent/config.json"])
       expect(discovered.code).toBe(1)
       expect(discovered.messages[0]).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+    }))
+})
+
+describe("a config file that is not JSON", () => {
+  const textFile = (text: string) => {
+    const file = path.join(tempDirectory("connector-config-"), "config.json")
+    fs.writeFileSync(file, text)
+    return file
+  }
+
+  it.effect("is named with the place it breaks, never with the text there (a secret written without its quotes)", () =>
+    Effect.gen(function* () {
+      const unquoted = textFile(`{"client_id":"id","client_secret":S3CR3Tabcdef0123456789,"refresh_token":"rt"}`)
+      const checked = yield* runConnector(["check", "--config", unquoted])
+      expect(checked.messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
+      const said = checked.lines.join("\n")
+      expect(said).toContain(`${unquoted} is not valid JSON`)
+      expect(said).not.toMatch(/S3CR|t_secret|client_secret/)
+      const written = yield* runConnector(["write", "--config", unquoted, "--catalog", unquoted])
+      expect(written.code).toBe(1)
+      expect(written.lines.join("\n")).not.toMatch(/S3CR|t_secret/)
+      // where the parser gives a place, it is the line and column
+      const trailingComma = yield* runConnector(["check", "--config", textFile(`{\n  "client_id": "id",\n}`)])
+      expect(trailingComma.lines.join("\n")).toContain("is not valid JSON (line 3, column 1: Expected double-quoted property name)")
+      const cut = yield* runConnector(["check", "--config", textFile(`{"client_id": "id"`)])
+      expect(cut.lines.join("\n")).toContain("is not valid JSON (line 1, column 19")
     }))
 })
 
@@ -215,4 +243,32 @@ describe("a refresh token Salesforce rotates (it revokes the configured one)", (
         expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR" } })
       }))
   }
+})
+
+describe("a write that cannot log in", () => {
+  it.effect("marks every configured stream INCOMPLETE before its error, with no secret in it", () =>
+    Effect.gen(function* () {
+      const stream = (name: string) => ({
+        stream: { name, json_schema: { type: "object", properties: { LastName: { type: ["null", "string"] } } }, supported_sync_modes: ["full_refresh", "incremental"] },
+        sync_mode: "incremental",
+        destination_sync_mode: "append",
+        destination_object_name: "Contact"
+      })
+      const catalog = { streams: [stream("people"), stream("more_people")] }
+      const { code, messages, lines } = yield* runConnector(
+        ["write", "--config", jsonFile(config({ client_secret: "wrong-secret-VALUE-7" })), "--catalog", jsonFile(catalog)],
+        ['{"type":"RECORD","record":{"stream":"people","data":{"LastName":"Lovelace"},"emitted_at":1}}']
+      )
+      expect(code).toBe(1)
+      type Trace = { readonly type: string; readonly trace: { readonly type: string; readonly stream_status?: { readonly stream_descriptor: unknown; readonly status: string } } }
+      const traces = messages.filter((message) => (message as { type: string }).type === "TRACE") as ReadonlyArray<Trace>
+      const statuses = traces.slice(0, -1).map(({ trace }) => [trace.type, trace.stream_status?.stream_descriptor, trace.stream_status?.status])
+      expect(statuses).toEqual([
+        ["STREAM_STATUS", { name: "people" }, "INCOMPLETE"],
+        ["STREAM_STATUS", { name: "more_people" }, "INCOMPLETE"]
+      ])
+      expect(messages.at(-1)).toMatchObject({ type: "TRACE", trace: { type: "ERROR", error: { failure_type: "config_error" } } })
+      expect(lines.join("\n")).toContain("InvalidClient")
+      expect(lines.join("\n")).not.toContain("wrong-secret-VALUE-7")
+    }))
 })

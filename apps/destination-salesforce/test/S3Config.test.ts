@@ -55,7 +55,7 @@ describe("S3 storage configuration", () => {
       })
     ))
 
-  it.effect("check answers FAILED, not a crash, for a region the S3 client cannot use", () =>
+  it.effect("an empty region means the default one, like a region left out (the S3 client cannot use an empty one)", () =>
     Effect.gen(function* () {
       const { code, messages } = yield* runConnector([
         "check",
@@ -63,6 +63,6 @@ describe("S3 storage configuration", () => {
         jsonFile(connectorConfig(org, { object_storage_config: storage({ access_key_id: "S3RVER", secret_access_key: "S3RVER", s3_bucket_region: "" }) }))
       ])
       expect(code).toBe(0)
-      expect(messages[0]).toMatchObject({ type: "CONNECTION_STATUS", connectionStatus: { status: "FAILED" } })
+      expect(messages).toEqual([{ type: "CONNECTION_STATUS", connectionStatus: { status: "SUCCEEDED" } }])
     }))
 })
