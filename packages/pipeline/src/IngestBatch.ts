@@ -60,6 +60,11 @@ export interface IngestOptions {
    */
   readonly resultsRereads?: number | undefined
   readonly resultsRereadDelay?: Duration.DurationInput | undefined
+  /**
+   * After a close and an abort that both failed, the pause before asking again about a job
+   * Salesforce does not answer for (default `BulkClient.unansweredPollPause`).
+   */
+  readonly unansweredJobPause?: Duration.DurationInput | undefined
 }
 
 export const defaultIngestOptions: IngestOptions = { maxUploadAttempts: 3, maxRowRetries: 2 }
@@ -227,6 +232,33 @@ export const ingestBatch = (
       rejectedAt
     })
 
+    /**
+     * Whether a job whose close failed, and could not be aborted, was taken up by Salesforce (the
+     * close's answer lost): its state is asked for, again after a pause for as long as Salesforce
+     * does not answer (up to the poll timeout), since a job it took up commits its rows whatever
+     * the client does, and failing the batch would have them sent again. A job still open (the
+     * close never arrived) is aborted; one open or aborted fails with the close's error.
+     */
+    const closedOrNot = <E>(jobId: string, closeError: E) =>
+      Effect.gen(function* () {
+        const pause = Duration.decode(options.unansweredJobPause ?? BulkClient.unansweredPollPause)
+        const giveUpAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(options.poll?.timeout ?? BulkClient.defaultPollTimeout)
+        for (;;) {
+          const info = yield* Effect.either(bulk.jobInfo(jobId))
+          if (info._tag === "Right") {
+            const state = info.right.state
+            if (state === "Aborted") return yield* Effect.fail(closeError)
+            if (state !== "Open") return info.right
+            if ((yield* Effect.either(bulk.abortJob(jobId)))._tag === "Right") return yield* Effect.fail(closeError)
+          } else {
+            const unanswered = info.left.isTransient || (info.left._tag === "BulkApiError" && info.left.reason === "RateLimited")
+            if (!unanswered) return yield* Effect.fail(closeError)
+          }
+          if ((yield* Clock.currentTimeMillis) >= giveUpAt) return yield* Effect.fail(closeError)
+          yield* Effect.sleep(pause)
+        }
+      })
+
     /** One job for `payload`: created, uploaded, closed, awaited. An open job is aborted if interrupted. */
     const runJob = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
       Effect.gen(function* () {
@@ -250,10 +282,9 @@ export const ingestBatch = (
           const closedInfo = yield* Effect.catchAll(bulk.closeJob(job.id), (error) =>
             Effect.gen(function* () {
               if ((yield* Effect.either(bulk.abortJob(job.id)))._tag === "Right") return yield* Effect.fail(error)
-              const info = yield* Effect.either(bulk.jobInfo(job.id))
-              if (info._tag === "Left" || info.right.state === "Open" || info.right.state === "Aborted") return yield* Effect.fail(error)
-              yield* Effect.logWarning(`job ${job.id}: its close went unanswered, but Salesforce took it up (${info.right.state}): awaited`)
-              return info.right
+              const info = yield* closedOrNot(job.id, error)
+              yield* Effect.logWarning(`job ${job.id}: its close went unanswered, but Salesforce took it up (${info.state}): awaited`)
+              return info
             })
           )
           closed = true
