@@ -43,6 +43,18 @@ const runSync = <P>(
   }).pipe(Effect.provide(Layer.merge(bulkLayer(org), localRejects(directory))))
 }
 
+/** Every close is carried out, then its connection cut before any answer, however often it is retried; `afterClose` runs between. */
+const closesAnswerLost = (afterClose: () => void = () => undefined) =>
+  server.use(
+    http.patch(`${baseUrl}/services/data/:version/jobs/ingest/:id`, async ({ request }) => {
+      const body: unknown = await request.clone().json()
+      if (typeof body !== "object" || body === null || !("state" in body) || body.state !== "UploadComplete") return undefined
+      await org.handle(request)
+      afterClose()
+      return HttpResponse.error()
+    })
+  )
+
 const released = <P>(events: ReadonlyArray<Pipeline.PipelineEvent<P>>) =>
   events.flatMap((event) => (event._tag === "CheckpointReleased" ? [event] : []))
 
@@ -704,16 +716,8 @@ describe("Pipeline", () => {
 
   it.live("a job whose close reached Salesforce though every answer was lost is awaited, not failed (its rows would go twice)", () =>
     Effect.gen(function* () {
-      // every close is carried out, then its connection cut before any answer, however often it is retried
       org.setFaults({ processingDelayMs: 0 })
-      server.use(
-        http.patch(`${baseUrl}/services/data/:version/jobs/ingest/:id`, async ({ request }) => {
-          const body: unknown = await request.clone().json()
-          if (typeof body !== "object" || body === null || !("state" in body) || body.state !== "UploadComplete") return undefined
-          await org.handle(request)
-          return HttpResponse.error()
-        })
-      )
+      closesAnswerLost()
       const { events } = yield* runSync(new Map([["contacts", yield* contactPlan()]]), [...contacts(2, 910), Pipeline.checkpoint("c1", "contacts")])
       expect(released(events).map((event) => event.payload)).toEqual(["c1"])
       expect(summaryOf(events).totals).toMatchObject({ created: 2, rejected: 0 })
@@ -726,15 +730,7 @@ describe("Pipeline", () => {
       // refused, and the state requests after it (the abort's own, then the next) go unanswered
       // through all their retries
       org.setFaults({ processingDelayMs: 0 })
-      server.use(
-        http.patch(`${baseUrl}/services/data/:version/jobs/ingest/:id`, async ({ request }) => {
-          const body: unknown = await request.clone().json()
-          if (typeof body !== "object" || body === null || !("state" in body) || body.state !== "UploadComplete") return undefined
-          await org.handle(request)
-          org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "poll", status: 503, times: 8 }] })
-          return HttpResponse.error()
-        })
-      )
+      closesAnswerLost(() => org.setFaults({ processingDelayMs: 0, httpErrors: [{ call: "poll", status: 503, times: 8 }] }))
       const { events } = yield* runSync(new Map([["contacts", yield* contactPlan()]]), [...contacts(2, 920), Pipeline.checkpoint("c1", "contacts")], {
         ingest: { unansweredJobPause: "20 millis" }
       })
