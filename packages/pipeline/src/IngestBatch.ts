@@ -237,7 +237,7 @@ export const ingestBatch = (
      * close's answer lost): its state is asked for, again after a pause for as long as Salesforce
      * does not answer (up to the poll timeout), since a job it took up commits its rows whatever
      * the client does, and failing the batch would have them sent again. A job still open (the
-     * close never arrived) is aborted; one open or aborted fails with the close's error.
+     * close never arrived) is aborted and, like one found aborted, fails with the close's error.
      */
     const closedOrNot = <E>(jobId: string, closeError: E) =>
       Effect.gen(function* () {
