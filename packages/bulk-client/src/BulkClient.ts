@@ -99,6 +99,14 @@ export const rateLimitedPollPause = Duration.minutes(5)
 
 type CallError = BulkApiError | AuthError.AuthError
 
+/**
+ * How long to wait before asking again about a job after a call that failed this way, or
+ * `undefined` when Salesforce refused it for good: unanswered through its retries (5xx, network,
+ * 429, the token endpoint down) or refused for the org's daily API limit, the job runs on.
+ */
+export const unansweredPause = (error: CallError): Duration.Duration | undefined =>
+  error.isTransient ? unansweredPollPause : error._tag === "BulkApiError" && error.reason === "RateLimited" ? rateLimitedPollPause : undefined
+
 /** When waiting for a job ends, on the monotonic clock, and the timeout that set it. */
 interface PollDeadline {
   readonly atMillis: number
@@ -383,7 +391,7 @@ export const make = (config: BulkClientConfig = {}): Effect.Effect<BulkClientSer
           if (answer._tag === "Left") {
             const error = answer.left
             // a session renewed in the same outage fails transiently too (the token endpoint down)
-            const pause = error.isTransient ? unansweredPollPause : isBulkError("RateLimited")(error) ? rateLimitedPollPause : undefined
+            const pause = unansweredPause(error)
             if (pause === undefined) return yield* Effect.fail(error)
             if (remainingMillis === 0) {
               const lastPoll = isBulkError("RateLimited")(error) ? "was refused for the org's daily API limit" : "went unanswered"

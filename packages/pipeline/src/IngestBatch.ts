@@ -250,10 +250,7 @@ export const ingestBatch = (
             if (state === "Aborted") return yield* Effect.fail(closeError)
             if (state !== "Open") return info.right
             if ((yield* Effect.either(bulk.abortJob(jobId)))._tag === "Right") return yield* Effect.fail(closeError)
-          } else {
-            const unanswered = info.left.isTransient || (info.left._tag === "BulkApiError" && info.left.reason === "RateLimited")
-            if (!unanswered) return yield* Effect.fail(closeError)
-          }
+          } else if (BulkClient.unansweredPause(info.left) === undefined) return yield* Effect.fail(closeError)
           if ((yield* Clock.currentTimeMillis) >= giveUpAt) return yield* Effect.fail(closeError)
           yield* Effect.sleep(pause)
         }
