@@ -512,24 +512,51 @@ export const ingestBatch = (
     const sendRows = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
       Effect.flatMap(runWithUploadRetries(payload, bytes, rows), (info) => settleJob(info, rows, payload))
 
+    /** Whether some row of the batch is settled: saved by Salesforce or rejected. */
+    const settledAny = () => outcome.created + outcome.updated + outcome.deleted + outcome.rejected > 0
+
+    /** The rows waiting to be sent again, in one follow-up job, and the rows that job leaves to send again. */
+    const followUp = (waiting: { readonly retry: RetryRows.RetryRows; readonly jobId: string }) =>
+      Effect.gen(function* () {
+        yield* whenStopped
+        const again = yield* waiting.retry.body()
+        yield* Effect.logInfo(`sending ${again.rows} rows again in a follow-up job`).pipe(
+          Effect.annotateLogs({ object: target.object, previousJob: waiting.jobId })
+        )
+        const next = yield* sendRows(again.content, again.bytes, again.rows)
+        return { next, progressed: next.retry.count < again.rows }
+      })
+
     let pending = yield* sendRows(body.content, body.bytes, body.rowCount)
     const rowRetryDelay = Duration.decode(options.rowRetryDelay ?? defaultRowRetryDelay)
     /** Whether the last follow-up job left fewer rows to send again than it was given. */
     let progressed = false
+    let stopped = false
     for (let round = 0; pending.retry.count > 0 && (round < options.maxRowRetries || (progressed && round < options.maxRowRetries + maxProgressingFollowUps)); round++) {
       yield* Effect.sleep(Duration.times(rowRetryDelay, 2 ** Math.min(round, options.maxRowRetries)))
-      yield* whenStopped
-      const again = yield* pending.retry.body()
-      yield* Effect.logInfo(`sending ${again.rows} rows again in a follow-up job`).pipe(
-        Effect.annotateLogs({ object: target.object, previousJob: pending.jobId })
+      // Asked to stop once some rows are saved: the batch is settled with the rows still waiting
+      // rejected, as when the follow-ups run out. Left unsettled, it would be sent whole again by
+      // the next run, and an insert would make its saved rows twice.
+      const sent = yield* Effect.catchIf(
+        followUp(pending),
+        (error) => error.reason === "Stopped" && settledAny(),
+        () => Effect.succeed(undefined)
       )
-      const previous = pending.retry
-      pending = yield* sendRows(again.content, again.bytes, again.rows)
-      progressed = pending.retry.count < again.rows
-      yield* previous.remove()
+      if (sent === undefined) {
+        stopped = true
+        break
+      }
+      yield* pending.retry.remove()
+      pending = sent.next
+      progressed = sent.progressed
     }
     if (pending.retry.count > 0) {
       const { jobId } = pending
+      if (stopped) {
+        yield* Effect.logWarning(`the run was asked to stop: the ${pending.retry.count} rows waiting to be sent again are rejected with their last error`).pipe(
+          Effect.annotateLogs({ object: target.object, previousJob: jobId })
+        )
+      }
       const rejectedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
       yield* pending.retry.chunks(rejectChunkSize).pipe(
         Stream.runForEach((rows) => reject(rows.map(({ row, sfError, sfId }) => rejectedRecord(row, sfError, jobId, sfId, rejectedAt))))

@@ -127,14 +127,15 @@ describe("Pipeline", () => {
       expect(org.stats().calls.create - jobsBefore).toBe(1)
     }))
 
-  it.live("asked to stop, it sends no follow-up job and aborts a job uploaded but not yet closed; their rows stay unsettled", () =>
+  it.live("asked to stop, it sends no follow-up job: rows waiting for one are rejected once some rows of their batch are saved, else the batch stays unsettled; a job uploaded but not closed is aborted", () =>
     Effect.gen(function* () {
       const plan = yield* contactPlan()
       const fast = { rowRetryDelay: "200 millis" } as const
-      /** Runs `count` rows with a checkpoint after them, fires the stop when `ready` holds, and returns what came out. */
+      /** Runs `count` rows with a checkpoint after them, fires the stop when `ready` holds, and returns what came out and the rejects. */
       const stopWhen = (start: number, count: number, ready: () => boolean) =>
         Effect.gen(function* () {
           const stop = yield* Deferred.make<void>()
+          const directory = tempDirectory("pipeline-stop-")
           const input = Stream.concat(Stream.fromIterable([...contacts(count, start), Pipeline.checkpoint("after", "contacts")]), Stream.never)
           const fiber = yield* Effect.fork(
             input.pipe(
@@ -142,30 +143,65 @@ describe("Pipeline", () => {
               Stream.either,
               Stream.runCollect,
               Effect.map(Chunk.toArray),
-              Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-stop-"))))
+              Effect.provide(Layer.merge(bulkLayer(org), localRejects(directory)))
             )
           )
           while (!ready()) yield* Effect.sleep("5 millis")
           yield* Deferred.succeed(stop, undefined)
-          return yield* Fiber.join(fiber)
+          const outcome = yield* Fiber.join(fiber)
+          return {
+            released: released(outcome.flatMap((item) => (item._tag === "Right" ? [item.right] : []))),
+            failures: outcome.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : [])),
+            rejects: yield* readRejects(directory)
+          }
         })
       const calls = () => org.stats().calls
-      // every job fails after 4 rows: without the stop, follow-ups would load the 23 rows
+      const loadedFrom = (prefix: string) => loadedContacts().filter((record) => String(record["External_Id__c"]).startsWith(prefix))
+
+      // every job fails after 4 rows: without the stop, follow-ups would load the other 19
       org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
-      const createsBefore = calls().create
-      const closesBefore = calls().close
-      const followedUp = yield* stopWhen(800, 23, () => calls().close > closesBefore)
-      expect(released(followedUp.flatMap((item) => (item._tag === "Right" ? [item.right] : [])))).toEqual([])
-      expect(followedUp.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : []))).toEqual(["Stopped"])
-      expect(calls().create - createsBefore).toBe(1)
+      let before = calls()
+      const saved = yield* stopWhen(800, 23, () => calls().close > before.close)
+      expect(saved.failures).toEqual(["Stopped"])
+      expect(calls().create - before.create).toBe(1)
+      expect(loadedFrom("T-80")).toHaveLength(4)
+      // the 4 saved rows are not sent again by the next run: the batch is settled, its 19 other rows rejected
+      expect(saved.released).toEqual([{ _tag: "CheckpointReleased", payload: "after", recordCount: 23, rejectedCount: 19 }])
+      expect(saved.rejects).toHaveLength(19)
+      expect(new Set(saved.rejects.map((record) => record.statusCode))).toEqual(new Set(["UNPROCESSED"]))
+      expect(new Set([...loadedFrom("T-80"), ...saved.rejects.map((record) => record.row)].map((row) => row["External_Id__c"]))).toHaveProperty("size", 23)
+
+      // a job that saved nothing: its batch stays unsettled, to be sent whole by the next run
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 0 })
+      before = calls()
+      const unsaved = yield* stopWhen(850, 5, () => calls().close > before.close)
+      expect(unsaved.failures).toEqual(["Stopped"])
+      expect(calls().create - before.create).toBe(1)
+      expect(unsaved.released).toEqual([])
+      expect(unsaved.rejects).toEqual([])
+      expect(loadedFrom("T-85")).toEqual([])
+
+      // the stop comes while the follow-up job uploads: it is aborted, and its rows rejected
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 2, slowResponses: [{ call: "upload", delayMs: 300, times: 2 }] })
+      before = calls()
+      const followUpUploading = yield* stopWhen(870, 6, () => calls().upload >= before.upload + 2)
+      expect(followUpUploading.failures).toEqual(["Stopped"])
+      expect(calls().create - before.create).toBe(2)
+      expect(calls().close - before.close).toBe(1)
+      expect(calls().abort - before.abort).toBe(1)
+      expect(loadedFrom("T-87")).toHaveLength(2)
+      expect(followUpUploading.released).toEqual([{ _tag: "CheckpointReleased", payload: "after", recordCount: 6, rejectedCount: 4 }])
+      expect(followUpUploading.rejects).toHaveLength(4)
+
       // an upload Salesforce takes its time over: the job is aborted, not closed, when it ends
       org.setFaults({ processingDelayMs: 0, slowResponses: [{ call: "upload", delayMs: 300 }] })
-      const before = calls()
+      before = calls()
       const uploading = yield* stopWhen(900, 3, () => calls().upload > before.upload)
-      expect(uploading.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : []))).toEqual(["Stopped"])
+      expect(uploading.failures).toEqual(["Stopped"])
+      expect(uploading.released).toEqual([])
       expect(calls().close - before.close).toBe(0)
       expect(calls().abort - before.abort).toBe(1)
-      expect(loadedContacts().filter((record) => String(record["External_Id__c"]).startsWith("T-90"))).toEqual([])
+      expect(loadedFrom("T-90")).toEqual([])
       org.setFaults({ processingDelayMs: 0 })
     }))
 
