@@ -6,7 +6,8 @@
  * after a job ends Failed or Aborted, the rows it never attempted (`unprocessedrecords`) are
  * sent again in follow-up jobs (`RetryRows`: grouped by parent reference so rows of one parent
  * do not contend for its lock, or spooled to a temp file when there are many); only when the
- * attempts run out are they rejected. An upload that breaks off is sent again in a new job. A
+ * attempts run out are they rejected, or sooner, once some rows are saved, when a follow-up
+ * cannot be sent (`BatchOutcome.failure`). An upload that breaks off is sent again in a new job. A
  * row no result file names, when the files stay short of the job's counts, is rejected as
  * `RESULT_MISSING`. Nothing is dropped.
  */
@@ -144,6 +145,11 @@ export interface BatchOutcome {
   readonly rejectedByStatusCode: Readonly<Record<string, number>>
   readonly jobs: number
   readonly bytesUploaded: number
+  /**
+   * Why rows waiting for a follow-up job were rejected rather than sent again: the run was asked
+   * to stop, or the follow-up could not be sent. The batch is settled; the run fails with it.
+   */
+  readonly failure?: PipelineError | undefined
 }
 
 const sfColumns = new Set(["sf__Id", "sf__Error", "sf__Created"])
@@ -256,6 +262,9 @@ export const ingestBatch = (
         }
       })
 
+    /** Closes sent so far: a job whose close was never sent cannot have saved a row. */
+    let closesSent = 0
+
     /** One job for `payload`: created, uploaded, closed, awaited. An open job is aborted if interrupted. */
     const runJob = (payload: BulkClient.UploadBody, bytes: number, rows: number) =>
       Effect.gen(function* () {
@@ -273,6 +282,7 @@ export const ingestBatch = (
           outcome.bytesUploaded += bytes
           // a job closed is processed whatever follows: one not yet closed is aborted instead
           yield* Effect.tapError(whenStopped, () => awaitAtMost(bulk.abortJob(job.id), options.abortGracePeriod ?? abortGracePeriod))
+          closesSent++
           // A close that keeps failing leaves no job open (aborted). One the close did reach cannot
           // be aborted once Salesforce has taken it up: it runs on and is awaited like any other,
           // rather than failed and its rows sent again by the next run.
@@ -531,19 +541,21 @@ export const ingestBatch = (
     const rowRetryDelay = Duration.decode(options.rowRetryDelay ?? defaultRowRetryDelay)
     /** Whether the last follow-up job left fewer rows to send again than it was given. */
     let progressed = false
-    let stopped = false
+    /** Set when the follow-ups end early: the rows still waiting are rejected, and the run fails with it. */
+    let cutShort: PipelineError | undefined
     for (let round = 0; pending.retry.count > 0 && (round < options.maxRowRetries || (progressed && round < options.maxRowRetries + maxProgressingFollowUps)); round++) {
       yield* Effect.sleep(Duration.times(rowRetryDelay, 2 ** Math.min(round, options.maxRowRetries)))
-      // Asked to stop once some rows are saved: the batch is settled with the rows still waiting
-      // rejected, as when the follow-ups run out. Left unsettled, it would be sent whole again by
-      // the next run, and an insert would make its saved rows twice.
-      const sent = yield* Effect.catchIf(
-        followUp(pending),
-        (error) => error.reason === "Stopped" && settledAny(),
-        () => Effect.succeed(undefined)
+      // Once some rows are saved, a follow-up that cannot be sent (the run asked to stop, or
+      // Salesforce failing before the job's close) settles the batch with the rows still waiting
+      // rejected, as when the follow-ups run out. Left unsettled, the batch would be sent whole
+      // again by the next run, and an insert would make its saved rows twice. A follow-up whose
+      // close was sent may have saved its rows: the batch fails, as before.
+      const closesBefore = closesSent
+      const sent = yield* Effect.catchAll(followUp(pending), (error) =>
+        settledAny() && (error.reason === "Stopped" || closesSent === closesBefore) ? Effect.succeed(error) : Effect.fail(error)
       )
-      if (sent === undefined) {
-        stopped = true
+      if (sent instanceof PipelineError) {
+        cutShort = sent
         break
       }
       yield* pending.retry.remove()
@@ -552,8 +564,9 @@ export const ingestBatch = (
     }
     if (pending.retry.count > 0) {
       const { jobId } = pending
-      if (stopped) {
-        yield* Effect.logWarning(`the run was asked to stop: the ${pending.retry.count} rows waiting to be sent again are rejected with their last error`).pipe(
+      if (cutShort !== undefined) {
+        const why = cutShort.reason === "Stopped" ? "the run was asked to stop" : `the follow-up job could not be sent (${cutShort.detail})`
+        yield* Effect.logWarning(`${why}: the ${pending.retry.count} rows waiting to be sent again are rejected with their last error`).pipe(
           Effect.annotateLogs({ object: target.object, previousJob: jobId })
         )
       }
@@ -562,5 +575,5 @@ export const ingestBatch = (
         Stream.runForEach((rows) => reject(rows.map(({ row, sfError, sfId }) => rejectedRecord(row, sfError, jobId, sfId, rejectedAt))))
       )
     }
-    return outcome
+    return cutShort === undefined ? outcome : { ...outcome, failure: cutShort }
   }))

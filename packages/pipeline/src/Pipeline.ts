@@ -371,6 +371,7 @@ export const run =
             const spansCheckpoints = tracker.epochsSpanned(key, batch.firstOrdinal, batch.lastOrdinal) > 1
             let rejected = 0
             const rejectedOrdinals: Array<number> = []
+            let failure: PipelineError | undefined
             for (const [index, part] of batch.parts.entries()) {
               const rejectedRows = spansCheckpoints ? new RejectedRows() : undefined
               const outcome = yield* jobSlots.withPermits(1)(
@@ -389,13 +390,20 @@ export const run =
               if (outcome === undefined) return
               yield* stats.add(key, outcome)
               rejected += outcome.rejected
-              if (rejectedRows === undefined || outcome.rejected === 0) continue
-              const found =
-                outcome.rejected < part.rowCount ? yield* rejectedRows.ordinalsIn(part.body.stream, part.ordinals()) : part.ordinals()
-              for (const ordinal of found) rejectedOrdinals.push(ordinal)
+              if (rejectedRows !== undefined && outcome.rejected > 0) {
+                const found =
+                  outcome.rejected < part.rowCount ? yield* rejectedRows.ordinalsIn(part.body.stream, part.ordinals()) : part.ordinals()
+                for (const ordinal of found) rejectedOrdinals.push(ordinal)
+              }
+              // a part whose follow-ups ended early is settled, rows waiting rejected; the parts after it are not sent
+              if (outcome.failure !== undefined) {
+                if (index < batch.parts.length - 1) return yield* Effect.fail(outcome.failure)
+                failure = outcome.failure
+              }
             }
             if (batch.parts.length > 1) rejectedOrdinals.sort((left, right) => left - right)
             yield* settle(() => tracker.settleBatch(key, batch.firstOrdinal, batch.lastOrdinal, rejected, rejectedOrdinals))
+            if (failure !== undefined) return yield* Effect.fail(failure)
           })
 
         /** One stream: its batcher and its jobs. */

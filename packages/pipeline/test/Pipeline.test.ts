@@ -444,6 +444,95 @@ describe("Pipeline", () => {
       expect(summaryOf(events).totals.jobs).toBeGreaterThanOrEqual(2)
     }))
 
+  it.live("a follow-up job that fails before its close settles the batch: the rows it held are rejected, the saved ones not sent again, and the run fails", () =>
+    Effect.gen(function* () {
+      const plan = yield* contactPlan()
+      const run = (start: number) =>
+        Effect.gen(function* () {
+          const directory = tempDirectory("pipeline-rejects-")
+          const outcome = yield* Stream.fromIterable([...contacts(8, start), Pipeline.checkpoint("after", "contacts")]).pipe(
+            Pipeline.run(new Map([["contacts", plan]]), { ingest: { rowRetryDelay: "10 millis" } }),
+            Stream.either,
+            Stream.runCollect,
+            Effect.map(Chunk.toArray),
+            Effect.provide(Layer.merge(bulkLayer(org), localRejects(directory)))
+          )
+          return {
+            released: released(outcome.flatMap((item) => (item._tag === "Right" ? [item.right] : []))),
+            failures: outcome.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : [])),
+            rejects: yield* readRejects(directory)
+          }
+        })
+      const loadedFrom = (prefix: string) => loadedContacts().filter((record) => String(record["External_Id__c"]).startsWith(prefix))
+
+      /** From now on, Salesforce refuses to create the second job. */
+      const refuseSecondJob = () => {
+        let creates = 0
+        server.use(
+          http.post(`${baseUrl}/services/data/:version/jobs/ingest`, () =>
+            ++creates === 2 ? HttpResponse.json([{ errorCode: "INVALIDJOB", message: "no" }], { status: 400 }) : undefined
+          )
+        )
+      }
+
+      // the first job saves 3 rows and fails; Salesforce refuses to create the follow-up
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 3 })
+      refuseSecondJob()
+      const refused = yield* run(1100)
+      expect(refused.failures).toEqual(["SalesforceFailed"])
+      expect(loadedFrom("T-110")).toHaveLength(3)
+      expect(refused.released).toEqual([{ _tag: "CheckpointReleased", payload: "after", recordCount: 8, rejectedCount: 5 }])
+      expect(refused.rejects.map((record) => record.statusCode)).toEqual(Array(5).fill("UNPROCESSED"))
+      expect(new Set([...loadedFrom("T-110"), ...refused.rejects.map((record) => record.row)].map((row) => row["External_Id__c"]))).toHaveProperty("size", 8)
+
+      // a follow-up closed, then not answered for: it may have saved its rows, so the batch stays unsettled
+      const firstJobs = new Set<string>()
+      let followUpClosed = false
+      server.use(
+        http.get(`${baseUrl}/services/data/:version/jobs/ingest/:id`, ({ params }) => {
+          const id = String(params["id"])
+          if (!followUpClosed) {
+            firstJobs.add(id)
+            return undefined
+          }
+          return firstJobs.has(id) ? undefined : HttpResponse.json([{ errorCode: "INVALIDJOB", message: "no" }], { status: 400 })
+        }),
+        http.patch(`${baseUrl}/services/data/:version/jobs/ingest/:id`, ({ params }) => {
+          if (firstJobs.size > 0 && !firstJobs.has(String(params["id"]))) followUpClosed = true
+          return undefined
+        })
+      )
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 3 })
+      const unknown = yield* run(1200)
+      expect(unknown.failures).toEqual(["SalesforceFailed"])
+      expect(followUpClosed).toBe(true)
+      expect(unknown.released).toEqual([])
+      expect(unknown.rejects).toEqual([])
+
+      // a batch in parts (an upsert repeating a key): the part after the one cut short is not sent, the batch stays unsettled
+      const upsert = yield* contactPlan({ operation: "upsert", externalIdFieldName: "External_Id__c" })
+      server.resetHandlers()
+      org.setFaults({ processingDelayMs: 0, failJobAfterRows: 2 })
+      refuseSecondJob()
+      const createsBefore = org.stats().calls.create
+      const inParts = yield* Stream.fromIterable([
+        ...contacts(4, 1300),
+        Pipeline.record<string>("contacts", { last_name: "Again", email: "again@example.com", id: "T-1300" }),
+        Pipeline.checkpoint("after", "contacts")
+      ]).pipe(
+        Pipeline.run(new Map([["contacts", upsert]]), { ingest: { rowRetryDelay: "10 millis" } }),
+        Stream.either,
+        Stream.runCollect,
+        Effect.map(Chunk.toArray),
+        Effect.provide(Layer.merge(bulkLayer(org), localRejects(tempDirectory("pipeline-rejects-"))))
+      )
+      expect(inParts.flatMap((item) => (item._tag === "Left" ? [item.left.reason] : []))).toEqual(["SalesforceFailed"])
+      expect(released(inParts.flatMap((item) => (item._tag === "Right" ? [item.right] : [])))).toEqual([])
+      expect(org.stats().calls.create - createsBefore).toBe(1)
+      expect(loadedFrom("T-130").map((record) => record["LastName"]).sort()).toEqual(["Lovelace 1300", "Lovelace 1301"])
+      org.setFaults({ processingDelayMs: 0 })
+    }))
+
   it.live("keeps sending follow-up jobs past the usual two while each gets rows through, and stops at one that gets none", () =>
     Effect.gen(function* () {
       org.setFaults({ processingDelayMs: 0, failJobAfterRows: 4 })
