@@ -2,20 +2,29 @@
  * A small, fast CSV reader and writer with the Bulk API's rules: RFC 4180 quoting, LF or CRLF
  * line endings, any one-character delimiter, values never trimmed.
  */
+import { isAscii } from "node:buffer"
 
 const quoteCode = 34
 const lineFeed = 10
 const carriageReturn = 13
 
-/** One parsed row: its values and where its text lies in the input (line terminator excluded). */
+/** One parsed row: its values and where its bytes lie in the input (line terminator excluded). */
 export interface Row {
   readonly values: Array<string>
   readonly start: number
   readonly end: number
 }
 
-/** Reads rows one at a time from a whole CSV text; blank lines are skipped. */
+/**
+ * Reads rows one at a time from a whole CSV, kept as the bytes it came in; blank lines are skipped.
+ * Positions are byte offsets. Only a row's own bytes are decoded, as it is read: quotes, the
+ * delimiter, CR and LF are ASCII, which never occurs inside a multi-byte UTF-8 character.
+ */
 export class Reader {
+  readonly bytes: Buffer
+  /** Whether every byte is ASCII: then a byte is a character and decoding is a copy. */
+  private readonly ascii: boolean
+  private readonly delimiterCode: number
   private position = 0
   private nextQuote: number
   /** `true` when rows must end in CRLF, `false` in LF, `undefined` either (no check). */
@@ -27,19 +36,27 @@ export class Reader {
   lineEndingInvalid = false
 
   constructor(
-    readonly text: string,
+    input: Uint8Array | string,
     readonly delimiter: string,
     lineEnding?: "LF" | "CRLF"
   ) {
-    this.nextQuote = text.indexOf('"')
+    this.bytes = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    this.ascii = isAscii(this.bytes)
+    this.delimiterCode = delimiter.charCodeAt(0)
+    this.nextQuote = this.bytes.indexOf(quoteCode)
     this.crlf = lineEnding === undefined ? undefined : lineEnding === "CRLF"
   }
 
-  /** Where the row `nextValues` returned lies in the text (line terminator excluded). */
+  /** Where the row `nextValues` returned lies in the input (line terminator excluded). */
   rowStart = 0
   rowEnd = 0
 
-  /** The next row, or `undefined` at the end of the text. */
+  /** The text of bytes `start` to `end`. */
+  text(start: number, end: number): string {
+    return this.bytes.toString(this.ascii ? "latin1" : "utf8", start, end)
+  }
+
+  /** The next row, or `undefined` at the end of the input. */
   next(): Row | undefined {
     const values = this.nextValues()
     return values === undefined ? undefined : { values, start: this.rowStart, end: this.rowEnd }
@@ -47,21 +64,22 @@ export class Reader {
 
   /** The next row's values (its span in `rowStart` / `rowEnd`), or `undefined` at the end. */
   nextValues(): Array<string> | undefined {
-    const text = this.text
-    while (this.position < text.length) {
+    const bytes = this.bytes
+    const length = bytes.length
+    while (this.position < length) {
       const start = this.position
-      let newline = text.indexOf("\n", start)
-      if (newline === -1) newline = text.length
-      if (this.nextQuote !== -1 && this.nextQuote < start) this.nextQuote = text.indexOf('"', start)
+      let newline = bytes.indexOf(lineFeed, start)
+      if (newline === -1) newline = length
+      if (this.nextQuote !== -1 && this.nextQuote < start) this.nextQuote = bytes.indexOf(quoteCode, start)
       if (this.nextQuote === -1 || this.nextQuote >= newline) {
         let end = newline
-        if (end > start && text.charCodeAt(end - 1) === carriageReturn) end--
-        if (this.crlf !== undefined && newline < text.length && (end !== newline) !== this.crlf) this.lineEndingInvalid = true
+        if (end > start && bytes[end - 1] === carriageReturn) end--
+        if (this.crlf !== undefined && newline < length && (end !== newline) !== this.crlf) this.lineEndingInvalid = true
         this.position = newline + 1
         if (end === start) continue
         this.rowStart = start
         this.rowEnd = end
-        return text.slice(start, end).split(this.delimiter)
+        return this.text(start, end).split(this.delimiter)
       }
       return this.quotedRow(start)
     }
@@ -69,31 +87,32 @@ export class Reader {
   }
 
   private quotedRow(start: number): Array<string> {
-    const text = this.text
-    const delimiterCode = this.delimiter.charCodeAt(0)
+    const bytes = this.bytes
+    const length = bytes.length
+    const delimiterCode = this.delimiterCode
     const values: Array<string> = []
     let index = start
     let value = ""
     let fieldStart = index
     let quoted = false
     for (;;) {
-      if (index >= text.length) {
-        values.push(value + text.slice(fieldStart, index))
+      if (index >= length) {
+        values.push(value + this.text(fieldStart, index))
         this.position = index
         this.rowStart = start
         this.rowEnd = index
         return values
       }
-      const code = text.charCodeAt(index)
+      const code = bytes[index]
       if (quoted) {
         if (code === quoteCode) {
-          if (text.charCodeAt(index + 1) === quoteCode) {
-            value += text.slice(fieldStart, index + 1)
+          if (bytes[index + 1] === quoteCode) {
+            value += this.text(fieldStart, index + 1)
             index += 2
             fieldStart = index
             continue
           }
-          value += text.slice(fieldStart, index)
+          value += this.text(fieldStart, index)
           quoted = false
           index++
           fieldStart = index
@@ -109,14 +128,14 @@ export class Reader {
         continue
       }
       if (code === delimiterCode) {
-        values.push(value + text.slice(fieldStart, index))
+        values.push(value + this.text(fieldStart, index))
         value = ""
         index++
         fieldStart = index
         continue
       }
-      if (code === lineFeed || (code === carriageReturn && text.charCodeAt(index + 1) === lineFeed)) {
-        values.push(value + text.slice(fieldStart, index))
+      if (code === lineFeed || (code === carriageReturn && bytes[index + 1] === lineFeed)) {
+        values.push(value + this.text(fieldStart, index))
         if (this.crlf !== undefined && (code === carriageReturn) !== this.crlf) this.lineEndingInvalid = true
         this.position = index + (code === lineFeed ? 1 : 2)
         this.rowStart = start

@@ -62,14 +62,14 @@ export class IngestJob {
   readonly createdDate: Date
   systemModstamp: Date
   errorMessage: string | undefined
-  /** The uploaded CSV, kept to echo original columns into results. */
-  content: string | undefined
+  /** The uploaded CSV as it came (bytes), kept to echo original columns into results. */
+  content: Buffer | undefined
   headerEnd = 0
   rowCount = 0
   processed = 0
   failed = 0
   totalProcessingTimeMs = 0
-  /** Row text spans in `content`: start at 2i, end at 2i+1. */
+  /** Row byte spans in `content`: start at 2i, end at 2i+1. */
   spans = new Uint32Array(initialRowCapacity * 2)
   outcomes = new Uint8Array(initialRowCapacity)
   ids: Array<string | undefined> = []
@@ -122,11 +122,15 @@ export class IngestJob {
     return this.spec.lineEnding === "CRLF" ? "\r\n" : "\n"
   }
 
+  /** The text of `content` from byte `start` to `end`. */
+  text(start: number, end: number): string {
+    return this.content === undefined ? "" : this.content.toString("utf8", start, end)
+  }
+
   private get header(): string {
-    const content = this.content ?? ""
     let end = this.headerEnd
-    if (end > 0 && content.charCodeAt(end - 1) === 13) end--
-    return content.slice(0, end)
+    if (end > 0 && this.content?.[end - 1] === 13) end--
+    return this.text(0, end)
   }
 
   /** Row indexes in result order: batches in swapped pairs, each batch's rows reversed. */
@@ -142,8 +146,9 @@ export class IngestJob {
     }
   }
 
-  private rowText(row: number): string {
-    return (this.content ?? "").slice(this.spans[row * 2], this.spans[row * 2 + 1])
+  /** A row as it was uploaded (line terminator excluded). */
+  rowText(row: number): string {
+    return this.text(this.spans[row * 2] ?? 0, this.spans[row * 2 + 1] ?? 0)
   }
 
   /** `"sf__Id","sf__Created",<original columns>` for every successful row. */

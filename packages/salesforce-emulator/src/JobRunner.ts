@@ -6,6 +6,8 @@ import * as Csv from "./Csv.js"
 import { type IngestJob, rowsPerBatch } from "./IngestJob.js"
 import * as RowProcessor from "./RowProcessor.js"
 
+const noContent = Buffer.alloc(0)
+
 /** Usage counters a run feeds. */
 export interface Meter {
   batches: number
@@ -28,7 +30,7 @@ export class JobRunner {
     /** Rows attempted before the job ends Failed (fault injection); the rest stay unprocessed. */
     private readonly failAfterRows: number | undefined
   ) {
-    this.reader = new Csv.Reader(job.content ?? "", job.spec.columnDelimiter, job.spec.lineEnding)
+    this.reader = new Csv.Reader(job.content ?? noContent, job.spec.columnDelimiter, job.spec.lineEnding)
     const header = this.reader.next()
     if (header === undefined) {
       this.failure = "InvalidBatch : The uploaded CSV has no header"
@@ -40,7 +42,7 @@ export class JobRunner {
       this.failure = this.lineEndingFailure()
       return
     }
-    const plan = RowProcessor.compile(header.values, (job.content ?? "").slice(header.start, header.end), job, context)
+    const plan = RowProcessor.compile(header.values, this.reader.text(header.start, header.end), job, context)
     if (typeof plan === "string") {
       this.failure = plan
       return
@@ -59,8 +61,7 @@ export class JobRunner {
   /** The first pass of a keyed job: repeated keys, and any row ending unlike `lineEnding`. */
   private scan(): void {
     this.scanPending = false
-    const content = this.job.content ?? ""
-    const reader = new Csv.Reader(content, this.job.spec.columnDelimiter, this.job.spec.lineEnding)
+    const reader = new Csv.Reader(this.job.content ?? noContent, this.job.spec.columnDelimiter, this.job.spec.lineEnding)
     reader.next()
     this.processor?.scanKeys(reader)
     if (reader.lineEndingInvalid) this.failure = this.lineEndingFailure()

@@ -606,7 +606,7 @@ export class Org {
       raw = inflated.right
     }
     if (raw.byteLength > maxUploadBytes) return this.tooLarge(maxUploadBytes)
-    job.content = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8")
+    job.content = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
     job.systemModstamp = new Date(this.clock())
     return new Response(null, { status: 201 })
   }
@@ -661,9 +661,7 @@ export class Org {
   private runner(job: IngestJob): JobRunner | undefined {
     const store = this.stores.get(job.spec.object.toLowerCase())
     if (store === undefined) return undefined
-    if (job.content === undefined || job.content.length === 0) {
-      job.content = ""
-    }
+    if (job.content === undefined) job.content = Buffer.alloc(0)
     return new JobRunner(job, this.context(store), this.meter, this.engine.config.failJobAfterRows)
   }
 

@@ -493,7 +493,7 @@ const duplicateOf = (plan: Plan, store: ObjectStore, changes: StoredRecord, self
 
 const lockError = (context: Context, job: IngestJob, row: number, id: string | undefined): RowError | undefined => {
   if (context.lockErrorRate <= 0) return undefined
-  const key = `${job.spec.object}\u0000${(job.content ?? "").slice(job.spans[row * 2], job.spans[row * 2 + 1])}`
+  const key = `${job.spec.object}\u0000${job.rowText(row)}`
   if (context.lockAttempted.has(key)) return undefined
   if (context.random() >= context.lockErrorRate) return undefined
   context.lockAttempted.add(key)
@@ -658,7 +658,7 @@ export class BatchProcessor {
   private source(): RowSource {
     if (this.batchSource !== undefined) return this.batchSource
     const { plan, context } = this
-    const text = this.job.content ?? ""
+    const content = this.job.content ?? Buffer.alloc(0)
     const delimiter = this.job.spec.columnDelimiter
     const stamps = this.createdAudit
     const defaults: Array<[string, FieldValue]> = []
@@ -668,7 +668,7 @@ export class BatchProcessor {
     }
     const source: RowSource = {
       materialize: (row) => {
-        const values = new Csv.Reader(text.slice(row.start, row.end), delimiter).next()?.values ?? []
+        const values = new Csv.Reader(content.subarray(row.start, row.end), delimiter).next()?.values ?? []
         const record: StoredRecord = { ...plan.insertTemplate }
         for (const column of plan.columns) {
           const raw = values[column.position]

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Csv from "../src/Csv.js"
 
-const rows = (text: string, delimiter = ",") => {
+const rows = (text: string | Uint8Array, delimiter = ",") => {
   const reader = new Csv.Reader(text, delimiter)
   const out: Array<ReadonlyArray<string>> = []
   for (let row = reader.next(); row !== undefined; row = reader.next()) out.push(row.values)
@@ -19,6 +19,20 @@ describe("Csv.Reader", () => {
       ["A1", "x, y"],
       ["b", "c"]
     ])
+  })
+
+  it("reads bytes: spans are byte offsets, and any UTF-8 is decoded whole, quoted or not", () => {
+    const bytes = Buffer.from('Å,"b, 東京"\n🎨,"q ""é"""\r\nplain,x')
+    const reader = new Csv.Reader(bytes, ",")
+    const read: Array<{ readonly values: ReadonlyArray<string>; readonly text: string }> = []
+    for (let row = reader.next(); row !== undefined; row = reader.next()) read.push({ values: row.values, text: bytes.toString("utf8", row.start, row.end) })
+    expect(read).toEqual([
+      { values: ["Å", "b, 東京"], text: 'Å,"b, 東京"' },
+      { values: ["🎨", 'q "é"'], text: '🎨,"q ""é"""' },
+      { values: ["plain", "x"], text: "plain,x" }
+    ])
+    // bytes that are not UTF-8 read as U+FFFD, as a decoder gives them
+    expect(rows(Buffer.from([0x61, 0x2c, 0xff, 0x0a]))).toEqual([["a", "\ufffd"]])
   })
 
   it("takes LF or CRLF, skips blank lines, never trims, honours the delimiter", () => {

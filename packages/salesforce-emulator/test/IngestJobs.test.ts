@@ -72,6 +72,17 @@ describe("Bulk API 2.0 ingest jobs", () => {
     expect(await client.results(job.id, "unprocessedrecords")).toBe("LastName,Title\n")
   })
 
+  it("echoes rows in any UTF-8 into results as they were uploaded", async () => {
+    const { client } = syncOrg()
+    const job = await client.create({ object: "Contact", operation: "insert" })
+    await client.upload(job.id, 'LastName,Title\nÅngström,"Bürokrat, 東京"\n,🎨 "kein" Name\n')
+    await client.patch(job.id, "UploadComplete")
+    expect(await client.results(job.id, "successfulResults")).toMatch(/^"sf__Id","sf__Created",LastName,Title\n"003\w{15}","true",Ångström,"Bürokrat, 東京"\n$/)
+    expect(await client.results(job.id, "failedResults")).toBe(
+      '"sf__Id","sf__Error",LastName,Title\n"","REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --",,🎨 "kein" Name\n'
+    )
+  })
+
   it("compresses results when asked and accepts a gzip-encoded upload", async () => {
     const { client } = syncOrg()
     const job = await client.create({ object: "Contact", operation: "insert" })
