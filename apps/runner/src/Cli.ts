@@ -116,6 +116,7 @@ const runCommand = (options: Options, context: RunContext): Effect.Effect<number
       case "sync": {
         yield* Report.clearEarlier(context, options.report)
         const syncs = yield* Sync.select(yield* load, options.sync)
+        yield* Sync.oneStdinReader(syncs)
         const runId = RunContextModule.runId("run", startedAt, suffix)
         const results = yield* Sync.runAll(syncs, context, runId)
         return yield* Report.publish(runReport("sync", runId, startedAt, results), context, options.report, options.configDir)

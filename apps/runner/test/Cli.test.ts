@@ -4,7 +4,7 @@ import * as Schema from "effect/Schema"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import * as JsonSchema from "../src/JsonSchema.js"
-import { accountsSync, repoRoot, runCli, workspace } from "./support.js"
+import { accountsSync, contactsUpsert, repoRoot, runCli, workspace } from "./support.js"
 
 const shipped = Object.fromEntries(
   readdirSync(path.join(repoRoot, "configs/syncs")).map((name) => [name, readFileSync(path.join(repoRoot, "configs/syncs", name), "utf8")])
@@ -78,6 +78,25 @@ describe("runner", () => {
       const result = yield* runCli(["sync"], { cwd: root })
       expect(result.code).toBe(2)
       expect(result.stderr).toContain("configs/syncs/a.yaml:12:12: batchSize: expected")
+    })
+  )
+
+  it.live("refuses a run in which two syncs read standard input, naming both; --sync runs one of them", () =>
+    Effect.gen(function* () {
+      const fromStdin = (name: string, stream: string) =>
+        contactsUpsert({ org: "local", name, source: `  type: airbyte\n  stdin: true\n  stream: ${stream}` })
+      const root = yield* workspace({ "a.yaml": fromStdin("people", "users"), "b.yaml": fromStdin("leads", "prospects") })
+      const record = (stream: string, key: string) => JSON.stringify({ type: "RECORD", record: { stream, data: { key, last: `L${key}` }, emitted_at: 1 } })
+      const stdin = `${[record("users", "u1"), record("prospects", "p1"), record("users", "u2")].join("\n")}\n`
+      const both = yield* runCli(["sync", "--report", "both.json"], { cwd: root, stdin })
+      expect(both.code).toBe(2)
+      expect(both.stderr).toContain(
+        "configs/syncs/a.yaml:5:3: source.stdin: standard input feeds one sync per run, and leads (configs/syncs/b.yaml) reads it too: run them one at a time with --sync NAME"
+      )
+      expect(existsSync(path.join(root, "both.json"))).toBe(false)
+      const one = yield* runCli(["sync", "--sync", "people", "--report", "one.json"], { cwd: root, stdin })
+      expect(one.code).toBe(0)
+      expect(readReport(path.join(root, "one.json")).syncs).toEqual([expect.objectContaining({ name: "people", status: "succeeded", recordsIn: 2 })])
     })
   )
 

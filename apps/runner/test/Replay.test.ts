@@ -505,6 +505,21 @@ for (const stream of ["users", "orders"]) {
     })
   )
 
+  it.live("rejects: none with a stateFile warns that the state moved past the rows it dropped", () =>
+    Effect.gen(function* () {
+      const unnamed = JSON.stringify({ type: "RECORD", record: { stream: "users", emitted_at: 1, data: { key: "RN-2" } } })
+      const messages = [streamRecord("users", "RN-1"), unnamed, streamState("users", 3)]
+      const sync = contactsUpsert({ name: "a", org: url(), source: "  type: airbyte\n  file: m.jsonl\n  stateFile: state.json", extra: "rejects: none\n" })
+      const root = yield* workspace({ "a.yaml": sync }, { "m.jsonl": `${messages.join("\n")}\n` })
+      const result = yield* runCli(["sync"], { cwd: root, env: env() })
+      expect(result.code).toBe(0)
+      expect(savedStreams(root)).toEqual(["users"])
+      expect(result.stderr).toContain("1 rejected row was dropped (rejects: none) and state.json moved past it: the next run does not read it again; set rejects: to keep it for replay")
+      writeFileSync(path.join(root, "configs/syncs/a.yaml"), sync.replace("rejects: none\n", ""))
+      expect((yield* runCli(["sync"], { cwd: root, env: env() })).stderr).not.toContain("dropped")
+    })
+  )
+
   it.live("a sync whose state file another run is using stops before sending anything, and leaves no lock of its own", () =>
     Effect.gen(function* () {
       const messages = [streamRecord("users", "LK-1"), streamState("users", 5)]

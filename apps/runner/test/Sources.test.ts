@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Stream from "effect/Stream"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -178,6 +180,80 @@ describe("airbyte source", () => {
       const command = [process.execPath, "-e", "console.log('{bad')"]
       const fromCommand = yield* Effect.flip(Stream.runDrain(Sources.reader({ type: "airbyte", command }, context).items))
       expect(fromCommand.message).toContain(`airbyte source: the output of ${process.execPath}: input line 1: malformed JSON`)
+    })
+  )
+
+  const lines = (messages: ReadonlyArray<unknown>) => `${messages.map((message) => JSON.stringify(message)).join("\n")}\n`
+  const record = (stream: string, id: number) => ({ type: "RECORD", record: { stream, data: { id }, emitted_at: 1 } })
+  const errorTrace = (message: string, stream?: string) => ({
+    type: "TRACE",
+    trace: { type: "ERROR", emitted_at: 1, error: { message, failure_type: "config_error", ...(stream === undefined ? {} : { stream_descriptor: { name: stream } }) } }
+  })
+  /** The rows a read hands on, and how it ends: "ok" or the error's message. */
+  const readToEnd = (source: SyncDefinition.AirbyteSourceType) =>
+    Effect.gen(function* () {
+      const rows: Array<unknown> = []
+      const end = yield* Stream.runForEach(Sources.reader(source, { ...context, baseDir: scratch }).items, (item) =>
+        Effect.sync(() => (item._tag === "Row" ? void rows.push(item.data) : undefined))
+      ).pipe(
+        Effect.as("ok"),
+        Effect.catchAll((error) => Effect.succeed(error.message))
+      )
+      return { rows, end }
+    })
+
+  it.effect("a TRACE ERROR fails the read once every row is handed on, quoting the source; one of another stream is only logged", () =>
+    Effect.gen(function* () {
+      writeFileSync(
+        path.join(scratch, "failed.jsonl"),
+        lines([record("users", 1), errorTrace("Invalid API key", "users"), record("users", 2), errorTrace("Table missing", "other"), errorTrace("Sync failed")])
+      )
+      const selected = yield* readToEnd({ type: "airbyte", file: "failed.jsonl", stream: "users" })
+      expect(selected).toEqual({
+        rows: [{ id: 1 }, { id: 2 }],
+        end: "airbyte source: failed.jsonl: the source reported 2 errors: line 2: Invalid API key (config_error); line 5: Sync failed (config_error)"
+      })
+      const logged: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => void logged.push(`${logLevel.label} ${String(message)}`)))
+      const other = yield* readToEnd({ type: "airbyte", file: "failed.jsonl", stream: "other" }).pipe(Effect.provide(capture))
+      expect(other.end).toBe("airbyte source: failed.jsonl: the source reported 2 errors: line 4: Table missing (config_error); line 5: Sync failed (config_error)")
+      expect(logged).toContain("WARN failed.jsonl: line 2: Invalid API key (config_error), for stream users, which this sync does not load")
+    })
+  )
+
+  it.effect("a command that reports an error then exits non-zero fails with the error it reported, not only its stderr", () =>
+    Effect.gen(function* () {
+      const script = `console.log(${JSON.stringify(lines([record("users", 1), errorTrace("Access denied for user loader")]).trimEnd())}); process.exit(1)`
+      const { rows, end } = yield* readToEnd({ type: "airbyte", command: [process.execPath, "-e", script] })
+      expect(rows).toEqual([{ id: 1 }])
+      expect(end).toBe(
+        `airbyte source: the output of ${process.execPath}: the source reported an error: line 2: Access denied for user loader (config_error); then ${process.execPath} exited with code 1: `
+      )
+    })
+  )
+
+  it.effect("relays the source's LOG messages: errors and warnings as such, the rest at debug", () =>
+    Effect.gen(function* () {
+      const log = (level: string, message: string) => ({ type: "LOG", log: { level, message } })
+      writeFileSync(path.join(scratch, "logs.jsonl"), lines([log("ERROR", "quota nearly spent"), log("WARN", "slow"), log("INFO", "reading"), record("users", 1)]))
+      const logged: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => void logged.push(`${logLevel.label} ${String(message)}`)))
+      const { end } = yield* readToEnd({ type: "airbyte", file: "logs.jsonl" }).pipe(Effect.provide(capture), Logger.withMinimumLogLevel(LogLevel.Debug))
+      expect(end).toBe("ok")
+      expect(logged).toEqual(["ERROR logs.jsonl: quota nearly spent", "WARN logs.jsonl: slow", "DEBUG logs.jsonl: reading"])
+    })
+  )
+
+  it.effect("a stream: that no message names fails the read, listing the streams the input has; one named only by its state reads nothing and succeeds", () =>
+    Effect.gen(function* () {
+      const streamState = (name: string) => ({ type: "STATE", state: { type: "STREAM", stream: { stream_descriptor: { name }, stream_state: {} } } })
+      writeFileSync(path.join(scratch, "streams.jsonl"), lines([record("users", 1), record("accounts", 2), streamState("contacts")]))
+      expect(yield* readToEnd({ type: "airbyte", file: "streams.jsonl", stream: "user" })).toEqual({
+        rows: [],
+        end: "airbyte source: streams.jsonl: no message names stream user; the input has users, accounts, contacts: check the source's stream:"
+      })
+      expect(yield* readToEnd({ type: "airbyte", file: "streams.jsonl", stream: "contacts" })).toEqual({ rows: [], end: "ok" })
+      expect(yield* readToEnd({ type: "airbyte", file: "streams.jsonl", stream: "users" })).toEqual({ rows: [{ id: 1 }], end: "ok" })
     })
   )
 

@@ -22,6 +22,25 @@ export const select = (loaded: LoadedSyncs, only: string | undefined): Effect.Ef
 }
 
 /**
+ * Refuses a run in which several syncs read Airbyte messages from standard input: the first would
+ * take every message, and each later one would find the input ended and succeed with nothing.
+ */
+export const oneStdinReader = (syncs: ReadonlyArray<LoadedSync>): Effect.Effect<void, ConfigError> => {
+  const readers = syncs.filter((sync) => sync.definition.source.type === "airbyte" && sync.definition.source.stdin === true)
+  const [first, ...others] = readers
+  if (first === undefined || others.length === 0) return Effect.void
+  const position = first.positionOf(["source", "stdin"])
+  return Effect.fail(
+    new ConfigError({
+      file: first.file,
+      line: position?.line,
+      column: position?.column,
+      detail: `source.stdin: standard input feeds one sync per run, and ${others.map((sync) => `${sync.definition.name} (${sync.file})`).join(", ")} read${others.length === 1 ? "s" : ""} it too: run them one at a time with --sync NAME`
+    })
+  )
+}
+
+/**
  * A mapping the encoder refused while running (`InvalidMapping`), pointed at where it is written
  * as `plan` does, when its message names a mapping entry (`Title: …`, `No such column 'Title'`).
  */

@@ -252,6 +252,11 @@ export const runSync = (loaded: LoadedSync, context: RunContext, connections: Or
       const missing = columns.flatMap((column) => ("key" in column.source && unseen.has(column.source.key) ? [`${column.source.key} (${column.column})`] : []))
       yield* Effect.logWarning(`no row held the mapped column${missing.length === 1 ? "" : "s"} ${missing.join(", ")}: ${missing.length === 1 ? "its field was" : "their fields were"} left unchanged in every record; check the source's column names`)
     }
+    if (stateFile !== undefined && definition.rejects === "none" && result.rejected > 0) {
+      yield* Effect.logWarning(
+        `${result.rejected} rejected row${result.rejected === 1 ? " was" : "s were"} dropped (rejects: none) and ${stateFile} moved past ${result.rejected === 1 ? "it" : "them"}: the next run does not read ${result.rejected === 1 ? "it" : "them"} again; set rejects: to keep ${result.rejected === 1 ? "it" : "them"} for replay`
+      )
+    }
     const written = [
       result.created > 0 ? `${result.created} created` : undefined,
       result.updated > 0 ? `${result.updated} updated` : undefined,

@@ -18,6 +18,10 @@ import { messageOf, row, SourceError, type SourceItem, type SourceReader } from 
 
 /** How much of a failed command's stderr an error quotes. */
 const stderrTailChars = 2_000
+/** How many of the errors a source reported an error quotes. */
+const maxErrorsQuoted = 3
+/** How many other streams the error for a stream no message names lists. */
+const maxStreamsNamed = 20
 
 const failure = (detail: string) => (cause: unknown) => new SourceError({ source: "airbyte", detail: `${detail}: ${messageOf(cause)}`, cause })
 
@@ -68,12 +72,25 @@ export interface Selection {
 
 const namespaceText = (namespace: string | undefined) => (namespace === undefined ? "no namespace" : `namespace ${JSON.stringify(namespace)}`)
 
+/** A source's LOG level as the runner logs it: errors and warnings as such, the rest at debug. */
+const logAt = (level: AirbyteMessage.LogLevel, text: string): Effect.Effect<void> =>
+  level === "FATAL" || level === "ERROR" ? Effect.logError(text) : level === "WARN" ? Effect.logWarning(text) : Effect.logDebug(text)
+
+/** A descriptor as the runner names a stream: `namespace.name`, or the name alone. */
+const streamName = (descriptor: { readonly name: string; readonly namespace?: string | undefined }) =>
+  descriptor.namespace === undefined ? descriptor.name : `${descriptor.namespace}.${descriptor.name}`
+
 /**
  * Decoded messages as source items: the RECORDs selected and the STATEs a sync of them may
  * checkpoint: a STREAM state of the stream selected; a GLOBAL (or legacy) state until a record of
  * another stream has been passed over, as it would then cover rows this sync never loaded. A
  * stream named in two namespaces, with no `namespace` chosen, stops the read. `origin` (the file,
  * or the command) prefixes an error.
+ *
+ * The source's LOG messages go to the runner's log. A TRACE ERROR (of the stream selected, or of
+ * no stream) means the source failed: the rows before and after it are loaded, then the read
+ * fails with its message. So does an input in which no message names the stream selected while
+ * others are named (a misspelt `stream:`).
  */
 export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: Selection, origin: string): Stream.Stream<SourceItem, SourceError> =>
   Stream.suspend(() => {
@@ -84,15 +101,45 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
     let passedOver: { readonly stream: string; readonly line: number; told: boolean } | undefined
     /** A problem met part way through a chunk: raised once the items before it are handed on. */
     let problem: SourceError | undefined
+    /** The errors the source reported (TRACE ERROR), with their lines. */
+    const reported: Array<string> = []
+    /** Whether a message named the stream selected; the other streams named, for a misspelt one. */
+    let streamNamed = false
+    const otherStreams = new Set<string>()
+    const names = (descriptor: { readonly name: string; readonly namespace?: string | undefined }) => {
+      if (stream === undefined) return
+      if (descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace)) streamNamed = true
+      else if (otherStreams.size < maxStreamsNamed) otherStreams.add(streamName(descriptor))
+    }
+    /** What the source reported, before an error of the read itself. */
+    const withReported = (detail: string) => (reported.length === 0 ? detail : `${reportedText()}; then ${detail}`)
+    const reportedText = () =>
+      `${origin}: the source reported ${reported.length === 1 ? "an error" : `${reported.length} errors`}: ${reported.slice(0, maxErrorsQuoted).join("; ")}${reported.length > maxErrorsQuoted ? "; …" : ""}`
+    /** The failure a read that ran to its end ends with: errors the source reported, or a stream no message named. */
+    const ended = Effect.suspend(() => {
+      if (reported.length > 0) return Effect.fail(new SourceError({ source: "airbyte", detail: reportedText() }))
+      if (stream !== undefined && !streamNamed && otherStreams.size > 0) {
+        const selectedName = namespace === undefined ? stream : `${namespace}.${stream}`
+        return Effect.fail(
+          new SourceError({
+            source: "airbyte",
+            detail: `${origin}: no message names stream ${selectedName}; the input has ${[...otherStreams].join(", ")}: check the source's stream:${namespace === undefined ? "" : " and namespace:"}`
+          })
+        )
+      }
+      return Effect.void
+    })
     const raised = Effect.suspend(() => (problem === undefined ? Effect.void : Effect.fail(problem)))
 
     /** Whether a record is taken; a SourceError for a stream seen in two namespaces. */
     const selected = (record: AirbyteMessage.AirbyteRecord, line: number): boolean | SourceError => {
       if (stream === undefined) return true
       if (record.stream !== stream || (namespace !== undefined && record.namespace !== namespace)) {
-        passedOver ??= { stream: record.namespace === undefined ? record.stream : `${record.namespace}.${record.stream}`, line, told: false }
+        passedOver ??= { stream: streamName({ name: record.stream, namespace: record.namespace }), line, told: false }
+        if (otherStreams.size < maxStreamsNamed) otherStreams.add(streamName({ name: record.stream, namespace: record.namespace }))
         return false
       }
+      streamNamed = true
       if (namespace !== undefined) return true
       seenNamespace ??= { namespace: record.namespace }
       if (seenNamespace.namespace === record.namespace) return true
@@ -107,6 +154,7 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
       if (stream === undefined) return true
       if (state.type === "STREAM" && state.stream !== undefined) {
         const descriptor = state.stream.stream_descriptor
+        names(descriptor)
         return descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace)
       }
       if (passedOver === undefined) return true
@@ -119,16 +167,34 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
 
     return bytes.pipe(
       MessageReader.decodeMessages(),
-      Stream.mapError((error) => (error instanceof SourceError ? error : new SourceError({ source: "airbyte", detail: `${origin}: ${error.message}`, cause: error }))),
+      Stream.mapError((error) =>
+        error instanceof SourceError
+          ? new SourceError({ source: error.source, detail: withReported(error.detail), cause: error.cause })
+          : new SourceError({ source: "airbyte", detail: withReported(`${origin}: ${error.message}`), cause: error })
+      ),
       Stream.mapChunksEffect((chunk) =>
         Effect.zipRight(
           raised,
           Effect.suspend(() => {
             const taken: Array<SourceItem> = []
-            const warnings: Array<string> = []
+            const logs: Array<Effect.Effect<void>> = []
             for (const inbound of chunk) {
               const message = inbound.message
-              if (message.type === "RECORD") {
+              if (message.type === "LOG") {
+                logs.push(logAt(message.log.level, `${origin}: ${message.log.message}`))
+              } else if (message.type === "TRACE") {
+                const trace = message.trace
+                if (trace.type === "STREAM_STATUS" && trace.stream_status !== undefined) names(trace.stream_status.stream_descriptor)
+                if (trace.type === "ERROR" && trace.error !== undefined) {
+                  const error = trace.error
+                  const descriptor = error.stream_descriptor
+                  const text = `line ${inbound.lineNumber}: ${error.message}${error.failure_type === undefined ? "" : ` (${error.failure_type})`}`
+                  if (descriptor !== undefined) names(descriptor)
+                  const ours = stream === undefined || descriptor === undefined || (descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace))
+                  if (ours) reported.push(text)
+                  else logs.push(Effect.logWarning(`${origin}: ${text}, for stream ${streamName(descriptor)}, which this sync does not load`))
+                }
+              } else if (message.type === "RECORD") {
                 const outcome = selected(message.record, inbound.lineNumber)
                 if (outcome instanceof SourceError) {
                   problem = outcome
@@ -141,14 +207,14 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
                 if (outcome === true) {
                   const scope = state.type === "STREAM" && state.stream !== undefined ? StateFile.streamKey(state.stream.stream_descriptor) : undefined
                   taken.push({ _tag: "State", line: inbound.stateLine, scope })
-                } else if (outcome !== false) warnings.push(outcome.warning)
+                } else if (outcome !== false) logs.push(Effect.logWarning(outcome.warning))
               }
             }
-            return Effect.as(Effect.forEach(warnings, (warning) => Effect.logWarning(warning), { discard: true }), Chunk.unsafeFromArray(taken))
+            return Effect.as(Effect.all(logs, { discard: true }), Chunk.unsafeFromArray(taken))
           })
         )
       ),
-      Stream.concat(Stream.drain(Stream.fromEffect(raised)))
+      Stream.concat(Stream.drain(Stream.fromEffect(Effect.zipRight(raised, ended))))
     )
   })
 
