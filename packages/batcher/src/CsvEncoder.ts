@@ -395,23 +395,22 @@ const resolveRelationship = (
     parentObject = field?.referenceTo[0]
     if (field !== undefined) canonicalPath = relationshipOf(field)
   } else {
-    // The contract documents both `ObjectType:Relationship.Field` and `Owner:User.Email`; accept either order.
+    // A mapping may name the parent type before or after the relationship (`User:Owner`,
+    // `Owner:User`); the header is written as Salesforce reads it: `ObjectType:Relationship` for
+    // a polymorphic field, and the relationship alone for another (a type there fails the job).
     const first = path.slice(0, colon)
     const second = path.slice(colon + 1)
-    const typeFirst = byRelationship(second)
-    const typeFirstObject = typeFirst === undefined ? undefined : referencedObject(typeFirst, first)
-    if (typeFirst !== undefined && typeFirstObject !== undefined) {
-      field = typeFirst
-      parentObject = typeFirstObject
-      canonicalPath = `${typeFirstObject}:${relationshipOf(typeFirst)}`
-    } else {
-      const relationFirst = byRelationship(first)
-      const relationFirstObject = relationFirst === undefined ? undefined : referencedObject(relationFirst, second)
-      if (relationFirst !== undefined && relationFirstObject !== undefined) {
-        field = relationFirst
-        parentObject = relationFirstObject
-        canonicalPath = `${relationshipOf(relationFirst)}:${relationFirstObject}`
-      }
+    for (const [typeName, relationshipName] of [
+      [first, second],
+      [second, first]
+    ] as const) {
+      const candidate = byRelationship(relationshipName)
+      const candidateObject = candidate === undefined ? undefined : referencedObject(candidate, typeName)
+      if (candidate === undefined || candidateObject === undefined) continue
+      field = candidate
+      parentObject = candidateObject
+      canonicalPath = candidate.referenceTo.length > 1 ? `${candidateObject}:${relationshipOf(candidate)}` : relationshipOf(candidate)
+      break
     }
   }
   if (field === undefined || parentObject === undefined) {

@@ -66,6 +66,15 @@ describe("CsvEncoder.make", () => {
       expect(configReason({ object: contact, operation: "insert", columns: keyed("LastName", column), parents: { User: user } })).toBe("ok")
     }
   })
+
+  it("writes a relationship header as Salesforce reads it: ObjectType:Relationship only for a polymorphic field", () => {
+    const header = (column: string) => encoderFor({ object: contact, operation: "insert", columns: keyed("LastName", column), parents: { Account: account, User: user } }).header
+    expect(header("Owner:User.Email")).toBe("LastName,User:Owner.Email\n")
+    expect(header("owner:group.Anything")).toBe("LastName,Group:Owner.Anything\n")
+    // Account is not polymorphic: a type before it would fail the job
+    expect(header("Account:Account.Account_Number__c")).toBe("LastName,Account.Account_Number__c\n")
+    expect(header("account:ACCOUNT.account_number__c")).toBe("LastName,Account.Account_Number__c\n")
+  })
 })
 
 describe("CsvEncoder.encode", () => {
