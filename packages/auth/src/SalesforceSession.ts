@@ -16,7 +16,6 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -80,18 +79,17 @@ interface Renewed {
 
 /**
  * The session in use, and the refresh of it under way, if any. Every fiber renewing the same
- * stale session awaits `refreshing`: the outcome of one grant, failure included. `None` means
- * the fiber granting was interrupted, and the waiters try again.
+ * stale session awaits `refreshing`: the outcome of one grant, failure included.
  */
 interface State {
   readonly session: Session
-  readonly refreshing: Deferred.Deferred<Option.Option<Session>, AuthError> | undefined
+  readonly refreshing: Deferred.Deferred<Session, AuthError> | undefined
 }
 
 /** What a renewing fiber does: take the session another fiber renewed, join its refresh, or lead one. */
 type Role =
   | { readonly _tag: "Renewed"; readonly session: Session }
-  | { readonly _tag: "Join"; readonly refreshing: Deferred.Deferred<Option.Option<Session>, AuthError> }
+  | { readonly _tag: "Join"; readonly refreshing: Deferred.Deferred<Session, AuthError> }
   | { readonly _tag: "Lead" }
 
 /** Renewals one request may go through when the sessions it is given keep dying (never a loop). */
@@ -159,39 +157,32 @@ export const make = (
 
     /**
      * Replaces `stale` unless another fiber already did, or joins the refresh of it under way;
-     * says whether this call granted the new session. `None`: the refresh joined was
-     * interrupted, try again.
+     * says whether this call granted the new session. The grant runs on a fiber of its own: the
+     * call leading it may be interrupted, but a token request Salesforce may have answered
+     * (rotating the refresh token, which kills the old one) is never cut short, so the rotated
+     * token is kept and the calls waiting get its session.
      */
-    const renewOnce = (stale: Session): Effect.Effect<Option.Option<Renewed>, AuthError> =>
+    const renew = (stale: Session): Effect.Effect<Renewed, AuthError> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function* () {
-          const flight = yield* Deferred.make<Option.Option<Session>, AuthError>()
+          const flight = yield* Deferred.make<Session, AuthError>()
           const role = yield* Ref.modify(state, (current): readonly [Role, State] => {
             if (current.session.generation !== stale.generation) return [{ _tag: "Renewed", session: current.session }, current]
             if (current.refreshing !== undefined) return [{ _tag: "Join", refreshing: current.refreshing }, current]
             return [{ _tag: "Lead" }, { ...current, refreshing: flight }]
           })
-          if (role._tag === "Renewed") return Option.some({ session: role.session, granted: false })
-          if (role._tag === "Join") {
-            const fresh = yield* restore(Deferred.await(role.refreshing))
-            return Option.map(fresh, (session) => ({ session, granted: false }))
-          }
-          const exit = yield* Effect.exit(restore(grant(stale.generation + 1)))
-          yield* Ref.update(state, (current) => ({
-            session: Exit.isSuccess(exit) ? exit.value : current.session,
-            refreshing: undefined
-          }))
-          const interrupted = Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-          yield* Deferred.done(flight, interrupted ? Exit.succeed(Option.none()) : Exit.map(exit, Option.some))
-          const fresh = yield* exit
-          return Option.some({ session: fresh, granted: true })
+          if (role._tag === "Renewed") return { session: role.session, granted: false }
+          if (role._tag === "Join") return { session: yield* restore(Deferred.await(role.refreshing)), granted: false }
+          yield* Effect.forkDaemon(
+            Effect.flatMap(Effect.exit(grant(stale.generation + 1)), (exit) =>
+              Effect.zipRight(
+                Ref.update(state, (current) => ({ session: Exit.isSuccess(exit) ? exit.value : current.session, refreshing: undefined })),
+                Deferred.done(flight, exit)
+              )
+            )
+          )
+          return { session: yield* restore(Deferred.await(flight)), granted: true }
         })
-      )
-
-    const renew = (stale: Session): Effect.Effect<Renewed, AuthError> =>
-      Effect.flatMap(
-        renewOnce(stale),
-        Option.match({ onNone: () => renew(stale), onSome: Effect.succeed })
       )
 
     const refresh = (stale: Session): Effect.Effect<Session, AuthError> => Effect.map(renew(stale), (renewed) => renewed.session)

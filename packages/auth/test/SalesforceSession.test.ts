@@ -368,9 +368,10 @@ describe("SalesforceSession", () => {
         })
     ))
 
-  it.effect("hands an interrupted refresh over to the calls waiting on it", () =>
+  it.effect("a call interrupted while it leads a refresh does not cut the refresh short: the rotated token is kept, the calls waiting get its session", () =>
     withSession(refreshTokenConfig(), (session) =>
       Effect.gen(function* () {
+        org.setFaults({ rotateRefreshToken: true })
         org.expireSessions()
         const held = gate()
         let tokenCalls = 0
@@ -378,7 +379,7 @@ describe("SalesforceSession", () => {
           http.post(`${baseUrl}/services/oauth2/token`, async () => {
             tokenCalls++
             if (tokenCalls === 1) await held.opened
-            return undefined // on to the emulator
+            return undefined // on to the emulator, which rotates the refresh token
           })
         )
         const first = yield* Effect.fork(session.client.execute(limitsRequest))
@@ -387,11 +388,16 @@ describe("SalesforceSession", () => {
         yield* settleUntil(() => org.stats().calls.limits === 2)
         yield* settleUntil(() => false, 20)
         yield* Fiber.interrupt(first)
-        const response = yield* Fiber.join(second)
         held.open()
+        const response = yield* Fiber.join(second)
         expect(response.status).toBe(200)
-        expect(tokenCalls).toBe(2)
+        expect(tokenCalls).toBe(1)
         expect((yield* session.current).generation).toBe(1)
+        expect(Option.map(yield* session.rotatedRefreshToken, Redacted.value)).toEqual(Option.some(org.credentials.refreshToken))
+        // the next refresh logs in with the rotated token (the configured one is dead)
+        org.expireSessions()
+        expect((yield* session.client.execute(limitsRequest)).status).toBe(200)
+        expect(tokenCalls).toBe(2)
       })
     ))
 
