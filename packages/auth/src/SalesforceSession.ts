@@ -197,6 +197,14 @@ export const make = (
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | AuthError> =>
       Effect.gen(function* () {
+        if (!request.url.startsWith("/")) {
+          // joined to the instance URL, `evil.example/x` would name another host and carry the token there
+          return yield* new HttpClientError.RequestError({
+            request,
+            reason: "InvalidUrl",
+            cause: new Error(`a request of the authenticated client is a path on the instance, starting with "/": ${request.url}`)
+          })
+        }
         let session = yield* currentSession
         let ownGrant = false
         for (let renewals = 0; ; renewals++) {

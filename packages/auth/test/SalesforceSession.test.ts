@@ -401,6 +401,21 @@ describe("SalesforceSession", () => {
       })
     ))
 
+  it.effect("sends only paths on the instance: one without a leading / is refused before the token goes anywhere", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        const sent: Array<string> = []
+        server.events.on("request:start", ({ request }) => void sent.push(request.url))
+        for (const url of [".evil.example/steal", "https://evil.example/steal"]) {
+          const error = yield* Effect.flip(session.client.execute(HttpClientRequest.get(url)))
+          expect(error).toMatchObject({ _tag: "RequestError", reason: "InvalidUrl" })
+        }
+        server.events.removeAllListeners()
+        expect(sent).toEqual([])
+        expect((yield* session.client.execute(limitsRequest)).status).toBe(200)
+      })
+    ))
+
   it.effect("fails with SessionRejected when a fresh session is refused too", () =>
     withSession(refreshTokenConfig(), (session) =>
       Effect.gen(function* () {
