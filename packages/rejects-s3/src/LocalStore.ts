@@ -1,7 +1,8 @@
 /**
  * The local-directory adapter of `ObjectStore`. An object is written to `<key>.partial`, then
- * fsynced and renamed to its key (and the directory fsynced): a completed object is durable and
- * a crash never leaves a half-written file under its final name. Keys never leave the directory.
+ * fsynced and linked to its key (and the directory fsynced): a completed object is durable, a
+ * crash never leaves a half-written file under its final name, and a file already there (another
+ * run's) is never replaced. Keys never leave the directory.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -34,6 +35,26 @@ const syncDirectory = (directory: string) =>
     (handle) => Effect.promise(() => handle.sync()),
     (handle) => Effect.promise(() => handle.close())
   ).pipe(Effect.ignore)
+
+const errorCode = (cause: unknown): unknown => (cause instanceof Error && "code" in cause ? cause.code : undefined)
+
+/**
+ * Gives a written file its final name, never replacing a file there: a hard link fails when the
+ * name is taken. On a file system without hard links, a rename after checking the name is free.
+ */
+const publish = async (partial: string, file: string): Promise<void> => {
+  try {
+    await fsp.link(partial, file)
+  } catch (cause) {
+    const code = errorCode(cause)
+    if (code === "EEXIST") throw new Error(`${file} already exists (another run's rejects?): not overwritten`)
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw cause
+    if (fs.existsSync(file)) throw new Error(`${file} already exists (another run's rejects?): not overwritten`)
+    await fsp.rename(partial, file)
+    return
+  }
+  await fsp.unlink(partial)
+}
 
 /** An `ObjectStore` over a directory (created when missing). */
 export const make = (directory: string): ObjectStore => {
@@ -92,7 +113,7 @@ export const make = (directory: string): ObjectStore => {
               await handle.close()
               handle = undefined
             }
-            await fsp.rename(file + partialSuffix, file)
+            await publish(file + partialSuffix, file)
             partialFile = undefined
           },
           catch: failed("Could not complete the file", key)
@@ -158,5 +179,11 @@ export const make = (directory: string): ObjectStore => {
       )
     )
 
-  return { minPartBytes: 0, begin, list, read, remove }
+  const exists = (key: string) =>
+    resolveKey(root, key).pipe(
+      Effect.map((file) => fs.existsSync(file) || fs.existsSync(file + partialSuffix)),
+      Effect.orElseSucceed(() => false)
+    )
+
+  return { minPartBytes: 0, exists, begin, list, read, remove }
 }

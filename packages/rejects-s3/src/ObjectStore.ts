@@ -11,7 +11,7 @@ export interface ObjectUpload {
   readonly key: string
   /** Stores the next part (S3: every part but the last must hold at least `minPartBytes`). */
   readonly uploadPart: (bytes: Uint8Array) => Effect.Effect<void, RejectSinkError>
-  /** Stores the last bytes and makes the whole object durable and readable. */
+  /** Stores the last bytes and makes the whole object durable and readable; fails rather than overwrite another object. */
   readonly complete: (lastBytes: Uint8Array) => Effect.Effect<void, RejectSinkError>
   /** Discards what was stored so far (best effort, never fails). */
   readonly abort: Effect.Effect<void>
@@ -20,6 +20,11 @@ export interface ObjectUpload {
 export interface ObjectStore {
   /** Smallest size of a part that is not the last one. */
   readonly minPartBytes: number
+  /**
+   * Whether an object (or, locally, one being written) is under the key; false when that cannot
+   * be told (no read permission). A sink skips such keys; `complete` never overwrites one either.
+   */
+  readonly exists: (key: string) => Effect.Effect<boolean>
   /** Starts an object; nothing is stored until the first part or `complete`. */
   readonly begin: (key: string) => ObjectUpload
   /** Keys under a prefix, in lexicographic order. */

@@ -161,7 +161,8 @@ export const make = (
             formatExtension
           })
         let partNumber = nextPartNumber.get(stream) ?? 0
-        while (keysUsed.has(keyOf(partNumber))) partNumber++
+        // a key this sink gave out, or one an earlier run stored under (a layout without {timestamp})
+        while (keysUsed.has(keyOf(partNumber)) || (yield* store.exists(keyOf(partNumber)))) partNumber++
         nextPartNumber.set(stream, partNumber + 1)
         const key = keyOf(partNumber)
         keysUsed.add(key)

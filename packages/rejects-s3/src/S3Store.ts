@@ -117,6 +117,8 @@ export const classify =
     const make = (reason: RejectSinkError["reason"]) =>
       new RejectSinkError({ reason, message: what, cause, ...(key === undefined ? {} : { key }) })
     if (name === "NoSuchBucket") return make("BucketNotFound")
+    // a store that does not implement a request (a conditional write) never will: not retried
+    if (status === 501) return make("Rejected")
     if (accessDeniedNames.has(name) || status === 401 || status === 403) return make("AccessDenied")
     if (
       transientNames.has(name) ||
@@ -220,6 +222,27 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
     const call = makeCall(connection)
     const Bucket = connection.bucket
 
+    /**
+     * Whether writes carry `If-None-Match: *`. A store that does not implement conditional writes
+     * (501) gets plain ones from then on, the keys having been checked free before use.
+     */
+    let conditionalWrites = true
+    const unconditionalOn501 = <A>(write: (conditional: boolean) => Effect.Effect<A, RejectSinkError>): Effect.Effect<A, RejectSinkError> =>
+      write(conditionalWrites).pipe(
+        Effect.catchIf(
+          (error) => conditionalWrites && Option.exists(decodeSdkError(error.cause), (details) => details.$metadata?.httpStatusCode === 501),
+          () =>
+            Effect.zipRight(
+              Effect.logWarning("The S3 store does not implement conditional writes (If-None-Match); rejects are written without them"),
+              Effect.suspend(() => {
+                conditionalWrites = false
+                return write(false)
+              })
+            )
+        )
+      )
+    const ifNoneMatch = (conditional: boolean) => (conditional ? { IfNoneMatch: "*" } : {})
+
     const begin = (Key: string): ObjectUpload => {
       let uploadId: string | undefined
       const parts: Array<{ readonly PartNumber: number; readonly ETag: string }> = []
@@ -258,34 +281,39 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
         })
 
       /**
-       * A complete whose answer was lost is retried, and the retry is refused (the upload is gone):
-       * the object is there all the same when the key holds every byte of the parts (keys are
-       * unique to one object of one sink).
+       * Objects are written only where no object is (`If-None-Match: *`), so another run's is
+       * never overwritten. A write whose answer was lost is retried, and the retry is refused
+       * (the upload is gone, or the object is now there): the object is there all the same when
+       * the key holds every byte written (keys are unique to one object of one sink).
        */
-      const storedWhole = (refusal: RejectSinkError) =>
+      const storedWhole = (bytes: number) => (refusal: RejectSinkError) =>
         call("HeadObject", Key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
-          Effect.flatMap((head) => (head.ContentLength === partBytes ? Effect.void : Effect.fail(refusal))),
+          Effect.flatMap((head) => (head.ContentLength === bytes ? Effect.void : Effect.fail(refusal))),
           Effect.catchAll(() => Effect.fail(refusal))
         )
 
       const complete = (lastBytes: Uint8Array) =>
         Effect.gen(function* () {
           if (uploadId === undefined) {
-            yield* call("PutObject", Key, (abortSignal) =>
-              client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key) }), {
-                abortSignal
-              })
-            )
+            yield* unconditionalOn501((conditional) =>
+              call("PutObject", Key, (abortSignal) =>
+                client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key), ...ifNoneMatch(conditional) }), {
+                  abortSignal
+                })
+              )
+            ).pipe(Effect.catchAll(storedWhole(lastBytes.byteLength)))
             return
           }
           if (lastBytes.byteLength > 0) yield* uploadPart(lastBytes)
           const UploadId = uploadId
-          yield* call("CompleteMultipartUpload", Key, (abortSignal) =>
-            client.send(
-              new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
-              { abortSignal }
+          yield* unconditionalOn501((conditional) =>
+            call("CompleteMultipartUpload", Key, (abortSignal) =>
+              client.send(
+                new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...ifNoneMatch(conditional) }),
+                { abortSignal }
+              )
             )
-          ).pipe(Effect.catchAll(storedWhole))
+          ).pipe(Effect.catchAll(storedWhole(partBytes)))
           uploadId = undefined
         })
 
@@ -348,5 +376,11 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
     const remove = (Key: string) =>
       call("DeleteObject", Key, (abortSignal) => client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal }))
 
-    return { minPartBytes, begin, list, read, remove }
+    const exists = (Key: string) =>
+      call("HeadObject", Key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+        Effect.as(true),
+        Effect.orElseSucceed(() => false)
+      )
+
+    return { minPartBytes, exists, begin, list, read, remove }
   })

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { RejectReader, RejectSink } from "../src/index.js"
+import { LocalStore, RejectReader, RejectSink } from "../src/index.js"
 import { rejected } from "./fixtures.js"
 
 const tempDirectory = Effect.acquireRelease(
@@ -97,6 +97,34 @@ describe("RejectSink.layerLocal", () => {
       const back = yield* readBack(directory)
       expect(back.map((record) => record.stream.name).sort()).toEqual(["accounts", "accounts", "contacts"])
       expect((yield* sink.counts).durable).toBe(3)
+    })
+  )
+
+  it.scoped("never overwrites another run's rejects: a file already there is skipped, and one that appears meanwhile is not replaced", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      // two runs of one sync whose layout has no {timestamp}: the same keys
+      const layout = "{bucket_path}/{sync_id}/{part_number}{format_extension}"
+      for (const run of [1, 2]) {
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const sink = yield* RejectSink.makeLocal({ directory, bucketPath: "rejected", syncId: "nightly", layout })
+            yield* sink.write([rejected(run)])
+            yield* sink.flush
+          })
+        )
+      }
+      expect(filesUnder(directory)).toEqual(["rejected/nightly/0.csv", "rejected/nightly/1.csv"])
+      expect((yield* readBack(directory)).map((record) => record.row["Email"])).toEqual([rejected(1).row["Email"], rejected(2).row["Email"]])
+
+      // a file written under the key while this object was being written stays as it is
+      const store = LocalStore.make(directory)
+      const upload = store.begin("rejected/late.csv")
+      yield* upload.uploadPart(Buffer.from("mine\n"))
+      fs.writeFileSync(path.join(directory, "rejected/late.csv"), "theirs\n")
+      const error = yield* Effect.flip(upload.complete(Buffer.from("")))
+      expect(error.message).toContain("already exists (another run's rejects?): not overwritten")
+      expect(fs.readFileSync(path.join(directory, "rejected/late.csv"), "utf8")).toBe("theirs\n")
     })
   )
 

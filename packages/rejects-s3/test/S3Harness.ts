@@ -16,6 +16,8 @@ export const bucket = "rejects"
 export interface SeenRequest {
   readonly method: string
   readonly url: string
+  /** The request's If-None-Match header, if any. */
+  readonly ifNoneMatch?: string | undefined
 }
 
 /** Decides how to answer one request: forward it, delay it, or fail it. */
@@ -67,7 +69,7 @@ export const make = Effect.gen(function* () {
   const faults: Array<{ fault: Fault; remaining: number; matches: (request: SeenRequest) => boolean }> = []
 
   const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
-    const seen = { method: request.method ?? "GET", url: request.url ?? "/" }
+    const seen = { method: request.method ?? "GET", url: request.url ?? "/", ifNoneMatch: request.headers["if-none-match"] }
     requests.push(seen)
     const rule = faults.find((candidate) => candidate.remaining > 0 && candidate.matches(seen))
     if (rule !== undefined) rule.remaining -= 1

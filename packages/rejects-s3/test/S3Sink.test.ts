@@ -77,13 +77,49 @@ describe("RejectSink.layerS3 against s3rver", () => {
     Effect.gen(function* () {
       const harness = yield* S3Harness.make
       const connection = harness.connection()
-      harness.inject({ _tag: "Status", status: 503, code: "SlowDown" }, 2)
-      harness.inject({ _tag: "Status", status: 500, code: "InternalError" }, 1)
+      const isPut = (request: S3Harness.SeenRequest) => request.method === "PUT"
+      harness.inject({ _tag: "Status", status: 503, code: "SlowDown" }, 2, isPut)
+      harness.inject({ _tag: "Status", status: 500, code: "InternalError" }, 1, isPut)
       const sink = yield* RejectSink.makeS3({ ...connection, bucketPath: "dead" })
       yield* sink.write([rejected(1)])
       yield* sink.flush
-      expect(harness.requests).toHaveLength(4)
+      expect(harness.requests.filter(isPut)).toHaveLength(4)
       expect(yield* readBack(connection)).toEqual([rejected(1)])
+    }).pipe(Effect.scoped))
+
+  it.live("never overwrites another run's rejects: a key already stored is skipped, and every write is conditional (If-None-Match: *)", () =>
+    Effect.gen(function* () {
+      const harness = yield* S3Harness.make
+      const connection = harness.connection()
+      // two runs of one sync whose layout has no {timestamp}: the same keys
+      const layout = "{bucket_path}/{sync_id}/{stream_name}/{part_number}{format_extension}"
+      for (const run of [1, 2]) {
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const sink = yield* RejectSink.makeS3({ ...connection, bucketPath: "dead", syncId: "nightly", layout })
+            yield* sink.write([rejected(run)])
+            yield* sink.flush
+          })
+        )
+      }
+      expect(yield* keys(connection)).toEqual(["dead/nightly/contacts/0.csv", "dead/nightly/contacts/1.csv"])
+      expect((yield* readBack(connection)).map((record) => record.row["Email"])).toEqual([rejected(1).row["Email"], rejected(2).row["Email"]])
+      const writes = harness.requests.filter((request) => request.method === "PUT" || (request.method === "POST" && request.url.includes("uploadId=")))
+      expect(writes.length).toBe(2)
+      expect(writes.every((request) => request.ifNoneMatch === "*")).toBe(true)
+    }).pipe(Effect.scoped))
+
+  it.live("a store that does not implement conditional writes (501) gets plain ones, at once and from then on", () =>
+    Effect.gen(function* () {
+      const harness = yield* S3Harness.make
+      const connection = harness.connection()
+      harness.inject({ _tag: "Status", status: 501, code: "NotImplemented" }, 1, (request) => request.method === "PUT")
+      const sink = yield* RejectSink.makeS3({ ...connection, bucketPath: "dead", layout: "{bucket_path}/{stream_name}/{part_number}{format_extension}" })
+      yield* sink.write([rejected(1), rejected(2, { stream: { name: "leads" } })])
+      yield* sink.flush
+      const puts = harness.requests.filter((request) => request.method === "PUT")
+      expect(puts.map((request) => request.ifNoneMatch)).toEqual(["*", undefined, undefined])
+      expect((yield* readBack(connection)).map((record) => record.stream.name).sort()).toEqual(["contacts", "leads"])
     }).pipe(Effect.scoped))
 
   it.live("a slow S3 times out per attempt and is retried", () =>
@@ -124,9 +160,10 @@ describe("RejectSink.layerS3 against s3rver", () => {
       const sink = yield* RejectSink.makeS3({ ...connection, bucketPath: "dead" })
       yield* sink.write([rejected(1)])
       yield* harness.stop
+      const before = harness.requests.length
       const flushing = yield* Effect.fork(sink.flush)
       yield* Effect.sleep("150 millis")
-      expect(harness.requests).toHaveLength(0)
+      expect(harness.requests).toHaveLength(before)
       yield* harness.start
       yield* Fiber.join(flushing)
       expect(yield* readBack(connection)).toEqual([rejected(1)])
