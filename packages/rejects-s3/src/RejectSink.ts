@@ -230,7 +230,7 @@ export const make = (
       return Effect.forEach(objects, (object) => object.upload.abort, { discard: true })
     })
 
-    // Runs one operation under the lock; a failure aborts what is open and poisons the sink.
+    // Runs one operation under the lock; a failure or an interruption aborts what is open and poisons the sink.
     const guarded = <A>(operation: Effect.Effect<A, RejectSinkError>) =>
       lock.withPermits(1)(
         Effect.suspend(() =>
@@ -246,6 +246,13 @@ export const make = (
                 Effect.tapError((error) =>
                   Effect.suspend(() => {
                     failure = error
+                    return abortAll
+                  })
+                ),
+                // cut short, an object may hold part of what was being written: sent again, it would be cut or doubled
+                Effect.onInterrupt(() =>
+                  Effect.suspend(() => {
+                    failure = new RejectSinkError({ reason: "Failed", message: "A write or flush of rejected records was interrupted part way" })
                     return abortAll
                   })
                 )

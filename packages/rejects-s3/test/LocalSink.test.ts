@@ -1,16 +1,18 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { LocalStore, RejectReader, RejectSink } from "../src/index.js"
+import { LocalStore, type ObjectStore, RejectReader, RejectSink } from "../src/index.js"
 import { rejected } from "./fixtures.js"
 
 const tempDirectory = Effect.acquireRelease(
@@ -125,6 +127,43 @@ describe("RejectSink.layerLocal", () => {
       const error = yield* Effect.flip(upload.complete(Buffer.from("")))
       expect(error.message).toContain("already exists (another run's rejects?): not overwritten")
       expect(fs.readFileSync(path.join(directory, "rejected/late.csv"), "utf8")).toBe("theirs\n")
+    })
+  )
+
+  it.scoped("a flush interrupted part way poisons the sink and leaves no file: sent again, it would store its lines twice", () =>
+    Effect.gen(function* () {
+      const directory = yield* tempDirectory
+      const local = LocalStore.make(directory)
+      const held = yield* Deferred.make<void>()
+      const halfWritten = yield* Deferred.make<void>()
+      // a store whose completion is cut short after the last bytes are written, before the file is published
+      const store: ObjectStore.ObjectStore = {
+        ...local,
+        begin: (key) => {
+          const upload = local.begin(key)
+          return {
+            ...upload,
+            complete: (lastBytes) =>
+              Effect.gen(function* () {
+                yield* upload.uploadPart(lastBytes)
+                yield* Deferred.succeed(halfWritten, undefined)
+                yield* Deferred.await(held)
+                yield* upload.complete(new Uint8Array(0))
+              })
+          }
+        }
+      }
+      const sink = yield* RejectSink.make(store, { bucketPath: "rejected", syncId: "42" })
+      yield* sink.write([rejected(1)])
+      const flushing = yield* Effect.fork(sink.flush)
+      yield* Deferred.await(halfWritten)
+      yield* Fiber.interrupt(flushing)
+      yield* Deferred.succeed(held, undefined)
+      const again = yield* Effect.flip(sink.flush)
+      expect(again.reason).toBe("Failed")
+      expect(again.message).toContain("interrupted part way")
+      expect(filesUnder(directory)).toEqual([])
+      expect((yield* sink.counts).durable).toBe(0)
     })
   )
 
