@@ -23,6 +23,11 @@ export interface LoadedSync {
   readonly definition: SyncDefinition.SyncDefinition
   /** Position of a key path in the file, for errors found later (plan). */
   readonly positionOf: (keyPath: ReadonlyArray<string>) => { readonly line: number; readonly column: number } | undefined
+  /**
+   * `text` with each value the definition took from the environment at or under `keyPath` shown
+   * as written (`${VAR}`): a rejects location printed for a shell to expand, not masked.
+   */
+  readonly asWritten: (keyPath: ReadonlyArray<string>, text: string) => string
 }
 
 export interface LoadedSyncs {
@@ -341,7 +346,18 @@ export const parseSync = (
       })
     )
   }
-  const loaded: LoadedSync = { file, definition: decoded.right, positionOf }
+  const asWrittenUnder = (keyPath: ReadonlyArray<string>, text: string): string => {
+    const node: unknown = document.getIn(keyPath, true)
+    const found: Array<{ readonly value: string; readonly written: string }> = []
+    const collect = (scalar: YAML.Scalar) => {
+      const written = interpolated.get(scalar)
+      if (written !== undefined && typeof scalar.value === "string" && scalar.value !== "") found.push({ value: scalar.value, written })
+    }
+    if (YAML.isScalar(node)) collect(node)
+    else if (YAML.isNode(node)) YAML.visit(node, { Scalar: (_key, scalar) => collect(scalar) })
+    return found.sort((a, b) => b.value.length - a.value.length).reduce((shown, { value, written }) => shown.split(value).join(written), text)
+  }
+  const loaded: LoadedSync = { file, definition: decoded.right, positionOf, asWritten: asWrittenUnder }
   return Either.map(checkOperation(loaded), () => loaded)
 }
 

@@ -69,6 +69,24 @@ describe("rejects in S3", () => {
     })
   )
 
+  it.live("a bucket and path from the environment are printed as written (${VAR}), not masked, for a shell to expand", () =>
+    Effect.gen(function* () {
+      const root = yield* leadsWithRejectsAt("\"${REJECTS_PREFIX}/nightly\"")
+      const definition = path.join(root, "configs/syncs/leads.yaml")
+      fs.writeFileSync(definition, fs.readFileSync(definition, "utf8").replace(`bucket: ${bucket}`, "bucket: ${REJECTS_BUCKET}"))
+      const env = { ...orgEnv(), S3_KEY: "S3RVER", S3_SECRET: "S3RVER", REJECTS_BUCKET: bucket, REJECTS_PREFIX: "salesforce" }
+      const first = yield* runCli(["sync", "--report", "report.json"], { cwd: root, env })
+      expect(first.code).toBe(0)
+      const location = /s3:\/\/[^\s]+/.exec(first.stdout)?.[0] ?? ""
+      expect(location).toMatch(/^s3:\/\/\$\{REJECTS_BUCKET\}\/\$\{REJECTS_PREFIX\}\/nightly\/[^/]+$/)
+      expect(fs.readFileSync(path.join(root, "report.json"), "utf8")).toContain(location)
+      const expanded = location.replace("${REJECTS_BUCKET}", bucket).replace("${REJECTS_PREFIX}", "salesforce")
+      const replayed = yield* runCli(["replay", "--from", expanded], { cwd: root, env })
+      expect(replayed.stdout).toContain("REQUIRED_FIELD_MISSING")
+      expect(replayed.stdout).toMatch(/1 read/)
+    })
+  )
+
   it.live("prints a location that replays what was stored when path ends with /, and takes it with a / too", () =>
     Effect.gen(function* () {
       const root = yield* leadsWithRejectsAt("salesforce/trailing/")

@@ -61,7 +61,7 @@ export const make = (directory: string): ObjectStore => {
   const root = path.resolve(directory)
   const failed = (message: string, key: string) => ioError(message, key, path.join(root, ...key.split("/")))
 
-  const begin = (key: string): ObjectUpload => {
+  const begin = (key: string, options?: { readonly replace?: boolean }): ObjectUpload => {
     let handle: fsp.FileHandle | undefined
     let partialFile: string | undefined
 
@@ -113,7 +113,8 @@ export const make = (directory: string): ObjectStore => {
               await handle.close()
               handle = undefined
             }
-            await publish(file + partialSuffix, file)
+            if (options?.replace === true) await fsp.rename(file + partialSuffix, file)
+            else await publish(file + partialSuffix, file)
             partialFile = undefined
           },
           catch: failed("Could not complete the file", key)

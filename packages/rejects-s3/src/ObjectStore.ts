@@ -25,8 +25,11 @@ export interface ObjectStore {
    * be told (no read permission). A sink skips such keys; `complete` never overwrites one either.
    */
   readonly exists: (key: string) => Effect.Effect<boolean>
-  /** Starts an object; nothing is stored until the first part or `complete`. */
-  readonly begin: (key: string) => ObjectUpload
+  /**
+   * Starts an object; nothing is stored until the first part or `complete`. `replace`: an object
+   * meant to be rewritten (a replay mark) replaces the one under its key.
+   */
+  readonly begin: (key: string, options?: { readonly replace?: boolean }) => ObjectUpload
   /** Keys under a prefix, in lexicographic order. */
   readonly list: (prefix: string) => Stream.Stream<string, RejectSinkError>
   /** The bytes of one object, streamed. */

@@ -165,6 +165,6 @@ export const readObjects = (location: Location, keys: ReadonlyArray<string>): St
 export const markReplayed = (location: Location, keys: ReadonlyArray<string>, mark: ReplayMark): Effect.Effect<void, RejectSinkError> =>
   Stream.runDrain(
     withStore(location, (store) =>
-      Stream.mapEffect(Stream.fromIterable(keys), (key) => store.begin(replayMarkKey(key)).complete(Buffer.from(`${JSON.stringify(mark)}\n`)))
+      Stream.mapEffect(Stream.fromIterable(keys), (key) => store.begin(replayMarkKey(key), { replace: true }).complete(Buffer.from(`${JSON.stringify(mark)}\n`)))
     )
   )

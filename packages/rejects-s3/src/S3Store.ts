@@ -243,7 +243,8 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
       )
     const ifNoneMatch = (conditional: boolean) => (conditional ? { IfNoneMatch: "*" } : {})
 
-    const begin = (Key: string): ObjectUpload => {
+    const begin = (Key: string, options?: { readonly replace?: boolean }): ObjectUpload => {
+      const replace = options?.replace === true
       let uploadId: string | undefined
       const parts: Array<{ readonly PartNumber: number; readonly ETag: string }> = []
       /** Bytes of the parts uploaded so far. */
@@ -297,7 +298,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           if (uploadId === undefined) {
             yield* unconditionalOn501((conditional) =>
               call("PutObject", Key, (abortSignal) =>
-                client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key), ...ifNoneMatch(conditional) }), {
+                client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key), ...ifNoneMatch(conditional && !replace) }), {
                   abortSignal
                 })
               )
@@ -309,7 +310,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           yield* unconditionalOn501((conditional) =>
             call("CompleteMultipartUpload", Key, (abortSignal) =>
               client.send(
-                new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...ifNoneMatch(conditional) }),
+                new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...ifNoneMatch(conditional && !replace) }),
                 { abortSignal }
               )
             )

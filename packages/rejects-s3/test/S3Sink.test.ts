@@ -248,6 +248,11 @@ describe("RejectReader replay marks, in S3 and in a local directory", () => {
           { key: contacts, replayed: mark },
           { key: leads, replayed: undefined }
         ])
+        // a later mark replaces the earlier one (a replay resumed, then finished)
+        const later = { replayRunId: "replay-20261127-010000-ef01", replayedAt: "2026-11-27T01:00:00.000Z" }
+        yield* RejectReader.markReplayed(location, [contacts ?? ""], later)
+        expect((yield* RejectReader.objects(location))[0]).toEqual({ key: contacts, replayed: later })
+        yield* RejectReader.markReplayed(location, [contacts ?? ""], mark)
         // the mark is beside the object, not a rejects object of its own
         expect(Chunk.toReadonlyArray(yield* Stream.runCollect(RejectReader.read(location)))).toHaveLength(2)
         const unmarked = Chunk.toReadonlyArray(yield* Stream.runCollect(RejectReader.readObjects(location, [leads ?? ""])))

@@ -119,7 +119,9 @@ export const runPipeline = <P>(
   const progress = context.progress
   /** The pipeline's last summary: at its end, or when it stopped on a failure. */
   let settled: SyncStats.SyncSummary | undefined
-  const rejectsLocation = RejectsConfig.locationOf(definition.rejects, runId)
+  const location = RejectsConfig.locationOf(definition.rejects, runId)
+  // shown with its ${VAR}s as written: a value from the environment would be masked in every output
+  const rejectsLocation = location === undefined ? undefined : loaded.asWritten(["rejects"], location)
   return Effect.gen(function* () {
     progress.start(definition.name, started)
     yield* progress.ticker()
