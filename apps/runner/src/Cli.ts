@@ -17,7 +17,7 @@ import * as Snapshot from "./Commands/Snapshot.js"
 import * as Sync from "./Commands/Sync.js"
 import { ConfigError } from "./ConfigError.js"
 import * as JsonSchema from "./JsonSchema.js"
-import { type LogFormat, type Output, Progress, logger } from "./Progress.js"
+import { errorLine, type LogFormat, type Output, Progress, logger } from "./Progress.js"
 import { Redactor } from "./Redactor.js"
 import type { RunContext } from "./RunContext.js"
 import * as RunContextModule from "./RunContext.js"
@@ -171,13 +171,13 @@ export const main = (args: ReadonlyArray<string>, io: Io = processIo()): Effect.
   return Effect.flatMap(parsed, (options) => runCommand(options, context)).pipe(
     Effect.catchAll((error) =>
       Effect.sync(() => {
-        io.stderr(`${redactor.scrub(`configuration error: ${error.message}`)}\n`)
+        io.stderr(`${redactor.scrub(errorLine(format, `configuration error: ${error.message}`))}\n`)
         return RunReport.ExitCode.configError
       })
     ),
     Effect.catchAllDefect((defect) =>
       Effect.sync(() => {
-        io.stderr(`${redactor.scrub(`unexpected failure: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}`)}\n`)
+        io.stderr(`${redactor.scrub(errorLine(format, `unexpected failure: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}`))}\n`)
         return RunReport.ExitCode.failed
       })
     ),

@@ -67,6 +67,13 @@ export class Progress {
     this.recordsRead += count
   }
 
+  /** The records of a chunk of pipeline input; its checkpoints (source STATE messages) are not records. */
+  addInput(items: Iterable<{ readonly _tag: string }>): void {
+    let records = 0
+    for (const item of items) if (item._tag === "Record") records++
+    this.recordsRead += records
+  }
+
   get rejectSamples(): ReadonlyArray<RejectSample> {
     return this.samples
   }
@@ -142,6 +149,10 @@ const annotationsOf = (annotations: HashMap.HashMap<string, unknown>): Record<st
 }
 
 const textOf = (message: unknown): string => (Array.isArray(message) ? message.map(String).join(" ") : String(message))
+
+/** A line the run writes outside its logger (a configuration error, a defect), in the log format. */
+export const errorLine = (format: LogFormat, text: string, now: Date = new Date()): string =>
+  format === "json" ? JSON.stringify({ time: now.toISOString(), level: "ERROR", message: text }) : text
 
 /** The logger of a run: plain or JSON lines on stderr, scrubbed, around the live line. */
 export const logger = (progress: Progress, format: LogFormat): Layer.Layer<never> =>

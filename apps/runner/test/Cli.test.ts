@@ -100,6 +100,18 @@ describe("runner", () => {
     })
   )
 
+  it.effect("with --log-format json, a configuration error is a JSON line too", () =>
+    Effect.gen(function* () {
+      const root = yield* workspace({ "a.yaml": accountsSync({ extra: "batchSize: lots\n" }) })
+      const result = yield* runCli(["sync", "--log-format", "json"], { cwd: root })
+      expect(result.code).toBe(2)
+      const lines = result.stderr.trimEnd().split("\n")
+      expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+        { time: expect.any(String), level: "ERROR", message: expect.stringContaining("configuration error: configs/syncs/a.yaml:12:12: batchSize: expected") }
+      ])
+    })
+  )
+
   it.live("--report: an earlier run's report is not left to be read as this run's, and one that cannot be written fails the run", () =>
     Effect.gen(function* () {
       const root = yield* workspace({ "a.yaml": accountsSync({ extra: "batchSize: lots\n" }) }, { "r.json": '{"exitCode":0}', "blocker": "a file, not a folder" })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Pipeline } from "@sfdc-activation/pipeline"
 import { Progress } from "../src/Progress.js"
 import { mask, Redactor } from "../src/Redactor.js"
 
@@ -49,6 +50,13 @@ describe("Progress", () => {
     expect(progress.rejectSamples).toEqual([{ statusCode: "STRING_TOO_LONG", message: `Name: data value too large: ${mask}`, fields: ["Name"] }])
     progress.log("a log line")
     expect(written.stderr.endsWith("\r\u001b[2Ka log line\n")).toBe(true)
+  })
+
+  it("counts the records of the pipeline's input, not the source's STATE checkpoints among them", () => {
+    const progress = new Progress(captured(false).output, new Redactor())
+    progress.start("users", 0)
+    progress.addInput([Pipeline.record("users", { id: 1 }), Pipeline.checkpoint("state 1"), Pipeline.record("users", { id: 2 }), Pipeline.checkpoint("state 2")])
+    expect(progress.line(1_000)).toBe("users: 2 records (2/s), 0 jobs in flight, 0 rejected")
   })
 
   it("draws nothing when stderr is not a terminal", () => {

@@ -147,7 +147,7 @@ export const runPipeline = <P>(
             )
       yield* input.pipe(
         Stream.mapChunks((chunk) => {
-          progress.addRecordsRead(chunk.length)
+          progress.addInput(chunk)
           return chunk
         }),
         Pipeline.run(plans, {
