@@ -285,7 +285,8 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
        * Objects are written only where no object is (`If-None-Match: *`), so another run's is
        * never overwritten. A write whose answer was lost is retried, and the retry is refused
        * (the upload is gone, or the object is now there): the object is there all the same when
-       * the key holds every byte written (keys are unique to one object of one sink).
+       * the key holds every byte written (keys are unique to one object of one sink). A small
+       * object's store that stayed unavailable is not asked.
        */
       const storedWhole = (bytes: number) => (refusal: RejectSinkError) =>
         call("HeadObject", Key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
@@ -302,7 +303,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
                   abortSignal
                 })
               )
-            ).pipe(Effect.catchAll(storedWhole(lastBytes.byteLength)))
+            ).pipe(Effect.catchIf((error) => !error.isTransient, storedWhole(lastBytes.byteLength)))
             return
           }
           if (lastBytes.byteLength > 0) yield* uploadPart(lastBytes)
@@ -377,8 +378,11 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
     const remove = (Key: string) =>
       call("DeleteObject", Key, (abortSignal) => client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal }))
 
+    // one attempt, not the retry budget: a store that cannot answer is not known to hold the key,
+    // and the write that follows (conditional) meets the outage with its own retries
     const exists = (Key: string) =>
-      call("HeadObject", Key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+      Effect.tryPromise((abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+        Effect.timeout(Duration.millis(connection.requestTimeoutMillis ?? defaultRequestTimeoutMillis)),
         Effect.as(true),
         Effect.orElseSucceed(() => false)
       )
