@@ -122,19 +122,15 @@ export const dateTime = (value: unknown): string | undefined => {
   return undefined
 }
 
-const datePattern = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ].*)?$/
-
 /**
- * date → `yyyy-MM-dd`. A string keeps the calendar date it spells (a trailing time is ignored);
+ * date → `yyyy-MM-dd`. A string keeps the calendar date it spells; what follows the date must be
+ * a valid time and offset, which are then ignored (`2024-05-06 garbage` is refused, not cut);
  * epoch millis and `Date` values are read in UTC.
  */
 export const date = (value: unknown): string | undefined => {
   if (typeof value === "string") {
     if (value.length === 10 && isIsoDatePrefix(value)) return value
-    const match = datePattern.exec(value)
-    if (match === null) return undefined
-    if (!validYearMonthDay(Number(match[1]), Number(match[2]), Number(match[3]))) return undefined
-    return value.length === 10 ? value : value.slice(0, 10)
+    return value.length > 10 && parseDateTime(value) !== undefined ? value.slice(0, 10) : undefined
   }
   const millis = typeof value === "number" ? epochMillis(value) : undefined
   const iso =

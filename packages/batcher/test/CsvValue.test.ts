@@ -58,6 +58,12 @@ describe("CsvValue", () => {
       expect([CsvValue.date(ambiguous), CsvValue.dateTime(ambiguous)]).toEqual([undefined, undefined])
     }
     expect(CsvValue.date("2023-02-29")).toBeUndefined()
+    // what follows the date is a time and an offset, or the value is refused rather than cut
+    expect(CsvValue.date("1940-06-07Z")).toBe("1940-06-07")
+    expect(CsvValue.date("2024-05-06 10:15")).toBe("2024-05-06")
+    for (const loose of ["2024-05-06 garbage", "2024-05-06T", "2024-05-06T25:00:00Z", "2024-05-06T10:00:00+24:00", "2024-05-06 / 2024-05-07"]) {
+      expect(CsvValue.date(loose)).toBeUndefined()
+    }
     expect(CsvValue.date("29/02/2024")).toBeUndefined()
     expect(CsvValue.time("09:05")).toBe("09:05:00.000Z")
     expect(CsvValue.time("23:59:59.9Z")).toBe("23:59:59.900Z")
