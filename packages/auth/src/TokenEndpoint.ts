@@ -100,7 +100,8 @@ const attempt = (
         ResponseError: (error) => Effect.fail(unavailable(`the token endpoint's answer could not be read (${error.reason})`))
       })
     )
-    if (response.status >= 500) {
+    // 5xx, and a throttled (429) or timed-out (408) request, whatever the body: retried
+    if (response.status >= 500 || response.status === 429 || response.status === 408) {
       return yield* unavailable(`the token endpoint answered HTTP ${response.status}`, response.status)
     }
     const body = parseJson(text)

@@ -234,6 +234,24 @@ describe("SalesforceSession", () => {
       expect(org.stats().calls.token).toBe(4)
     }))
 
+  it.effect("retries a throttled (429) or timed-out (408) token request, whatever its body says", () =>
+    Effect.gen(function* () {
+      for (const status of [429, 408]) {
+        org.reset()
+        let refused = 0
+        server.use(
+          http.post(`${baseUrl}/services/oauth2/token`, () => {
+            if (refused++ > 0) return undefined // on to the emulator
+            return new HttpResponse("<html>Too many requests</html>", { status, headers: { "content-type": "text/html" } })
+          })
+        )
+        const session = yield* withSession(refreshTokenConfig(), (service) => service.current)
+        expect(session.generation).toBe(0)
+        expect(org.stats().calls.token).toBe(1)
+        expect(refused).toBe(2)
+      }
+    }))
+
   it.effect("retries a token answer that breaks off while read; one that reads whole but is not JSON is UnexpectedResponse", () =>
     Effect.gen(function* () {
       org.setFaults({ dropConnections: [{ call: "token", every: 1, times: 1, afterBytes: 10 }] })
