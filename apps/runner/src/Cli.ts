@@ -171,13 +171,13 @@ export const main = (args: ReadonlyArray<string>, io: Io = processIo()): Effect.
   return Effect.flatMap(parsed, (options) => runCommand(options, context)).pipe(
     Effect.catchAll((error) =>
       Effect.sync(() => {
-        io.stderr(`${redactor.scrub(errorLine(format, `configuration error: ${error.message}`))}\n`)
+        io.stderr(`${errorLine(format, redactor.scrub(`configuration error: ${error.message}`))}\n`)
         return RunReport.ExitCode.configError
       })
     ),
     Effect.catchAllDefect((defect) =>
       Effect.sync(() => {
-        io.stderr(`${redactor.scrub(errorLine(format, `unexpected failure: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}`))}\n`)
+        io.stderr(`${errorLine(format, redactor.scrub(`unexpected failure: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}`))}\n`)
         return RunReport.ExitCode.failed
       })
     ),

@@ -116,6 +116,11 @@ export class Progress {
     this.drawn = false
   }
 
+  /** `text` with every secret masked. */
+  scrub(text: string): string {
+    return this.redactor.scrub(text)
+  }
+
   /** Writes a log line without tearing the live line. */
   log(text: string): void {
     this.clear()
@@ -150,7 +155,11 @@ const annotationsOf = (annotations: HashMap.HashMap<string, unknown>): Record<st
 
 const textOf = (message: unknown): string => (Array.isArray(message) ? message.map(String).join(" ") : String(message))
 
-/** A line the run writes outside its logger (a configuration error, a defect), in the log format. */
+/**
+ * A line the run writes outside its logger (a configuration error, a defect), in the log format.
+ * Scrub `text` first: JSON escapes a secret's quotes and line breaks, and the scrubber would then
+ * no longer find it.
+ */
 export const errorLine = (format: LogFormat, text: string, now: Date = new Date()): string =>
   format === "json" ? JSON.stringify({ time: now.toISOString(), level: "ERROR", message: text }) : text
 
@@ -161,7 +170,9 @@ export const logger = (progress: Progress, format: LogFormat): Layer.Layer<never
     Logger.make(({ annotations, date, logLevel, message }) => {
       const fields = annotationsOf(annotations)
       if (format === "json") {
-        progress.log(JSON.stringify({ time: date.toISOString(), level: levelName(logLevel.label), message: textOf(message), ...fields }))
+        // scrubbed before JSON escapes a secret's quotes or line breaks, which the scrubber would then miss
+        const scrubbed = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, typeof value === "string" ? progress.scrub(value) : value]))
+        progress.log(JSON.stringify({ time: date.toISOString(), level: levelName(logLevel.label), message: progress.scrub(textOf(message)), ...scrubbed }))
         return
       }
       const extra = Object.entries(fields)

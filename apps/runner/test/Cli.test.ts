@@ -18,6 +18,7 @@ const Report = Schema.parseJson(
     totals: Schema.Struct({ recordsIn: Schema.Number, rejected: Schema.Number })
   })
 )
+const LogLine = Schema.parseJson(Schema.Struct({ time: Schema.String, level: Schema.String, message: Schema.String }))
 const readReport = (file: string) => Schema.decodeUnknownSync(Report)(readFileSync(file, "utf8"))
 const Snapshot = Schema.parseJson(Schema.Struct({ orgs: Schema.Record({ key: Schema.String, value: Schema.Struct({ objects: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }) }) }))
 
@@ -105,10 +106,10 @@ describe("runner", () => {
       const root = yield* workspace({ "a.yaml": accountsSync({ extra: "batchSize: lots\n" }) })
       const result = yield* runCli(["sync", "--log-format", "json"], { cwd: root })
       expect(result.code).toBe(2)
-      const lines = result.stderr.trimEnd().split("\n")
-      expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
-        { time: expect.any(String), level: "ERROR", message: expect.stringContaining("configuration error: configs/syncs/a.yaml:12:12: batchSize: expected") }
-      ])
+      const lines = result.stderr.trimEnd().split("\n").map((line) => Schema.decodeUnknownSync(LogLine)(line))
+      expect(lines).toHaveLength(1)
+      expect(lines[0]?.level).toBe("ERROR")
+      expect(lines[0]?.message).toContain("configuration error: configs/syncs/a.yaml:12:12: batchSize: expected")
     })
   )
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Pipeline } from "@sfdc-activation/pipeline"
-import { Progress } from "../src/Progress.js"
+import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
+import { shellWord } from "../src/Commands/Report.js"
+import { errorLine, logger, Progress } from "../src/Progress.js"
 import { mask, Redactor } from "../src/Redactor.js"
 
 const captured = (isTTY: boolean) => {
@@ -28,6 +31,35 @@ describe("Redactor", () => {
     const redactor = new Redactor()
     expect(() => redactor.add("postgres://loader:50%off-pass@db/warehouse")).not.toThrow()
     expect(redactor.scrub("password 50%off-pass")).toBe(`password ${mask}`)
+  })
+})
+
+describe("JSON log lines", () => {
+  it.effect("mask a secret whose quotes or line breaks JSON escapes, in log lines and in error lines", () =>
+    Effect.gen(function* () {
+      const secret = 'pa"ss\nword-\\42'
+      const redactor = new Redactor()
+      redactor.add(secret)
+      const { written, output } = captured(false)
+      const progress = new Progress(output, redactor)
+      yield* Effect.logError(`login failed with ${secret}`).pipe(Effect.annotateLogs({ detail: `key ${secret}` }), Effect.provide(logger(progress, "json")))
+      output.stderr(`${errorLine("json", redactor.scrub(`configuration error: ${secret}`))}\n`)
+      const lines = written.stderr.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
+      expect(lines).toEqual([
+        expect.objectContaining({ level: "ERROR", message: `login failed with ${mask}`, detail: `key ${mask}` }),
+        expect.objectContaining({ level: "ERROR", message: `configuration error: ${mask}` })
+      ])
+      expect(written.stderr).not.toContain("ss\\nword")
+    })
+  )
+})
+
+describe("shellWord", () => {
+  it("quotes a word so that a shell reads it back as written, expanding only its ${VAR}s", () => {
+    const shell = (word: string) => execFileSync("sh", ["-c", `printf '%s' ${word}`], { env: { PATH: process.env["PATH"] ?? "", X: "ex", HOME: "/home/x" } }).toString()
+    expect(shellWord(".rejects/run-1")).toBe(".rejects/run-1")
+    for (const text of ["it's here", 'a "b" $HOME `id` \\n', "a b"]) expect(shell(shellWord(text))).toBe(text)
+    expect(shell(shellWord('s3://${X}/a "b" $HOME `id` \\n'))).toBe('s3://ex/a "b" $HOME `id` \\n')
   })
 })
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -80,7 +81,11 @@ describe("rejects in S3", () => {
       const location = /s3:\/\/[^\s]+/.exec(first.stdout)?.[0] ?? ""
       expect(location).toMatch(/^s3:\/\/\$\{REJECTS_BUCKET\}\/\$\{REJECTS_PREFIX\}\/nightly\/[^/]+$/)
       expect(fs.readFileSync(path.join(root, "report.json"), "utf8")).toContain(location)
-      const expanded = location.replace("${REJECTS_BUCKET}", bucket).replace("${REJECTS_PREFIX}", "salesforce")
+      // the printed command's --from word, as a shell with the same environment reads it
+      const printed = first.stdout.split("\n").find((line) => line.includes("runner:replay --")) ?? ""
+      const word = printed.slice(printed.indexOf("--from ") + "--from ".length)
+      const expanded = execFileSync("sh", ["-c", `printf '%s' ${word}`], { env: { PATH: process.env["PATH"] ?? "", ...env } }).toString()
+      expect(expanded).toBe(location.replace("${REJECTS_BUCKET}", bucket).replace("${REJECTS_PREFIX}", "salesforce"))
       const replayed = yield* runCli(["replay", "--from", expanded], { cwd: root, env })
       expect(replayed.stdout).toContain("REQUIRED_FIELD_MISSING")
       expect(replayed.stdout).toMatch(/1 read/)

@@ -173,8 +173,10 @@ export const make = (
           })
           if (role._tag === "Renewed") return { session: role.session, granted: false }
           if (role._tag === "Join") return { session: yield* restore(Deferred.await(role.refreshing)), granted: false }
+          // the fiber inherits this region's uninterruptibility; the grant itself must stay
+          // interruptible, or its request timeout could never cut a token endpoint that hangs
           yield* Effect.forkDaemon(
-            Effect.flatMap(Effect.exit(grant(stale.generation + 1)), (exit) =>
+            Effect.flatMap(Effect.exit(Effect.interruptible(grant(stale.generation + 1))), (exit) =>
               Effect.zipRight(
                 Ref.update(state, (current) => ({ session: Exit.isSuccess(exit) ? exit.value : current.session, refreshing: undefined })),
                 Deferred.done(flight, exit)

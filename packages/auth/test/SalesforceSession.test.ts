@@ -434,6 +434,32 @@ describe("SalesforceSession", () => {
       })
     ))
 
+  it.effect("a refresh whose token endpoint never answers times out, fails the calls waiting on it, and the next call refreshes again", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        org.expireSessions()
+        let hung = 0
+        server.use(
+          http.post(`${baseUrl}/services/oauth2/token`, async () => {
+            hung++
+            await new Promise<never>(() => {})
+          })
+        )
+        const waiting = yield* Effect.fork(Effect.flip(session.client.execute(limitsRequest)))
+        yield* settleUntil(() => hung === 1)
+        for (let round = 0; round < 10 && Option.isNone(yield* Fiber.poll(waiting)); round++) {
+          yield* TestClock.adjust("30 seconds")
+          yield* settleUntil(() => false, 20)
+        }
+        const done = yield* Fiber.poll(waiting)
+        expect(Option.isSome(done)).toBe(true)
+        expect(yield* Fiber.join(waiting)).toMatchObject({ _tag: "AuthError", reason: "Unavailable" })
+        expect(hung).toBe(4) // the request and its 3 retries, each cut by the timeout
+        server.resetHandlers()
+        expect((yield* session.client.execute(limitsRequest)).status).toBe(200)
+      })
+    ))
+
   it.effect("fails with SessionRejected when a fresh session is refused too", () =>
     withSession(refreshTokenConfig(), (session) =>
       Effect.gen(function* () {

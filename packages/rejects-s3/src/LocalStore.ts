@@ -73,7 +73,8 @@ export const make = (directory: string): ObjectStore => {
             try: async () => {
               await fsp.mkdir(path.dirname(file), { recursive: true })
               const partial = file + partialSuffix
-              const opened = await fsp.open(partial, "w")
+              // "wx": a run writing the same key at the same moment fails here, rather than share the file
+              const opened = await fsp.open(partial, "wx")
               partialFile = partial
               handle = opened
               return opened

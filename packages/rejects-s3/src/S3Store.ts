@@ -17,6 +17,7 @@ import {
   UploadPartCommand
 } from "@aws-sdk/client-s3"
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers"
+import { createHash } from "node:crypto"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -212,6 +213,15 @@ export const makeCall = (connection: S3Connection) => {
 const contentType = (key: string) =>
   key.endsWith(".gz") ? "application/gzip" : key.endsWith(".csv") ? "text/csv" : "application/x-ndjson"
 
+/** S3's ETag of an object stored whole: the MD5 of its bytes (without SSE-KMS, which the sink does not set). */
+const singlePartETag = (bytes: Uint8Array): string => `"${createHash("md5").update(bytes).digest("hex")}"`
+
+/** S3's ETag of a multipart object: the MD5 of its parts' MD5s, and the number of parts (some stores use the MD5 of the whole). */
+const multipartETag = (parts: ReadonlyArray<{ readonly ETag: string }>): string => {
+  const md5s = Buffer.concat(parts.map((part) => Buffer.from(part.ETag.replaceAll('"', ""), "hex")))
+  return `"${createHash("md5").update(md5s).digest("hex")}-${parts.length}"`
+}
+
 const missingField = (operation: string, key: string, field: string) =>
   new RejectSinkError({ reason: "Rejected", message: `S3 ${operation} returned no ${field}`, key })
 
@@ -247,8 +257,9 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
       const replace = options?.replace === true
       let uploadId: string | undefined
       const parts: Array<{ readonly PartNumber: number; readonly ETag: string }> = []
-      /** Bytes of the parts uploaded so far. */
+      /** Bytes of the parts uploaded so far, and their MD5 (some stores' ETag of a multipart object). */
       let partBytes = 0
+      const wholeDigest = createHash("md5")
 
       const started = Effect.suspend(() =>
         uploadId !== undefined
@@ -279,6 +290,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           if (output.ETag === undefined) return yield* Effect.fail(missingField("UploadPart", Key, "ETag"))
           parts.push({ PartNumber, ETag: output.ETag })
           partBytes += bytes.byteLength
+          wholeDigest.update(bytes)
         })
 
       /**
@@ -288,9 +300,10 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
        * the key holds every byte written (keys are unique to one object of one sink). A small
        * object's store that stayed unavailable is not asked.
        */
-      const storedWhole = (bytes: number) => (refusal: RejectSinkError) =>
+      const storedWhole = (bytes: number, etags: ReadonlyArray<string>) => (refusal: RejectSinkError) =>
         call("HeadObject", Key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
-          Effect.flatMap((head) => (head.ContentLength === bytes ? Effect.void : Effect.fail(refusal))),
+          // another run's object of the same size is not ours: its ETag (the MD5s of what was sent) tells
+          Effect.flatMap((head) => (head.ContentLength === bytes && (head.ETag === undefined || etags.includes(head.ETag)) ? Effect.void : Effect.fail(refusal))),
           Effect.catchAll(() => Effect.fail(refusal))
         )
 
@@ -303,7 +316,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
                   abortSignal
                 })
               )
-            ).pipe(Effect.catchIf((error) => !error.isTransient, storedWhole(lastBytes.byteLength)))
+            ).pipe(Effect.catchIf((error) => !error.isTransient, storedWhole(lastBytes.byteLength, [singlePartETag(lastBytes)])))
             return
           }
           if (lastBytes.byteLength > 0) yield* uploadPart(lastBytes)
@@ -315,7 +328,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
                 { abortSignal }
               )
             )
-          ).pipe(Effect.catchAll(storedWhole(partBytes)))
+          ).pipe(Effect.catchAll(storedWhole(partBytes, [multipartETag(parts), `"${wholeDigest.copy().digest("hex")}"`])))
           uploadId = undefined
         })
 

@@ -109,6 +109,35 @@ describe("RejectSink.layerS3 against s3rver", () => {
       expect(writes.every((request) => request.ifNoneMatch === "*")).toBe(true)
     }).pipe(Effect.scoped))
 
+  it.live("a write refused because an object appeared under its key meanwhile (412) fails the flush, even when that object has the same size", () =>
+    Effect.gen(function* () {
+      const harness = yield* S3Harness.make
+      const connection = harness.connection()
+      const layout = "{bucket_path}/{stream_name}/{part_number}{format_extension}"
+      // the size of the object the sink will write, from a sink writing the same record elsewhere
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const sizer = yield* RejectSink.makeS3({ ...connection, bucketPath: "sizer", layout })
+          yield* sizer.write([rejected(1)])
+          yield* sizer.flush
+        })
+      )
+      const size = (yield* Effect.scoped(Effect.flatMap(S3Store.make(connection), (store) => Stream.runCollect(store.read("sizer/contacts/0.csv"))))).pipe(
+        Chunk.reduce(0, (total, chunk) => total + chunk.byteLength)
+      )
+      const theirs = Buffer.from("x".repeat(size))
+      const writer = yield* RejectSink.makeS3({ ...connection, bucketPath: "dead", layout })
+      yield* writer.write([rejected(1)])
+      // another run stores its object under the same key after this sink checked it was free
+      yield* Effect.scoped(Effect.flatMap(S3Store.make(connection), (store) => store.begin("dead/contacts/0.csv", { replace: true }).complete(theirs)))
+      harness.inject({ _tag: "Status", status: 412, code: "PreconditionFailed" }, 1, (request) => request.method === "PUT")
+      const error = yield* Effect.flip(writer.flush)
+      expect(error.message).toContain("PreconditionFailed")
+      expect((yield* writer.counts).durable).toBe(0)
+      const kept = yield* Effect.scoped(Effect.flatMap(S3Store.make(connection), (store) => Stream.runCollect(store.read("dead/contacts/0.csv"))))
+      expect(Buffer.concat(Chunk.toArray(kept)).equals(theirs)).toBe(true)
+    }).pipe(Effect.scoped))
+
   it.live("a store that does not implement conditional writes (501) gets plain ones, at once and from then on", () =>
     Effect.gen(function* () {
       const harness = yield* S3Harness.make

@@ -11,8 +11,20 @@ import * as RunReport from "../RunReport.js"
 /** Where the sync definitions are read from without `--config-dir`. */
 export const defaultConfigDir = "configs/syncs"
 
-/** `text` as one word of a POSIX shell command: as is when plain, else single-quoted. */
-const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`)
+const variableReference = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/
+
+/**
+ * `text` as one word of a POSIX shell command: as is when plain; double-quoted when it holds
+ * `${VAR}`s (a location written with them), so the shell expands them and nothing else; else
+ * single-quoted.
+ */
+export const shellWord = (text: string): string => {
+  if (/^[\w@%+=:,./-]+$/.test(text)) return text
+  if (variableReference.test(text)) {
+    return `"${text.replace(new RegExp(`${variableReference.source}|[$"\\\\\`]`, "g"), (found) => (found.length > 1 ? found : `\\${found}`))}"`
+  }
+  return `'${text.replaceAll("'", `'\\''`)}'`
+}
 
 /** The command that replays `location`, reading the sync definitions from `configDir` when it is not the default. */
 export const replayCommand =

@@ -89,8 +89,8 @@ const streamName = (descriptor: { readonly name: string; readonly namespace?: st
  *
  * The source's LOG messages go to the runner's log. A TRACE ERROR (of the stream selected, or of
  * no stream) means the source failed: the rows before and after it are loaded, then the read
- * fails with its message. So does an input in which no message names the stream selected while
- * others are named (a misspelt `stream:`).
+ * fails with its message. An input in which no message names the stream selected while others
+ * are named (a misspelt `stream:`) is warned of.
  */
 export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: Selection, origin: string): Stream.Stream<SourceItem, SourceError> =>
   Stream.suspend(() => {
@@ -115,16 +115,17 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
     const withReported = (detail: string) => (reported.length === 0 ? detail : `${reportedText()}; then ${detail}`)
     const reportedText = () =>
       `${origin}: the source reported ${reported.length === 1 ? "an error" : `${reported.length} errors`}: ${reported.slice(0, maxErrorsQuoted).join("; ")}${reported.length > maxErrorsQuoted ? "; …" : ""}`
-    /** The failure a read that ran to its end ends with: errors the source reported, or a stream no message named. */
+    /**
+     * How a read that ran to its end ends: failed with the errors the source reported; warned of a
+     * stream no message named (a misspelt one, or a source with nothing new for it tonight and no
+     * state or status naming it: not a failure).
+     */
     const ended = Effect.suspend(() => {
       if (reported.length > 0) return Effect.fail(new SourceError({ source: "airbyte", detail: reportedText() }))
       if (stream !== undefined && !streamNamed && otherStreams.size > 0) {
         const selectedName = namespace === undefined ? stream : `${namespace}.${stream}`
-        return Effect.fail(
-          new SourceError({
-            source: "airbyte",
-            detail: `${origin}: no message names stream ${selectedName}; the input has ${[...otherStreams].join(", ")}: check the source's stream:${namespace === undefined ? "" : " and namespace:"}`
-          })
+        return Effect.logWarning(
+          `${origin}: no message names stream ${selectedName}, so no record was read; the input has ${[...otherStreams].join(", ")}: check the source's stream:${namespace === undefined ? "" : " and namespace:"}`
         )
       }
       return Effect.void
