@@ -122,15 +122,19 @@ export const dateTime = (value: unknown): string | undefined => {
   return undefined
 }
 
+/** After a date: a time of day (`T10:15…`, ` 10:15…`: whatever zone follows, as warehouses print it) or an offset alone. */
+const afterDate = /^(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?:\D|$)|[Zz]$|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?$)/
+
 /**
- * date → `yyyy-MM-dd`. A string keeps the calendar date it spells; what follows the date must be
- * a valid time and offset, which are then ignored (`2024-05-06 garbage` is refused, not cut);
- * epoch millis and `Date` values are read in UTC.
+ * date → `yyyy-MM-dd`. A string keeps the calendar date it spells; what follows the date must
+ * start as a time of day (`2024-05-06 10:00:00.000 -0700`, `…T10:00+02:00[Europe/Paris]`) or be an
+ * offset, and is ignored (`2024-05-06 garbage` is refused, not cut); epoch millis and `Date`
+ * values are read in UTC.
  */
 export const date = (value: unknown): string | undefined => {
   if (typeof value === "string") {
-    if (value.length === 10 && isIsoDatePrefix(value)) return value
-    return value.length > 10 && parseDateTime(value) !== undefined ? value.slice(0, 10) : undefined
+    if (!isIsoDatePrefix(value)) return undefined
+    return value.length === 10 || afterDate.test(value.slice(10)) ? value.slice(0, 10) : undefined
   }
   const millis = typeof value === "number" ? epochMillis(value) : undefined
   const iso =

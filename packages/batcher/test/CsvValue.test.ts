@@ -61,7 +61,10 @@ describe("CsvValue", () => {
     // what follows the date is a time and an offset, or the value is refused rather than cut
     expect(CsvValue.date("1940-06-07Z")).toBe("1940-06-07")
     expect(CsvValue.date("2024-05-06 10:15")).toBe("2024-05-06")
-    for (const loose of ["2024-05-06 garbage", "2024-05-06T", "2024-05-06T25:00:00Z", "2024-05-06T10:00:00+24:00", "2024-05-06 / 2024-05-07"]) {
+    for (const printed of ["2024-05-06 10:00:00.000 -0700", "2024-05-06 10:00:00 UTC", "2024-05-06T10:00:00.1234567891Z", "2024-05-06T10:00+02:00[Europe/Paris]", "2024-05-06+02:00"]) {
+      expect(CsvValue.date(printed)).toBe("2024-05-06")
+    }
+    for (const loose of ["2024-05-06 garbage", "2024-05-06T", "2024-05-06T25:00:00Z", "2024-05-06 1:00", "2024-05-06 / 2024-05-07", "2024-05-06Zulu"]) {
       expect(CsvValue.date(loose)).toBeUndefined()
     }
     expect(CsvValue.date("29/02/2024")).toBeUndefined()
