@@ -13,28 +13,32 @@ const isDigit = (code: number) => code >= 48 && code <= 57
 /** The digits a double always holds exactly; a literal needs more to lose anything. */
 const safeDigits = 15
 
+/** A digit or a decimal point: what a number's digits run over. */
+const isMantissa = (code: number) => (code >= 48 && code <= 57) || code === 46
+
 /**
  * Cheap test: could the line hold a number with more significant digits than a double keeps
  * (16 or more, counted across its point: `123456789.123456789` has 18)? Its digits and point
- * span at least 16 characters, so they cover a position ≡ 15 (mod 16): only those are looked at,
- * and the digits of the run of digits and points around one are counted.
+ * span at least 16 characters, so they cover a position ≡ 15 (mod 16): only those are looked at.
+ * From one inside a run, the run is followed to its end, and back only as far as 16 characters
+ * need; only a run that long has its digits counted.
  */
 const hasLongNumber = (line: string): boolean => {
   const runLength = safeDigits + 1
-  const inMantissa = (code: number) => isDigit(code) || code === 46
-  for (let probe = runLength - 1; probe < line.length; probe += runLength) {
-    if (!inMantissa(line.charCodeAt(probe))) continue
+  const length = line.length
+  for (let probe = runLength - 1; probe < length; probe += runLength) {
+    if (!isMantissa(line.charCodeAt(probe))) continue
+    let end = probe + 1
+    while (end < length && isMantissa(line.charCodeAt(end))) end++
     let start = probe
-    while (start > 0 && inMantissa(line.charCodeAt(start - 1))) start--
-    let end = start
-    let digits = 0
-    for (; end < line.length; end++) {
-      const code = line.charCodeAt(end)
-      if (!inMantissa(code)) break
-      if (code !== 46) digits++
+    while (start > end - runLength && start > 0 && isMantissa(line.charCodeAt(start - 1))) start--
+    if (end - start >= runLength) {
+      while (start > 0 && isMantissa(line.charCodeAt(start - 1))) start--
+      let digits = 0
+      for (let index = start; index < end; index++) if (line.charCodeAt(index) !== 46) digits++
+      if (digits >= runLength) return true
     }
-    if (digits >= runLength) return true
-    // the probes inside this run would count it again
+    // the probes inside this run would look at it again
     while (probe + runLength < end) probe += runLength
   }
   return false
