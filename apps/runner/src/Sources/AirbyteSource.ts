@@ -76,8 +76,14 @@ const namespaceText = (namespace: string | undefined) => (namespace === undefine
 const logAt = (level: AirbyteMessage.LogLevel, text: string): Effect.Effect<void> =>
   level === "FATAL" || level === "ERROR" ? Effect.logError(text) : level === "WARN" ? Effect.logWarning(text) : Effect.logDebug(text)
 
+/** A stream as messages name it. */
+interface Descriptor {
+  readonly name: string
+  readonly namespace?: string | undefined
+}
+
 /** A descriptor as the runner names a stream: `namespace.name`, or the name alone. */
-const streamName = (descriptor: { readonly name: string; readonly namespace?: string | undefined }) =>
+const streamName = (descriptor: Descriptor) =>
   descriptor.namespace === undefined ? descriptor.name : `${descriptor.namespace}.${descriptor.name}`
 
 /**
@@ -103,12 +109,14 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
     let problem: SourceError | undefined
     /** The errors the source reported (TRACE ERROR), with their lines. */
     const reported: Array<string> = []
+    /** Whether a stream descriptor is the stream selected (every one is, with none selected). */
+    const isSelected = (descriptor: Descriptor) => stream === undefined || (descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace))
     /** Whether a message named the stream selected; the other streams named, for a misspelt one. */
     let streamNamed = false
     const otherStreams = new Set<string>()
-    const names = (descriptor: { readonly name: string; readonly namespace?: string | undefined }) => {
+    const names = (descriptor: Descriptor) => {
       if (stream === undefined) return
-      if (descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace)) streamNamed = true
+      if (isSelected(descriptor)) streamNamed = true
       else if (otherStreams.size < maxStreamsNamed) otherStreams.add(streamName(descriptor))
     }
     /** What the source reported, before an error of the read itself. */
@@ -156,7 +164,7 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
       if (state.type === "STREAM" && state.stream !== undefined) {
         const descriptor = state.stream.stream_descriptor
         names(descriptor)
-        return descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace)
+        return isSelected(descriptor)
       }
       if (passedOver === undefined) return true
       if (passedOver.told) return false
@@ -191,7 +199,7 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
                   const descriptor = error.stream_descriptor
                   const text = `line ${inbound.lineNumber}: ${error.message}${error.failure_type === undefined ? "" : ` (${error.failure_type})`}`
                   if (descriptor !== undefined) names(descriptor)
-                  const ours = stream === undefined || descriptor === undefined || (descriptor.name === stream && (namespace === undefined || descriptor.namespace === namespace))
+                  const ours = descriptor === undefined || isSelected(descriptor)
                   if (ours) reported.push(text)
                   else logs.push(Effect.logWarning(`${origin}: ${text}, for stream ${streamName(descriptor)}, which this sync does not load`))
                 }
