@@ -219,13 +219,7 @@ const interpolate = (
  */
 const conceal = (document: YAML.Document, interpolated: Interpolated, keyPath: ReadonlyArray<PropertyKey>, message: string): string => {
   const node: unknown = keyPath.length === 0 ? document.contents : document.getIn(keyPath, true)
-  const fromEnvironment: Array<{ readonly value: string; readonly written: string }> = []
-  const collect = (scalar: YAML.Scalar) => {
-    const written = interpolated.get(scalar)
-    if (written !== undefined && typeof scalar.value === "string") fromEnvironment.push({ value: scalar.value, written })
-  }
-  if (YAML.isScalar(node)) collect(node)
-  else if (YAML.isNode(node)) YAML.visit(node, { Scalar: (_key, scalar) => collect(scalar) })
+  const fromEnvironment = valuesFromEnvironment(node, interpolated)
   const actual = /^(.*?, actual )/s.exec(message)?.[1]
   const own = YAML.isScalar(node) ? fromEnvironment[0] : undefined
   const shown =
@@ -236,6 +230,18 @@ const conceal = (document: YAML.Document, interpolated: Interpolated, keyPath: R
           .sort((a, b) => b.value.length - a.value.length)
           .reduce((text, { value, written }) => text.split(value).join(written).split(JSON.stringify(value).slice(1, -1)).join(written), message)
   return maskUserinfo(shown)
+}
+
+/** The values `node` (a scalar, or every scalar under it) took from the environment, each with its text as written. */
+const valuesFromEnvironment = (node: unknown, interpolated: Interpolated): Array<{ readonly value: string; readonly written: string }> => {
+  const found: Array<{ readonly value: string; readonly written: string }> = []
+  const collect = (scalar: YAML.Scalar) => {
+    const written = interpolated.get(scalar)
+    if (written !== undefined && typeof scalar.value === "string") found.push({ value: scalar.value, written })
+  }
+  if (YAML.isScalar(node)) collect(node)
+  else if (YAML.isNode(node)) YAML.visit(node, { Scalar: (_key, scalar) => collect(scalar) })
+  return found
 }
 
 /** A URL with a user name or password before its host. */
@@ -346,17 +352,11 @@ export const parseSync = (
       })
     )
   }
-  const asWrittenUnder = (keyPath: ReadonlyArray<string>, text: string): string => {
-    const node: unknown = document.getIn(keyPath, true)
-    const found: Array<{ readonly value: string; readonly written: string }> = []
-    const collect = (scalar: YAML.Scalar) => {
-      const written = interpolated.get(scalar)
-      if (written !== undefined && typeof scalar.value === "string" && scalar.value !== "") found.push({ value: scalar.value, written })
-    }
-    if (YAML.isScalar(node)) collect(node)
-    else if (YAML.isNode(node)) YAML.visit(node, { Scalar: (_key, scalar) => collect(scalar) })
-    return found.sort((a, b) => b.value.length - a.value.length).reduce((shown, { value, written }) => shown.split(value).join(written), text)
-  }
+  const asWrittenUnder = (keyPath: ReadonlyArray<string>, text: string): string =>
+    valuesFromEnvironment(document.getIn(keyPath, true), interpolated)
+      .filter(({ value }) => value !== "")
+      .sort((a, b) => b.value.length - a.value.length)
+      .reduce((shown, { value, written }) => shown.split(value).join(written), text)
   const loaded: LoadedSync = { file, definition: decoded.right, positionOf, asWritten: asWrittenUnder }
   return Either.map(checkOperation(loaded), () => loaded)
 }

@@ -43,13 +43,14 @@ const errorCode = (cause: unknown): unknown => (cause instanceof Error && "code"
  * name is taken. On a file system without hard links, a rename after checking the name is free.
  */
 const publish = async (partial: string, file: string): Promise<void> => {
+  const taken = () => new Error(`${file} already exists (another run's rejects?): not overwritten`)
   try {
     await fsp.link(partial, file)
   } catch (cause) {
     const code = errorCode(cause)
-    if (code === "EEXIST") throw new Error(`${file} already exists (another run's rejects?): not overwritten`)
+    if (code === "EEXIST") throw taken()
     if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw cause
-    if (fs.existsSync(file)) throw new Error(`${file} already exists (another run's rejects?): not overwritten`)
+    if (fs.existsSync(file)) throw taken()
     await fsp.rename(partial, file)
     return
   }
@@ -142,7 +143,7 @@ export const make = (directory: string): ObjectStore => {
         catch: (cause) => cause
       }).pipe(
         Effect.catchIf(
-          (cause) => cause instanceof Error && "code" in cause && cause.code === "ENOENT",
+          (cause) => errorCode(cause) === "ENOENT",
           () => Effect.succeed([])
         ),
         Effect.mapError(failed("Could not list the directory", prefix)),

@@ -237,21 +237,26 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
      * (501) gets plain ones from then on, the keys having been checked free before use.
      */
     let conditionalWrites = true
-    const unconditionalOn501 = <A>(write: (conditional: boolean) => Effect.Effect<A, RejectSinkError>): Effect.Effect<A, RejectSinkError> =>
-      write(conditionalWrites).pipe(
-        Effect.catchIf(
-          (error) => conditionalWrites && Option.exists(decodeSdkError(error.cause), (details) => details.$metadata?.httpStatusCode === 501),
-          () =>
-            Effect.zipRight(
-              Effect.logWarning("The S3 store does not implement conditional writes (If-None-Match); rejects are written without them"),
-              Effect.suspend(() => {
-                conditionalWrites = false
-                return write(false)
-              })
+    /** Runs a write with `If-None-Match: *`, unless it replaces (a replay mark) or the store cannot take it. */
+    const writeNew = <A>(
+      replace: boolean,
+      write: (condition: { readonly IfNoneMatch?: string }) => Effect.Effect<A, RejectSinkError>
+    ): Effect.Effect<A, RejectSinkError> =>
+      replace || !conditionalWrites
+        ? write({})
+        : write({ IfNoneMatch: "*" }).pipe(
+            Effect.catchIf(
+              (error) => Option.exists(decodeSdkError(error.cause), (details) => details.$metadata?.httpStatusCode === 501),
+              () =>
+                Effect.zipRight(
+                  Effect.logWarning("The S3 store does not implement conditional writes (If-None-Match); rejects are written without them"),
+                  Effect.suspend(() => {
+                    conditionalWrites = false
+                    return write({})
+                  })
+                )
             )
-        )
-      )
-    const ifNoneMatch = (conditional: boolean) => (conditional ? { IfNoneMatch: "*" } : {})
+          )
 
     const begin = (Key: string, options?: { readonly replace?: boolean }): ObjectUpload => {
       const replace = options?.replace === true
@@ -310,9 +315,9 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
       const complete = (lastBytes: Uint8Array) =>
         Effect.gen(function* () {
           if (uploadId === undefined) {
-            yield* unconditionalOn501((conditional) =>
+            yield* writeNew(replace, (condition) =>
               call("PutObject", Key, (abortSignal) =>
-                client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key), ...ifNoneMatch(conditional && !replace) }), {
+                client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key), ...condition }), {
                   abortSignal
                 })
               )
@@ -321,10 +326,10 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           }
           if (lastBytes.byteLength > 0) yield* uploadPart(lastBytes)
           const UploadId = uploadId
-          yield* unconditionalOn501((conditional) =>
+          yield* writeNew(replace, (condition) =>
             call("CompleteMultipartUpload", Key, (abortSignal) =>
               client.send(
-                new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...ifNoneMatch(conditional && !replace) }),
+                new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...condition }),
                 { abortSignal }
               )
             )

@@ -144,8 +144,9 @@ export const items = (bytes: Stream.Stream<Uint8Array, SourceError>, selection: 
     const selected = (record: AirbyteMessage.AirbyteRecord, line: number): boolean | SourceError => {
       if (stream === undefined) return true
       if (record.stream !== stream || (namespace !== undefined && record.namespace !== namespace)) {
-        passedOver ??= { stream: streamName({ name: record.stream, namespace: record.namespace }), line, told: false }
-        if (otherStreams.size < maxStreamsNamed) otherStreams.add(streamName({ name: record.stream, namespace: record.namespace }))
+        const other = { name: record.stream, namespace: record.namespace }
+        passedOver ??= { stream: streamName(other), line, told: false }
+        names(other)
         return false
       }
       streamNamed = true
