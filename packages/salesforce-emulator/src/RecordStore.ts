@@ -113,37 +113,64 @@ class FieldIndex {
 
 const noIds: ReadonlyArray<string> = []
 
-/** Turns a row kept as text back into a record. */
+/** Turns a row kept as text (the bytes `start` to `end` of its upload) back into the record `id`. */
 export interface RowSource {
-  readonly materialize: (row: LazyRecord) => StoredRecord
+  readonly materialize: (id: string, start: number, end: number) => StoredRecord
 }
 
 /**
- * A record inserted from an uploaded CSV row and kept as that row's place in the upload until
- * something reads it: at millions of rows, one small object per record instead of a string per
- * field. Reading it materializes (and caches) the plain record.
+ * Records one batch inserted from an uploaded CSV, kept as their rows' places in the upload until
+ * something reads them: the `index`-th has the sequence number `firstSequence + index` (its Id is
+ * made again from it). At millions of rows this is two numbers per record, instead of an object, an
+ * Id string and a string per field. Reading a record materializes (and keeps) the plain record.
  */
-export class LazyRecord {
+export class LazyRows {
+  private starts = new Uint32Array(initialLazyRows)
+  private ends = new Uint32Array(initialLazyRows)
+  count = 0
+
   constructor(
-    readonly id: string,
-    readonly start: number,
-    readonly end: number,
+    readonly firstSequence: number,
     readonly source: RowSource
   ) {}
+
+  /** Adds the next record: its row is the bytes `start` to `end` of the upload. */
+  add(start: number, end: number): void {
+    if (this.count === this.starts.length) {
+      this.starts = grown(this.starts)
+      this.ends = grown(this.ends)
+    }
+    this.starts[this.count] = start
+    this.ends[this.count] = end
+    this.count++
+  }
+
+  /** The record of sequence number `sequence`, whose Id is `id`. */
+  materialize(id: string, sequence: number): StoredRecord {
+    const index = sequence - this.firstSequence
+    return this.source.materialize(id, this.starts[index] ?? 0, this.ends[index] ?? 0)
+  }
 }
 
-type Entry = StoredRecord | LazyRecord
+const initialLazyRows = 1024
 
-const idOf = (entry: Entry): FieldValue | undefined => (entry instanceof LazyRecord ? entry.id : entry["Id"])
+const grown = (array: Uint32Array): Uint32Array<ArrayBuffer> => {
+  const larger = new Uint32Array(array.length * 2)
+  larger.set(array)
+  return larger
+}
+
+type Slot = StoredRecord | LazyRows
 
 /**
  * Records by Id. Ids this emulator made come in sequence and are kept in an array by their
- * sequence number (cheap at millions of rows); any other Id (fixture seeds) goes to a map.
+ * sequence number (cheap at millions of rows); any other Id (fixture seeds) goes to a map. A slot
+ * holding `LazyRows` is a record kept as text, whose Id is the one its sequence number makes.
  */
 export class RecordTable {
   /** Sequence numbers start at 1: slot 0 stays empty. */
-  private readonly bySequence: Array<Entry | undefined> = [undefined]
-  private readonly others = new Map<string, Entry>()
+  private readonly bySequence: Array<Slot | undefined> = [undefined]
+  private readonly others = new Map<string, StoredRecord>()
   private count = 0
 
   constructor(private readonly keyPrefix: string) {}
@@ -152,41 +179,40 @@ export class RecordTable {
     return this.count
   }
 
+  /** The sequence number of an Id this table keeps by sequence, or -1. */
   private sequence(id: string): number {
     return id.startsWith(this.keyPrefix) ? SalesforceId.sequenceOf(id) : -1
   }
 
-  private materialize(entry: Entry): StoredRecord {
-    if (!(entry instanceof LazyRecord)) return entry
-    const record = entry.source.materialize(entry)
-    this.replace(entry.id, record)
+  /** Whether the slot of `sequence` holds the record `id` (a record kept as text has the Id its sequence makes). */
+  private holds(slot: Slot, id: string, sequence: number): boolean {
+    if (!(slot instanceof LazyRows)) return slot["Id"] === id
+    return sequence >= slot.firstSequence && id.slice(15) === SalesforceId.checksum(id.slice(0, 15))
+  }
+
+  private materialize(slot: Slot, sequence: number, id?: string): StoredRecord {
+    if (!(slot instanceof LazyRows)) return slot
+    const record = slot.materialize(id ?? SalesforceId.make(this.keyPrefix, sequence), sequence)
+    this.bySequence[sequence] = record
     return record
   }
 
-  private replace(id: string, record: StoredRecord): void {
+  get(id: string): StoredRecord | undefined {
     const sequence = this.sequence(id)
-    if (sequence >= 0 && sequence < this.bySequence.length && idOf(this.bySequence[sequence] ?? {}) === id) this.bySequence[sequence] = record
-    else this.others.set(id, record)
-  }
-
-  private entry(id: string): Entry | undefined {
-    const sequence = this.sequence(id)
-    const entry = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (entry !== undefined && idOf(entry) === id) return entry
+    const slot = sequence < 0 ? undefined : this.bySequence[sequence]
+    if (slot !== undefined && this.holds(slot, id, sequence)) return this.materialize(slot, sequence, id)
     return this.others.size === 0 ? undefined : this.others.get(id)
   }
 
-  get(id: string): StoredRecord | undefined {
-    const entry = this.entry(id)
-    return entry === undefined ? undefined : this.materialize(entry)
-  }
-
   has(id: string): boolean {
-    return this.entry(id) !== undefined
+    const sequence = this.sequence(id)
+    const slot = sequence < 0 ? undefined : this.bySequence[sequence]
+    if (slot !== undefined && this.holds(slot, id, sequence)) return true
+    return this.others.size > 0 && this.others.has(id)
   }
 
-  set(id: string, record: Entry): void {
-    const sequence = this.sequence(id)
+  /** Stores `record` under `id`; `sequence` is the Id's sequence number when the caller knows it. */
+  set(id: string, record: StoredRecord, sequence: number = this.sequence(id)): void {
     if (sequence < 0 || sequence > this.bySequence.length || (this.others.size > 0 && this.others.has(id))) {
       if (!this.others.has(id)) this.count++
       this.others.set(id, record)
@@ -197,28 +223,45 @@ export class RecordTable {
     this.bySequence[sequence] = record
   }
 
+  /**
+   * Stores the last record added to `rows` under `sequence`, the sequence number of an Id `nextId`
+   * just made. `false` (nothing stored) when that slot is not the next free one.
+   */
+  setLazy(sequence: number, rows: LazyRows): boolean {
+    if (sequence !== this.bySequence.length) return false
+    this.bySequence.push(rows)
+    this.count++
+    return true
+  }
+
   delete(id: string): void {
     if (this.others.delete(id)) {
       this.count--
       return
     }
     const sequence = this.sequence(id)
-    const entry = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (entry !== undefined && idOf(entry) === id) {
+    const slot = sequence < 0 ? undefined : this.bySequence[sequence]
+    if (slot !== undefined && this.holds(slot, id, sequence)) {
       this.bySequence[sequence] = undefined
       this.count--
     }
   }
 
   *values(): Generator<StoredRecord> {
-    for (const entry of [...this.others.values()]) yield this.materialize(entry)
-    for (const entry of this.bySequence) if (entry !== undefined) yield this.materialize(entry)
+    for (const record of [...this.others.values()]) yield record
+    for (let sequence = 0; sequence < this.bySequence.length; sequence++) {
+      const slot = this.bySequence[sequence]
+      if (slot !== undefined) yield this.materialize(slot, sequence)
+    }
   }
 
   /** Every record, read without keeping the materialized copies (index builds over rows kept as text). */
   *scan(): Generator<StoredRecord> {
-    for (const entry of [...this.others.values(), ...this.bySequence]) {
-      if (entry !== undefined) yield entry instanceof LazyRecord ? entry.source.materialize(entry) : entry
+    for (const record of [...this.others.values()]) yield record
+    for (let sequence = 0; sequence < this.bySequence.length; sequence++) {
+      const slot = this.bySequence[sequence]
+      if (slot === undefined) continue
+      yield slot instanceof LazyRows ? slot.materialize(SalesforceId.make(this.keyPrefix, sequence), sequence) : slot
     }
   }
 
@@ -237,6 +280,8 @@ export class ObjectStore {
   private readonly indexList: Array<FieldIndex> = []
   private readonly autoNumbers = new Map<string, number>()
   private sequence = 0
+  /** The Id `nextId` made last: its sequence number is `sequence`. */
+  private lastId = ""
 
   constructor(readonly sobject: SObjectDescription) {
     this.records = new RecordTable(sobject.keyPrefix)
@@ -250,7 +295,14 @@ export class ObjectStore {
   /** A fresh 18-character Id with this object's key prefix. */
   nextId(): string {
     this.sequence++
-    return SalesforceId.make(this.sobject.keyPrefix, this.sequence)
+    this.lastId = SalesforceId.make(this.sobject.keyPrefix, this.sequence)
+    return this.lastId
+  }
+
+  /** Stores `record` under `id`, which need not be read back for its sequence number when `nextId` just made it. */
+  private store(id: string, record: StoredRecord): void {
+    if (id === this.lastId) this.records.set(id, record, this.sequence)
+    else this.records.set(id, record)
   }
 
   /** The next value of an autoNumber field, formatted by its display format (`PU-{000000}`). */
@@ -290,19 +342,35 @@ export class ObjectStore {
     return index.find(value)
   }
 
-  /** Stores a row kept as text; `values` holds at least its indexed fields' values. */
-  insertLazy(row: LazyRecord, values: StoredRecord): void {
-    this.records.set(row.id, row)
+  /** The rows kept as text the last lazy inserts went to. */
+  private lazyRows: LazyRows | undefined
+
+  /**
+   * Stores a row kept as text: the record `nextId` just made `id` for, whose row `source` reads from
+   * the bytes `start` to `end` of its upload. `values` holds at least its indexed fields' values.
+   * Any other Id is stored as the materialized record.
+   */
+  insertLazy(id: string, source: RowSource, start: number, end: number, values: StoredRecord): void {
+    const sequence = id === this.lastId ? this.sequence : -1
+    let rows = this.lazyRows
+    if (sequence >= 0 && (rows === undefined || rows.source !== source || rows.firstSequence + rows.count !== sequence)) {
+      rows = this.lazyRows = new LazyRows(sequence, source)
+    }
+    if (rows === undefined || sequence < 0 || !this.records.setLazy(sequence, rows)) {
+      this.insert(source.materialize(id, start, end))
+      return
+    }
+    rows.add(start, end)
     for (const index of this.indexList) {
       const value = values[index.field.name]
-      if (value !== undefined && value !== null) index.add(value, row.id)
+      if (value !== undefined && value !== null) index.add(value, id)
     }
   }
 
   insert(record: StoredRecord): void {
     const id = record["Id"]
     if (typeof id !== "string") return
-    this.records.set(id, record)
+    this.store(id, record)
     for (const index of this.indexList) {
       const value = record[index.field.name]
       if (value !== undefined && value !== null) index.add(value, id)

@@ -6,7 +6,7 @@
 import type { IngestJob, Operation } from "./IngestJob.js"
 import type { FieldDescription } from "./OrgFixture.js"
 import * as Csv from "./Csv.js"
-import { type Audit, audit, created, type FieldValue, LazyRecord, type ObjectStore, type RowSource, type StoredRecord } from "./RecordStore.js"
+import { type Audit, audit, created, type FieldValue, type ObjectStore, type RowSource, type StoredRecord } from "./RecordStore.js"
 import * as SalesforceId from "./SalesforceId.js"
 
 /** A row failure: the full `sf__Error` text, `STATUS_CODE:message:fields --`. */
@@ -633,7 +633,7 @@ export class BatchProcessor {
     }
     const id = store.nextId()
     if (plan.lazyInsert) {
-      store.insertLazy(new LazyRecord(id, job.spans[index * 2] ?? 0, job.spans[index * 2 + 1] ?? 0, this.source()), changes)
+      store.insertLazy(id, this.source(), job.spans[index * 2] ?? 0, job.spans[index * 2 + 1] ?? 0, changes)
     } else {
       changes["Id"] = id
       changes[audit] = this.createdAudit
@@ -667,8 +667,8 @@ export class BatchProcessor {
       else if (field.defaultValue !== undefined) defaults.push([field.name, field.defaultValue])
     }
     const source: RowSource = {
-      materialize: (row) => {
-        const values = new Csv.Reader(content.subarray(row.start, row.end), delimiter).next()?.values ?? []
+      materialize: (id, start, end) => {
+        const values = new Csv.Reader(content.subarray(start, end), delimiter).next()?.values ?? []
         const record: StoredRecord = { ...plan.insertTemplate }
         for (const column of plan.columns) {
           const raw = values[column.position]
@@ -677,7 +677,7 @@ export class BatchProcessor {
           record[column.field.name] = value instanceof RowError ? null : value
         }
         for (const [name, value] of defaults) record[name] = value
-        record["Id"] = row.id
+        record["Id"] = id
         record[audit] = stamps
         return record
       }

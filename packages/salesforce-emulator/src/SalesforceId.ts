@@ -26,20 +26,30 @@ export const checksum = (id15: string): string => {
   return suffix
 }
 
-const encodeSequence = (sequence: number): string => {
-  let digits = ""
-  let rest = sequence
-  while (rest > 0) {
-    digits = base62Digits.charAt(rest % 62) + digits
-    rest = Math.floor(rest / 62)
-  }
-  return digits.padStart(sequenceChars, "0")
-}
+const base62Codes = Array.from(base62Digits, (digit) => digit.charCodeAt(0))
+const checksumCodes = Array.from(checksumAlphabet, (letter) => letter.charCodeAt(0))
+const idLength = 18
+/** Character codes of the Id being made: one string per Id, however many digits it has. */
+const codes: Array<number> = new Array<number>(idLength).fill(48)
 
 /** The 18-character Id of the `sequence`-th record of the object with `keyPrefix`. */
 export const make = (keyPrefix: string, sequence: number): string => {
-  const id15 = keyPrefix + podAndReserved + encodeSequence(sequence)
-  return id15 + checksum(id15)
+  const head = keyPrefix + podAndReserved
+  for (let index = 0; index < head.length; index++) codes[index] = head.charCodeAt(index)
+  let rest = sequence
+  for (let index = head.length + sequenceChars - 1; index >= head.length; index--) {
+    codes[index] = base62Codes[rest % 62] ?? 48
+    rest = Math.floor(rest / 62)
+  }
+  for (let chunk = 0; chunk < 3; chunk++) {
+    let bits = 0
+    for (let position = 0; position < 5; position++) {
+      const code = codes[chunk * 5 + position] ?? 0
+      if (code >= charCodeA && code <= charCodeZ) bits |= 1 << position
+    }
+    codes[15 + chunk] = checksumCodes[bits] ?? 65
+  }
+  return String.fromCharCode(...codes)
 }
 
 const alphanumeric = /^[0-9A-Za-z]+$/

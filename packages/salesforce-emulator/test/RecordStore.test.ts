@@ -29,3 +29,73 @@ describe("ObjectStore indexes", () => {
     expect(store.holders("External_Id__c", "K-9")).toBe("003000000000004AAA")
   })
 })
+
+describe("ObjectStore rows kept as text", () => {
+  /** A source that reads `LastName,External_Id__c` rows out of `text`, counting what it materializes. */
+  const sourceOf = (text: string) => {
+    const reads: Array<string> = []
+    const source: RecordStore.RowSource = {
+      materialize: (id, start, end) => {
+        const [LastName, External_Id__c] = text.slice(start, end).split(",")
+        reads.push(id)
+        return { Id: id, LastName: LastName ?? null, External_Id__c: External_Id__c ?? null }
+      }
+    }
+    return { source, reads }
+  }
+  const text = "Ada,K-1\nGrace,K-2\nEdsger,K-3\n"
+  const spans = [
+    [0, 7],
+    [8, 17],
+    [18, 28]
+  ] as const
+
+  const loaded = () => {
+    if (contact === undefined) throw new Error("the default fixture has no Contact")
+    const store = new RecordStore.ObjectStore(contact)
+    const { source, reads } = sourceOf(text)
+    const ids = spans.map(([start, end], index) => {
+      const id = store.nextId()
+      store.insertLazy(id, source, start, end, { External_Id__c: `K-${index + 1}` })
+      return id
+    })
+    return { store, ids, reads }
+  }
+
+  it("finds each record by its Id, reads its row only when asked, and keeps what it read", () => {
+    const { store, ids, reads } = loaded()
+    expect(store.records.size).toBe(3)
+    expect(ids.every((id) => store.records.has(id))).toBe(true)
+    expect(reads).toEqual([])
+    expect(store.records.get(ids[1] ?? "")).toEqual({ Id: ids[1], LastName: "Grace", External_Id__c: "K-2" })
+    expect(store.records.get(ids[1] ?? "")).toBe(store.records.get(ids[1] ?? ""))
+    expect(reads).toEqual([ids[1]])
+    expect(store.findBy("External_Id__c", "k-3")).toEqual([ids[2]])
+    expect([...store.records.values()].map((record) => record["LastName"])).toEqual(["Ada", "Grace", "Edsger"])
+  })
+
+  it("answers no record for an Id whose case-safe suffix is wrong, and deletes by Id", () => {
+    const { store, ids } = loaded()
+    const first = ids[0] ?? ""
+    const misspelt = `${first.slice(0, 15)}${first.endsWith("AAA") ? "AAB" : "AAA"}`
+    expect(store.records.has(misspelt)).toBe(false)
+    expect(store.records.get(misspelt)).toBeUndefined()
+    store.records.delete(misspelt)
+    expect(store.records.size).toBe(3)
+    store.remove(first, true)
+    expect(store.records.has(first)).toBe(false)
+    expect(store.records.size).toBe(2)
+    expect(store.findBy("External_Id__c", "K-1")).toEqual([])
+    expect(store.deleted.has(first)).toBe(true)
+  })
+
+  it("stores the read record for an Id nextId did not just make", () => {
+    if (contact === undefined) throw new Error("the default fixture has no Contact")
+    const store = new RecordStore.ObjectStore(contact)
+    const { source, reads } = sourceOf(text)
+    store.insertLazy("003000000000009AAA", source, 8, 17, { External_Id__c: "K-2" })
+    expect(reads).toEqual(["003000000000009AAA"])
+    expect(store.records.get("003000000000009AAA")).toMatchObject({ LastName: "Grace" })
+    expect(store.findBy("External_Id__c", "K-2")).toEqual(["003000000000009AAA"])
+  })
+})

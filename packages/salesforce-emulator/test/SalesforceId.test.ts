@@ -16,6 +16,13 @@ describe("SalesforceId", () => {
     for (const id of ids) expect(SalesforceId.normalize(id.slice(0, 15))).toBe(id)
     expect(SalesforceId.make("a0U", 62)).toMatch(/^a0U5g0000000010/)
   })
+
+  it("spells the sequence in base 62 after the pod characters, with the case-safe suffix", () => {
+    expect(SalesforceId.make("003", 1)).toBe("0035g0000000001AAA")
+    expect(SalesforceId.make("a0U", 62 ** 3 - 1)).toBe("a0U5g0000000zzzEAA")
+    expect(SalesforceId.make("Zz9", 999_999_999)).toBe("Zz95g000015ftgFBAQ")
+    for (const sequence of [0, 1, 61, 62, 3843, 1_000_000, 62 ** 8]) expect(SalesforceId.sequenceOf(SalesforceId.make("003", sequence))).toBe(sequence)
+  })
 })
 
 describe("Csv.Reader", () => {
