@@ -4,6 +4,7 @@
  * (batches in swapped pairs, rows of a batch in reverse), as Salesforce's parallel batches give.
  */
 import * as Csv from "./Csv.js"
+import * as SalesforceId from "./SalesforceId.js"
 
 export type Operation = "insert" | "update" | "upsert" | "delete" | "hardDelete"
 export type JobState = "Open" | "UploadComplete" | "InProgress" | "JobComplete" | "Failed" | "Aborted"
@@ -72,7 +73,10 @@ export class IngestJob {
   /** Row byte spans in `content`: start at 2i, end at 2i+1. */
   spans = new Uint32Array(initialRowCapacity * 2)
   outcomes = new Uint8Array(initialRowCapacity)
-  ids: Array<string | undefined> = []
+  /** Each row's record: its Id, or the sequence number of an Id made with `idPrefix` (no string per inserted row). */
+  ids: Array<string | number | undefined> = []
+  /** The key prefix of the job's object, which sequence numbers in `ids` are spelt with. */
+  idPrefix = ""
   readonly errors = new Map<number, string>()
   timer: ReturnType<typeof setTimeout> | undefined
 
@@ -100,7 +104,7 @@ export class IngestJob {
     return index
   }
 
-  succeed(row: number, id: string, created: boolean): void {
+  succeed(row: number, id: string | number, created: boolean): void {
     this.outcomes[row] = created ? Outcome.created : Outcome.updated
     this.ids[row] = id
     this.processed++
@@ -146,6 +150,12 @@ export class IngestJob {
     }
   }
 
+  /** The Id of a row's record, or "" when it has none. */
+  idText(row: number): string {
+    const id = this.ids[row]
+    return id === undefined ? "" : typeof id === "number" ? SalesforceId.make(this.idPrefix, id) : id
+  }
+
   /** A row as it was uploaded (line terminator excluded). */
   rowText(row: number): string {
     return this.text(this.spans[row * 2] ?? 0, this.spans[row * 2 + 1] ?? 0)
@@ -160,7 +170,7 @@ export class IngestJob {
       const outcome = this.outcomes[row]
       if (outcome !== Outcome.created && outcome !== Outcome.updated) continue
       const created = outcome === Outcome.created ? "true" : "false"
-      parts.push(`"${this.ids[row] ?? ""}"${delimiter}"${created}"${delimiter}${this.rowText(row)}${eol}`)
+      parts.push(`"${this.idText(row)}"${delimiter}"${created}"${delimiter}${this.rowText(row)}${eol}`)
     }
     return joinLarge(parts)
   }
@@ -173,7 +183,7 @@ export class IngestJob {
     for (const row of this.resultOrder()) {
       if (this.outcomes[row] !== Outcome.failed) continue
       const error = Csv.quoted(this.errors.get(row) ?? "")
-      parts.push(`"${this.ids[row] ?? ""}"${delimiter}${error}${delimiter}${this.rowText(row)}${eol}`)
+      parts.push(`"${this.idText(row)}"${delimiter}${error}${delimiter}${this.rowText(row)}${eol}`)
     }
     return joinLarge(parts)
   }

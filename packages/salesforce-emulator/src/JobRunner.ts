@@ -31,6 +31,7 @@ export class JobRunner {
     private readonly failAfterRows: number | undefined
   ) {
     this.reader = new Csv.Reader(job.content ?? noContent, job.spec.columnDelimiter, job.spec.lineEnding)
+    job.idPrefix = context.store.sobject.keyPrefix
     const header = this.reader.next()
     if (header === undefined) {
       this.failure = "InvalidBatch : The uploaded CSV has no header"

@@ -50,10 +50,19 @@ export const flatten = (record: StoredRecord, sobject: SObjectDescription): Reco
   return plain
 }
 
+/**
+ * A record's Id as an index keeps it: the sequence number of an Id this object's `nextId` made (no
+ * string per record at millions of rows), any other Id as its text.
+ */
+type IdRef = string | number
+
 /** An index of one field: normalised value → the Id holding it, or every Id when several do. */
 class FieldIndex {
-  readonly entries = new Map<string, string | Array<string>>()
-  constructor(readonly field: FieldDescription) {}
+  readonly entries = new Map<string, IdRef | Array<IdRef>>()
+  constructor(
+    readonly field: FieldDescription,
+    private readonly keyPrefix: string
+  ) {}
 
   /** The last value looked up, its key, and whether no record held it: an insert looks a value up, then adds it. */
   private lastValue: string | undefined
@@ -67,16 +76,29 @@ class FieldIndex {
     return this.field.caseSensitive ? text : text.toLowerCase()
   }
 
-  add(value: FieldValue, id: string): void {
+  /** How `id` is kept: its sequence number when `nextId` made it. */
+  private refOf(id: IdRef): IdRef {
+    if (typeof id === "number") return id
+    const sequence = SalesforceId.sequenceMadeBy(id, this.keyPrefix)
+    return sequence < 0 ? id : sequence
+  }
+
+  private idOf(ref: IdRef): string {
+    return typeof ref === "number" ? SalesforceId.make(this.keyPrefix, ref) : ref
+  }
+
+  /** Adds the record `id` (an Id, or the sequence number of one `nextId` made) as holding `value`. */
+  add(value: FieldValue, id: IdRef): void {
     const key = this.key(value)
     if (key === undefined) return
+    const ref = this.refOf(id)
     const missed = this.lastMissed && key === this.lastKey
     this.lastMissed = false
     // a key just looked up and not found needs no second lookup (one hash probe fewer per inserted row)
     const existing = missed ? undefined : this.entries.get(key)
-    if (existing === undefined) this.entries.set(key, id)
-    else if (typeof existing === "string") this.entries.set(key, [existing, id])
-    else existing.push(id)
+    if (existing === undefined) this.entries.set(key, ref)
+    else if (Array.isArray(existing)) existing.push(ref)
+    else this.entries.set(key, [existing, ref])
   }
 
   remove(value: FieldValue, id: string): void {
@@ -85,11 +107,12 @@ class FieldIndex {
     if (key === undefined) return
     const existing = this.entries.get(key)
     if (existing === undefined) return
-    if (typeof existing === "string") {
-      if (existing === id) this.entries.delete(key)
+    const ref = this.refOf(id)
+    if (!Array.isArray(existing)) {
+      if (existing === ref) this.entries.delete(key)
       return
     }
-    const rest = existing.filter((other) => other !== id)
+    const rest = existing.filter((other) => other !== ref)
     if (rest.length === 0) this.entries.delete(key)
     else this.entries.set(key, rest.length === 1 && rest[0] !== undefined ? rest[0] : rest)
   }
@@ -100,14 +123,15 @@ class FieldIndex {
     return found === undefined ? noIds : typeof found === "string" ? [found] : found
   }
 
-  /** The Id or Ids holding `value`, without allocating. */
+  /** The Id or Ids holding `value`; a value no record holds allocates nothing. */
   lookup(value: string): string | ReadonlyArray<string> | undefined {
     const key = this.field.caseSensitive ? value : value.toLowerCase()
     this.lastValue = value
     this.lastKey = key
     const found = this.entries.get(key)
     this.lastMissed = found === undefined
-    return found
+    if (found === undefined) return undefined
+    return Array.isArray(found) ? found.map((ref) => this.idOf(ref)) : this.idOf(found)
   }
 }
 
@@ -179,15 +203,14 @@ export class RecordTable {
     return this.count
   }
 
-  /** The sequence number of an Id this table keeps by sequence, or -1. */
+  /** The sequence number of an Id this table keeps by sequence (one `nextId` made), or -1. */
   private sequence(id: string): number {
-    return id.startsWith(this.keyPrefix) ? SalesforceId.sequenceOf(id) : -1
+    return SalesforceId.sequenceMadeBy(id, this.keyPrefix)
   }
 
-  /** Whether the slot of `sequence` holds the record `id` (a record kept as text has the Id its sequence makes). */
-  private holds(slot: Slot, id: string, sequence: number): boolean {
-    if (!(slot instanceof LazyRows)) return slot["Id"] === id
-    return sequence >= slot.firstSequence && id.slice(15) === SalesforceId.checksum(id.slice(0, 15))
+  /** Whether the slot of `id`'s sequence number holds its record (a record kept as text has the Id its sequence makes). */
+  private holds(slot: Slot, id: string): boolean {
+    return slot instanceof LazyRows || slot["Id"] === id
   }
 
   private materialize(slot: Slot, sequence: number, id?: string): StoredRecord {
@@ -200,14 +223,14 @@ export class RecordTable {
   get(id: string): StoredRecord | undefined {
     const sequence = this.sequence(id)
     const slot = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (slot !== undefined && this.holds(slot, id, sequence)) return this.materialize(slot, sequence, id)
+    if (slot !== undefined && this.holds(slot, id)) return this.materialize(slot, sequence, id)
     return this.others.size === 0 ? undefined : this.others.get(id)
   }
 
   has(id: string): boolean {
     const sequence = this.sequence(id)
     const slot = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (slot !== undefined && this.holds(slot, id, sequence)) return true
+    if (slot !== undefined && this.holds(slot, id)) return true
     return this.others.size > 0 && this.others.has(id)
   }
 
@@ -241,7 +264,7 @@ export class RecordTable {
     }
     const sequence = this.sequence(id)
     const slot = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (slot !== undefined && this.holds(slot, id, sequence)) {
+    if (slot !== undefined && this.holds(slot, id)) {
       this.bySequence[sequence] = undefined
       this.count--
     }
@@ -280,8 +303,6 @@ export class ObjectStore {
   private readonly indexList: Array<FieldIndex> = []
   private readonly autoNumbers = new Map<string, number>()
   private sequence = 0
-  /** The Id `nextId` made last: its sequence number is `sequence`. */
-  private lastId = ""
 
   constructor(readonly sobject: SObjectDescription) {
     this.records = new RecordTable(sobject.keyPrefix)
@@ -294,15 +315,12 @@ export class ObjectStore {
 
   /** A fresh 18-character Id with this object's key prefix. */
   nextId(): string {
-    this.sequence++
-    this.lastId = SalesforceId.make(this.sobject.keyPrefix, this.sequence)
-    return this.lastId
+    return SalesforceId.make(this.sobject.keyPrefix, this.nextSequence())
   }
 
-  /** Stores `record` under `id`, which need not be read back for its sequence number when `nextId` just made it. */
-  private store(id: string, record: StoredRecord): void {
-    if (id === this.lastId) this.records.set(id, record, this.sequence)
-    else this.records.set(id, record)
+  /** The sequence number of a fresh Id, which `SalesforceId.make` spells with this object's key prefix. */
+  nextSequence(): number {
+    return ++this.sequence
   }
 
   /** The next value of an autoNumber field, formatted by its display format (`PU-{000000}`). */
@@ -314,7 +332,7 @@ export class ObjectStore {
   }
 
   private addIndex(field: FieldDescription): FieldIndex {
-    const index = new FieldIndex(field)
+    const index = new FieldIndex(field, this.sobject.keyPrefix)
     this.indexes.set(field.name, index)
     this.indexList.push(index)
     return index
@@ -346,31 +364,29 @@ export class ObjectStore {
   private lazyRows: LazyRows | undefined
 
   /**
-   * Stores a row kept as text: the record `nextId` just made `id` for, whose row `source` reads from
-   * the bytes `start` to `end` of its upload. `values` holds at least its indexed fields' values.
-   * Any other Id is stored as the materialized record.
+   * Stores a row kept as text: the record of the Id `nextSequence` just gave `sequence` for, whose
+   * row `source` reads from the bytes `start` to `end` of its upload. `values` holds at least its
+   * indexed fields' values. Any other sequence number is stored as the materialized record.
    */
-  insertLazy(id: string, source: RowSource, start: number, end: number, values: StoredRecord): void {
-    const sequence = id === this.lastId ? this.sequence : -1
+  insertLazy(sequence: number, source: RowSource, start: number, end: number, values: StoredRecord): void {
     let rows = this.lazyRows
-    if (sequence >= 0 && (rows === undefined || rows.source !== source || rows.firstSequence + rows.count !== sequence)) {
-      rows = this.lazyRows = new LazyRows(sequence, source)
-    }
-    if (rows === undefined || sequence < 0 || !this.records.setLazy(sequence, rows)) {
-      this.insert(source.materialize(id, start, end))
+    if (rows === undefined || rows.source !== source || rows.firstSequence + rows.count !== sequence) rows = new LazyRows(sequence, source)
+    if (sequence !== this.sequence || !this.records.setLazy(sequence, rows)) {
+      this.insert(source.materialize(SalesforceId.make(this.sobject.keyPrefix, sequence), start, end))
       return
     }
+    this.lazyRows = rows
     rows.add(start, end)
     for (const index of this.indexList) {
       const value = values[index.field.name]
-      if (value !== undefined && value !== null) index.add(value, id)
+      if (value !== undefined && value !== null) index.add(value, sequence)
     }
   }
 
   insert(record: StoredRecord): void {
     const id = record["Id"]
     if (typeof id !== "string") return
-    this.store(id, record)
+    this.records.set(id, record)
     for (const index of this.indexList) {
       const value = record[index.field.name]
       if (value !== undefined && value !== null) index.add(value, id)

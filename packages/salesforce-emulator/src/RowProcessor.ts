@@ -631,14 +631,15 @@ export class BatchProcessor {
       else if (field.name === "OwnerId") changes[field.name] = context.userId
       else if (field.defaultValue !== undefined) changes[field.name] = field.defaultValue
     }
-    const id = store.nextId()
     if (plan.lazyInsert) {
-      store.insertLazy(id, this.source(), job.spans[index * 2] ?? 0, job.spans[index * 2 + 1] ?? 0, changes)
-    } else {
-      changes["Id"] = id
-      changes[audit] = this.createdAudit
-      store.insert(changes)
+      const sequence = store.nextSequence()
+      store.insertLazy(sequence, this.source(), job.spans[index * 2] ?? 0, job.spans[index * 2 + 1] ?? 0, changes)
+      return job.succeed(index, sequence, true)
     }
+    const id = store.nextId()
+    changes["Id"] = id
+    changes[audit] = this.createdAudit
+    store.insert(changes)
     job.succeed(index, id, true)
   }
 

@@ -79,5 +79,24 @@ export const sequenceOf = (id: string): number => {
   return sequence
 }
 
+/**
+ * The sequence number of `id` when it is exactly the Id `make(keyPrefix, sequence)` gives (its
+ * case-safe suffix included), or -1. Reads the Id in place: nothing is allocated.
+ */
+export const sequenceMadeBy = (id: string, keyPrefix: string): number => {
+  if (!id.startsWith(keyPrefix)) return -1
+  const sequence = sequenceOf(id)
+  if (sequence < 0) return -1
+  for (let chunk = 0; chunk < 3; chunk++) {
+    let bits = 0
+    for (let position = 0; position < 5; position++) {
+      const code = id.charCodeAt(chunk * 5 + position)
+      if (code >= charCodeA && code <= charCodeZ) bits |= 1 << position
+    }
+    if (id.charCodeAt(15 + chunk) !== checksumCodes[bits]) return -1
+  }
+  return sequence
+}
+
 /** The key prefix (first three characters) of an Id. */
 export const keyPrefix = (id: string): string => id.slice(0, 3)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { OrgFixture, RecordStore } from "../src/index.js"
+import { OrgFixture, RecordStore, SalesforceId } from "../src/index.js"
 
 const contact = OrgFixture.describe(OrgFixture.defaultFixture).sobjects.find((sobject) => sobject.name === "Contact")
 
@@ -55,9 +55,9 @@ describe("ObjectStore rows kept as text", () => {
     const store = new RecordStore.ObjectStore(contact)
     const { source, reads } = sourceOf(text)
     const ids = spans.map(([start, end], index) => {
-      const id = store.nextId()
-      store.insertLazy(id, source, start, end, { External_Id__c: `K-${index + 1}` })
-      return id
+      const sequence = store.nextSequence()
+      store.insertLazy(sequence, source, start, end, { External_Id__c: `K-${index + 1}` })
+      return SalesforceId.make("003", sequence)
     })
     return { store, ids, reads }
   }
@@ -89,13 +89,28 @@ describe("ObjectStore rows kept as text", () => {
     expect(store.deleted.has(first)).toBe(true)
   })
 
-  it("stores the read record for an Id nextId did not just make", () => {
+  it("stores the read record for a sequence number nextSequence did not just give", () => {
     if (contact === undefined) throw new Error("the default fixture has no Contact")
     const store = new RecordStore.ObjectStore(contact)
     const { source, reads } = sourceOf(text)
-    store.insertLazy("003000000000009AAA", source, 8, 17, { External_Id__c: "K-2" })
-    expect(reads).toEqual(["003000000000009AAA"])
-    expect(store.records.get("003000000000009AAA")).toMatchObject({ LastName: "Grace" })
-    expect(store.findBy("External_Id__c", "K-2")).toEqual(["003000000000009AAA"])
+    const id = SalesforceId.make("003", 9)
+    store.insertLazy(9, source, 8, 17, { External_Id__c: "K-2" })
+    expect(reads).toEqual([id])
+    expect(store.records.get(id)).toMatchObject({ LastName: "Grace" })
+    expect(store.findBy("External_Id__c", "K-2")).toEqual([id])
+  })
+
+  it("keeps in its indexes the Ids it made as they read, others as given", () => {
+    const store = sharedExternalIds()
+    const made = store.nextId()
+    store.insert({ Id: made, LastName: "Made", External_Id__c: "K-1" })
+    const misspelt = `${made.slice(0, 15)}${made.endsWith("AAA") ? "AAB" : "AAA"}`
+    store.insert({ Id: misspelt, LastName: "Other", External_Id__c: "K-1" })
+    store.insert({ Id: "0035g0000000009", LastName: "Short", External_Id__c: "K-1" })
+    expect(store.findBy("External_Id__c", "K-1")).toEqual([made, misspelt, "0035g0000000009"])
+    store.remove(misspelt, false)
+    expect(store.holders("External_Id__c", "k-1")).toEqual([made, "0035g0000000009"])
+    store.remove(made, false)
+    expect(store.holders("External_Id__c", "K-1")).toBe("0035g0000000009")
   })
 })
