@@ -114,3 +114,44 @@ describe("ObjectStore rows kept as text", () => {
     expect(store.holders("External_Id__c", "K-1")).toBe("0035g0000000009")
   })
 })
+
+describe("KeyTable", () => {
+  it("answers as a Map does through inserts, lookups, updates and deletes across many rebuilds", () => {
+    const table = new RecordStore.KeyTable<number>()
+    const reference = new Map<string, number>()
+    let seed = 7
+    const random = () => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0
+      return seed / 2 ** 32
+    }
+    for (let step = 0; step < 60_000; step++) {
+      const key = `k-${Math.floor(random() * 5_000)}`
+      const roll = random()
+      if (roll < 0.5) {
+        // an insert looks its key up first, as an index does
+        expect(table.get(key)).toBe(reference.get(key))
+        table.set(key, step)
+        reference.set(key, step)
+      } else if (roll < 0.8) {
+        table.delete(key)
+        reference.delete(key)
+      } else {
+        expect(table.get(key)).toBe(reference.get(key))
+      }
+    }
+    expect(table.size).toBe(reference.size)
+    for (const [key, value] of reference) expect(table.get(key)).toBe(value)
+    expect(table.get("k-absent")).toBeUndefined()
+  })
+
+  it("keeps keys that differ only past their hash, and the empty key", () => {
+    const table = new RecordStore.KeyTable<string>()
+    const keys = ["", "a", "A", "ab", "ba", "Aa", "BB", "é", "e\u0301"]
+    for (const key of keys) table.set(key, `v${key}`)
+    for (const key of keys) expect(table.get(key)).toBe(`v${key}`)
+    table.delete("ab")
+    expect(table.get("ab")).toBeUndefined()
+    expect(table.get("ba")).toBe("vba")
+    expect(table.size).toBe(keys.length - 1)
+  })
+})
