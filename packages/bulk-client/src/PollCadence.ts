@@ -9,8 +9,11 @@
  * size. With only one sighting of rows moving, the rate is measured from the last still sighting
  * and so counts the job's start-up: then the projection never moves a poll later than the backoff
  * would. From the second on, the rate is the faster of that one and the rate between the last two
- * sightings (one slow patch does not push the poll far out). A projection never comes closer than
- * `minimumInterval` to the last poll, nor further than `maximumInterval`. A job that stops
+ * sightings (one slow patch does not push the poll far out). A projection further out than
+ * `halvingFrom` is polled halfway (never sooner than `halvingFrom`): a job's rate changes as the
+ * org's load does (a job sharing it with another speeds up when that one ends), and a look halfway
+ * corrects the aim for a few calls more. A projection never comes closer than `minimumInterval`
+ * to the last poll, nor further than `maximumInterval`. A job that stops
  * moving before every row is processed (or a count that overstates its rows) is polled as the
  * projection says once, then ×1.5 further apart each time it is still stuck. Once every row is
  * processed, polls start `minimumInterval` apart and back off (×1.5) until the job ends. A count
@@ -22,6 +25,8 @@ export const growth = 1.5
 export const maximumIntervalMillis = 30_000
 /** The shortest gap between two polls of one job. */
 export const minimumIntervalMillis = 200
+/** A projection further out than this is polled halfway, though not sooner than this. */
+export const halvingFromMillis = 2_000
 /** A projection is stretched by this much, so the poll lands after the end rather than before. */
 const projectionMargin = 1.1
 
@@ -82,7 +87,8 @@ export const next = (cadence: Cadence, seen: Observation): { readonly cadence: C
   // a previous sighting of rows moving gives the rate past the start-up; a stall since falls back to the origin
   const steady = cadence.moved !== undefined && !stalled ? cadence.moved : undefined
   const rowsPerMilli = Math.max(rateSince(cadence.origin), steady === undefined ? 0 : rateSince(steady))
-  const projected = Math.max(minimumIntervalMillis, (remaining / rowsPerMilli) * projectionMargin)
+  const end = (remaining / rowsPerMilli) * projectionMargin
+  const projected = Math.max(minimumIntervalMillis, end > halvingFromMillis ? Math.max(halvingFromMillis, end / 2) : end)
   const delayMillis = Math.round(Math.min(steady === undefined ? backoff : maximumIntervalMillis, projected))
   return { cadence: stalled ? { ...updated, stalledMillis: delayMillis } : updated, delayMillis }
 }

@@ -28,23 +28,31 @@ describe("PollCadence", () => {
 
   it("measures the rate from the last sighting before the job moved", () => {
     const still = Array.from({ length: 8 }, (_, poll) => [poll * 1_000, 0] as const)
-    // Still until 7 s, 3,000 rows at 8 s: 3 rows/ms, 7,000 left.
-    expect(delays([...still, [8_000, 3_000]], 10_000)[8]).toBe(2_567)
-    // Still until 7 s, 1,000 rows at 8 s: the projected 9.9 s is later than the 9th backoff step.
-    expect(delays([...still, [8_000, 1_000]], 10_000)[8]).toBe(6_407)
+    // Still until 7 s, 3,000 rows at 8 s: 3 rows/ms, 7,000 left; the end 2,567 ms out is looked at after 2 s.
+    expect(delays([...still, [8_000, 3_000]], 10_000)[8]).toBe(2_000)
+    // Still until 7 s, 1,000 rows at 8 s: the end 9.9 s out, looked at halfway (the 9th backoff step would be 6.4 s).
+    expect(delays([...still, [8_000, 1_000]], 10_000)[8]).toBe(4_950)
   })
 
   it("once rows are seen moving twice, projects from the faster of the rate between the two and the rate since the start, past the backoff", () => {
     // 5,000 rows in the second between the moving sightings: 5 rows/ms, 2,000 left (not 4 rows/ms since the still one).
     expect(delays([[0, 0], [1_000, 3_000], [2_000, 8_000]], 10_000)).toEqual([250, 375, 440])
-    // 2,000 rows in 625 ms since the start (faster than the 1,000 in the last 375 ms), 18,000 left: 6.2 s, not the third backoff step's 563 ms.
-    expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 20_000)).toEqual([250, 375, 6_188])
+    // 2,000 rows in 625 ms since the start (faster than the 1,000 in the last 375 ms), 18,000 left: the end 6.2 s
+    // out (not the third backoff step's 563 ms), looked at halfway
+    expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 20_000)).toEqual([250, 375, 3_094])
     // never further than the longest interval
     expect(delays([[0, 0], [250, 1_000], [625, 2_000]], 1_000_000)[2]).toBe(PollCadence.maximumIntervalMillis)
     // one slow patch between them does not push the poll out: 1,001 rows since the start, 999 left
     expect(delays([[0, 0], [250, 1_000], [625, 1_001]], 2_000)).toEqual([250, 275, 686])
     // a stall between them: the rate since the last still sighting, capped by the backoff again
     expect(delays([[0, 0], [250, 1_000], [625, 1_000]], 20_000)).toEqual([250, 375, 563])
+  })
+
+  it("looks halfway at an end projected more than 2 s out, then aims again from the rate since", () => {
+    // 1 row/ms, 8,000 left: the end 8.8 s out, looked at after 4.4 s; then 6,000 rows in those 4.4 s, 2,000 left
+    expect(delays([[0, 0], [1_000, 1_000], [2_000, 2_000], [6_400, 8_000]], 10_000)).toEqual([250, 375, 4_400, 1_613])
+    // never sooner than 2 s: an end 3 s out is looked at after 2 s
+    expect(delays([[0, 0], [1_000, 1_000], [2_000, 2_000]], 4_727)[2]).toBe(2_000)
   })
 
   it("never polls closer than the minimum interval, even when every row is processed", () => {
