@@ -3,7 +3,7 @@
  * `write --config F --catalog F`. Only Airbyte messages reach stdout; a fatal error becomes a
  * TRACE ERROR with its `failure_type`, and the process exits 1.
  */
-import { NodeStream } from "@effect/platform-node"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import { AirbyteMessage, MessageWriter } from "@sfdc-activation/airbyte-protocol"
 import { AuthError, SalesforceSession } from "@sfdc-activation/auth"
 import { BulkApiError } from "@sfdc-activation/bulk-client"
