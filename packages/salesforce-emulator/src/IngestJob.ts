@@ -37,26 +37,48 @@ export interface JobSpec {
 /** Salesforce's timestamp format: `2024-06-01T10:00:00.000+0000`. */
 export const salesforceTimestamp = (date: Date): string => date.toISOString().replace("Z", "+0000")
 
-/** Most characters joined into one string; results of millions of rows exceed V8's string limit. */
-const maxJoinedChars = 16 * 1024 * 1024
+/** Bytes a result buffer grows by when its first guess falls short. */
+const resultChunkBytes = 16 * 1024 * 1024
 
-/** The bytes of `parts` concatenated, joined a slice at a time. */
-const joinLarge = (parts: ReadonlyArray<string>): Buffer => {
-  const buffers: Array<Buffer> = []
-  let slice: Array<string> = []
-  let sliceChars = 0
-  for (const part of parts) {
-    slice.push(part)
-    sliceChars += part.length
-    if (sliceChars >= maxJoinedChars) {
-      buffers.push(Buffer.from(slice.join(""), "utf8"))
-      slice = []
-      sliceChars = 0
-    }
+/**
+ * A result CSV written as bytes: its text encoded as it is written, each row's original columns
+ * copied from the upload as they came. The first buffer is sized from an estimate of the whole
+ * (pages never written are never touched); past it, further buffers are joined at the end.
+ */
+export class ResultBuffer {
+  private readonly full: Array<Buffer> = []
+  private current: Buffer
+  private used = 0
+
+  constructor(estimatedBytes: number) {
+    this.current = Buffer.allocUnsafe(Math.max(1024, estimatedBytes))
   }
-  buffers.push(Buffer.from(slice.join(""), "utf8"))
-  return buffers.length === 1 && buffers[0] !== undefined ? buffers[0] : Buffer.concat(buffers)
+
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.current.length) return
+    this.full.push(this.current.subarray(0, this.used))
+    this.current = Buffer.allocUnsafe(Math.max(resultChunkBytes, bytes))
+    this.used = 0
+  }
+
+  text(value: string): void {
+    this.reserve(Buffer.byteLength(value))
+    this.used += this.current.write(value, this.used)
+  }
+
+  copy(source: Buffer, start: number, end: number): void {
+    this.reserve(end - start)
+    this.used += source.copy(this.current, this.used, start, end)
+  }
+
+  finish(): Buffer {
+    const last = this.current.subarray(0, this.used)
+    return this.full.length === 0 ? last : Buffer.concat([...this.full, last])
+  }
 }
+
+/** Bytes a result row adds to its original columns at most, besides its Id and error: quotes, delimiters, `"false"`, CRLF. */
+const resultRowOverhead = 16
 
 export class IngestJob {
   state: JobState = "Open"
@@ -131,12 +153,6 @@ export class IngestJob {
     return this.content === undefined ? "" : this.content.toString("utf8", start, end)
   }
 
-  private get header(): string {
-    let end = this.headerEnd
-    if (end > 0 && this.content?.[end - 1] === 13) end--
-    return this.text(0, end)
-  }
-
   /** Row indexes in result order: batches in swapped pairs, each batch's rows reversed. */
   private *resultOrder(): Generator<number> {
     const batches = Math.ceil(this.rowCount / rowsPerBatch)
@@ -161,42 +177,63 @@ export class IngestJob {
     return this.text(this.spans[row * 2] ?? 0, this.spans[row * 2 + 1] ?? 0)
   }
 
+  /** The header line's columns as uploaded (line terminator excluded). */
+  private get headerSpan(): readonly [number, number] {
+    let end = this.headerEnd
+    if (end > 0 && this.content?.[end - 1] === 13) end--
+    return [0, end]
+  }
+
+  /**
+   * A result CSV: `head` before the upload's header columns, then for each row in result order
+   * that `include` keeps, `prefix(row)` before its original columns. Sized for every row plus
+   * `extraBytes`.
+   */
+  private render(head: string, include: (row: number) => boolean, prefix: (row: number) => string, extraBytes: number): Buffer {
+    const content = this.content ?? Buffer.alloc(0)
+    const eol = this.lineEnding
+    const out = new ResultBuffer(content.length + this.rowCount * (resultRowOverhead + 18) + extraBytes)
+    const [headerStart, headerEnd] = this.headerSpan
+    out.text(head)
+    out.copy(content, headerStart, headerEnd)
+    out.text(eol)
+    for (const row of this.resultOrder()) {
+      if (!include(row)) continue
+      out.text(prefix(row))
+      out.copy(content, this.spans[row * 2] ?? 0, this.spans[row * 2 + 1] ?? 0)
+      out.text(eol)
+    }
+    return out.finish()
+  }
+
   /** `"sf__Id","sf__Created",<original columns>` for every successful row. */
   successfulResults(): Buffer {
-    const eol = this.lineEnding
     const delimiter = this.spec.columnDelimiter
-    const parts: Array<string> = [`"sf__Id"${delimiter}"sf__Created"${delimiter}${this.header}${eol}`]
-    for (const row of this.resultOrder()) {
-      const outcome = this.outcomes[row]
-      if (outcome !== Outcome.created && outcome !== Outcome.updated) continue
-      const created = outcome === Outcome.created ? "true" : "false"
-      parts.push(`"${this.idText(row)}"${delimiter}"${created}"${delimiter}${this.rowText(row)}${eol}`)
-    }
-    return joinLarge(parts)
+    return this.render(
+      `"sf__Id"${delimiter}"sf__Created"${delimiter}`,
+      (row) => this.outcomes[row] === Outcome.created || this.outcomes[row] === Outcome.updated,
+      (row) => `"${this.idText(row)}"${delimiter}"${this.outcomes[row] === Outcome.created ? "true" : "false"}"${delimiter}`,
+      0
+    )
   }
 
   /** `"sf__Id","sf__Error",<original columns>` for every failed row. */
   failedResults(): Buffer {
-    const eol = this.lineEnding
     const delimiter = this.spec.columnDelimiter
-    const parts: Array<string> = [`"sf__Id"${delimiter}"sf__Error"${delimiter}${this.header}${eol}`]
-    for (const row of this.resultOrder()) {
-      if (this.outcomes[row] !== Outcome.failed) continue
-      const error = Csv.quoted(this.errors.get(row) ?? "")
-      parts.push(`"${this.idText(row)}"${delimiter}${error}${delimiter}${this.rowText(row)}${eol}`)
-    }
-    return joinLarge(parts)
+    let errorBytes = 0
+    for (const error of this.errors.values()) errorBytes += error.length * 3 + 2
+    return this.render(
+      `"sf__Id"${delimiter}"sf__Error"${delimiter}`,
+      (row) => this.outcomes[row] === Outcome.failed,
+      (row) => `"${this.idText(row)}"${delimiter}${Csv.quoted(this.errors.get(row) ?? "")}${delimiter}`,
+      errorBytes
+    )
   }
 
   /** `<original columns>` for every row never attempted (after Failed or Aborted). */
   unprocessedRecords(): Buffer {
-    const eol = this.lineEnding
     if (this.content === undefined) return Buffer.alloc(0)
-    const parts: Array<string> = [`${this.header}${eol}`]
-    for (const row of this.resultOrder()) {
-      if (this.outcomes[row] === Outcome.unprocessed) parts.push(`${this.rowText(row)}${eol}`)
-    }
-    return joinLarge(parts)
+    return this.render("", (row) => this.outcomes[row] === Outcome.unprocessed, () => "", 0)
   }
 
   /** The JobInfo body of create / close / abort. */

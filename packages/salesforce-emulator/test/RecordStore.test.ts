@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { OrgFixture, RecordStore, SalesforceId } from "../src/index.js"
+import { IngestJob, OrgFixture, RecordStore, SalesforceId } from "../src/index.js"
 
 const contact = OrgFixture.describe(OrgFixture.defaultFixture).sobjects.find((sobject) => sobject.name === "Contact")
 
@@ -153,5 +153,20 @@ describe("KeyTable", () => {
     expect(table.get("ab")).toBeUndefined()
     expect(table.get("ba")).toBe("vba")
     expect(table.size).toBe(keys.length - 1)
+  })
+})
+
+describe("IngestJob.ResultBuffer", () => {
+  it("writes text and copied bytes in order, past its first guess of the size", () => {
+    const upload = Buffer.from("héllo,wörld\n", "utf8")
+    const out = new IngestJob.ResultBuffer(0)
+    const expected: Array<string> = []
+    for (let round = 0; round < 200; round++) {
+      out.text(`"${round}",`)
+      out.copy(upload, 0, upload.length - 1)
+      out.text("\r\n")
+      expected.push(`"${round}",héllo,wörld\r\n`)
+    }
+    expect(out.finish().toString("utf8")).toBe(expected.join(""))
   })
 })
