@@ -26,7 +26,7 @@ export const maximumIntervalMillis = 30_000
 /** The shortest gap between two polls of one job. */
 export const minimumIntervalMillis = 200
 /** A projection further out than this is polled halfway, though not sooner than this. */
-export const halvingFromMillis = 2_000
+export const halvingFromMillis = 1_000
 /** A projection is stretched by this much, so the poll lands after the end rather than before. */
 const projectionMargin = 1.1
 

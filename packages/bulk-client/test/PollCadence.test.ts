@@ -28,8 +28,8 @@ describe("PollCadence", () => {
 
   it("measures the rate from the last sighting before the job moved", () => {
     const still = Array.from({ length: 8 }, (_, poll) => [poll * 1_000, 0] as const)
-    // Still until 7 s, 3,000 rows at 8 s: 3 rows/ms, 7,000 left; the end 2,567 ms out is looked at after 2 s.
-    expect(delays([...still, [8_000, 3_000]], 10_000)[8]).toBe(2_000)
+    // Still until 7 s, 3,000 rows at 8 s: 3 rows/ms, 7,000 left; the end 2,567 ms out is looked at halfway.
+    expect(delays([...still, [8_000, 3_000]], 10_000)[8]).toBe(1_283)
     // Still until 7 s, 1,000 rows at 8 s: the end 9.9 s out, looked at halfway (the 9th backoff step would be 6.4 s).
     expect(delays([...still, [8_000, 1_000]], 10_000)[8]).toBe(4_950)
   })
@@ -48,11 +48,13 @@ describe("PollCadence", () => {
     expect(delays([[0, 0], [250, 1_000], [625, 1_000]], 20_000)).toEqual([250, 375, 563])
   })
 
-  it("looks halfway at an end projected more than 2 s out, then aims again from the rate since", () => {
-    // 1 row/ms, 8,000 left: the end 8.8 s out, looked at after 4.4 s; then 6,000 rows in those 4.4 s, 2,000 left
-    expect(delays([[0, 0], [1_000, 1_000], [2_000, 2_000], [6_400, 8_000]], 10_000)).toEqual([250, 375, 4_400, 1_613])
-    // never sooner than 2 s: an end 3 s out is looked at after 2 s
-    expect(delays([[0, 0], [1_000, 1_000], [2_000, 2_000]], 4_727)[2]).toBe(2_000)
+  it("looks halfway at an end projected more than 1 s out, then aims again from the rate since", () => {
+    // 1 row/ms, 8,000 left: the end 8.8 s out, looked at after 4.4 s; then 6,000 rows in those 4.4 s, 2,000 left:
+    // the end 1.6 s out, looked at after 1 s; then 1,500 rows in that second, 500 left: aimed at the end
+    const sightings = [[0, 0], [1_000, 1_000], [2_000, 2_000], [6_400, 8_000], [7_400, 9_500]] as const
+    expect(delays(sightings, 10_000)).toEqual([250, 375, 4_400, 1_000, 367])
+    // never sooner than 1 s: an end 1.5 s out is looked at after 1 s
+    expect(delays([[0, 0], [1_000, 1_000], [2_000, 2_000]], 3_364)[2]).toBe(1_000)
   })
 
   it("never polls closer than the minimum interval, even when every row is processed", () => {
