@@ -13,9 +13,9 @@
  * `halvingFrom` is polled halfway (never sooner than `halvingFrom`): a job's rate changes as the
  * org's load does (a job sharing it with another speeds up when that one ends), and a look halfway
  * corrects the aim for a few calls more. A projection never comes closer than `minimumInterval`
- * to the last poll, nor further than `maximumInterval`. A job that stops
- * moving before every row is processed (or a count that overstates its rows) is polled as the
- * projection says once, then ×1.5 further apart each time it is still stuck. Once every row is
+ * to the last poll, nor further than `maximumInterval`. A job that stops moving before every row
+ * is processed (or a count that overstates its rows) is polled as the projection (or its halfway
+ * look) says once, then ×1.5 further apart each time it is still stuck. Once every row is
  * processed, polls start `minimumInterval` apart and back off (×1.5) until the job ends. A count
  * that is not a finite number is no count: the backoff alone sets the cadence.
  */

@@ -186,13 +186,14 @@ export class IngestJob {
 
   /**
    * A result CSV: `head` before the upload's header columns, then for each row in result order
-   * that `include` keeps, `prefix(row)` before its original columns. Sized for every row plus
-   * `extraBytes`.
+   * that `include` keeps, `prefix(row)` before its original columns. Its first buffer is sized for
+   * `rows` rows of the upload's average length plus `extraBytes`.
    */
-  private render(head: string, include: (row: number) => boolean, prefix: (row: number) => string, extraBytes: number): Buffer {
+  private render(head: string, include: (row: number) => boolean, prefix: (row: number) => string, rows: number, extraBytes: number): Buffer {
     const content = this.content ?? Buffer.alloc(0)
     const eol = this.lineEnding
-    const out = new ResultBuffer(content.length + this.rowCount * (resultRowOverhead + 18) + extraBytes)
+    const share = this.rowCount === 0 ? 0 : Math.min(1, rows / this.rowCount)
+    const out = new ResultBuffer(Math.ceil(content.length * share) + rows * (resultRowOverhead + 18) + extraBytes)
     const [headerStart, headerEnd] = this.headerSpan
     out.text(head)
     out.copy(content, headerStart, headerEnd)
@@ -213,6 +214,7 @@ export class IngestJob {
       `"sf__Id"${delimiter}"sf__Created"${delimiter}`,
       (row) => this.outcomes[row] === Outcome.created || this.outcomes[row] === Outcome.updated,
       (row) => `"${this.idText(row)}"${delimiter}"${this.outcomes[row] === Outcome.created ? "true" : "false"}"${delimiter}`,
+      this.processed - this.failed,
       0
     )
   }
@@ -226,6 +228,7 @@ export class IngestJob {
       `"sf__Id"${delimiter}"sf__Error"${delimiter}`,
       (row) => this.outcomes[row] === Outcome.failed,
       (row) => `"${this.idText(row)}"${delimiter}${Csv.quoted(this.errors.get(row) ?? "")}${delimiter}`,
+      this.failed,
       errorBytes
     )
   }
@@ -233,7 +236,7 @@ export class IngestJob {
   /** `<original columns>` for every row never attempted (after Failed or Aborted). */
   unprocessedRecords(): Buffer {
     if (this.content === undefined) return Buffer.alloc(0)
-    return this.render("", (row) => this.outcomes[row] === Outcome.unprocessed, () => "", 0)
+    return this.render("", (row) => this.outcomes[row] === Outcome.unprocessed, () => "", this.rowCount - this.processed, 0)
   }
 
   /** The JobInfo body of create / close / abort. */

@@ -100,7 +100,8 @@ export const SObjectFixture = Schema.Struct({
   name: Schema.String,
   label: Schema.optional(Schema.String),
   labelPlural: Schema.optional(Schema.String),
-  keyPrefix: Schema.String,
+  /** The first three characters of the object's record Ids. */
+  keyPrefix: Schema.String.pipe(Schema.pattern(/^[0-9A-Za-z]{3}$/, { message: () => "a key prefix is 3 letters or digits" })),
   custom: Schema.optional(Schema.Boolean),
   createable: Schema.optional(Schema.Boolean),
   updateable: Schema.optional(Schema.Boolean),

@@ -303,6 +303,9 @@ const grown = (array: Uint32Array): Uint32Array<ArrayBuffer> => {
 
 type Slot = StoredRecord | LazyRows
 
+/** Empty slots a record kept as text may leave before it (a seed's Id moved the sequence on); past that, it is stored read. */
+const maxSequenceGap = 65_536
+
 /**
  * Records by Id. Ids this emulator made come in sequence and are kept in an array by their
  * sequence number (cheap at millions of rows); any other Id (fixture seeds) goes to a map. A slot
@@ -364,11 +367,13 @@ export class RecordTable {
   }
 
   /**
-   * Stores the last record added to `rows` under `sequence`, the sequence number of an Id `nextId`
-   * just made. `false` (nothing stored) when that slot is not the next free one.
+   * Stores the record `rows` is about to add under `sequence`, the sequence number `nextSequence`
+   * just gave: past every slot in use, and not far past (a seed given an Id spelt like the org's
+   * own moves the sequence on). `false` (nothing stored) otherwise.
    */
   setLazy(sequence: number, rows: LazyRows): boolean {
-    if (sequence !== this.bySequence.length) return false
+    if (sequence < this.bySequence.length || sequence - this.bySequence.length > maxSequenceGap) return false
+    while (this.bySequence.length < sequence) this.bySequence.push(undefined)
     this.bySequence.push(rows)
     this.count++
     return true
@@ -455,7 +460,7 @@ export class ObjectStore {
     return index
   }
 
-  /** The Id or Ids holding `value` in a unique or external id field, without allocating. */
+  /** The Id or Ids holding `value` in a unique or external id field (a value no record holds allocates nothing). */
   holders(fieldName: string, value: string): string | ReadonlyArray<string> | undefined {
     return this.indexes.get(fieldName)?.lookup(value)
   }
@@ -503,6 +508,9 @@ export class ObjectStore {
   insert(record: StoredRecord): void {
     const id = record["Id"]
     if (typeof id !== "string") return
+    // an Id given as `nextId` would spell one (a seed's) is never made again
+    const sequence = SalesforceId.sequenceMadeBy(id, this.sobject.keyPrefix)
+    if (sequence > this.sequence) this.sequence = sequence
     this.records.set(id, record)
     for (const index of this.indexList) {
       const value = record[index.field.name]

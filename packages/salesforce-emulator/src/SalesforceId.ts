@@ -66,14 +66,17 @@ export const normalize = (text: string): string | undefined => {
   return id15 + suffix
 }
 
-/** The sequence number `make` encoded in an Id of this emulator, or -1 for any other Id. */
+/**
+ * The sequence number spelt by an Id shaped as `make` shapes them (18 characters, `5g0` after the
+ * key prefix, nine base-62 digits), or -1. The key prefix and the suffix are not checked.
+ */
 export const sequenceOf = (id: string): number => {
   if (id.length !== 18 || id.charCodeAt(3) !== 53 || id.charCodeAt(4) !== 103 || id.charCodeAt(5) !== 48) return -1
   let sequence = 0
   for (let index = 6; index < 15; index++) {
     const code = id.charCodeAt(index)
-    const digit = code <= 57 ? code - 48 : code <= 90 ? code - 55 : code - 61
-    if (digit < 0 || digit > 61) return -1
+    const digit = code >= 48 && code <= 57 ? code - 48 : code >= 65 && code <= 90 ? code - 55 : code >= 97 && code <= 122 ? code - 61 : -1
+    if (digit < 0) return -1
     sequence = sequence * 62 + digit
   }
   return sequence

@@ -35,6 +35,9 @@ describe("fixtures", () => {
     expect(account?.fieldsByName.get("name")).toMatchObject({ createable: true, nillable: false, defaultedOnCreate: false })
     const wrong = OrgFixture.decode({ sobjects: [{ name: "X", fields: [] }] })
     expect(Either.isLeft(wrong) && wrong.left).toContain("keyPrefix")
+    // Ids are made as the key prefix, "5g0" and nine base-62 digits: 18 characters with the suffix
+    const longPrefix = OrgFixture.decode({ sobjects: [{ name: "X", keyPrefix: "a0UX", fields: [] }] })
+    expect(Either.isLeft(longPrefix) && longPrefix.left).toContain("a key prefix is 3 letters or digits")
   })
 
   it("custom objects, credentials, validation rules and duplicate rules apply", async () => {

@@ -89,6 +89,52 @@ describe("ObjectStore rows kept as text", () => {
     expect(store.deleted.has(first)).toBe(true)
   })
 
+  it("does not take an Id with characters outside base 62 for a record kept as text", () => {
+    const { store, ids } = loaded()
+    const third = ids[2] ?? ""
+    const colon = `${third.slice(0, 14)}:${third.slice(15)}`
+    expect(SalesforceId.sequenceOf(colon)).toBe(-1)
+    expect(store.records.get(colon)).toBeUndefined()
+    expect(store.records.get(third)).toMatchObject({ Id: third, LastName: "Edsger" })
+  })
+
+  it("never makes again an Id a seed was given, and keeps rows after it as text", () => {
+    if (contact === undefined) throw new Error("the default fixture has no Contact")
+    const store = new RecordStore.ObjectStore(contact)
+    const seeded = SalesforceId.make("003", 2)
+    store.insert({ Id: seeded, LastName: "Seed", External_Id__c: "S-1" })
+    const { source, reads } = sourceOf(text)
+    const sequence = store.nextSequence()
+    expect(sequence).toBe(3)
+    store.insertLazy(sequence, source, 0, 7, { External_Id__c: "K-1" })
+    expect(reads).toEqual([])
+    expect(store.records.size).toBe(2)
+    expect(store.records.get(seeded)).toMatchObject({ LastName: "Seed" })
+    expect(store.records.get(SalesforceId.make("003", 3))).toMatchObject({ LastName: "Ada" })
+    store.remove(seeded, false)
+    expect(store.records.has(seeded)).toBe(false)
+    expect([...store.records.values()].map((record) => record["LastName"])).toEqual(["Ada"])
+  })
+
+  it("builds an index on first lookup over records kept as text, leaving deleted ones out", () => {
+    if (contact === undefined) throw new Error("the default fixture has no Contact")
+    const store = new RecordStore.ObjectStore({
+      ...contact,
+      fields: contact.fields.map((field) => (field.name === "LastName" ? { ...field, idLookup: true } : field))
+    })
+    const { source, reads } = sourceOf(text)
+    const ids = spans.map(([start, end], index) => {
+      const sequence = store.nextSequence()
+      store.insertLazy(sequence, source, start, end, { External_Id__c: `K-${index + 1}` })
+      return SalesforceId.make("003", sequence)
+    })
+    store.remove(ids[0] ?? "", true)
+    expect(store.findBy("LastName", "grace")).toEqual([ids[1]])
+    expect(store.findBy("LastName", "Ada")).toEqual([])
+    expect([...store.records.scan()].map((record) => record["LastName"])).toEqual(["Grace", "Edsger"])
+    expect(reads.length).toBeGreaterThan(0)
+  })
+
   it("stores the read record for a sequence number nextSequence did not just give", () => {
     if (contact === undefined) throw new Error("the default fixture has no Contact")
     const store = new RecordStore.ObjectStore(contact)
