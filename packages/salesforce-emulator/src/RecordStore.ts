@@ -328,9 +328,14 @@ export class RecordTable {
     return SalesforceId.sequenceMadeBy(id, this.keyPrefix)
   }
 
-  /** Whether the slot of `id`'s sequence number holds its record (a record kept as text has the Id its sequence makes). */
-  private holds(slot: Slot, id: string): boolean {
-    return slot instanceof LazyRows || slot["Id"] === id
+  /**
+   * The sequence number whose slot holds the record `id`, or -1 (then it may be among the others).
+   * A record kept as text has the Id its sequence number makes.
+   */
+  private heldAt(id: string): number {
+    const sequence = this.sequence(id)
+    const slot = sequence < 0 ? undefined : this.bySequence[sequence]
+    return slot !== undefined && (slot instanceof LazyRows || slot["Id"] === id) ? sequence : -1
   }
 
   private materialize(slot: Slot, sequence: number, id?: string): StoredRecord {
@@ -341,20 +346,17 @@ export class RecordTable {
   }
 
   get(id: string): StoredRecord | undefined {
-    const sequence = this.sequence(id)
+    const sequence = this.heldAt(id)
     const slot = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (slot !== undefined && this.holds(slot, id)) return this.materialize(slot, sequence, id)
+    if (slot !== undefined) return this.materialize(slot, sequence, id)
     return this.others.size === 0 ? undefined : this.others.get(id)
   }
 
   has(id: string): boolean {
-    const sequence = this.sequence(id)
-    const slot = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (slot !== undefined && this.holds(slot, id)) return true
-    return this.others.size > 0 && this.others.has(id)
+    return this.heldAt(id) >= 0 || (this.others.size > 0 && this.others.has(id))
   }
 
-  /** Stores `record` under `id`; `sequence` is the Id's sequence number when the caller knows it. */
+  /** Stores `record` under `id`; `sequence` is what `SalesforceId.sequenceMadeBy` reads in it, when the caller has read it. */
   set(id: string, record: StoredRecord, sequence: number = this.sequence(id)): void {
     if (sequence < 0 || sequence > this.bySequence.length || (this.others.size > 0 && this.others.has(id))) {
       if (!this.others.has(id)) this.count++
@@ -384,9 +386,8 @@ export class RecordTable {
       this.count--
       return
     }
-    const sequence = this.sequence(id)
-    const slot = sequence < 0 ? undefined : this.bySequence[sequence]
-    if (slot !== undefined && this.holds(slot, id)) {
+    const sequence = this.heldAt(id)
+    if (sequence >= 0) {
       this.bySequence[sequence] = undefined
       this.count--
     }
@@ -511,7 +512,7 @@ export class ObjectStore {
     // an Id given as `nextId` would spell one (a seed's) is never made again
     const sequence = SalesforceId.sequenceMadeBy(id, this.sobject.keyPrefix)
     if (sequence > this.sequence) this.sequence = sequence
-    this.records.set(id, record)
+    this.records.set(id, record, sequence)
     for (const index of this.indexList) {
       const value = record[index.field.name]
       if (value !== undefined && value !== null) index.add(value, id)

@@ -12,35 +12,14 @@ const podAndReserved = "5g0"
 const charCodeA = 65
 const charCodeZ = 90
 
-/** The three-character case-safe suffix of a 15-character Id. */
-export const checksum = (id15: string): string => {
-  let suffix = ""
-  for (let chunk = 0; chunk < 3; chunk++) {
-    let bits = 0
-    for (let position = 0; position < 5; position++) {
-      const code = id15.charCodeAt(chunk * 5 + position)
-      if (code >= charCodeA && code <= charCodeZ) bits |= 1 << position
-    }
-    suffix += checksumAlphabet.charAt(bits)
-  }
-  return suffix
-}
-
 const base62Codes = Array.from(base62Digits, (digit) => digit.charCodeAt(0))
 const checksumCodes = Array.from(checksumAlphabet, (letter) => letter.charCodeAt(0))
 const idLength = 18
-/** Character codes of the Id being made: one string per Id, however many digits it has. */
+/** Character codes of the Id at hand: read or made without a string per step. */
 const codes: Array<number> = new Array<number>(idLength).fill(48)
 
-/** The 18-character Id of the `sequence`-th record of the object with `keyPrefix`. */
-export const make = (keyPrefix: string, sequence: number): string => {
-  const head = keyPrefix + podAndReserved
-  for (let index = 0; index < head.length; index++) codes[index] = head.charCodeAt(index)
-  let rest = sequence
-  for (let index = head.length + sequenceChars - 1; index >= head.length; index--) {
-    codes[index] = base62Codes[rest % 62] ?? 48
-    rest = Math.floor(rest / 62)
-  }
+/** Writes into `codes[15..17]` the case-safe suffix of the 15 characters in `codes[0..14]`. */
+const fillSuffix = (): void => {
   for (let chunk = 0; chunk < 3; chunk++) {
     let bits = 0
     for (let position = 0; position < 5; position++) {
@@ -49,6 +28,30 @@ export const make = (keyPrefix: string, sequence: number): string => {
     }
     codes[15 + chunk] = checksumCodes[bits] ?? 65
   }
+}
+
+/** Copies the first 15 characters of `text` into `codes` and computes their suffix. */
+const readId15 = (text: string): void => {
+  for (let index = 0; index < 15; index++) codes[index] = text.charCodeAt(index)
+  fillSuffix()
+}
+
+/** The three-character case-safe suffix of a 15-character Id. */
+export const checksum = (id15: string): string => {
+  readId15(id15)
+  return String.fromCharCode(codes[15] ?? 65, codes[16] ?? 65, codes[17] ?? 65)
+}
+
+/** The 18-character Id of the `sequence`-th record of the object with `keyPrefix` (3 characters). */
+export const make = (keyPrefix: string, sequence: number): string => {
+  const head = keyPrefix + podAndReserved
+  for (let index = 0; index < head.length; index++) codes[index] = head.charCodeAt(index)
+  let rest = sequence
+  for (let index = head.length + sequenceChars - 1; index >= head.length; index--) {
+    codes[index] = base62Codes[rest % 62] ?? 48
+    rest = Math.floor(rest / 62)
+  }
+  fillSuffix()
   return String.fromCharCode(...codes)
 }
 
@@ -90,14 +93,8 @@ export const sequenceMadeBy = (id: string, keyPrefix: string): number => {
   if (!id.startsWith(keyPrefix)) return -1
   const sequence = sequenceOf(id)
   if (sequence < 0) return -1
-  for (let chunk = 0; chunk < 3; chunk++) {
-    let bits = 0
-    for (let position = 0; position < 5; position++) {
-      const code = id.charCodeAt(chunk * 5 + position)
-      if (code >= charCodeA && code <= charCodeZ) bits |= 1 << position
-    }
-    if (id.charCodeAt(15 + chunk) !== checksumCodes[bits]) return -1
-  }
+  readId15(id)
+  for (let index = 15; index < idLength; index++) if (id.charCodeAt(index) !== codes[index]) return -1
   return sequence
 }
 
