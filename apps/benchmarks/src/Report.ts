@@ -10,6 +10,8 @@ export interface Machine {
   readonly memoryGiB: number
   readonly node: string
   readonly platform: string
+  /** `GLIBC_TUNABLES` of every measured process and of the org ("" when none). */
+  readonly glibcTunables?: string
 }
 
 export interface Results {
@@ -128,7 +130,7 @@ export const markdown = (results: Results): string => {
   const notes = results.runs.concat(results.small).filter((run) => run.note !== undefined || !run.ok)
   const machine = results.machine
   return [
-    `Measured ${results.generatedAt} on ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node} (${machine.platform}); rows of ~${results.recordBytes} bytes of JSON; emulator server in its own process on loopback.`,
+    `Measured ${results.generatedAt} on ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node} (${machine.platform}); rows of ~${results.recordBytes} bytes of JSON; emulator server in its own process on loopback${machine.glibcTunables ? `; every process with \`GLIBC_TUNABLES=${machine.glibcTunables}\`` : ""}.`,
     "",
     `Command: \`${results.command}\``,
     "",

@@ -5,6 +5,7 @@
  *
  * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce (default;
  * also connector-upsert, connector-refused, connector-failing-jobs, connector-many-streams, connector-fan-out: the connector's other paths; runner-file)
+ * BENCH_HUGE_PAGES=0 runs the processes without glibc's huge-page malloc (see Malloc.ts; on by default, for every process alike) ·
  * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_CONNECTOR_BATCH_MB=25 its batch_size_mb · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner, and the org beside them, under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
@@ -14,6 +15,7 @@ import * as path from "node:path"
 import * as Children from "./Children.js"
 import * as Data from "./Data.js"
 import * as Emulator from "./Emulator.js"
+import * as Malloc from "./Malloc.js"
 import * as NullOrg from "./NullOrg.js"
 import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
@@ -40,6 +42,9 @@ const subjects = list("BENCH_SUBJECTS", "floor,connector,connector-null-org,runn
 const small = process.env["BENCH_SMALL"] !== "0"
 const profile = process.env["BENCH_PROFILE"] === "1"
 const repeats = Math.max(1, Math.floor(Number(process.env["BENCH_REPEAT"] ?? "1")) || 1)
+/** Set before any process starts: every one of them, the floor included, inherits it. */
+const hugePages = process.env["BENCH_HUGE_PAGES"] !== "0"
+if (hugePages) process.env["GLIBC_TUNABLES"] = Malloc.withTunable(process.env["GLIBC_TUNABLES"], Malloc.hugePagesTunable)
 /** The floor is cheap and every ratio's denominator: at least 3 runs. A profiled subject runs once. */
 const repeatsOf = (subject: Subject) => (subject === "floor" ? Math.max(3, repeats) : profile ? 1 : repeats)
 
@@ -49,6 +54,7 @@ const command = [
   ...(process.env["BENCH_CONNECTOR_JOBS"] === undefined ? [] : [`BENCH_CONNECTOR_JOBS=${process.env["BENCH_CONNECTOR_JOBS"]}`]),
   ...(process.env["BENCH_CONNECTOR_BATCH_MB"] === undefined ? [] : [`BENCH_CONNECTOR_BATCH_MB=${process.env["BENCH_CONNECTOR_BATCH_MB"]}`]),
   ...(repeats === 1 ? [] : [`BENCH_REPEAT=${repeats}`]),
+  ...(hugePages ? [] : ["BENCH_HUGE_PAGES=0"]),
   "pnpm bench"
 ].join(" ")
 
@@ -135,7 +141,8 @@ const results: Report.Results = {
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
     node: process.versions.node,
-    platform: `${os.platform()} ${os.release()}`
+    platform: `${os.platform()} ${os.release()}`,
+    glibcTunables: process.env["GLIBC_TUNABLES"] ?? ""
   },
   recordBytes,
   runs,

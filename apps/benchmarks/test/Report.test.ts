@@ -70,4 +70,11 @@ describe("markdown", () => {
     expect(text).toContain("| jsforce | 4.00 | 250 | 4.00 | – | 300 | 9 | 9000.0 | 4.00 | – |")
     expect(text).toContain("Command: `pnpm bench`")
   })
+
+  it("names the allocator setting the processes ran with, when there was one", () => {
+    const base = results([run("floor", 1_000, 1, 50, 0)])
+    const tuned = markdown({ ...base, machine: { ...base.machine, glibcTunables: "glibc.malloc.hugetlb=1" } })
+    expect(tuned).toContain("emulator server in its own process on loopback; every process with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`.")
+    expect(markdown(base)).toContain("emulator server in its own process on loopback.")
+  })
 })

@@ -17,8 +17,9 @@ describe("packaging", () => {
     expect(data).toHaveProperty("allowedHosts.hosts", expect.arrayContaining(["*.salesforce.com", "*.amazonaws.com"]))
   })
 
-  it("the Dockerfile's image tag matches metadata.yaml, and the build context leaves host installs out", () => {
+  it("the Dockerfile's image tag matches metadata.yaml, its malloc asks for huge pages, and the build context leaves host installs out", () => {
     const dockerfile = fs.readFileSync(path.join(app, "Dockerfile"), "utf8")
+    expect(dockerfile).toContain("ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1")
     expect(dockerfile).toContain(`LABEL io.airbyte.version=${"dockerImageTag" in data ? String(data.dockerImageTag) : "?"}`)
     const ignored = fs.readFileSync(path.resolve(app, "../../.dockerignore"), "utf8").split("\n")
     expect(ignored).toEqual(expect.arrayContaining(["**/node_modules", "**/dist", ".git"]))
