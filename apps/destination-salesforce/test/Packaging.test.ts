@@ -20,6 +20,8 @@ describe("packaging", () => {
   it("the Dockerfile's image tag matches metadata.yaml, its malloc asks for huge pages, and the build context leaves host installs out", () => {
     const dockerfile = fs.readFileSync(path.join(app, "Dockerfile"), "utf8")
     expect(dockerfile).toContain("ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1")
+    // main.js loads chunks beside it (the AWS SDK when rejects go to S3)
+    expect(dockerfile).toContain("COPY --from=build /workspace/apps/destination-salesforce/dist/*.js ./")
     expect(dockerfile).toContain(`LABEL io.airbyte.version=${"dockerImageTag" in data ? String(data.dockerImageTag) : "?"}`)
     const ignored = fs.readFileSync(path.resolve(app, "../../.dockerignore"), "utf8").split("\n")
     expect(ignored).toEqual(expect.arrayContaining(["**/node_modules", "**/dist", ".git"]))

@@ -4,19 +4,7 @@
  * s3rver. Every call has a timeout and transient failures are retried with a bounded
  * exponential schedule; the SDK's own retries are off so that this schedule is the only one.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand
-} from "@aws-sdk/client-s3"
-import { fromTemporaryCredentials } from "@aws-sdk/credential-providers"
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3"
 import { createHash } from "node:crypto"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
@@ -29,6 +17,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ObjectStore, ObjectUpload } from "./ObjectStore.js"
 import { RejectSinkError } from "./RejectSinkError.js"
+import type * as S3Sdk from "./S3Sdk.js"
 
 /** S3 refuses smaller parts (except the last one). */
 export const minPartBytes = 5 * 1024 * 1024
@@ -133,46 +122,56 @@ export const classify =
     return make("Rejected")
   }
 
+/** The SDK, loaded on first use (see `S3Sdk`). */
+const loadSdk: Effect.Effect<typeof S3Sdk, RejectSinkError> = Effect.tryPromise({
+  try: () => import("./S3Sdk.js"),
+  catch: (cause) =>
+    new RejectSinkError({ reason: "Config", message: `cannot load the AWS SDK: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+})
+
+/** The client's settings: credentials (static, assumed role or the default chain) and our retry policy. */
+const clientConfig = (sdk: typeof S3Sdk, connection: S3Connection): S3ClientConfig => {
+  const staticCredentials =
+    connection.credentials === undefined || connection.credentials === "default-chain"
+      ? undefined
+      : {
+          accessKeyId: Redacted.value(connection.credentials.accessKeyId),
+          secretAccessKey: Redacted.value(connection.credentials.secretAccessKey),
+          ...(connection.credentials.sessionToken === undefined ? {} : { sessionToken: Redacted.value(connection.credentials.sessionToken) })
+        }
+  const credentials =
+    connection.roleArn === undefined
+      ? staticCredentials
+      : sdk.fromTemporaryCredentials({
+          params: { RoleArn: connection.roleArn, RoleSessionName: "sfdc-activation-rejects" },
+          ...(staticCredentials === undefined ? {} : { masterCredentials: staticCredentials }),
+          clientConfig: { region: connection.region }
+        })
+  return {
+    region: connection.region,
+    ...(connection.endpoint === undefined ? {} : { endpoint: connection.endpoint }),
+    forcePathStyle: connection.forcePathStyle ?? false,
+    ...(credentials === undefined ? {} : { credentials }),
+    // Retries are ours (bounded, observable, testable); checksums only where S3 requires
+    // them, which S3-compatible stores (MinIO, R2, s3rver) handle best.
+    maxAttempts: 1,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED"
+  }
+}
+
 /** The client, destroyed (sockets closed) with the scope. */
 export const makeClient = (connection: S3Connection): Effect.Effect<S3Client, RejectSinkError, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.try({
-      // the SDK throws on a configuration it cannot use (an empty region, a malformed endpoint)
-      catch: (cause) =>
-        new RejectSinkError({ reason: "Config", message: `cannot set up the S3 client: ${cause instanceof Error ? cause.message : String(cause)}`, cause }),
-      try: () => {
-      const staticCredentials =
-        connection.credentials === undefined || connection.credentials === "default-chain"
-          ? undefined
-          : {
-              accessKeyId: Redacted.value(connection.credentials.accessKeyId),
-              secretAccessKey: Redacted.value(connection.credentials.secretAccessKey),
-              ...(connection.credentials.sessionToken === undefined
-                ? {}
-                : { sessionToken: Redacted.value(connection.credentials.sessionToken) })
-            }
-      const credentials =
-        connection.roleArn === undefined
-          ? staticCredentials
-          : fromTemporaryCredentials({
-              params: { RoleArn: connection.roleArn, RoleSessionName: "sfdc-activation-rejects" },
-              ...(staticCredentials === undefined ? {} : { masterCredentials: staticCredentials }),
-              clientConfig: { region: connection.region }
-            })
-      return new S3Client({
-        region: connection.region,
-        ...(connection.endpoint === undefined ? {} : { endpoint: connection.endpoint }),
-        forcePathStyle: connection.forcePathStyle ?? false,
-        ...(credentials === undefined ? {} : { credentials }),
-        // Retries are ours (bounded, observable, testable); checksums only where S3 requires
-        // them, which S3-compatible stores (MinIO, R2, s3rver) handle best.
-        maxAttempts: 1,
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED"
-      })
-      }
-    }),
-    (client) => Effect.sync(() => client.destroy())
+  Effect.flatMap(loadSdk, (sdk) =>
+    Effect.acquireRelease(
+      Effect.try({
+        // the SDK throws on a configuration it cannot use (an empty region, a malformed endpoint)
+        catch: (cause) =>
+          new RejectSinkError({ reason: "Config", message: `cannot set up the S3 client: ${cause instanceof Error ? cause.message : String(cause)}`, cause }),
+        try: () => new sdk.S3Client(clientConfig(sdk, connection))
+      }),
+      (client) => Effect.sync(() => client.destroy())
+    )
   )
 
 /** Runs one S3 call with a per-attempt timeout and retries of transient failures. */
@@ -228,6 +227,7 @@ const missingField = (operation: string, key: string, field: string) =>
 /** An `ObjectStore` over one bucket. */
 export const make = (connection: S3Connection): Effect.Effect<ObjectStore, RejectSinkError, Scope.Scope> =>
   Effect.gen(function* () {
+    const sdk = yield* loadSdk
     const client = yield* makeClient(connection)
     const call = makeCall(connection)
     const Bucket = connection.bucket
@@ -270,7 +270,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
         uploadId !== undefined
           ? Effect.succeed(uploadId)
           : call("CreateMultipartUpload", Key, (abortSignal) =>
-              client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType(Key) }), {
+              client.send(new sdk.CreateMultipartUploadCommand({ Bucket, Key, ContentType: contentType(Key) }), {
                 abortSignal
               })
             ).pipe(
@@ -290,7 +290,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           const UploadId = yield* started
           const PartNumber = parts.length + 1
           const output = yield* call("UploadPart", Key, (abortSignal) =>
-            client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: bytes }), { abortSignal })
+            client.send(new sdk.UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: bytes }), { abortSignal })
           )
           if (output.ETag === undefined) return yield* Effect.fail(missingField("UploadPart", Key, "ETag"))
           parts.push({ PartNumber, ETag: output.ETag })
@@ -306,7 +306,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
        * object's store that stayed unavailable is not asked.
        */
       const storedWhole = (bytes: number, etags: ReadonlyArray<string>) => (refusal: RejectSinkError) =>
-        call("HeadObject", Key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+        call("HeadObject", Key, (abortSignal) => client.send(new sdk.HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
           // another run's object of the same size is not ours: its ETag (the MD5s of what was sent) tells
           Effect.flatMap((head) => (head.ContentLength === bytes && (head.ETag === undefined || etags.includes(head.ETag)) ? Effect.void : Effect.fail(refusal))),
           Effect.catchAll(() => Effect.fail(refusal))
@@ -317,7 +317,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           if (uploadId === undefined) {
             yield* writeNew(replace, (condition) =>
               call("PutObject", Key, (abortSignal) =>
-                client.send(new PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key), ...condition }), {
+                client.send(new sdk.PutObjectCommand({ Bucket, Key, Body: lastBytes, ContentType: contentType(Key), ...condition }), {
                   abortSignal
                 })
               )
@@ -329,7 +329,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
           yield* writeNew(replace, (condition) =>
             call("CompleteMultipartUpload", Key, (abortSignal) =>
               client.send(
-                new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...condition }),
+                new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...condition }),
                 { abortSignal }
               )
             )
@@ -342,7 +342,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
         if (UploadId === undefined) return Effect.void
         uploadId = undefined
         return call("AbortMultipartUpload", Key, (abortSignal) =>
-          client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal })
+          client.send(new sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal })
         ).pipe(
           Effect.catchAll((error) =>
             Effect.logWarning("Could not abort a multipart upload; a bucket lifecycle rule should clean it").pipe(
@@ -359,7 +359,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
       Stream.paginateChunkEffect<string | undefined, string, RejectSinkError, never>(undefined, (ContinuationToken) =>
         call("ListObjectsV2", Prefix, (abortSignal) =>
           client.send(
-            new ListObjectsV2Command({
+            new sdk.ListObjectsV2Command({
               Bucket,
               Prefix,
               ...(ContinuationToken === undefined ? {} : { ContinuationToken })
@@ -377,7 +377,7 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
 
     const read = (Key: string) =>
       Stream.unwrap(
-        call("GetObject", Key, (abortSignal) => client.send(new GetObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+        call("GetObject", Key, (abortSignal) => client.send(new sdk.GetObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
           Effect.flatMap((output) =>
             output.Body === undefined
               ? Effect.fail(missingField("GetObject", Key, "Body"))
@@ -394,12 +394,12 @@ export const make = (connection: S3Connection): Effect.Effect<ObjectStore, Rejec
       )
 
     const remove = (Key: string) =>
-      call("DeleteObject", Key, (abortSignal) => client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal }))
+      call("DeleteObject", Key, (abortSignal) => client.send(new sdk.DeleteObjectCommand({ Bucket, Key }), { abortSignal }))
 
     // one attempt, not the retry budget: a store that cannot answer is not known to hold the key,
     // and the write that follows (conditional) meets the outage with its own retries
     const exists = (Key: string) =>
-      Effect.tryPromise((abortSignal) => client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
+      Effect.tryPromise((abortSignal) => client.send(new sdk.HeadObjectCommand({ Bucket, Key }), { abortSignal })).pipe(
         Effect.timeout(Duration.millis(connection.requestTimeoutMillis ?? defaultRequestTimeoutMillis)),
         Effect.as(true),
         Effect.orElseSucceed(() => false)
