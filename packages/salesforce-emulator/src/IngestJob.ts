@@ -100,7 +100,14 @@ export class IngestJob {
   /** The key prefix of the job's object, which sequence numbers in `ids` are spelt with. */
   idPrefix = ""
   readonly errors = new Map<number, string>()
-  timer: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the job's pending step or state change (a timer, or an immediate between batches). */
+  cancelPending: (() => void) | undefined
+
+  /** Cancels what is pending for the job, if anything. */
+  cancel(): void {
+    this.cancelPending?.()
+    this.cancelPending = undefined
+  }
 
   constructor(
     readonly spec: JobSpec,

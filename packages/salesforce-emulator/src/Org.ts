@@ -182,10 +182,7 @@ export class Org {
 
   /** Cancels every pending job timer (jobs stay where they are). */
   shutdown(): void {
-    for (const job of this.jobs.values()) {
-      if (job.timer !== undefined) clearTimeout(job.timer)
-      job.timer = undefined
-    }
+    for (const job of this.jobs.values()) job.cancel()
   }
 
   /** Issues an access token for the integration user without an OAuth round trip. */
@@ -635,8 +632,7 @@ export class Org {
     }
     if (target === "Aborted") {
       if (job.state !== "Open" && job.state !== "UploadComplete") return this.invalidJobState(`Job ${job.spec.id} cannot be aborted: its state is ${job.state}`)
-      if (job.timer !== undefined) clearTimeout(job.timer)
-      job.timer = undefined
+      job.cancel()
       this.runners.delete(job.spec.id)
       scanRows(job)
       job.state = "Aborted"
@@ -677,12 +673,20 @@ export class Org {
       runner.finish(now)
       return
     }
+    // unref'd: a pending job never keeps the process alive
     const timer = (run: () => void, ms: number) => {
-      job.timer = setTimeout(run, ms)
-      job.timer.unref?.()
+      const pending = setTimeout(run, ms)
+      pending.unref?.()
+      job.cancelPending = () => clearTimeout(pending)
+    }
+    // the next batch right after pending I/O (an upload coming in, a poll), with no timer's 1 ms floor
+    const next = (run: () => void) => {
+      const pending = setImmediate(run)
+      pending.unref?.()
+      job.cancelPending = () => clearImmediate(pending)
     }
     const finish = (runner: JobRunner) => {
-      job.timer = undefined
+      job.cancelPending = undefined
       runner.finish(new Date(this.clock()))
       this.runners.delete(job.spec.id)
     }
@@ -691,7 +695,7 @@ export class Org {
       const done = runner.step(new Date(this.clock()))
       job.systemModstamp = new Date(this.clock())
       if (done) timer(() => finish(runner), delay)
-      else timer(() => step(runner), 0)
+      else next(() => step(runner))
     }
     timer(() => {
       const runner = this.runner(job)
@@ -706,8 +710,7 @@ export class Org {
   private deleteJob(job: IngestJob): Response {
     const deletable: ReadonlyArray<JobState> = ["UploadComplete", "JobComplete", "Aborted", "Failed"]
     if (!deletable.includes(job.state)) return this.invalidJobState(`Job ${job.spec.id} cannot be deleted: its state is ${job.state}`)
-    if (job.timer !== undefined) clearTimeout(job.timer)
-    job.timer = undefined
+    job.cancel()
     job.release()
     this.jobs.delete(job.spec.id)
     this.runners.delete(job.spec.id)
