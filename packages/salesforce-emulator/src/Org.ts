@@ -679,10 +679,11 @@ export class Org {
       pending.unref?.()
       job.cancelPending = () => clearTimeout(pending)
     }
-    // the next batch right after pending I/O (an upload coming in, a poll), with no timer's 1 ms floor
+    // The next batch right after pending I/O (an upload coming in, a poll), with no timer's 1 ms
+    // floor. Not unref'd: the loop would then wait in its poll phase for I/O or a timer before each
+    // batch. A batch is short and the last one hands over to a timer.
     const next = (run: () => void) => {
       const pending = setImmediate(run)
-      pending.unref?.()
       job.cancelPending = () => clearImmediate(pending)
     }
     const finish = (runner: JobRunner) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
+import { once } from "node:events"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
@@ -124,6 +125,35 @@ describe("EmulatorServer", () => {
       expect(after).toBe("closed")
     })
   )
+
+  it("as a CLI, runs a job's batches back to back while no request comes in", async () => {
+    // A batch that waited for the event loop to wake (an unref'd immediate does) would take one
+    // batch per request: 3 batches in 1 s of silence would stay InProgress.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-emulator-"))
+    const faultsFile = path.join(dir, "faults.json")
+    fs.writeFileSync(faultsFile, JSON.stringify({ processingDelayMs: 5 }))
+    const child = spawn(process.execPath, ["--import", "tsx/esm", path.join(import.meta.dirname, "../src/server.ts"), "--port", "0", "--faults", faultsFile], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    try {
+      const [first] = (await once(readline.createInterface({ input: child.stdout }), "line")) as [string]
+      const url = first.replace("listening on ", "")
+      const token = (await (await fetch(`${url}/services/oauth2/token`, { method: "POST", body: tokenBody(Org.make()) })).json()) as { access_token: string }
+      const call = (suffix: string, init: RequestInit = {}) =>
+        fetch(`${url}${api}/jobs/ingest${suffix}`, { ...init, headers: { authorization: `Bearer ${token.access_token}`, ...init.headers } })
+      const job = (await (await call("", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ object: "Contact", operation: "insert", contentType: "CSV", lineEnding: "LF" }) })).json()) as { id: string }
+      const rows = Array.from({ length: 30_000 }, (_, index) => `Person ${index}`)
+      expect((await call(`/${job.id}/batches`, { method: "PUT", headers: { "content-type": "text/csv" }, body: `LastName\n${rows.join("\n")}\n` })).status).toBe(201)
+      expect((await call(`/${job.id}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ state: "UploadComplete" }) })).status).toBe(200)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      expect(await (await call(`/${job.id}`)).json()).toMatchObject({ state: "JobComplete", numberRecordsProcessed: 30_000 })
+    } finally {
+      child.kill("SIGTERM")
+      await exited
+      fs.rmSync(dir, { recursive: true })
+    }
+  }, 60_000)
 
   it("runs as a CLI: prints its URL first, loads --faults, stops on SIGTERM", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-emulator-"))
