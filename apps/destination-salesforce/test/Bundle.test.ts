@@ -8,7 +8,7 @@ import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { promisify } from "node:util"
-import { bucket, jsonFile, startS3 } from "./support.js"
+import { bucket, connectorConfig, jsonFile, startS3 } from "./support.js"
 
 const dist = path.resolve(import.meta.dirname, "../dist")
 const org = Org.make()
@@ -34,23 +34,20 @@ describe("the bundle", () => {
   })
 
   it("loads that chunk to check a bucket for rejects", async () => {
-    const config = jsonFile({
-      client_id: org.credentials.clientId,
-      client_secret: org.credentials.clientSecret,
-      refresh_token: org.credentials.refreshToken,
-      is_sandbox: false,
-      auth_type: "Client",
-      login_url: server.url,
-      object_storage_config: {
-        storage_type: "S3",
-        s3_bucket_name: bucket,
-        s3_bucket_region: "us-east-1",
-        s3_endpoint: s3.endpoint,
-        bucket_path: "bundle-check",
-        access_key_id: "S3RVER",
-        secret_access_key: "S3RVER"
-      }
-    })
+    const config = jsonFile(
+      connectorConfig(org, {
+        login_url: server.url,
+        object_storage_config: {
+          storage_type: "S3",
+          s3_bucket_name: bucket,
+          s3_bucket_region: "us-east-1",
+          s3_endpoint: s3.endpoint,
+          bucket_path: "bundle-check",
+          access_key_id: "S3RVER",
+          secret_access_key: "S3RVER"
+        }
+      })
+    )
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(dist, "main.js"), "check", "--config", config])
     const statuses = stdout
       .split("\n")

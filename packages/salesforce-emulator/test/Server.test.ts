@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
-import { once } from "node:events"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
@@ -12,6 +11,29 @@ import { api } from "./support.js"
 
 const tokenBody = (org: Org.Org) =>
   new URLSearchParams({ grant_type: "refresh_token", refresh_token: org.credentials.refreshToken, client_id: org.credentials.clientId, client_secret: org.credentials.clientSecret })
+
+/** `src/server.ts --port 0 --faults FILE` as a process: its first stdout line, and a SIGTERM stop that resolves to its exit code. */
+const startCli = (faults: unknown) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-emulator-"))
+  const faultsFile = path.join(dir, "faults.json")
+  fs.writeFileSync(faultsFile, JSON.stringify(faults))
+  const child = spawn(process.execPath, ["--import", "tsx/esm", path.join(import.meta.dirname, "../src/server.ts"), "--port", "0", "--faults", faultsFile], {
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  const lines = readline.createInterface({ input: child.stdout })
+  const firstLine = Promise.race([
+    new Promise<string>((resolve) => lines.once("line", resolve)),
+    exited.then((code) => Promise.reject(new Error(`the server exited with ${code} before printing its URL`)))
+  ])
+  const stop = async () => {
+    child.kill("SIGTERM")
+    const code = await exited
+    fs.rmSync(dir, { recursive: true })
+    return code
+  }
+  return { firstLine, stop }
+}
 
 describe("EmulatorServer", () => {
   it("serves login and instance on one loopback URL; instance_url is that URL", async () => {
@@ -129,16 +151,9 @@ describe("EmulatorServer", () => {
   it("as a CLI, runs a job's batches back to back while no request comes in", async () => {
     // A batch that waited for the event loop to wake (an unref'd immediate does) would take one
     // batch per request: 3 batches in 1 s of silence would stay InProgress.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-emulator-"))
-    const faultsFile = path.join(dir, "faults.json")
-    fs.writeFileSync(faultsFile, JSON.stringify({ processingDelayMs: 5 }))
-    const child = spawn(process.execPath, ["--import", "tsx/esm", path.join(import.meta.dirname, "../src/server.ts"), "--port", "0", "--faults", faultsFile], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    const cli = startCli({ processingDelayMs: 5 })
     try {
-      const [first] = (await once(readline.createInterface({ input: child.stdout }), "line")) as [string]
-      const url = first.replace("listening on ", "")
+      const url = (await cli.firstLine).replace("listening on ", "")
       const token = (await (await fetch(`${url}/services/oauth2/token`, { method: "POST", body: tokenBody(Org.make()) })).json()) as { access_token: string }
       const call = (suffix: string, init: RequestInit = {}) =>
         fetch(`${url}${api}/jobs/ingest${suffix}`, { ...init, headers: { authorization: `Bearer ${token.access_token}`, ...init.headers } })
@@ -149,31 +164,17 @@ describe("EmulatorServer", () => {
       await new Promise((resolve) => setTimeout(resolve, 1000))
       expect(await (await call(`/${job.id}`)).json()).toMatchObject({ state: "JobComplete", numberRecordsProcessed: 30_000 })
     } finally {
-      child.kill("SIGTERM")
-      await exited
-      fs.rmSync(dir, { recursive: true })
+      await cli.stop()
     }
   }, 60_000)
 
   it("runs as a CLI: prints its URL first, loads --faults, stops on SIGTERM", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sf-emulator-"))
-    const faultsFile = path.join(dir, "faults.json")
-    fs.writeFileSync(faultsFile, JSON.stringify({ dailyApiRequests: 7 }))
-    const child = spawn(process.execPath, ["--import", "tsx/esm", path.join(import.meta.dirname, "../src/server.ts"), "--port", "0", "--faults", faultsFile], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-    const lines = readline.createInterface({ input: child.stdout })
-    const first = await Promise.race([
-      new Promise<string>((resolve) => lines.once("line", resolve)),
-      exited.then((code) => Promise.reject(new Error(`the server exited with ${code} before printing its URL`)))
-    ])
+    const cli = startCli({ dailyApiRequests: 7 })
+    const first = await cli.firstLine
     expect(first).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
     const url = first.replace("listening on ", "")
     const faults = await (await fetch(`${url}/__emulator/faults`)).json()
     expect(faults).toEqual({ dailyApiRequests: 7 })
-    child.kill("SIGTERM")
-    expect(await exited).toBe(0)
-    fs.rmSync(dir, { recursive: true })
+    expect(await cli.stop()).toBe(0)
   }, 60_000)
 })
