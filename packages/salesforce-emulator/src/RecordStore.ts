@@ -75,8 +75,9 @@ export class KeyTable<V> {
     return hash | 0
   }
 
-  /** The key the last `find` did not find, and the free slot it ended on. */
+  /** The key the last `find` did not find, its hash, and the free slot it ended on. */
   private missedKey: string | undefined
+  private missedHash = 0
   private missedSlot = 0
 
   /** The entry of `key`, or -1. */
@@ -87,6 +88,7 @@ export class KeyTable<V> {
       const entry = (slots[slot] ?? 0) - 1
       if (entry < 0) {
         this.missedKey = key
+        this.missedHash = hash
         this.missedSlot = slot
         return -1
       }
@@ -100,10 +102,11 @@ export class KeyTable<V> {
   }
 
   set(key: string, value: V): void {
-    const hash = KeyTable.hash(key)
     // an insert looks its key up first: the free slot that lookup ended on is where the key goes
-    // (`find` leaves it in `missedSlot` whenever it finds nothing)
-    const entry = key === this.missedKey ? -1 : this.find(key, hash)
+    // (`find` leaves it and the hash in `missedSlot` and `missedHash` whenever it finds nothing)
+    const missed = key === this.missedKey
+    const hash = missed ? this.missedHash : KeyTable.hash(key)
+    const entry = missed ? -1 : this.find(key, hash)
     this.missedKey = undefined
     if (entry >= 0) {
       this.values[entry] = value

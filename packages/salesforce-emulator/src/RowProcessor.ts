@@ -425,11 +425,17 @@ const resolveRelationship = (column: RelationshipColumn, raw: string): string | 
   return rowError("INVALID_FIELD", `Foreign key external ID: ${raw} not found for field ${targetField.name} in entity ${target.sobject.name}`)
 }
 
-/** Reads a row's columns into field changes, or the first error. */
-const readChanges = (plan: Plan, values: ReadonlyArray<string>, mode: Mode, changes: StoredRecord): StoredRecord | RowError => {
+/**
+ * Reads a row's columns into field changes, or the first error. With `clearEmpty` an empty cell
+ * writes the insert template's value, so a reused target keeps nothing of the row before.
+ */
+const readChanges = (plan: Plan, values: ReadonlyArray<string>, mode: Mode, changes: StoredRecord, clearEmpty = false): StoredRecord | RowError => {
   for (const column of plan.columns) {
     const raw = values[column.position]
-    if (raw === undefined || raw === "") continue
+    if (raw === undefined || raw === "") {
+      if (clearEmpty) changes[column.field.name] = plan.insertTemplate[column.field.name] ?? null
+      continue
+    }
     const field = column.field
     if (mode === "insert" ? !field.createable : !field.updateable) {
       if (mode === "update" && column.kind === "field" && column.field === plan.keyField) continue
@@ -609,7 +615,7 @@ export class BatchProcessor {
   private insert(index: number, values: ReadonlyArray<string>): void {
     const { plan, job, context } = this
     const store = context.store
-    const changes = readChanges(plan, values, "insert", this.insertTarget())
+    const changes = readChanges(plan, values, "insert", this.insertTarget(), plan.lazyInsert)
     if (changes instanceof RowError) return job.fail(index, changes.text)
     let missing: Array<string> | undefined
     for (const field of plan.required) {
@@ -646,13 +652,14 @@ export class BatchProcessor {
   private batchSource: RowSource | undefined
   private scratch: StoredRecord | undefined
 
-  /** Where an insert reads its row: one reused object when the row is kept as text, else a fresh record. */
+  /**
+   * Where an insert reads its row: one reused object when the row is kept as text (`readChanges`
+   * then writes every column, clearing the empty ones), else a fresh record.
+   */
   private insertTarget(): StoredRecord {
     const plan = this.plan
     if (!plan.lazyInsert) return { ...plan.insertTemplate }
-    if (this.scratch === undefined) this.scratch = { ...plan.insertTemplate }
-    else for (const column of plan.columns) this.scratch[column.field.name] = plan.insertTemplate[column.field.name] ?? null
-    return this.scratch
+    return (this.scratch ??= { ...plan.insertTemplate })
   }
 
   /** This batch's way back from a row's text to its record (same values as an eager insert). */
