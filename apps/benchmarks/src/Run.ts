@@ -124,3 +124,20 @@ export const medianRun = (first: RunResult, more: ReadonlyArray<RunResult>): Run
   const median = byWall[Math.floor((byWall.length - 1) / 2)] ?? first
   return { ...median, ok: all.every((run) => run.ok), wallSecondsOfRuns: all.map((run) => run.wallSeconds) }
 }
+
+/**
+ * The order of one size's runs: the floor's runs spread through the sitting, one before each other
+ * subject (any left over at the end), so a machine that slows for minutes weighs on the floor's
+ * median as on the subjects measured against it.
+ */
+export const sittingOrder = (subjects: ReadonlyArray<Subject>, floorRuns: number): ReadonlyArray<Subject> => {
+  const others = subjects.filter((subject) => subject !== "floor")
+  const floors = subjects.includes("floor") ? floorRuns : 0
+  const order: Array<Subject> = []
+  for (let index = 0; index < Math.max(floors, others.length); index++) {
+    if (index < floors) order.push("floor")
+    const other = others[index]
+    if (other !== undefined) order.push(other)
+  }
+  return order
+}

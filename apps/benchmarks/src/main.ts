@@ -45,7 +45,7 @@ const repeats = Math.max(1, Math.floor(Number(process.env["BENCH_REPEAT"] ?? "1"
 /** Set before any process starts: every one of them, the floor included, inherits it. */
 const hugePages = process.env["BENCH_HUGE_PAGES"] !== "0"
 if (hugePages) process.env["GLIBC_TUNABLES"] = Malloc.withTunable(process.env["GLIBC_TUNABLES"], Malloc.hugePagesTunable)
-/** The floor is cheap and every ratio's denominator: at least 3 runs. A profiled subject runs once. */
+/** The floor is cheap and every ratio's denominator: at least 3 runs, spread through the sitting (`Run.sittingOrder`). A profiled subject runs once. */
 const repeatsOf = (subject: Subject) => (subject === "floor" ? Math.max(3, repeats) : profile ? 1 : repeats)
 
 const command = [
@@ -123,7 +123,15 @@ for (const size of sizes) {
   const dataset = await Data.generate(workDir, size)
   recordBytes = Math.round(dataset.jsonlBytes / size)
   log(`  ${(dataset.jsonlBytes / 1024 / 1024).toFixed(0)} MiB of RECORD lines (~${recordBytes} bytes each), ${(dataset.csvBytes / 1024 / 1024).toFixed(0)} MiB CSV`)
-  for (const subject of subjects) runs.push(await measureRepeated(subject, dataset, childDirectory))
+  const floorRuns: Array<RunResult> = []
+  const measured: Array<RunResult> = []
+  for (const subject of Run.sittingOrder(subjects, repeatsOf("floor"))) {
+    if (subject === "floor") floorRuns.push(await measure(subject, dataset, childDirectory))
+    else measured.push(await measureRepeated(subject, dataset, childDirectory))
+  }
+  const [firstFloor, ...moreFloors] = floorRuns
+  if (firstFloor !== undefined) runs.push(medianRun(firstFloor, moreFloors))
+  runs.push(...measured)
 }
 const smallRuns: Array<RunResult> = []
 if (small) {

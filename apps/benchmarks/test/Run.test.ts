@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NullOrg from "../src/NullOrg.js"
-import { contextOf, medianRun, result, type RunResult } from "../src/Run.js"
+import { contextOf, medianRun, result, type RunResult, sittingOrder } from "../src/Run.js"
 
 const run = (wallSeconds: number, ok = true): RunResult => ({
   subject: "floor",
@@ -56,5 +56,24 @@ describe("result", () => {
     } finally {
       await org.stop()
     }
+  })
+})
+
+describe("sittingOrder", () => {
+  it("puts one of the floor's runs before each other subject, and the rest at the end", () => {
+    expect(sittingOrder(["floor", "connector", "connector-null-org", "runner", "jsforce"], 3)).toEqual([
+      "floor",
+      "connector",
+      "floor",
+      "connector-null-org",
+      "floor",
+      "runner",
+      "jsforce"
+    ])
+    expect(sittingOrder(["connector", "floor"], 3)).toEqual(["floor", "connector", "floor", "floor"])
+  })
+
+  it("runs no floor when the floor is not a subject", () => {
+    expect(sittingOrder(["connector", "runner"], 3)).toEqual(["connector", "runner"])
   })
 })
