@@ -161,17 +161,15 @@ const clientConfig = (sdk: typeof S3Sdk, connection: S3Connection): S3ClientConf
 }
 
 /** The client, destroyed (sockets closed) with the scope. */
-export const makeClient = (connection: S3Connection): Effect.Effect<S3Client, RejectSinkError, Scope.Scope> =>
-  Effect.flatMap(loadSdk, (sdk) =>
-    Effect.acquireRelease(
-      Effect.try({
-        // the SDK throws on a configuration it cannot use (an empty region, a malformed endpoint)
-        catch: (cause) =>
-          new RejectSinkError({ reason: "Config", message: `cannot set up the S3 client: ${cause instanceof Error ? cause.message : String(cause)}`, cause }),
-        try: () => new sdk.S3Client(clientConfig(sdk, connection))
-      }),
-      (client) => Effect.sync(() => client.destroy())
-    )
+const makeClient = (sdk: typeof S3Sdk, connection: S3Connection): Effect.Effect<S3Client, RejectSinkError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      // the SDK throws on a configuration it cannot use (an empty region, a malformed endpoint)
+      catch: (cause) =>
+        new RejectSinkError({ reason: "Config", message: `cannot set up the S3 client: ${cause instanceof Error ? cause.message : String(cause)}`, cause }),
+      try: () => new sdk.S3Client(clientConfig(sdk, connection))
+    }),
+    (client) => Effect.sync(() => client.destroy())
   )
 
 /** Runs one S3 call with a per-attempt timeout and retries of transient failures. */
@@ -228,7 +226,7 @@ const missingField = (operation: string, key: string, field: string) =>
 export const make = (connection: S3Connection): Effect.Effect<ObjectStore, RejectSinkError, Scope.Scope> =>
   Effect.gen(function* () {
     const sdk = yield* loadSdk
-    const client = yield* makeClient(connection)
+    const client = yield* makeClient(sdk, connection)
     const call = makeCall(connection)
     const Bucket = connection.bucket
 

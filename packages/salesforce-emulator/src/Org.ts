@@ -180,7 +180,7 @@ export class Org {
     this.load()
   }
 
-  /** Cancels every pending job timer (jobs stay where they are). */
+  /** Cancels every job's pending batch or state change (jobs stay where they are). */
   shutdown(): void {
     for (const job of this.jobs.values()) job.cancel()
   }
@@ -673,7 +673,7 @@ export class Org {
       runner.finish(now)
       return
     }
-    // unref'd: a pending job never keeps the process alive
+    // unref'd: a job waiting out its processing delay never keeps the process alive
     const timer = (run: () => void, ms: number) => {
       const pending = setTimeout(run, ms)
       pending.unref?.()
