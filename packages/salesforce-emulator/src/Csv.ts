@@ -8,6 +8,12 @@ const quoteCode = 34
 const lineFeed = 10
 const carriageReturn = 13
 
+/** What `nextRow` found. */
+type RowKind = 0 | 1 | 2
+const rowNone = 0
+const rowPlain = 1
+const rowQuoted = 2
+
 /** One parsed row: its values and where its bytes lie in the input (line terminator excluded). */
 export interface Row {
   readonly values: Array<string>
@@ -23,7 +29,7 @@ export interface Row {
 export class Reader {
   readonly bytes: Buffer
   /** Whether every byte is ASCII: then a byte is a character and decoding is a copy. */
-  private readonly ascii: boolean
+  readonly ascii: boolean
   private readonly delimiterCode: number
   private position = 0
   private nextQuote: number
@@ -64,6 +70,46 @@ export class Reader {
 
   /** The next row's values (its span in `rowStart` / `rowEnd`), or `undefined` at the end. */
   nextValues(): Array<string> | undefined {
+    const found = this.nextRow()
+    if (found === rowNone) return undefined
+    return found === rowQuoted ? this.heldValues : this.text(this.rowStart, this.rowEnd).split(this.delimiter)
+  }
+
+  /** The values of the last row `nextCells` gave 0 for. */
+  heldValues: Array<string> = []
+
+  /**
+   * The next row as the byte offsets of its cells, written from `bounds[offset]` on: cell `i`
+   * starts at `bounds[offset + i]` and ends one byte before `bounds[offset + i + 1]` (the
+   * delimiter, or one past the row). Returns the number of cells; -1 at the end of the input; 0
+   * for a row holding a quote or more than `capacity` cells, whose values are then in `heldValues`.
+   */
+  nextCells(bounds: Int32Array, offset: number, capacity: number): number {
+    const found = this.nextRow()
+    if (found === rowNone) return -1
+    if (found === rowQuoted) return 0
+    const bytes = this.bytes
+    const delimiterCode = this.delimiterCode
+    const end = this.rowEnd
+    let count = 0
+    bounds[offset] = this.rowStart
+    for (let index = this.rowStart; index < end; index++) {
+      if (bytes[index] !== delimiterCode) continue
+      if (++count === capacity) {
+        this.heldValues = this.text(this.rowStart, end).split(this.delimiter)
+        return 0
+      }
+      bounds[offset + count] = index + 1
+    }
+    bounds[offset + count + 1] = end + 1
+    return count + 1
+  }
+
+  /**
+   * Moves to the next row that is not blank: `rowPlain` (its span in `rowStart` / `rowEnd`),
+   * `rowQuoted` (read whole into `heldValues`), or `rowNone` at the end of the input.
+   */
+  private nextRow(): RowKind {
     const bytes = this.bytes
     const length = bytes.length
     while (this.position < length) {
@@ -79,11 +125,12 @@ export class Reader {
         if (end === start) continue
         this.rowStart = start
         this.rowEnd = end
-        return this.text(start, end).split(this.delimiter)
+        return rowPlain
       }
-      return this.quotedRow(start)
+      this.heldValues = this.quotedRow(start)
+      return rowQuoted
     }
-    return undefined
+    return rowNone
   }
 
   private quotedRow(start: number): Array<string> {

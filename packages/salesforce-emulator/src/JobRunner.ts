@@ -48,9 +48,16 @@ export class JobRunner {
       this.failure = plan
       return
     }
-    this.processor = new RowProcessor.BatchProcessor(plan, job, context)
+    this.processor = new RowProcessor.BatchProcessor(plan, job, context, this.reader.ascii)
     if (job.spec.operation !== "insert") this.scanPending = true
+    if (this.processor.cellPlan !== undefined) {
+      const stride = plan.columnCount + 1
+      this.cells = { bytes: this.reader.bytes, bounds: new Int32Array(rowsPerBatch * stride), stride }
+    }
   }
+
+  /** Where a batch's rows are read as cells, when the processor inserts from cells. */
+  private cells: RowProcessor.CellRows | undefined
 
   /** Update, upsert and delete read the whole job once for repeated keys before the first batch. */
   private scanPending = false
@@ -78,11 +85,12 @@ export class JobRunner {
       return false
     }
     const indexes: Array<number> = []
-    const rows: Array<ReadonlyArray<string>> = []
+    const rows: Array<ReadonlyArray<string> | undefined> = []
     const stopAt = this.failure === undefined && this.failAfterRows !== undefined ? this.failAfterRows : Infinity
+    const cells = this.cells
     for (let count = 0; count < rowsPerBatch; count++) {
-      const values = this.reader.nextValues()
-      if (values === undefined) {
+      const values = cells === undefined ? (this.reader.nextValues() ?? null) : this.nextCells(cells, rows.length)
+      if (values === null) {
         this.exhausted = true
         break
       }
@@ -99,7 +107,7 @@ export class JobRunner {
     if (badLineEnding) this.failure = this.lineEndingFailure()
     if (rows.length > 0 && this.processor !== undefined && !badLineEnding) {
       const failedBefore = this.job.failed
-      this.processor.run(indexes, rows, now)
+      this.processor.run(indexes, rows, now, cells)
       this.meter.batches++
       this.meter.recordsIngested += rows.length
       this.meter.rowsProcessed += rows.length
@@ -107,6 +115,17 @@ export class JobRunner {
     }
     this.job.totalProcessingTimeMs += performance.now() - started
     return this.exhausted
+  }
+
+  /**
+   * Reads the next row as cells into row slot `slot` of `cells`: `undefined` when it was (a row of
+   * the header's width with no quote), its values when not, `null` at the end of the upload.
+   */
+  private nextCells(cells: RowProcessor.CellRows, slot: number): ReadonlyArray<string> | undefined | null {
+    const count = this.reader.nextCells(cells.bounds, slot * cells.stride, cells.stride - 1)
+    if (count === -1) return null
+    if (count === 0) return this.reader.heldValues
+    return count === cells.stride - 1 ? undefined : this.reader.text(this.reader.rowStart, this.reader.rowEnd).split(this.reader.delimiter)
   }
 
   /** Runs every remaining batch. */

@@ -5,6 +5,7 @@
  */
 import type { IngestJob, Operation } from "./IngestJob.js"
 import type { FieldDescription } from "./OrgFixture.js"
+import * as CellCheck from "./CellCheck.js"
 import * as Csv from "./Csv.js"
 import { type Audit, audit, created, type FieldValue, type ObjectStore, type RowSource, type StoredRecord } from "./RecordStore.js"
 import * as SalesforceId from "./SalesforceId.js"
@@ -19,11 +20,16 @@ export const rowError = (code: string, message: string, fields: ReadonlyArray<st
 
 type Converter = (raw: string) => FieldValue | RowError
 
-interface FieldColumn {
+/** A field's converter, and the check that tells from a cell's bytes that the converter takes it as it is, where there is one. */
+interface FieldReading {
+  readonly convert: Converter
+  readonly check?: CellCheck.CellCheck
+}
+
+interface FieldColumn extends FieldReading {
   readonly kind: "field"
   readonly position: number
   readonly field: FieldDescription
-  readonly convert: Converter
 }
 
 interface RelationshipColumn {
@@ -77,7 +83,6 @@ export interface Context {
 
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
-const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/
 const dateTimePattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/
 const timePattern = /^(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z)?$/
 const maxInt32 = 2_147_483_647
@@ -92,37 +97,8 @@ const notOfType = (field: FieldDescription, raw: string): RowError =>
 const notDeserializable = (field: FieldDescription, position: number, raw: string): RowError =>
   rowError("INVALID_FIELD", `Failed to deserialize field at col ${position}. Due to, '${raw}' is not a valid value for the type ${field.soapType}`)
 
-const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-
-const validDate = (year: number, month: number, day: number): boolean => {
-  if (month < 1 || month > 12 || day < 1) return false
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
-  const last = month === 2 && leap ? 29 : (daysInMonth[month - 1] ?? 31)
-  return day <= last
-}
-
-const digitsAt = (raw: string, start: number, count: number): number => {
-  let value = 0
-  for (let index = start; index < start + count; index++) {
-    const digit = raw.charCodeAt(index) - 48
-    if (digit < 0 || digit > 9) return -1
-    value = value * 10 + digit
-  }
-  return value
-}
-
-/** `yyyy-MM-ddTHH:mm:ss.SSSZ` exactly, already canonical: checked without allocating. */
-const canonicalDateTime = (raw: string): boolean => {
-  if (raw.length !== 24 || raw.charCodeAt(23) !== 90 || raw.charCodeAt(10) !== 84) return false
-  if (raw.charCodeAt(4) !== 45 || raw.charCodeAt(7) !== 45 || raw.charCodeAt(13) !== 58 || raw.charCodeAt(16) !== 58 || raw.charCodeAt(19) !== 46) return false
-  const year = digitsAt(raw, 0, 4)
-  const month = digitsAt(raw, 5, 2)
-  const day = digitsAt(raw, 8, 2)
-  const hour = digitsAt(raw, 11, 2)
-  const minute = digitsAt(raw, 14, 2)
-  const second = digitsAt(raw, 17, 2)
-  return year >= 0 && validDate(year, month, day) && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && digitsAt(raw, 20, 3) >= 0
-}
+/** A converter's string as the bytes `CellCheck` reads. */
+const bytesOf = (raw: string): Buffer => Buffer.from(raw, "utf8")
 
 const text = (field: FieldDescription): Converter => {
   const length = field.length
@@ -198,18 +174,17 @@ const numeric = (field: FieldDescription): Converter => {
 }
 
 const date = (field: FieldDescription, position: number): Converter => (raw) => {
-  if (raw.length !== 10 || !datePattern.test(raw) || !validDate(digitsAt(raw, 0, 4), digitsAt(raw, 5, 2), digitsAt(raw, 8, 2))) {
-    return notDeserializable(field, position, raw)
-  }
-  return raw
+  const bytes = bytesOf(raw)
+  return CellCheck.isDate(bytes, 0, bytes.length) ? raw : notDeserializable(field, position, raw)
 }
 
 const dateTime = (field: FieldDescription, position: number): Converter => (raw) => {
-  if (canonicalDateTime(raw)) return raw
+  const bytes = bytesOf(raw)
+  if (CellCheck.isCanonicalDateTime(bytes, 0, bytes.length)) return raw
   const match = dateTimePattern.exec(raw)
   if (match === null) return notDeserializable(field, position, raw)
   const [, year, month, day, hour, minute, second, fraction, zone] = match
-  if (!validDate(Number(year), Number(month), Number(day)) || Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
+  if (!CellCheck.validDate(Number(year), Number(month), Number(day)) || Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
     return notDeserializable(field, position, raw)
   }
   let offsetMinutes = 0
@@ -232,31 +207,31 @@ const time = (field: FieldDescription, position: number): Converter => (raw) => 
   return `${match[1]}:${match[2]}:${match[3] ?? "00"}${fraction}Z`
 }
 
-const converter = (field: FieldDescription, position: number, context: Context): Converter => {
+const fieldReading = (field: FieldDescription, position: number, context: Context): FieldReading => {
   switch (field.type) {
     case "email":
-      return email(field)
+      return { convert: email(field), check: CellCheck.email(field.length) }
     case "picklist":
-      return picklist(field)
+      return { convert: picklist(field) }
     case "multipicklist":
-      return multipicklist(field)
+      return { convert: multipicklist(field) }
     case "boolean":
-      return boolean(field)
+      return { convert: boolean(field), check: CellCheck.checkbox }
     case "int":
     case "long":
     case "double":
     case "currency":
     case "percent":
-      return numeric(field)
+      return { convert: numeric(field) }
     case "date":
-      return date(field, position)
+      return { convert: date(field, position), check: CellCheck.isDate }
     case "datetime":
-      return dateTime(field, position)
+      return { convert: dateTime(field, position), check: CellCheck.isCanonicalDateTime }
     case "time":
-      return time(field, position)
+      return { convert: time(field, position) }
     case "reference":
     case "id":
-      return reference(field, context)
+      return { convert: reference(field, context) }
     case "string":
     case "textarea":
     case "phone":
@@ -269,7 +244,7 @@ const converter = (field: FieldDescription, position: number, context: Context):
     case "anyType":
     case "complexvalue":
     case "json":
-      return text(field)
+      return { convert: text(field), check: CellCheck.text(field.length) }
   }
 }
 
@@ -350,7 +325,7 @@ export const compile = (header: ReadonlyArray<string>, headerText: string, job: 
         idPosition = position
         continue
       }
-      if (!deleting) columns.push({ kind: "field", position, field, convert: converter(field, position, context) })
+      if (!deleting) columns.push({ kind: "field", position, field, ...fieldReading(field, position, context) })
       continue
     }
     const relationship = name.slice(0, dot)
@@ -506,6 +481,61 @@ const lockError = (context: Context, job: IngestJob, row: number, id: string | u
   return rowError("UNABLE_TO_LOCK_ROW", `unable to obtain exclusive access to this record or 1 records: ${id ?? ""}`.trimEnd())
 }
 
+/** Rows of a batch read as cells: each row's `stride` offsets (`Csv.Reader.nextCells`) in `bounds`, over `bytes`. */
+export interface CellRows {
+  readonly bytes: Buffer
+  readonly bounds: Int32Array
+  readonly stride: number
+}
+
+interface CellColumn {
+  readonly position: number
+  readonly name: string
+  readonly check: CellCheck.CellCheck | undefined
+  readonly convert: Converter
+  readonly required: boolean
+  /** Its value is looked up and indexed: always read. */
+  readonly unique: boolean
+}
+
+/** A plan's columns as cell checks, and the record an insert from cells hands the store's indexes. */
+export interface CellPlan {
+  readonly columns: ReadonlyArray<CellColumn>
+  /** Reused: the row's unique values, and the defaulted fields' values as the usual insert sets them. */
+  readonly record: StoredRecord
+}
+
+const compileCellPlan = (plan: Plan, job: IngestJob, context: Context): CellPlan | undefined => {
+  const fieldColumns = plan.columns.flatMap((column) => (column.kind === "field" ? [column] : []))
+  const columnFields = new Set(fieldColumns.map((column) => column.field))
+  const usable =
+    job.spec.operation === "insert" &&
+    plan.lazyInsert &&
+    !plan.hasRules &&
+    context.lockErrorRate <= 0 &&
+    plan.idPosition === undefined &&
+    fieldColumns.length === plan.columns.length &&
+    fieldColumns.every((column) => column.field.createable) &&
+    plan.required.every((field) => columnFields.has(field))
+  if (!usable) return undefined
+  const required = new Set(plan.required)
+  const unique = new Set(plan.uniqueFields)
+  const record: StoredRecord = {}
+  for (const field of plan.defaulted) {
+    if (field.name === "OwnerId") record[field.name] = context.userId
+    else if (field.defaultValue !== undefined) record[field.name] = field.defaultValue
+  }
+  const columns = fieldColumns.map((column) => ({
+    position: column.position,
+    name: column.field.name,
+    check: column.check,
+    convert: column.convert,
+    required: required.has(column.field),
+    unique: unique.has(column.field)
+  }))
+  return { columns, record }
+}
+
 /** Applies one batch of rows (already parsed) to the store; outcomes go into the job. */
 export class BatchProcessor {
   private createdAudit: Audit = created("", "")
@@ -514,18 +544,29 @@ export class BatchProcessor {
   constructor(
     private readonly plan: Plan,
     private readonly job: IngestJob,
-    private readonly context: Context
-  ) {}
+    private readonly context: Context,
+    /** Whether every byte of the upload is ASCII (a byte is then a character). */
+    asciiUpload = false
+  ) {
+    this.cellPlan = asciiUpload ? compileCellPlan(plan, job, context) : undefined
+  }
 
-  /** Processes rows `rows[i]` (values) of job row numbers `indexes[i]`. */
-  run(indexes: ReadonlyArray<number>, rows: ReadonlyArray<ReadonlyArray<string>>, now: Date): void {
+  /**
+   * Processes rows `rows[i]` (values) of job row numbers `indexes[i]`. A row given as `undefined`
+   * was read as cells: its offsets are in `cells.bounds` from `i * cells.stride` on.
+   */
+  run(indexes: ReadonlyArray<number>, rows: ReadonlyArray<ReadonlyArray<string> | undefined>, now: Date, cells?: CellRows): void {
     this.createdAudit = created(now.toISOString(), this.context.userId)
     this.batchSource = undefined
     this.modifiedAudits.clear()
     const duplicates = this.repeatedKeys
     for (let position = 0; position < rows.length; position++) {
       const index = indexes[position] ?? 0
-      const values = rows[position] ?? []
+      let values = rows[position]
+      if (values === undefined) {
+        if (cells === undefined || this.insertCells(index, cells, position * cells.stride)) continue
+        values = this.job.rowText(index).split(this.job.spec.columnDelimiter)
+      }
       if (values.length !== this.plan.columnCount) {
         this.job.fail(index, rowError("INVALID_FIELD", `Wrong number of columns in row: expected ${this.plan.columnCount}, found ${values.length}`).text)
         continue
@@ -539,6 +580,45 @@ export class BatchProcessor {
       }
       this.row(index, values)
     }
+  }
+
+  /**
+   * How this job's rows can be inserted from their cells' bytes, when they can: an insert kept as
+   * text, of an ASCII upload, with no Id column, every column createable, every required field
+   * among them, no rules and no lock faults. `undefined` otherwise: rows are read as values.
+   */
+  readonly cellPlan: CellPlan | undefined
+
+  /**
+   * Inserts a row from its cells (offsets from `bounds[offset]` on) when every cell passes its
+   * check and no unique value is taken; `false`, with nothing done, otherwise: the row is then
+   * read and goes the usual way, which says why it fails (or inserts it after all).
+   */
+  private insertCells(index: number, cells: CellRows, offset: number): boolean {
+    const cellPlan = this.cellPlan
+    if (cellPlan === undefined) return false
+    const { bytes, bounds } = cells
+    const record = cellPlan.record
+    for (const column of cellPlan.columns) {
+      const start = bounds[offset + column.position] ?? 0
+      const end = (bounds[offset + column.position + 1] ?? 0) - 1
+      if (start === end) {
+        if (column.required) return false
+        if (column.unique) record[column.name] = null
+        continue
+      }
+      if (CellCheck.isNotApplicable(bytes, start, end)) return false
+      if (!column.unique && column.check?.(bytes, start, end) === true) continue
+      const value = column.convert(bytes.toString("latin1", start, end))
+      if (value instanceof RowError) return false
+      if (column.unique) record[column.name] = value
+    }
+    const store = this.context.store
+    if (duplicateOf(this.plan, store, record, undefined) !== undefined) return false
+    const sequence = store.nextSequence()
+    store.insertLazy(sequence, this.source(), this.job.spans[index * 2] ?? 0, this.job.spans[index * 2 + 1] ?? 0, record)
+    this.job.succeed(index, sequence, true)
+    return true
   }
 
   /** Keys (Id or external id) given more than once anywhere in the job: every such row fails. */

@@ -9,6 +9,20 @@ const rows = (text: string | Uint8Array, delimiter = ",") => {
 }
 
 describe("Csv.Reader", () => {
+  it("reads a row as its cells' byte offsets, and a quoted or too wide one as values", () => {
+    const text = 'a,bb,,ccc\r\n\nx,"y, z",w\n1,2,3,4,5\n,,\nlast,one'
+    const reader = new Csv.Reader(text, ",", "CRLF")
+    const bounds = new Int32Array(2 + 5)
+    const read: Array<unknown> = []
+    for (let count = reader.nextCells(bounds, 2, 4); count !== -1; count = reader.nextCells(bounds, 2, 4)) {
+      if (count === 0) read.push({ values: reader.heldValues })
+      else read.push(Array.from({ length: count }, (_, cell) => text.slice(bounds[2 + cell], (bounds[3 + cell] ?? 0) - 1)))
+    }
+    expect(read).toEqual([["a", "bb", "", "ccc"], { values: ["x", "y, z", "w"] }, { values: ["1", "2", "3", "4", "5"] }, ["", "", ""], ["last", "one"]])
+    // the rows after the first end in LF, not the declared CRLF
+    expect(reader.lineEndingInvalid).toBe(true)
+  })
+
   it("reads quoted values wherever they sit, the last one of the text included", () => {
     // a stored row is read again from its own text, which has no line terminator
     expect(rows('A1,"x, y"')).toEqual([["A1", "x, y"]])
