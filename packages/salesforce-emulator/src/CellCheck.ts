@@ -1,8 +1,7 @@
 /**
- * Checks of one CSV cell made on its bytes, for rows of an ASCII upload: `true` says the field's
- * converter takes the cell as it is, with no string read for it. A check that cannot tell says
- * `false`, and the cell is read and converted as usual; it never says `true` for a cell the
- * converter would refuse.
+ * Checks of one CSV cell made on its UTF-8 bytes: `true` says the field's converter takes the cell
+ * as it is, with no string read for it. A check that cannot tell says `false`, and the cell is
+ * read and converted as usual; it never says `true` for a cell the converter would refuse.
  */
 /** Whether the bytes `start` to `end` (excluded) of `bytes` are a value the field takes as it is. */
 export type CellCheck = (bytes: Uint8Array, start: number, end: number) => boolean
@@ -15,6 +14,7 @@ const letterT = 84
 const letterZ = 90
 const atSign = 64
 const space = 32
+const lastAscii = 127
 
 /** The number the `count` ASCII digits at `start` spell, or -1 when one is not a digit. */
 const digitsAt = (bytes: Uint8Array, start: number, count: number): number => {
@@ -61,13 +61,17 @@ export const isCanonicalDateTime = (bytes: Uint8Array, start: number, end: numbe
 /** ASCII white space, as `\s` reads it. */
 const isSpace = (code: number): boolean => code === space || (code >= 9 && code <= 13)
 
-/** `local@domain.tld` as the email converter's pattern reads it: one `@` after something, no space, a dot with something on both sides after it. */
+/**
+ * `local@domain.tld` as the email converter's pattern reads it: one `@` after something, no space,
+ * a dot with something on both sides after it. Only ASCII is checked (the pattern's white space
+ * includes Unicode spaces).
+ */
 const isEmail = (bytes: Uint8Array, start: number, end: number): boolean => {
   let at = -1
   let dotInside = false
   for (let index = start; index < end; index++) {
     const code = bytes[index] ?? 0
-    if (isSpace(code)) return false
+    if (isSpace(code) || code > lastAscii) return false
     if (code === atSign) {
       if (at !== -1) return false
       at = index
@@ -85,10 +89,10 @@ const isWord = (bytes: Uint8Array, start: number, end: number, word: string): bo
 /** Whether the cell is Salesforce's `#N/A`, which sets a field to null. */
 export const isNotApplicable = (bytes: Uint8Array, start: number, end: number): boolean => isWord(bytes, start, end, "#N/A")
 
-/** Text of at most `length` characters (any length at 0). */
+/** Text of at most `length` characters (any length at 0): no more bytes than that, as a character takes at least one. */
 export const text = (length: number): CellCheck => (_bytes, start, end) => length <= 0 || end - start <= length
 
-/** An email address of at most `length` characters. */
+/** An email address of at most `length` characters, all ASCII. */
 export const email = (length: number): CellCheck => (bytes, start, end) => end - start <= length && isEmail(bytes, start, end)
 
 /** A checkbox written `true` or `false`. */

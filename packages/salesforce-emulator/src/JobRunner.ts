@@ -48,11 +48,12 @@ export class JobRunner {
       this.failure = plan
       return
     }
-    this.processor = new RowProcessor.BatchProcessor(plan, job, context, this.reader.ascii)
+    this.processor = new RowProcessor.BatchProcessor(plan, job, context)
     if (job.spec.operation !== "insert") this.scanPending = true
     if (this.processor.cellPlan !== undefined) {
       const stride = plan.columnCount + 1
-      this.cells = { bytes: this.reader.bytes, bounds: new Int32Array(rowsPerBatch * stride), stride }
+      const encoding = this.reader.ascii ? "latin1" : "utf8"
+      this.cells = { bytes: this.reader.bytes, encoding, bounds: new Int32Array(rowsPerBatch * stride), stride }
     }
   }
 

@@ -484,6 +484,8 @@ const lockError = (context: Context, job: IngestJob, row: number, id: string | u
 /** Rows of a batch read as cells: each row's `stride` offsets (`Csv.Reader.nextCells`) in `bounds`, over `bytes`. */
 export interface CellRows {
   readonly bytes: Buffer
+  /** How a cell's bytes become text: `latin1` (a copy) when every byte of the upload is ASCII. */
+  readonly encoding: "latin1" | "utf8"
   readonly bounds: Int32Array
   readonly stride: number
 }
@@ -544,11 +546,9 @@ export class BatchProcessor {
   constructor(
     private readonly plan: Plan,
     private readonly job: IngestJob,
-    private readonly context: Context,
-    /** Whether every byte of the upload is ASCII (a byte is then a character). */
-    asciiUpload = false
+    private readonly context: Context
   ) {
-    this.cellPlan = asciiUpload ? compileCellPlan(plan, job, context) : undefined
+    this.cellPlan = compileCellPlan(plan, job, context)
   }
 
   /**
@@ -584,8 +584,8 @@ export class BatchProcessor {
 
   /**
    * How this job's rows can be inserted from their cells' bytes, when they can: an insert kept as
-   * text, of an ASCII upload, with no Id column, every column createable, every required field
-   * among them, no rules and no lock faults. `undefined` otherwise: rows are read as values.
+   * text, with no Id column, every column createable, every required field among them, no rules
+   * and no lock faults. `undefined` otherwise: rows are read as values.
    */
   readonly cellPlan: CellPlan | undefined
 
@@ -609,7 +609,7 @@ export class BatchProcessor {
       }
       if (CellCheck.isNotApplicable(bytes, start, end)) return false
       if (!column.unique && column.check?.(bytes, start, end) === true) continue
-      const value = column.convert(bytes.toString("latin1", start, end))
+      const value = column.convert(bytes.toString(cells.encoding, start, end))
       if (value instanceof RowError) return false
       if (column.unique) record[column.name] = value
     }

@@ -37,10 +37,15 @@ describe("cell checks on bytes", () => {
     expect(cells.filter((cell) => check(cell)).length).toBeGreaterThan(100)
   })
 
-  it("refuse an email longer than the field", () => {
+  it("refuse an email longer than the field, and leave one with any non-ASCII byte to the pattern", () => {
     const check = checkOf(CellCheck.email(12))
     expect(check("ada@lace.org")).toBe(true)
     expect(check("ada@lace.org1")).toBe(false)
+    const utf8 = (text: string) => {
+      const bytes = Buffer.from(text, "utf8")
+      return CellCheck.email(80)(bytes, 0, bytes.length)
+    }
+    expect([utf8("zoë@example.com"), utf8("a\u00a0b@c.de"), utf8("ada@example.com")]).toEqual([false, false, true])
   })
 
   it("take a date exactly when it is yyyy-MM-dd and a real day", () => {
@@ -82,10 +87,16 @@ describe("cell checks on bytes", () => {
     expect(cells.filter((cell) => check(cell)).length).toBeGreaterThan(50)
   })
 
-  it("take text up to the field's length, checkboxes as true or false, and say #N/A", () => {
+  it("take text up to the field's length in bytes, checkboxes as true or false, and say #N/A", () => {
     const firstName = checkOf(CellCheck.text(40))
     expect(firstName("a".repeat(40))).toBe(true)
     expect(firstName("a".repeat(41))).toBe(false)
+    // a character takes one byte or more: 40 bytes are at most 40 characters, 41 may be fewer
+    const name = (text: string) => {
+      const bytes = Buffer.from(text, "utf8")
+      return CellCheck.text(40)(bytes, 0, bytes.length)
+    }
+    expect([name("é".repeat(20)), name("é".repeat(21))]).toEqual([true, false])
     const doNotCall = checkOf(CellCheck.checkbox)
     expect(["true", "false", "TRUE", "1", "0", "tru", "falsey"].filter((cell) => doNotCall(cell))).toEqual(["true", "false"])
     const bytes = Buffer.from("x,#N/A,#N/B", "latin1")
