@@ -41,11 +41,14 @@ const find = (runs: ReadonlyArray<RunResult>, subject: Subject, records: number)
 const ratio = (ours: RunResult | undefined, theirs: RunResult | undefined, figure: (run: RunResult) => number) =>
   ours === undefined || theirs === undefined || !theirs.ok ? undefined : figure(ours) / figure(theirs)
 
+/** The size the targets compare subjects at: 1,000,000 when measured, else the smallest. */
+export const targetSize = (sizes: ReadonlyArray<number>): number => (sizes.includes(perMillion) ? perMillion : Math.min(...sizes))
+
 /** The targets, judged on these results (undefined when not measured). */
 export const targets = (results: Results): Array<Target> => {
   const { runs, small } = results
   const sizes = [...new Set(runs.map((run) => run.records))].sort((a, b) => a - b)
-  const million = sizes.includes(perMillion) ? perMillion : sizes[0] ?? 0
+  const million = sizes.length === 0 ? 0 : targetSize(sizes)
   const connector = find(runs, "connector", million)
   const floor = find(runs, "floor", million)
   const floorRatio = ratio(connector, floor, (run) => run.wallSeconds)

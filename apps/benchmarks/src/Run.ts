@@ -141,3 +141,17 @@ export const sittingOrder = (subjects: ReadonlyArray<Subject>, floorRuns: number
   }
   return order
 }
+
+/** Runs the floor and a target's subject get at least: a median of 3 against a median of 3. */
+const comparedRuns = 3
+
+/**
+ * How many times a subject runs at a size. The floor is cheap and every ratio's denominator: at
+ * least 3 runs, spread through the sitting (`sittingOrder`). The connector, which the floor target
+ * is about, runs as often at the size the targets are judged at. A profiled subject runs once.
+ */
+export const runsOf = (subject: Subject, size: number, options: { readonly repeats: number; readonly profiled: boolean; readonly targetSize: number }): number => {
+  if (subject === "floor") return Math.max(comparedRuns, options.repeats)
+  if (options.profiled) return 1
+  return subject === "connector" && size === options.targetSize ? Math.max(comparedRuns, options.repeats) : options.repeats
+}

@@ -6,7 +6,7 @@
  * BENCH_SIZES=100000,1000000 (default 1000000,3000000) · BENCH_SUBJECTS=floor,connector,connector-null-org,runner,jsforce (default;
  * also connector-upsert, connector-refused, connector-failing-jobs, connector-many-streams, connector-fan-out: the connector's other paths; runner-file)
  * BENCH_HUGE_PAGES=0 runs the processes without glibc's huge-page malloc (see Malloc.ts; on by default, for every process alike) ·
- * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_CONNECTOR_BATCH_MB=25 its batch_size_mb · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times) · BENCH_PROFILE=1 runs the connector and the runner, and the org beside them, under `node --cpu-prof`
+ * BENCH_RUNNER_SERIAL=1 adds serial: true to the runner sync · BENCH_CONNECTOR_JOBS=1 sets the connector's max_concurrent_jobs · BENCH_CONNECTOR_BATCH_MB=25 its batch_size_mb · BENCH_SMALL=0 skips the small sync · BENCH_REPEAT=3 runs each subject 3 times and keeps the median (the floor always runs at least 3 times, and so does the connector at the size the targets are judged at) · BENCH_PROFILE=1 runs the connector and the runner, and the org beside them, under `node --cpu-prof`
  * (figures then include the profiler's cost and are not written to results/).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -45,8 +45,7 @@ const repeats = Math.max(1, Math.floor(Number(process.env["BENCH_REPEAT"] ?? "1"
 /** Set before any process starts: every one of them, the floor included, inherits it. */
 const hugePages = process.env["BENCH_HUGE_PAGES"] !== "0"
 if (hugePages) process.env["GLIBC_TUNABLES"] = Malloc.withTunable(process.env["GLIBC_TUNABLES"], Malloc.hugePagesTunable)
-/** The floor is cheap and every ratio's denominator: at least 3 runs, spread through the sitting (`Run.sittingOrder`). A profiled subject runs once. */
-const repeatsOf = (subject: Subject) => (subject === "floor" ? Math.max(3, repeats) : profile ? 1 : repeats)
+const repeatsOf = (subject: Subject, size: number) => Run.runsOf(subject, size, { repeats, profiled: profile, targetSize: Report.targetSize(sizes) })
 
 const command = [
   ...(process.env["BENCH_SIZES"] === undefined ? [] : [`BENCH_SIZES=${sizes.join(",")}`]),
@@ -100,11 +99,11 @@ const measure = async (subject: Subject, dataset: Data.Dataset, childDirectory: 
   }
 }
 
-/** Runs a subject `repeatsOf(subject)` times; the run with the median wall time stands for them all. */
+/** Runs a subject `repeatsOf` times; the run with the median wall time stands for them all. */
 const measureRepeated = async (subject: Subject, dataset: Data.Dataset, childDirectory: string): Promise<RunResult> => {
   const first = await measure(subject, dataset, childDirectory)
   const more: Array<RunResult> = []
-  for (let run = 1; run < repeatsOf(subject); run++) more.push(await measure(subject, dataset, childDirectory))
+  for (let run = 1; run < repeatsOf(subject, dataset.count); run++) more.push(await measure(subject, dataset, childDirectory))
   return medianRun(first, more)
 }
 
@@ -125,7 +124,7 @@ for (const size of sizes) {
   log(`  ${(dataset.jsonlBytes / 1024 / 1024).toFixed(0)} MiB of RECORD lines (~${recordBytes} bytes each), ${(dataset.csvBytes / 1024 / 1024).toFixed(0)} MiB CSV`)
   const floorRuns: Array<RunResult> = []
   const measured: Array<RunResult> = []
-  for (const subject of Run.sittingOrder(subjects, repeatsOf("floor"))) {
+  for (const subject of Run.sittingOrder(subjects, repeatsOf("floor", size))) {
     if (subject === "floor") floorRuns.push(await measure(subject, dataset, childDirectory))
     else measured.push(await measureRepeated(subject, dataset, childDirectory))
   }

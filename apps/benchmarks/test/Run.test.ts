@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NullOrg from "../src/NullOrg.js"
-import { contextOf, medianRun, result, type RunResult, sittingOrder } from "../src/Run.js"
+import { contextOf, medianRun, result, type RunResult, runsOf, sittingOrder } from "../src/Run.js"
+import { targetSize } from "../src/Report.js"
 
 const run = (wallSeconds: number, ok = true): RunResult => ({
   subject: "floor",
@@ -75,5 +76,28 @@ describe("sittingOrder", () => {
 
   it("runs no floor when the floor is not a subject", () => {
     expect(sittingOrder(["connector", "runner"], 3)).toEqual(["connector", "runner"])
+  })
+})
+
+describe("runsOf", () => {
+  const once = { repeats: 1, profiled: false, targetSize: 1_000_000 }
+
+  it("runs the floor, and the connector at the size the targets are judged at, at least 3 times", () => {
+    expect({
+      floor: runsOf("floor", 3_000_000, once),
+      connectorAtTarget: runsOf("connector", 1_000_000, once),
+      connectorElsewhere: runsOf("connector", 3_000_000, once),
+      nullOrg: runsOf("connector-null-org", 1_000_000, once),
+      jsforce: runsOf("jsforce", 1_000_000, once)
+    }).toEqual({ floor: 3, connectorAtTarget: 3, connectorElsewhere: 1, nullOrg: 1, jsforce: 1 })
+  })
+
+  it("repeats every subject as asked, and a profiled one once (the floor is never profiled)", () => {
+    expect([runsOf("runner", 1_000_000, { ...once, repeats: 5 }), runsOf("connector", 1_000_000, { ...once, repeats: 5 })]).toEqual([5, 5])
+    expect([runsOf("connector", 1_000_000, { ...once, profiled: true }), runsOf("floor", 1_000_000, { ...once, profiled: true })]).toEqual([1, 3])
+  })
+
+  it("judges targets at 1,000,000 rows when measured, else at the smallest size", () => {
+    expect([targetSize([1_000_000, 3_000_000]), targetSize([3_000_000, 100_000]), targetSize([3_000_000])]).toEqual([1_000_000, 100_000, 3_000_000])
   })
 })
