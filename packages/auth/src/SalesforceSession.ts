@@ -8,18 +8,20 @@
  * and is replayed once; a second 401 is an error, never a loop. A request whose body is a
  * stream (read by its first sending) is not replayed: it fails as a transport error, to be
  * sent anew by its caller. Rotated refresh tokens are
- * kept and published. The authenticated client's transport errors never carry the access
- * token; a response keeps its request (header included), so an error built from a response
- * must not keep it.
+ * kept and published. Neither the authenticated client's errors nor its responses carry the
+ * access token: their request's `Authorization` header is redacted, in the errors a response's
+ * body makes too, so anything built from them can be printed.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
@@ -108,16 +110,78 @@ const jwtAudience = (target: LoginUrl.LoginTarget, loginOrigin: string): string 
 const authorize = (request: HttpClientRequest.HttpClientRequest, session: Session) =>
   request.pipe(HttpClientRequest.prependUrl(session.instanceUrl), HttpClientRequest.bearerToken(session.accessToken))
 
-/** The same error, the access token in its request's `Authorization` header redacted. */
-const withoutToken = (error: HttpClientError.HttpClientError): HttpClientError.HttpClientError => {
-  const request = HttpClientRequest.setHeader(error.request, "authorization", "Bearer <redacted>")
-  const details = {
-    ...(error.cause === undefined ? {} : { cause: error.cause }),
-    ...(error.description === undefined ? {} : { description: error.description })
+/** A request as the client's responses and errors show it: its `Authorization` header redacted. */
+const redactedRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.setHeader(request, "authorization", "Bearer <redacted>")
+
+/**
+ * A response of the authenticated client: the transport's, with its request redacted, and the
+ * errors reading its body makes keeping that request and this response (the transport's own
+ * response keeps the token in its request).
+ */
+class RedactedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly #response: HttpClientResponse.HttpClientResponse
+
+  constructor(
+    readonly request: HttpClientRequest.HttpClientRequest,
+    response: HttpClientResponse.HttpClientResponse
+  ) {
+    super()
+    this.#response = response
   }
+
+  get status(): number {
+    return this.#response.status
+  }
+  get headers() {
+    return this.#response.headers
+  }
+  get cookies() {
+    return this.#response.cookies
+  }
+  get remoteAddress() {
+    return this.#response.remoteAddress
+  }
+  get json() {
+    return Effect.mapError(this.#response.json, this.#redacted)
+  }
+  get text() {
+    return Effect.mapError(this.#response.text, this.#redacted)
+  }
+  get urlParamsBody() {
+    return Effect.mapError(this.#response.urlParamsBody, this.#redacted)
+  }
+  get arrayBuffer() {
+    return Effect.mapError(this.#response.arrayBuffer, this.#redacted)
+  }
+  get formData() {
+    return Effect.mapError(this.#response.formData, this.#redacted)
+  }
+  get stream() {
+    return Stream.mapError(this.#response.stream, this.#redacted)
+  }
+
+  readonly #redacted = (error: HttpClientError.ResponseError): HttpClientError.ResponseError =>
+    new HttpClientError.ResponseError({ request: this.request, response: this, reason: error.reason, ...errorDetails(error) })
+
+  toJSON(): unknown {
+    return { _id: "@effect/platform/HttpClientResponse", request: this.request.toJSON(), status: this.status }
+  }
+}
+
+const errorDetails = (error: HttpClientError.HttpClientError) => ({
+  ...(error.cause === undefined ? {} : { cause: error.cause }),
+  ...(error.description === undefined ? {} : { description: error.description })
+})
+
+/** The same error, the access token in its request's `Authorization` header (and its response's request) redacted. */
+const withoutToken = (error: HttpClientError.HttpClientError): HttpClientError.HttpClientError => {
+  const request = redactedRequest(error.request)
   return error._tag === "RequestError"
-    ? new HttpClientError.RequestError({ request, reason: error.reason, ...details })
-    : new HttpClientError.ResponseError({ request, response: error.response, reason: error.reason, ...details })
+    ? new HttpClientError.RequestError({ request, reason: error.reason, ...errorDetails(error) })
+    : new HttpClientError.ResponseError({ request, response: new RedactedResponse(request, error.response), reason: error.reason, ...errorDetails(error) })
 }
 
 /** Builds a session: asks for the first token now, so bad credentials fail at once. */
@@ -210,8 +274,9 @@ export const make = (
         let session = yield* currentSession
         let ownGrant = false
         for (let renewals = 0; ; renewals++) {
-          const response = yield* transport.execute(authorize(request, session)).pipe(Effect.mapError(withoutToken))
-          if (response.status !== 401) return response
+          const authorized = authorize(request, session)
+          const response = yield* transport.execute(authorized).pipe(Effect.mapError(withoutToken))
+          if (response.status !== 401) return new RedactedResponse(redactedRequest(authorized), response)
           if (ownGrant || renewals >= maxSessionRenewals) {
             return yield* new AuthError({
               reason: "SessionRejected",

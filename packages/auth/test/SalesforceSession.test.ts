@@ -1,5 +1,6 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@effect/vitest"
 import { handlers, Org, OrgFixture } from "@sfdc-activation/salesforce-emulator"
 import * as Cause from "effect/Cause"
@@ -508,6 +509,30 @@ describe("SalesforceSession", () => {
         if (error._tag === "RequestError") expect(error.request.url).toBe(`${baseUrl}/services/data/v62.0/limits/`)
         for (const rendered of [JSON.stringify(error), inspect(error, { depth: 10 }), String(error)]) {
           expect(rendered).not.toContain(token)
+        }
+      })
+    ))
+
+  it.effect("keeps the access token out of its responses and of the errors built from them", () =>
+    withSession(refreshTokenConfig(), (session) =>
+      Effect.gen(function* () {
+        server.use(http.get(`${baseUrl}/services/data/v62.0/not-json/`, () => HttpResponse.text("<html>maintenance</html>")))
+        const token = Redacted.value((yield* session.current).accessToken)
+        const ok = yield* session.client.execute(limitsRequest)
+        expect(ok.status).toBe(200)
+        expect(ok.request.url).toBe(`${baseUrl}/services/data/v62.0/limits/`)
+        expect(ok.request.headers["authorization"]).toBe("Bearer <redacted>")
+        const notFound = yield* Effect.flip(
+          Effect.flatMap(session.client.execute(HttpClientRequest.get("/services/data/v62.0/sobjects/Nope/describe/")), HttpClientResponse.filterStatusOk)
+        )
+        const notJson = yield* Effect.flip(Effect.flatMap(session.client.execute(HttpClientRequest.get("/services/data/v62.0/not-json/")), (response) => response.json))
+        expect([notFound, notJson]).toMatchObject([
+          { _tag: "ResponseError", reason: "StatusCode" },
+          { _tag: "ResponseError", reason: "Decode" }
+        ])
+        expect(yield* (yield* session.client.execute(limitsRequest)).json).toMatchObject({ DailyApiRequests: {} })
+        for (const shown of [ok, notFound, notJson]) {
+          for (const rendered of [JSON.stringify(shown), inspect(shown, { depth: 10 }), String(shown)]) expect(rendered).not.toContain(token)
         }
       })
     ))
