@@ -75,7 +75,7 @@ export class Reader {
     return found === rowQuoted ? this.heldValues : this.text(this.rowStart, this.rowEnd).split(this.delimiter)
   }
 
-  /** The values of the last row `nextCells` gave 0 for. */
+  /** The values of the last row read whole: a quoted one, or one `nextCells` gave 0 for. */
   heldValues: Array<string> = []
 
   /**

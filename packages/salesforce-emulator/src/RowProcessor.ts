@@ -507,6 +507,13 @@ export interface CellPlan {
   readonly record: StoredRecord
 }
 
+/** The values an insert kept as text gets for its defaulted fields (no autoNumber there): the owner, or the field's default. */
+const defaultValues = (plan: Plan, context: Context): Array<[string, FieldValue]> =>
+  plan.defaulted.flatMap((field): Array<[string, FieldValue]> => {
+    if (field.name === "OwnerId") return [[field.name, context.userId]]
+    return field.defaultValue === undefined ? [] : [[field.name, field.defaultValue]]
+  })
+
 const compileCellPlan = (plan: Plan, job: IngestJob, context: Context): CellPlan | undefined => {
   const fieldColumns = plan.columns.flatMap((column) => (column.kind === "field" ? [column] : []))
   const columnFields = new Set(fieldColumns.map((column) => column.field))
@@ -522,11 +529,7 @@ const compileCellPlan = (plan: Plan, job: IngestJob, context: Context): CellPlan
   if (!usable) return undefined
   const required = new Set(plan.required)
   const unique = new Set(plan.uniqueFields)
-  const record: StoredRecord = {}
-  for (const field of plan.defaulted) {
-    if (field.name === "OwnerId") record[field.name] = context.userId
-    else if (field.defaultValue !== undefined) record[field.name] = field.defaultValue
-  }
+  const record: StoredRecord = Object.fromEntries(defaultValues(plan, context))
   const columns = fieldColumns.map((column) => ({
     position: column.position,
     name: column.field.name,
@@ -749,11 +752,7 @@ export class BatchProcessor {
     const content = this.job.content ?? Buffer.alloc(0)
     const delimiter = this.job.spec.columnDelimiter
     const stamps = this.createdAudit
-    const defaults: Array<[string, FieldValue]> = []
-    for (const field of plan.defaulted) {
-      if (field.name === "OwnerId") defaults.push([field.name, context.userId])
-      else if (field.defaultValue !== undefined) defaults.push([field.name, field.defaultValue])
-    }
+    const defaults = defaultValues(plan, context)
     const source: RowSource = {
       materialize: (id, start, end) => {
         const values = new Csv.Reader(content.subarray(start, end), delimiter).next()?.values ?? []
