@@ -3,6 +3,7 @@
  * as it is, with no string read for it. A check that cannot tell says `false`, and the cell is
  * read and converted as usual; it never says `true` for a cell the converter would refuse.
  */
+
 /** Whether the bytes `start` to `end` (excluded) of `bytes` are a value the field takes as it is. */
 export type CellCheck = (bytes: Uint8Array, start: number, end: number) => boolean
 

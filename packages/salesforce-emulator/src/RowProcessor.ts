@@ -97,8 +97,16 @@ const notOfType = (field: FieldDescription, raw: string): RowError =>
 const notDeserializable = (field: FieldDescription, position: number, raw: string): RowError =>
   rowError("INVALID_FIELD", `Failed to deserialize field at col ${position}. Due to, '${raw}' is not a valid value for the type ${field.soapType}`)
 
-/** A converter's string as the bytes `CellCheck` reads. */
-const bytesOf = (raw: string): Buffer => Buffer.from(raw, "utf8")
+/** The longest string a converter hands a `CellCheck` (a stored datetime), and room for it in UTF-8. */
+const maxCheckedChars = 24
+const checkedText = Buffer.alloc(maxCheckedChars * 4)
+
+/**
+ * Whether `check` takes a converter's string: its UTF-8 written into one reused buffer, so the
+ * conversions of record reads and updates allocate nothing. Longer strings are no date or datetime.
+ */
+const checksText = (check: CellCheck.CellCheck, raw: string): boolean =>
+  raw.length <= maxCheckedChars && check(checkedText, 0, checkedText.write(raw, 0, "utf8"))
 
 const text = (field: FieldDescription): Converter => {
   const length = field.length
@@ -174,13 +182,11 @@ const numeric = (field: FieldDescription): Converter => {
 }
 
 const date = (field: FieldDescription, position: number): Converter => (raw) => {
-  const bytes = bytesOf(raw)
-  return CellCheck.isDate(bytes, 0, bytes.length) ? raw : notDeserializable(field, position, raw)
+  return checksText(CellCheck.isDate, raw) ? raw : notDeserializable(field, position, raw)
 }
 
 const dateTime = (field: FieldDescription, position: number): Converter => (raw) => {
-  const bytes = bytesOf(raw)
-  if (CellCheck.isCanonicalDateTime(bytes, 0, bytes.length)) return raw
+  if (checksText(CellCheck.isCanonicalDateTime, raw)) return raw
   const match = dateTimePattern.exec(raw)
   if (match === null) return notDeserializable(field, position, raw)
   const [, year, month, day, hour, minute, second, fraction, zone] = match
